@@ -1,0 +1,184 @@
+//! Argument parsing and the subcommands `run`, `eval`, `bench` and `scenarios`.
+
+use crate::{bench, eval};
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use memdrive_sim::scenario::{BUILTINS, ScenarioSpec, builtins};
+use memdrive_sim::{Controller, Cruise, Expert, run_episode};
+use std::ops::Range;
+
+/// What a neural network remembers, and what it forgets: a driving laboratory.
+#[derive(Debug, Parser)]
+#[command(name = "memdrive", version, about, arg_required_else_help = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run one episode and print its outcome and metrics.
+    Run {
+        /// Built-in scenario name or path to a scenario file.
+        #[arg(long)]
+        scenario: String,
+        /// Seed of the episode.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Controller that drives.
+        #[arg(long, default_value = "expert")]
+        controller: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run many seeds of several scenarios and controllers and tabulate the outcomes.
+    Eval {
+        /// Comma-separated scenario names or files, or `all` for every built-in.
+        #[arg(long, default_value = "all")]
+        scenario: String,
+        /// Seeds `A..B` (B excluded).
+        #[arg(long, default_value = "0..100")]
+        seeds: String,
+        /// Comma-separated controllers.
+        #[arg(long, default_value = "expert")]
+        controller: String,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure simulator throughput (single thread, release build recommended).
+    Bench {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the built-in scenarios.
+    Scenarios,
+}
+
+/// Controllers available from the command line.
+pub const CONTROLLERS: [&str; 2] = ["expert", "cruise"];
+
+/// A controller by name, or an error listing the valid names.
+pub fn controller(name: &str) -> Result<Box<dyn Controller + Send>> {
+    match name {
+        "expert" => Ok(Box::new(Expert::new())),
+        "cruise" => Ok(Box::new(Cruise::new(12.0))),
+        other => bail!(
+            "unknown controller `{other}`; valid controllers: {}",
+            CONTROLLERS.join(", ")
+        ),
+    }
+}
+
+/// Scenarios from a comma-separated list of names/paths, or `all`.
+pub fn scenarios(list: &str) -> Result<Vec<ScenarioSpec>> {
+    if list == "all" {
+        return Ok(builtins()?);
+    }
+    list.split(',')
+        .map(|name| ScenarioSpec::load(name.trim()).map_err(Into::into))
+        .collect()
+}
+
+/// Parses `A..B`.
+pub fn seed_range(text: &str) -> Result<Range<u64>> {
+    let (a, b) = text
+        .split_once("..")
+        .with_context(|| format!("seeds must be written A..B (e.g. 0..200), got `{text}`"))?;
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<u64>()
+            .with_context(|| format!("seeds must be written A..B with whole numbers, got `{text}`"))
+    };
+    let (a, b) = (parse(a)?, parse(b)?);
+    if a >= b {
+        bail!("seed range `{text}` is empty: A must be less than B");
+    }
+    Ok(a..b)
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run {
+            scenario,
+            seed,
+            controller: name,
+            json,
+        } => {
+            let spec = ScenarioSpec::load(&scenario)?;
+            let mut driver = controller(&name)?;
+            let result = run_episode(&spec, seed, driver.as_mut());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&result)?);
+            } else {
+                let ttc = result
+                    .min_ttc_s
+                    .map_or_else(|| "none".to_owned(), |t| format!("{t:.2} s"));
+                println!(
+                    "{} seed {} with {}: {} after {} steps ({:.1} s)\n  progress {:.1} m, mean speed {:.2} m/s, min TTC {}, mean |jerk| {:.2} m/s³\n  trajectory hash {}",
+                    result.scenario,
+                    result.seed,
+                    result.controller,
+                    result.outcome.as_str(),
+                    result.steps,
+                    f64::from(result.steps) * memdrive_sim::world::DT_SECS,
+                    result.progress_m,
+                    result.mean_speed_mps,
+                    ttc,
+                    result.mean_abs_jerk,
+                    result.trajectory_hash
+                );
+            }
+            Ok(())
+        }
+        Command::Eval {
+            scenario,
+            seeds,
+            controller: names,
+            threads,
+            json,
+        } => {
+            let specs = scenarios(&scenario)?;
+            let seeds = seed_range(&seeds)?;
+            let names: Vec<String> = names.split(',').map(|s| s.trim().to_owned()).collect();
+            for name in &names {
+                controller(name)?;
+            }
+            if threads == Some(0) {
+                bail!("--threads must be at least 1");
+            }
+            let rows = eval::evaluate(&specs, seeds, &names, threads, controller)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "results": rows }))?
+                );
+            } else {
+                print!("{}", eval::table(&rows));
+            }
+            Ok(())
+        }
+        Command::Bench { json } => {
+            let report = bench::run()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", bench::text(&report));
+            }
+            Ok(())
+        }
+        Command::Scenarios => {
+            for spec in builtins()? {
+                println!("{:<18} {}", spec.name, spec.description);
+            }
+            debug_assert_eq!(BUILTINS.len(), 5);
+            Ok(())
+        }
+    }
+}

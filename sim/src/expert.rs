@@ -1,0 +1,329 @@
+//! The expert: a privileged driver that is the teacher and the upper bound of memory.
+//!
+//! It acts on every actor the ego's sensors have *ever* seen, with that actor's true current
+//! state (perfect memory and true motion), and on never-seen actors only when they are about
+//! to be in the car's path (where safety demands it). It keeps its lane with pure pursuit,
+//! follows with the Intelligent Driver Model, yields to pedestrians whose path it would cross,
+//! slows near pedestrians waiting at the kerb, and changes lane round blocked lanes.
+
+use crate::actors::{Actor, ActorKind, Idm};
+use crate::controller::Controller;
+use crate::observation::Observation;
+use crate::vehicle::Controls;
+use crate::world::{DT_SECS, GroundTruth};
+
+/// Never-seen actors closer than this ahead in the car's path are acted on anyway (m).
+const EMERGENCY_RANGE_M: f64 = 12.0;
+/// How far ahead blocked lanes are looked for (m).
+const BLOCKED_LOOKAHEAD_M: f64 = 45.0;
+/// Pedestrians within this distance outside the kerb, and not walking away, may step out (m).
+const KERB_ZONE_M: f64 = 3.0;
+/// Deceleration the expert plans with when a kerbside pedestrian might step out (m/s²).
+const CAUTION_DECEL_MPS2: f64 = 3.0;
+/// Speed it may keep passing a kerbside pedestrian (m/s).
+const CAUTION_MIN_SPEED_MPS: f64 = 3.0;
+
+/// The privileged expert driver.
+#[derive(Clone, Debug, Default)]
+pub struct Expert {
+    idm: Idm,
+    target_lane: Option<usize>,
+    planned: Controls,
+}
+
+/// An obstacle projected onto the road, as the expert reasons about it.
+struct Track<'a> {
+    actor: &'a Actor,
+    /// Bumper-to-bumper gap ahead of the ego (m); negative when alongside or behind.
+    gap_m: f64,
+}
+
+impl Expert {
+    /// A new expert.
+    pub fn new() -> Self {
+        Self {
+            idm: Idm {
+                headway_s: 1.2,
+                max_brake_mps2: 8.0,
+                ..Idm::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    fn known<'t>(truth: &GroundTruth<'t>) -> impl Iterator<Item = Track<'t>> {
+        let ego = truth.ego_frenet;
+        let half_len = 0.5 * truth.limits.length_m;
+        let half_width = 0.5 * truth.limits.width_m;
+        let road = truth.road;
+        truth
+            .actors
+            .iter()
+            .filter(|a| a.active)
+            .filter_map(move |a| {
+                let gap_m = a.s_m - ego.s_m - half_len - 0.5 * a.extent_along_m();
+                let seen = truth.visibility[a.id].last_seen_step.is_some();
+                let in_path = (a.d_m - ego.d_m).abs() < half_width + a.half_extent_across_m() + 1.5
+                    || a.d_m.abs() < road.half_width_m() + 1.0 && a.lateral_mps.abs() > 0.1;
+                let imminent = gap_m > -half_len && gap_m < EMERGENCY_RANGE_M && in_path;
+                (seen || imminent).then_some(Track { actor: a, gap_m })
+            })
+    }
+
+    /// Whether `lane` has a parked vehicle (or a stopped car) ahead within the lookahead.
+    fn lane_blocked(truth: &GroundTruth<'_>, tracks: &[Track<'_>], lane: usize) -> bool {
+        let center = truth.road.lane_center_d_m(lane);
+        let half = 0.5 * truth.road.lane_width_m();
+        tracks.iter().any(|t| {
+            let a = t.actor;
+            let stopped =
+                a.kind == ActorKind::Parked || (a.kind == ActorKind::Car && a.speed_mps < 0.5);
+            stopped
+                && t.gap_m > -2.0
+                && t.gap_m < BLOCKED_LOOKAHEAD_M
+                && (a.d_m - center).abs() < half + a.half_extent_across_m() - 0.2
+        })
+    }
+
+    /// Whether moving into `lane` now leaves safe gaps to known vehicles in it.
+    fn lane_free(truth: &GroundTruth<'_>, tracks: &[Track<'_>], lane: usize) -> bool {
+        let center = truth.road.lane_center_d_m(lane);
+        let half = 0.5 * truth.road.lane_width_m();
+        let v = truth.ego.speed_mps;
+        tracks.iter().all(|t| {
+            let a = t.actor;
+            if a.kind == ActorKind::Pedestrian
+                || (a.d_m - center).abs() >= half + a.half_extent_across_m()
+            {
+                return true;
+            }
+            let ahead_ok = t.gap_m > (8.0 + 1.0 * v + 2.0 * (v - a.speed_mps).max(0.0)).max(10.0);
+            let rear_gap = -t.gap_m - truth.limits.length_m - a.extent_along_m();
+            let behind_ok =
+                rear_gap > (1.5 * a.speed_mps).max(8.0) + 2.0 * (a.speed_mps - v).max(0.0);
+            if t.gap_m >= 0.0 { ahead_ok } else { behind_ok }
+        })
+    }
+
+    fn choose_lane(&mut self, truth: &GroundTruth<'_>, tracks: &[Track<'_>]) -> usize {
+        let road = truth.road;
+        let d = truth.ego_frenet.d_m;
+        let current = road
+            .lane_at(d)
+            .unwrap_or(if d < 0.0 { 0 } else { road.lane_count() - 1 });
+        let target = *self.target_lane.get_or_insert(current);
+        let settled = (d - road.lane_center_d_m(target)).abs() < 0.4;
+        if settled && Self::lane_blocked(truth, tracks, target) {
+            let neighbours = [target + 1, target.wrapping_sub(1)];
+            if let Some(lane) = neighbours.into_iter().find(|&l| {
+                l < road.lane_count()
+                    && !Self::lane_blocked(truth, tracks, l)
+                    && Self::lane_free(truth, tracks, l)
+            }) {
+                self.target_lane = Some(lane);
+                return lane;
+            }
+        }
+        target
+    }
+
+    /// Acceleration limit from one tracked actor, for a car heading along `lane_d` ± corridor.
+    fn accel_for(
+        &self,
+        truth: &GroundTruth<'_>,
+        t: &Track<'_>,
+        corridor: (f64, f64),
+        v0: f64,
+    ) -> f64 {
+        let a = t.actor;
+        let v = truth.ego.speed_mps;
+        if t.gap_m < -0.5 * truth.limits.length_m {
+            return f64::INFINITY;
+        }
+        let (lo, hi) = corridor;
+        let reach = a.half_extent_across_m();
+        let overlaps = |d: f64| d + reach > lo && d - reach < hi;
+        match a.kind {
+            ActorKind::Car | ActorKind::Parked => {
+                let horizon_s = 2.0;
+                let future = a.d_m + a.lateral_mps * horizon_s;
+                let swept = overlaps(a.d_m)
+                    || overlaps(future)
+                    || (a.d_m - lo) * (future - hi) < 0.0 && a.lateral_mps != 0.0;
+                if swept {
+                    self.idm
+                        .accel(v, v0, Some((t.gap_m.max(0.01), a.speed_mps)))
+                } else {
+                    f64::INFINITY
+                }
+            }
+            ActorKind::Pedestrian => self.pedestrian_accel(truth, t, corridor, v0),
+        }
+    }
+
+    fn pedestrian_accel(
+        &self,
+        truth: &GroundTruth<'_>,
+        t: &Track<'_>,
+        (lo, hi): (f64, f64),
+        v0: f64,
+    ) -> f64 {
+        let a = t.actor;
+        let v = truth.ego.speed_mps;
+        let reach = a.half_extent_across_m() + 0.3;
+        // Stop this far before a pedestrian in (or about to enter) the path.
+        let stop_gap = (t.gap_m - 1.5).max(0.01);
+        let inside = a.d_m + reach > lo && a.d_m - reach < hi;
+        let w = a.lateral_mps;
+        let crossing = if inside {
+            true
+        } else if w.abs() > 1e-3 {
+            let toward = if a.d_m < lo { w > 0.0 } else { w < 0.0 };
+            let edge = if a.d_m < lo { lo - reach } else { hi + reach };
+            let far_edge = if a.d_m < lo { hi + reach } else { lo - reach };
+            let t_in = (edge - a.d_m) / w;
+            let t_out = (far_edge - a.d_m) / w;
+            let t_arrive = t.gap_m.max(0.0) / v.max(0.1);
+            let t_clear = (t.gap_m + truth.limits.length_m + 1.0) / v.max(0.1);
+            toward && t_arrive < t_out + 1.0 && t_clear > t_in - 1.0
+        } else {
+            false
+        };
+        if crossing {
+            return self.idm.accel(v, v0, Some((stop_gap, 0.0)));
+        }
+        // A pedestrian standing at the kerb, or walking towards it, may step out: pass only at a
+        // speed from which the car can still stop short of them.
+        let kerb = truth.road.half_width_m();
+        let beyond_kerb = a.d_m.abs() - kerb;
+        let walking_away = a.d_m * w > 0.0;
+        if t.gap_m > 0.0 && (-0.5..=KERB_ZONE_M).contains(&beyond_kerb) && !walking_away {
+            let safe = (2.0 * CAUTION_DECEL_MPS2 * (t.gap_m - 1.0).max(0.0))
+                .sqrt()
+                .max(CAUTION_MIN_SPEED_MPS);
+            if safe < v0 {
+                return self.idm.accel(v, safe, None);
+            }
+        }
+        f64::INFINITY
+    }
+
+    /// Steering that tracks the centre of the lane at offset `d_m` (pure pursuit).
+    fn steer(truth: &GroundTruth<'_>, d_m: f64) -> f64 {
+        let ego = truth.ego;
+        let lookahead = (4.0 + 0.8 * ego.speed_mps).clamp(6.0, 25.0);
+        let target = truth.road.point_at(truth.ego_frenet.s_m + lookahead, d_m);
+        let rel = target - ego.pose.pos_in_world;
+        let alpha = rel.angle() - ego.pose.heading_rad;
+        let dist = rel.length().max(1.0);
+        (2.0 * truth.limits.wheelbase_m * alpha.sin() / dist).atan()
+    }
+
+    /// Plans the controls for this step from the ground truth.
+    pub fn plan(&mut self, truth: &GroundTruth<'_>) -> Controls {
+        let tracks: Vec<Track<'_>> = Self::known(truth).collect();
+        let lane = self.choose_lane(truth, &tracks);
+        let road = truth.road;
+        let target_d = road.lane_center_d_m(lane);
+        // While changing lanes the car spans from where it is to where it goes.
+        let half = 0.5 * truth.limits.width_m + 0.4;
+        let d = truth.ego_frenet.d_m;
+        let corridor = (d.min(target_d) - half, d.max(target_d) + half);
+        let v0 = truth.cruise_speed_mps;
+        let mut accel = self.idm.accel(truth.ego.speed_mps, v0, None);
+        for t in &tracks {
+            accel = accel.min(self.accel_for(truth, t, corridor, v0));
+        }
+        Controls {
+            steer_rad: Self::steer(truth, target_d),
+            accel_mps2: accel.clamp(truth.limits.min_accel_mps2, truth.limits.max_accel_mps2),
+        }
+    }
+}
+
+impl Controller for Expert {
+    fn name(&self) -> &str {
+        "expert"
+    }
+
+    fn reset(&mut self) {
+        self.target_lane = None;
+        self.planned = Controls::default();
+    }
+
+    fn observe_truth(&mut self, truth: &GroundTruth<'_>) {
+        self.planned = self.plan(truth);
+    }
+
+    fn act(&mut self, _obs: &Observation) -> Controls {
+        self.planned
+    }
+}
+
+/// A trivial baseline: keeps its lane at constant cruise speed from its own state alone,
+/// blind to everything else. Used by the benchmark and as the floor of every comparison.
+#[derive(Clone, Debug, Default)]
+pub struct Cruise {
+    speed_mps: f64,
+}
+
+impl Cruise {
+    /// Drives at `speed_mps`.
+    pub fn new(speed_mps: f64) -> Self {
+        Self { speed_mps }
+    }
+}
+
+impl Controller for Cruise {
+    fn name(&self) -> &str {
+        "cruise"
+    }
+
+    fn reset(&mut self) {}
+
+    fn act(&mut self, obs: &Observation) -> Controls {
+        let speed = f64::from(obs.speed_mps());
+        let offset = f64::from(obs.lane_offset_m());
+        let heading_error = f64::from(obs.heading_error_rad());
+        let curvature = obs.get("curvature_10m_per_m").map_or(0.0, f64::from);
+        Controls {
+            steer_rad: (2.7 * curvature).atan() - 0.15 * offset - 0.8 * heading_error,
+            accel_mps2: ((self.speed_mps - speed) / (10.0 * DT_SECS)).clamp(-3.0, 2.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::builtin;
+    use crate::world::World;
+
+    fn run(name: &str, seed: u64) -> crate::world::Outcome {
+        let spec = builtin(name)
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("no {name}"));
+        let mut world = World::new(&spec, seed);
+        let mut expert = Expert::new();
+        expert.reset();
+        while world.outcome().is_none() {
+            expert.observe_truth(&world.truth());
+            let c = expert.act(world.observation());
+            world.step(c);
+        }
+        world.outcome().unwrap_or(crate::world::Outcome::Timeout)
+    }
+
+    #[test]
+    fn expert_reaches_the_goal_on_a_few_seeds() {
+        for name in ["occluded_crossing", "lead_brake", "cut_in"] {
+            for seed in 0..3 {
+                assert_eq!(
+                    run(name, seed),
+                    crate::world::Outcome::Goal,
+                    "{name} seed {seed}"
+                );
+            }
+        }
+    }
+}

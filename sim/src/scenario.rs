@@ -1,0 +1,844 @@
+//! Scenarios as data: serde structs read from TOML files, validated, then sampled from a seed.
+//!
+//! Any number written as `[lo, hi]` instead of a single value is drawn uniformly from that range
+//! for each seed, so one file describes a family of episodes. Built-in scenarios are the files in
+//! `assets/scenarios/`, compiled into the binary.
+
+use crate::{Error, Result};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A number that is either fixed or drawn uniformly from `[lo, hi]` for each seed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Param {
+    /// Always this value.
+    Fixed(f64),
+    /// Uniform between the two values (inclusive).
+    Range([f64; 2]),
+}
+
+impl Default for Param {
+    fn default() -> Self {
+        Self::Fixed(0.0)
+    }
+}
+
+impl Param {
+    /// Draws a value.
+    pub fn sample(self, rng: &mut ChaCha8Rng) -> f64 {
+        match self {
+            Self::Fixed(v) => v,
+            Self::Range([lo, hi]) if lo == hi => lo,
+            Self::Range([lo, hi]) => rng.random_range(lo..=hi),
+        }
+    }
+
+    /// The smallest value it can take.
+    pub fn min(self) -> f64 {
+        match self {
+            Self::Fixed(v) | Self::Range([v, _]) => v,
+        }
+    }
+
+    /// The largest value it can take.
+    pub fn max(self) -> f64 {
+        match self {
+            Self::Fixed(v) | Self::Range([_, v]) => v,
+        }
+    }
+}
+
+/// A complete scenario definition, as stored in a scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// Short identifier, e.g. `occluded_crossing`.
+    pub name: String,
+    /// One line saying what the scenario tests.
+    pub description: String,
+    /// Episode length before a timeout (s).
+    pub duration_s: f64,
+    /// The street.
+    pub road: RoadSpec,
+    /// The car being driven.
+    pub ego: EgoSpec,
+    /// Sensor layout.
+    #[serde(default)]
+    pub lidar: LidarSpec,
+    /// Sensor faults.
+    #[serde(default)]
+    pub faults: FaultSpec,
+    /// Individually placed traffic cars.
+    #[serde(default)]
+    pub cars: Vec<CarSpec>,
+    /// Parked vehicles.
+    #[serde(default)]
+    pub parked: Vec<ParkedSpec>,
+    /// Individually scripted pedestrians.
+    #[serde(default)]
+    pub pedestrians: Vec<PedestrianSpec>,
+    /// Randomly placed traffic of every kind.
+    #[serde(default)]
+    pub random_traffic: Option<RandomTrafficSpec>,
+}
+
+/// The street's cross-section and centreline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoadSpec {
+    /// Number of lanes, all in the direction of travel.
+    pub lane_count: i64,
+    /// Width of each lane (m).
+    #[serde(default = "default_lane_width")]
+    pub lane_width_m: f64,
+    /// Pavement/parking strip between each kerb and the wall (m).
+    #[serde(default = "default_verge")]
+    pub verge_m: f64,
+    /// Centreline pieces in order.
+    pub pieces: Vec<PieceSpec>,
+}
+
+fn default_lane_width() -> f64 {
+    3.5
+}
+
+fn default_verge() -> f64 {
+    8.0
+}
+
+/// One centreline piece.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PieceSpec {
+    /// Length along the centreline (m).
+    pub length_m: Param,
+    /// Signed curvature, positive turning left (1/m); 0 or absent for a straight.
+    #[serde(default = "zero")]
+    pub curvature_per_m: Param,
+}
+
+fn zero() -> Param {
+    Param::Fixed(0.0)
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// The ego car's start and goal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EgoSpec {
+    /// Lane it starts in (0 = rightmost).
+    pub lane: i64,
+    /// Distance along the road where it starts (m).
+    pub start_s_m: Param,
+    /// Speed at the start (m/s).
+    pub speed_mps: Param,
+    /// The speed the expert aims for on a free road (m/s).
+    pub cruise_speed_mps: Param,
+    /// Reaching this distance along the road ends the episode with success (m).
+    pub goal_s_m: Param,
+}
+
+/// Beam count and range.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LidarSpec {
+    /// Beams around the car.
+    #[serde(default = "default_beams")]
+    pub beams: i64,
+    /// Range (m).
+    #[serde(default = "default_range")]
+    pub range_m: f64,
+}
+
+impl Default for LidarSpec {
+    fn default() -> Self {
+        Self {
+            beams: default_beams(),
+            range_m: default_range(),
+        }
+    }
+}
+
+fn default_beams() -> i64 {
+    32
+}
+
+fn default_range() -> f64 {
+    60.0
+}
+
+/// Sensor faults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Standard deviation of Gaussian noise on each reported hit distance (m).
+    #[serde(default = "zero")]
+    pub noise_std_m: Param,
+    /// Windows during which every beam reports nothing.
+    #[serde(default)]
+    pub dropouts: Vec<DropoutSpec>,
+}
+
+/// A window of lidar blackout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropoutSpec {
+    /// Start time (s).
+    pub start_s: Param,
+    /// Duration (s).
+    pub duration_s: Param,
+}
+
+/// A traffic car.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarSpec {
+    /// Share of seeds in which it exists.
+    #[serde(default = "one")]
+    pub probability: f64,
+    /// Lane it starts in.
+    pub lane: i64,
+    /// Start position along the road (m).
+    pub s_m: Param,
+    /// Start speed (m/s).
+    pub speed_mps: Param,
+    /// Desired speed for its Intelligent Driver Model (m/s).
+    pub desired_speed_mps: Param,
+    /// Body length (m).
+    #[serde(default = "car_length")]
+    pub length_m: f64,
+    /// A hard braking manoeuvre.
+    #[serde(default)]
+    pub brake: Option<BrakeSpec>,
+    /// A scripted lane change.
+    #[serde(default)]
+    pub lane_change: Option<LaneChangeSpec>,
+}
+
+fn car_length() -> f64 {
+    4.5
+}
+
+/// Braking: decelerate to a speed, hold it, then drive on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrakeSpec {
+    /// When it starts (s); ignored if `after_dropout_start_s` is given.
+    #[serde(default = "zero")]
+    pub at_time_s: Param,
+    /// Start this long after the first sensor dropout begins (s).
+    #[serde(default)]
+    pub after_dropout_start_s: Option<Param>,
+    /// Deceleration, positive (m/s²).
+    pub decel_mps2: Param,
+    /// Speed to brake down to (m/s).
+    pub to_speed_mps: Param,
+    /// How long to hold that speed before driving on (s).
+    pub hold_s: Param,
+}
+
+/// A lane change, triggered by time and/or by the ego closing in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaneChangeSpec {
+    /// Lane to move into.
+    pub to_lane: i64,
+    /// Earliest start (s).
+    #[serde(default = "zero")]
+    pub at_time_s: Param,
+    /// Start only once this car is at most this far ahead of the ego along the road (m).
+    #[serde(default)]
+    pub when_ahead_of_ego_within_m: Option<Param>,
+    /// Time the move takes (s).
+    pub duration_s: Param,
+}
+
+/// A parked vehicle.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParkedSpec {
+    /// Share of seeds in which it exists.
+    #[serde(default = "one")]
+    pub probability: f64,
+    /// Centre along the road (m).
+    pub s_m: Param,
+    /// Centre across the road (m): outside the kerb it stands on the verge, inside it blocks.
+    pub d_m: Param,
+    /// Body length (m).
+    pub length_m: Param,
+    /// Body width (m).
+    pub width_m: Param,
+}
+
+/// A pedestrian who walks across the road at one place, possibly pausing on the way.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PedestrianSpec {
+    /// Share of seeds in which they exist.
+    #[serde(default = "one")]
+    pub probability: f64,
+    /// Where they cross, along the road (m).
+    pub s_m: Param,
+    /// Where they start, across the road (m).
+    pub from_d_m: Param,
+    /// Where they are heading, across the road (m).
+    pub to_d_m: Param,
+    /// Walking speed (m/s).
+    pub speed_mps: Param,
+    /// Speed once they leave the pause (m/s); the walking speed if absent.
+    #[serde(default)]
+    pub step_out_speed_mps: Option<Param>,
+    /// Earliest start (s).
+    #[serde(default = "zero")]
+    pub start_time_s: Param,
+    /// Start only once the ego is at most this far before their crossing point (m).
+    #[serde(default)]
+    pub start_when_ego_within_m: Option<Param>,
+    /// Where they stop on the way, across the road (m).
+    #[serde(default)]
+    pub pause_at_d_m: Option<Param>,
+    /// How long they stop there at least (s).
+    #[serde(default = "zero")]
+    pub pause_s: Param,
+    /// After the pause, go on only once the ego will arrive within this time (s) ...
+    #[serde(default)]
+    pub step_out_when_ego_within_s: Option<Param>,
+    /// ... or once they have waited this long beyond the pause (s).
+    #[serde(default = "default_patience")]
+    pub patience_s: f64,
+    /// Share of seeds in which they turn back instead of crossing.
+    #[serde(default)]
+    pub turn_back_probability: f64,
+    /// Where they turn back, across the road (m).
+    #[serde(default)]
+    pub turn_back_at_d_m: Option<Param>,
+}
+
+fn default_patience() -> f64 {
+    3.0
+}
+
+/// Random traffic spread along the road.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomTrafficSpec {
+    /// Number of moving cars.
+    pub cars: i64,
+    /// Number of pedestrians crossing somewhere.
+    pub pedestrians: i64,
+    /// Number of parked vehicles.
+    pub parked: i64,
+    /// Desired speeds of the cars (m/s).
+    pub car_speed_mps: Param,
+    /// Share of parked vehicles that stand in the rightmost lane instead of on the verge.
+    #[serde(default)]
+    pub blocking_share: f64,
+    /// Pedestrian walking speed (m/s).
+    pub pedestrian_speed_mps: Param,
+    /// When pedestrians start walking (s).
+    pub pedestrian_start_s: Param,
+}
+
+impl ScenarioSpec {
+    /// Parses and validates TOML text; `origin` names the file or built-in in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        let spec: Self = toml::from_str(text).map_err(|e| Error::Parse {
+            origin: origin.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        spec.validate(origin)?;
+        Ok(spec)
+    }
+
+    /// Reads a scenario file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+
+    /// A built-in scenario by name, or a scenario file by path.
+    pub fn load(name_or_path: &str) -> Result<Self> {
+        if let Some(spec) = builtin(name_or_path) {
+            return spec;
+        }
+        let path = Path::new(name_or_path);
+        if name_or_path.ends_with(".toml") || path.exists() {
+            return Self::from_file(path);
+        }
+        Err(Error::UnknownScenario {
+            name: name_or_path.to_owned(),
+            valid: BUILTINS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+
+    /// The same scenario with its random traffic scaled so that the world holds about
+    /// `actors` actors in all (used by the benchmark to show how cost grows).
+    pub fn with_actor_count(&self, actors: usize) -> Self {
+        let mut spec = self.clone();
+        let fixed = spec.cars.len() + spec.parked.len() + spec.pedestrians.len();
+        if let Some(t) = &mut spec.random_traffic {
+            let random = (t.cars + t.pedestrians + t.parked).max(1) as f64;
+            let wanted = actors.saturating_sub(fixed) as f64;
+            let scale = wanted / random;
+            let cars = (t.cars as f64 * scale).round() as i64;
+            let pedestrians = (t.pedestrians as f64 * scale).round() as i64;
+            t.cars = cars;
+            t.pedestrians = pedestrians;
+            t.parked = (wanted as i64 - cars - pedestrians).max(0);
+        }
+        spec
+    }
+
+    /// Checks every value a file can get wrong, naming the field.
+    pub fn validate(&self, origin: &str) -> Result<()> {
+        let v = Validator { origin };
+        v.check(
+            self.duration_s > 0.0 && self.duration_s <= 3600.0,
+            "duration_s",
+            "must be in (0, 3600] seconds",
+            self.duration_s,
+        )?;
+        let r = &self.road;
+        v.check(
+            r.lane_count >= 1 && r.lane_count <= 8,
+            "road.lane_count",
+            "must be between 1 and 8",
+            r.lane_count as f64,
+        )?;
+        v.check(
+            r.lane_width_m >= 2.0 && r.lane_width_m <= 6.0,
+            "road.lane_width_m",
+            "must be between 2 and 6 m",
+            r.lane_width_m,
+        )?;
+        v.check(
+            r.verge_m >= 0.0 && r.verge_m <= 50.0,
+            "road.verge_m",
+            "must be between 0 and 50 m",
+            r.verge_m,
+        )?;
+        if r.pieces.is_empty() {
+            return Err(v.invalid(
+                "road.pieces",
+                "needs at least one piece (the road has zero length)".into(),
+            ));
+        }
+        let outer = 0.5 * r.lane_width_m * r.lane_count as f64 + r.verge_m;
+        let mut length = 0.0;
+        for (i, p) in r.pieces.iter().enumerate() {
+            v.param(p.length_m, &format!("road.pieces[{i}].length_m"))?;
+            v.check(
+                p.length_m.min() > 0.0,
+                &format!("road.pieces[{i}].length_m"),
+                "must be positive",
+                p.length_m.min(),
+            )?;
+            v.param(
+                p.curvature_per_m,
+                &format!("road.pieces[{i}].curvature_per_m"),
+            )?;
+            let k = p
+                .curvature_per_m
+                .min()
+                .abs()
+                .max(p.curvature_per_m.max().abs());
+            v.check(
+                k * (outer + 1.0) < 1.0,
+                &format!("road.pieces[{i}].curvature_per_m"),
+                &format!(
+                    "turns tighter than the street is wide (radius must exceed {:.1} m)",
+                    outer + 1.0
+                ),
+                k,
+            )?;
+            length += p.length_m.min();
+        }
+        let e = &self.ego;
+        v.check(
+            e.lane >= 0 && e.lane < r.lane_count,
+            "ego.lane",
+            &format!("must be a lane of the road (0..{})", r.lane_count),
+            e.lane as f64,
+        )?;
+        for (param, field) in [
+            (e.start_s_m, "ego.start_s_m"),
+            (e.speed_mps, "ego.speed_mps"),
+            (e.cruise_speed_mps, "ego.cruise_speed_mps"),
+            (e.goal_s_m, "ego.goal_s_m"),
+        ] {
+            v.param(param, field)?;
+            v.check(
+                param.min() >= 0.0,
+                field,
+                "must not be negative",
+                param.min(),
+            )?;
+        }
+        v.check(
+            e.speed_mps.max() <= 30.0,
+            "ego.speed_mps",
+            "must be at most 30 m/s",
+            e.speed_mps.max(),
+        )?;
+        v.check(
+            e.cruise_speed_mps.min() > 0.0 && e.cruise_speed_mps.max() <= 30.0,
+            "ego.cruise_speed_mps",
+            "must be in (0, 30] m/s",
+            e.cruise_speed_mps.max(),
+        )?;
+        v.check(
+            e.goal_s_m.min() > e.start_s_m.max(),
+            "ego.goal_s_m",
+            "must lie beyond ego.start_s_m",
+            e.goal_s_m.min(),
+        )?;
+        v.check(
+            e.goal_s_m.max() <= length,
+            "ego.goal_s_m",
+            &format!("must lie on the road (length {length} m)"),
+            e.goal_s_m.max(),
+        )?;
+        v.check(
+            self.lidar.beams >= 4 && self.lidar.beams <= 1024,
+            "lidar.beams",
+            "must be between 4 and 1024",
+            self.lidar.beams as f64,
+        )?;
+        v.check(
+            self.lidar.range_m > 0.0 && self.lidar.range_m <= 500.0,
+            "lidar.range_m",
+            "must be in (0, 500] m",
+            self.lidar.range_m,
+        )?;
+        v.param(self.faults.noise_std_m, "faults.noise_std_m")?;
+        v.check(
+            self.faults.noise_std_m.min() >= 0.0,
+            "faults.noise_std_m",
+            "must not be negative",
+            self.faults.noise_std_m.min(),
+        )?;
+        for (i, d) in self.faults.dropouts.iter().enumerate() {
+            v.nonneg(d.start_s, &format!("faults.dropouts[{i}].start_s"))?;
+            v.nonneg(d.duration_s, &format!("faults.dropouts[{i}].duration_s"))?;
+        }
+        let lane_ok = |lane: i64| lane >= 0 && lane < r.lane_count;
+        for (i, c) in self.cars.iter().enumerate() {
+            let f = |name: &str| format!("cars[{i}].{name}");
+            v.probability(c.probability, &f("probability"))?;
+            v.check(
+                lane_ok(c.lane),
+                &f("lane"),
+                "must be a lane of the road",
+                c.lane as f64,
+            )?;
+            v.param(c.s_m, &f("s_m"))?;
+            v.nonneg(c.speed_mps, &f("speed_mps"))?;
+            v.nonneg(c.desired_speed_mps, &f("desired_speed_mps"))?;
+            v.check(
+                c.desired_speed_mps.min() > 0.0,
+                &f("desired_speed_mps"),
+                "must be positive",
+                c.desired_speed_mps.min(),
+            )?;
+            v.check(
+                c.length_m > 0.5 && c.length_m < 25.0,
+                &f("length_m"),
+                "must be between 0.5 and 25 m",
+                c.length_m,
+            )?;
+            if let Some(b) = &c.brake {
+                v.nonneg(b.at_time_s, &f("brake.at_time_s"))?;
+                if let Some(p) = b.after_dropout_start_s {
+                    v.nonneg(p, &f("brake.after_dropout_start_s"))?;
+                    if self.faults.dropouts.is_empty() {
+                        return Err(v.invalid(
+                            &f("brake.after_dropout_start_s"),
+                            "needs a faults.dropouts window".into(),
+                        ));
+                    }
+                }
+                v.nonneg(b.decel_mps2, &f("brake.decel_mps2"))?;
+                v.check(
+                    b.decel_mps2.min() > 0.0 && b.decel_mps2.max() <= 10.0,
+                    &f("brake.decel_mps2"),
+                    "must be in (0, 10] m/s²",
+                    b.decel_mps2.max(),
+                )?;
+                v.nonneg(b.to_speed_mps, &f("brake.to_speed_mps"))?;
+                v.nonneg(b.hold_s, &f("brake.hold_s"))?;
+            }
+            if let Some(l) = &c.lane_change {
+                v.check(
+                    lane_ok(l.to_lane),
+                    &f("lane_change.to_lane"),
+                    "must be a lane of the road",
+                    l.to_lane as f64,
+                )?;
+                v.nonneg(l.at_time_s, &f("lane_change.at_time_s"))?;
+                if let Some(p) = l.when_ahead_of_ego_within_m {
+                    v.param(p, &f("lane_change.when_ahead_of_ego_within_m"))?;
+                }
+                v.check(
+                    l.duration_s.min() > 0.0,
+                    &f("lane_change.duration_s"),
+                    "must be positive",
+                    l.duration_s.min(),
+                )?;
+            }
+        }
+        for (i, p) in self.parked.iter().enumerate() {
+            let f = |name: &str| format!("parked[{i}].{name}");
+            v.probability(p.probability, &f("probability"))?;
+            v.param(p.s_m, &f("s_m"))?;
+            v.param(p.d_m, &f("d_m"))?;
+            v.check(
+                p.length_m.min() > 0.5,
+                &f("length_m"),
+                "must exceed 0.5 m",
+                p.length_m.min(),
+            )?;
+            v.check(
+                p.width_m.min() > 0.5,
+                &f("width_m"),
+                "must exceed 0.5 m",
+                p.width_m.min(),
+            )?;
+        }
+        for (i, p) in self.pedestrians.iter().enumerate() {
+            let f = |name: &str| format!("pedestrians[{i}].{name}");
+            v.probability(p.probability, &f("probability"))?;
+            v.probability(p.turn_back_probability, &f("turn_back_probability"))?;
+            v.param(p.s_m, &f("s_m"))?;
+            v.param(p.from_d_m, &f("from_d_m"))?;
+            v.param(p.to_d_m, &f("to_d_m"))?;
+            v.check(
+                p.speed_mps.min() > 0.0 && p.speed_mps.max() < 10.0,
+                &f("speed_mps"),
+                "must be in (0, 10) m/s",
+                p.speed_mps.min(),
+            )?;
+            if let Some(s) = p.step_out_speed_mps {
+                v.check(
+                    s.min() > 0.0 && s.max() < 10.0,
+                    &f("step_out_speed_mps"),
+                    "must be in (0, 10) m/s",
+                    s.min(),
+                )?;
+            }
+            v.nonneg(p.start_time_s, &f("start_time_s"))?;
+            v.nonneg(p.pause_s, &f("pause_s"))?;
+            v.check(
+                p.patience_s >= 0.0,
+                &f("patience_s"),
+                "must not be negative",
+                p.patience_s,
+            )?;
+            if p.turn_back_probability > 0.0 && p.turn_back_at_d_m.is_none() {
+                return Err(v.invalid(
+                    &f("turn_back_at_d_m"),
+                    "is required when turn_back_probability > 0".into(),
+                ));
+            }
+        }
+        if let Some(t) = &self.random_traffic {
+            for (n, field) in [
+                (t.cars, "cars"),
+                (t.pedestrians, "pedestrians"),
+                (t.parked, "parked"),
+            ] {
+                v.check(
+                    (0..=2000).contains(&n),
+                    &format!("random_traffic.{field}"),
+                    "must be between 0 and 2000",
+                    n as f64,
+                )?;
+            }
+            v.check(
+                t.car_speed_mps.min() > 0.0,
+                "random_traffic.car_speed_mps",
+                "must be positive",
+                t.car_speed_mps.min(),
+            )?;
+            v.check(
+                t.pedestrian_speed_mps.min() > 0.0,
+                "random_traffic.pedestrian_speed_mps",
+                "must be positive",
+                t.pedestrian_speed_mps.min(),
+            )?;
+            v.nonneg(t.pedestrian_start_s, "random_traffic.pedestrian_start_s")?;
+            v.probability(t.blocking_share, "random_traffic.blocking_share")?;
+        }
+        Ok(())
+    }
+}
+
+struct Validator<'a> {
+    origin: &'a str,
+}
+
+impl Validator<'_> {
+    fn invalid(&self, field: &str, message: String) -> Error {
+        Error::Invalid {
+            origin: self.origin.to_owned(),
+            field: field.to_owned(),
+            message,
+        }
+    }
+
+    fn check(&self, ok: bool, field: &str, rule: &str, got: f64) -> Result<()> {
+        if ok {
+            Ok(())
+        } else {
+            Err(self.invalid(field, format!("{rule}, got {got}")))
+        }
+    }
+
+    fn param(&self, p: Param, field: &str) -> Result<()> {
+        self.check(
+            p.min().is_finite() && p.max().is_finite(),
+            field,
+            "must be a finite number",
+            p.min(),
+        )?;
+        self.check(
+            p.min() <= p.max(),
+            field,
+            "range must be written [low, high]",
+            p.min(),
+        )
+    }
+
+    fn nonneg(&self, p: Param, field: &str) -> Result<()> {
+        self.param(p, field)?;
+        self.check(p.min() >= 0.0, field, "must not be negative", p.min())
+    }
+
+    fn probability(&self, p: f64, field: &str) -> Result<()> {
+        self.check(
+            (0.0..=1.0).contains(&p),
+            field,
+            "must be a probability in [0, 1]",
+            p,
+        )
+    }
+}
+
+/// Built-in scenarios: name and file text.
+pub const BUILTINS: [(&str, &str); 5] = [
+    (
+        "occluded_crossing",
+        include_str!("../../assets/scenarios/occluded_crossing.toml"),
+    ),
+    (
+        "lead_brake",
+        include_str!("../../assets/scenarios/lead_brake.toml"),
+    ),
+    ("cut_in", include_str!("../../assets/scenarios/cut_in.toml")),
+    (
+        "sensor_dropout",
+        include_str!("../../assets/scenarios/sensor_dropout.toml"),
+    ),
+    (
+        "mixed_traffic",
+        include_str!("../../assets/scenarios/mixed_traffic.toml"),
+    ),
+];
+
+/// The built-in scenario called `name`, if there is one.
+pub fn builtin(name: &str) -> Option<Result<ScenarioSpec>> {
+    BUILTINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, text)| ScenarioSpec::from_toml(text, &format!("built-in scenario {n}")))
+}
+
+/// Every built-in scenario, parsed. They are part of the program, so failing to parse one is a
+/// bug caught by the tests, reported here as an error all the same.
+pub fn builtins() -> Result<Vec<ScenarioSpec>> {
+    BUILTINS
+        .iter()
+        .map(|(n, text)| ScenarioSpec::from_toml(text, &format!("built-in scenario {n}")))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_parses_and_validates() {
+        let all = builtins().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(all.len(), 5);
+        for (spec, (name, _)) in all.iter().zip(BUILTINS) {
+            assert_eq!(spec.name, name);
+        }
+    }
+
+    fn with(replace: &str, by: &str) -> String {
+        let text = BUILTINS[0].1;
+        assert!(text.contains(replace), "fixture lost `{replace}`");
+        text.replacen(replace, by, 1)
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let cases = [
+            (with("lane_count = 2", "lane_count = -2"), "road.lane_count"),
+            (
+                with("length_m = 300.0", "length_m = 0.0"),
+                "road.pieces[0].length_m",
+            ),
+            (with("lane = 0", "lane = 5"), "ego.lane"),
+            (with("beams = 32", "beams = 0"), "lidar.beams"),
+        ];
+        for (text, field) in cases {
+            let err = ScenarioSpec::from_toml(&text, "test.toml")
+                .err()
+                .map(|e| e.to_string());
+            let err = err.unwrap_or_default();
+            assert!(err.contains("test.toml") && err.contains(field), "{err}");
+        }
+    }
+
+    #[test]
+    fn unknown_fields_and_syntax_errors_are_reported_with_the_file() {
+        let err = ScenarioSpec::from_toml(&with("[road]", "[road]\nlanes = 3"), "x.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("x.toml") && err.contains("unknown field `lanes`"),
+            "{err}"
+        );
+        let err = ScenarioSpec::from_toml("name = ", "y.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("y.toml") && err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn unknown_names_list_the_builtins() {
+        let err = ScenarioSpec::load("occluded")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("occluded_crossing") && err.contains("mixed_traffic"),
+            "{err}"
+        );
+    }
+}
