@@ -43,7 +43,7 @@ fn measure(spec: &memdrive_sim::ScenarioSpec) -> WorldBench {
     let mut driver = Cruise::new(12.0);
     let mut seed = 0;
     let mut world = World::new(spec, seed);
-    let (actors, rays) = (world.actors().len(), world.lidar().beams);
+    let (actors, rays) = (world.actors().len(), world.lidar().beams());
     let mut rates = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let mut elapsed = Duration::ZERO;

@@ -61,12 +61,13 @@ enum Command {
 }
 
 /// Controllers available from the command line.
-pub const CONTROLLERS: [&str; 2] = ["expert", "cruise"];
+pub const CONTROLLERS: [&str; 3] = ["expert", "reactive", "cruise"];
 
 /// A controller by name, or an error listing the valid names.
 pub fn controller(name: &str) -> Result<Box<dyn Controller + Send>> {
     match name {
         "expert" => Ok(Box::new(Expert::new())),
+        "reactive" => Ok(Box::new(Expert::reactive())),
         "cruise" => Ok(Box::new(Cruise::new(12.0))),
         other => bail!(
             "unknown controller `{other}`; valid controllers: {}",

@@ -137,7 +137,14 @@ pub(crate) struct Walker {
     pub leg: usize,
     /// When the current leg began (s).
     pub leg_started_s: f64,
+    /// Where they came from, across the road (m): where they go back to if they give up.
+    pub origin_d_m: f64,
+    /// How long a vehicle has been standing in their way (s).
+    pub blocked_s: f64,
 }
+
+/// A pedestrian kept from walking on by a vehicle in their way this long goes back (s).
+pub(crate) const GIVE_UP_AFTER_S: f64 = 2.0;
 
 /// How an actor behaves.
 #[derive(Clone, Debug, PartialEq)]
@@ -166,16 +173,24 @@ pub struct Actor {
     pub speed_mps: f64,
     /// Speed across the road, positive to the left (m/s).
     pub lateral_mps: f64,
-    /// Pose in the world, kept in step with `s_m`, `d_m`.
-    pub pose: Pose,
-    /// Body in the world.
+    /// Body in the world, kept in step with `s_m`, `d_m`.
     pub body: OrientedBox,
     /// False once it has left the road; inactive actors take no part in anything.
     pub active: bool,
     pub(crate) behaviour: Behaviour,
+    /// (s, d, lateral speed) the pose was last computed from; standing actors skip the update.
+    pub(crate) posed_from: [f64; 3],
 }
 
 impl Actor {
+    /// Centre and heading in the world.
+    pub fn pose(&self) -> Pose {
+        Pose {
+            pos_in_world: self.body.center,
+            heading_rad: self.body.axis.angle(),
+        }
+    }
+
     /// Extent along the road used for gaps: the body's length for vehicles, its width for people.
     pub fn extent_along_m(&self) -> f64 {
         match self.kind {

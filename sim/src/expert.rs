@@ -20,12 +20,19 @@ const BLOCKED_LOOKAHEAD_M: f64 = 45.0;
 const KERB_ZONE_M: f64 = 3.0;
 /// Deceleration the expert plans with when a kerbside pedestrian might step out (m/s²).
 const CAUTION_DECEL_MPS2: f64 = 3.0;
-/// Speed it may keep passing a kerbside pedestrian (m/s).
-const CAUTION_MIN_SPEED_MPS: f64 = 3.0;
+/// Extra room left behind a standing obstacle, to steer round it later (m).
+const PULL_OUT_ROOM_M: f64 = 4.0;
+/// Deceleration it is willing to use for pedestrians it could have seen coming (m/s²).
+const COMFORT_DECEL_MPS2: f64 = 4.0;
+/// Speed at which it creeps past a kerbside pedestrian: from it the car stops within half a
+/// metre, less than it covers in the half second a pedestrian needs to step into its path (m/s).
+const CAUTION_MIN_SPEED_MPS: f64 = 2.0;
 
 /// The privileged expert driver.
 #[derive(Clone, Debug, Default)]
 pub struct Expert {
+    /// False for the reactive variant, which acts only on what is seen now.
+    memory: bool,
     idm: Idm,
     target_lane: Option<usize>,
     planned: Controls,
@@ -39,9 +46,10 @@ struct Track<'a> {
 }
 
 impl Expert {
-    /// A new expert.
+    /// The expert: perfect memory of everything ever seen.
     pub fn new() -> Self {
         Self {
+            memory: true,
             idm: Idm {
                 headway_s: 1.2,
                 max_brake_mps2: 8.0,
@@ -51,7 +59,17 @@ impl Expert {
         }
     }
 
-    fn known<'t>(truth: &GroundTruth<'t>) -> impl Iterator<Item = Track<'t>> {
+    /// The same driver without memory: it acts only on actors some beam reports now, with their
+    /// true motion. The gap between it and the expert is what memory is worth.
+    pub fn reactive() -> Self {
+        Self {
+            memory: false,
+            ..Self::new()
+        }
+    }
+
+    fn known<'t>(&self, truth: &GroundTruth<'t>) -> impl Iterator<Item = Track<'t>> {
+        let memory = self.memory;
         let ego = truth.ego_frenet;
         let half_len = 0.5 * truth.limits.length_m;
         let half_width = 0.5 * truth.limits.width_m;
@@ -62,10 +80,17 @@ impl Expert {
             .filter(|a| a.active)
             .filter_map(move |a| {
                 let gap_m = a.s_m - ego.s_m - half_len - 0.5 * a.extent_along_m();
-                let seen = truth.visibility[a.id].last_seen_step.is_some();
+                let v = truth.visibility[a.id];
+                let seen = if memory {
+                    v.last_seen_step.is_some()
+                } else {
+                    v.visible_now
+                };
                 let in_path = (a.d_m - ego.d_m).abs() < half_width + a.half_extent_across_m() + 1.5
                     || a.d_m.abs() < road.half_width_m() + 1.0 && a.lateral_mps.abs() > 0.1;
-                let imminent = gap_m > -half_len && gap_m < EMERGENCY_RANGE_M && in_path;
+                // Only the expert gets the emergency rule: for a memoryless driver every hidden actor
+                // would count as never seen, and the rule would become a window on the truth.
+                let imminent = memory && gap_m > -half_len && gap_m < EMERGENCY_RANGE_M && in_path;
                 (seen || imminent).then_some(Track { actor: a, gap_m })
             })
     }
@@ -113,7 +138,9 @@ impl Expert {
             .unwrap_or(if d < 0.0 { 0 } else { road.lane_count() - 1 });
         let target = *self.target_lane.get_or_insert(current);
         let settled = (d - road.lane_center_d_m(target)).abs() < 0.4;
-        if settled && Self::lane_blocked(truth, tracks, target) {
+        // Reconsider once settled in the lane, or when stuck half-way behind an obstacle.
+        let stuck = truth.ego.speed_mps < 1.0;
+        if (settled || stuck) && Self::lane_blocked(truth, tracks, target) {
             let neighbours = [target + 1, target.wrapping_sub(1)];
             if let Some(lane) = neighbours.into_iter().find(|&l| {
                 l < road.lane_count()
@@ -151,8 +178,17 @@ impl Expert {
                     || overlaps(future)
                     || (a.d_m - lo) * (future - hi) < 0.0 && a.lateral_mps != 0.0;
                 if swept {
-                    self.idm
-                        .accel(v, v0, Some((t.gap_m.max(0.01), a.speed_mps)))
+                    // Behind a standing obstacle wait with room to pull out round it; once
+                    // pulling out, creep up to half a metre of it while steering away.
+                    let static_obstacle = a.speed_mps < 0.5;
+                    let leaving_its_lane =
+                        (truth.ego_frenet.d_m - a.d_m).abs() > 0.3 && hi - lo > 3.0;
+                    let gap = match (static_obstacle, leaving_its_lane) {
+                        (true, true) => t.gap_m + self.idm.min_gap_m - 0.5,
+                        (true, false) => t.gap_m - PULL_OUT_ROOM_M,
+                        (false, _) => t.gap_m,
+                    };
+                    self.idm.accel(v, v0, Some((gap.max(0.01), a.speed_mps)))
                 } else {
                     f64::INFINITY
                 }
@@ -173,8 +209,10 @@ impl Expert {
         let reach = a.half_extent_across_m() + 0.3;
         // Stop this far before a pedestrian in (or about to enter) the path.
         let stop_gap = (t.gap_m - 1.5).max(0.01);
+        let can_stop_comfortably = v * v / (2.0 * COMFORT_DECEL_MPS2) <= stop_gap;
         let inside = a.d_m + reach > lo && a.d_m - reach < hi;
         let w = a.lateral_mps;
+        let t_clear = (t.gap_m + truth.limits.length_m + 1.0) / v.max(0.1);
         let crossing = if inside {
             true
         } else if w.abs() > 1e-3 {
@@ -184,21 +222,21 @@ impl Expert {
             let t_in = (edge - a.d_m) / w;
             let t_out = (far_edge - a.d_m) / w;
             let t_arrive = t.gap_m.max(0.0) / v.max(0.1);
-            let t_clear = (t.gap_m + truth.limits.length_m + 1.0) / v.max(0.1);
-            toward && t_arrive < t_out + 1.0 && t_clear > t_in - 1.0
+            // Too close to stop gently but clear of them before they arrive: carry on.
+            let committed = !can_stop_comfortably && t_clear < t_in - 0.5;
+            toward && !committed && t_arrive < t_out + 1.0 && t_clear > t_in - 1.0
         } else {
             false
         };
         if crossing {
             return self.idm.accel(v, v0, Some((stop_gap, 0.0)));
         }
-        // A pedestrian standing at the kerb, or walking towards it, may step out: pass only at a
-        // speed from which the car can still stop short of them.
+        // A pedestrian standing at the kerb may step out: pass only at a speed from which the car
+        // can still stop short of them. Walking ones are covered by the crossing prediction.
         let kerb = truth.road.half_width_m();
         let beyond_kerb = a.d_m.abs() - kerb;
-        let walking_away = a.d_m * w > 0.0;
-        if t.gap_m > 0.0 && (-0.5..=KERB_ZONE_M).contains(&beyond_kerb) && !walking_away {
-            let safe = (2.0 * CAUTION_DECEL_MPS2 * (t.gap_m - 1.0).max(0.0))
+        if t.gap_m > 0.0 && (-0.5..=KERB_ZONE_M).contains(&beyond_kerb) && w.abs() < 0.1 {
+            let safe = (2.0 * CAUTION_DECEL_MPS2 * (t.gap_m - 1.5).max(0.0))
                 .sqrt()
                 .max(CAUTION_MIN_SPEED_MPS);
             if safe < v0 {
@@ -221,7 +259,7 @@ impl Expert {
 
     /// Plans the controls for this step from the ground truth.
     pub fn plan(&mut self, truth: &GroundTruth<'_>) -> Controls {
-        let tracks: Vec<Track<'_>> = Self::known(truth).collect();
+        let tracks: Vec<Track<'_>> = self.known(truth).collect();
         let lane = self.choose_lane(truth, &tracks);
         let road = truth.road;
         let target_d = road.lane_center_d_m(lane);
@@ -243,7 +281,7 @@ impl Expert {
 
 impl Controller for Expert {
     fn name(&self) -> &str {
-        "expert"
+        if self.memory { "expert" } else { "reactive" }
     }
 
     fn reset(&mut self) {

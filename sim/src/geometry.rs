@@ -40,7 +40,8 @@ impl Vec2 {
 
     /// Euclidean length.
     pub fn length(self) -> f64 {
-        self.x.hypot(self.y)
+        // Not `hypot`: its overflow guard costs 5x and world coordinates never come near it.
+        self.length_sq().sqrt()
     }
 
     /// Squared length (no square root).
@@ -59,6 +60,11 @@ impl Vec2 {
     /// Angle from +x, in (-π, π].
     pub fn angle(self) -> f64 {
         self.y.atan2(self.x)
+    }
+
+    /// The vector rotated counter-clockwise by the angle whose unit vector is `by`.
+    pub fn rotated(self, by: Self) -> Self {
+        Self::new(self.x * by.x - self.y * by.y, self.x * by.y + self.y * by.x)
     }
 }
 
@@ -142,9 +148,19 @@ impl OrientedBox {
         }
     }
 
+    /// A box centred at `center` whose length runs along the unit vector `axis`.
+    pub fn from_axis(center: Vec2, axis: Vec2, length_m: f64, width_m: f64) -> Self {
+        Self {
+            center,
+            axis,
+            half_length_m: 0.5 * length_m,
+            half_width_m: 0.5 * width_m,
+        }
+    }
+
     /// Radius of the circle around the centre that contains the box.
     pub fn bounding_radius(&self) -> f64 {
-        self.half_length_m.hypot(self.half_width_m)
+        (self.half_length_m * self.half_length_m + self.half_width_m * self.half_width_m).sqrt()
     }
 
     /// Corners counter-clockwise, starting front-left.

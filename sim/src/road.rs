@@ -24,15 +24,27 @@ pub struct Piece {
     pub curvature_per_m: f64,
     /// Pose of the centreline at the start of the piece.
     pub start: Pose,
+    /// Unit vector of the start heading (cached: straights need no trigonometry).
+    start_dir: Vec2,
 }
 
 impl Piece {
+    /// Position and unit tangent at local distance `t`.
+    fn frame_at_local(&self, t: f64) -> (Vec2, Vec2) {
+        let k = self.curvature_per_m;
+        if k.abs() < 1e-12 {
+            return (self.start.pos_in_world + self.start_dir * t, self.start_dir);
+        }
+        let pose = self.pose_at_local(t);
+        (pose.pos_in_world, Vec2::from_angle(pose.heading_rad))
+    }
+
     fn pose_at_local(&self, t: f64) -> Pose {
         let h0 = self.start.heading_rad;
         let k = self.curvature_per_m;
         if k.abs() < 1e-12 {
             return Pose {
-                pos_in_world: self.start.pos_in_world + Vec2::from_angle(h0) * t,
+                pos_in_world: self.start.pos_in_world + self.start_dir * t,
                 heading_rad: h0,
             };
         }
@@ -123,6 +135,7 @@ impl Road {
                 length_m,
                 curvature_per_m,
                 start,
+                start_dir: Vec2::from_angle(start.heading_rad),
             };
             start = piece.pose_at_local(length_m);
             s += length_m;
@@ -232,6 +245,19 @@ impl Road {
         piece.pose_at_local(t)
     }
 
+    /// World position of the Frenet point (`s_m`, `d_m`) and the unit tangent of the road there.
+    pub fn frame_at(&self, s_m: f64, d_m: f64) -> (Vec2, Vec2) {
+        let piece = &self.pieces[self.piece_index(s_m)];
+        let t = s_m - piece.start_s_m;
+        let (center, dir) = if (0.0..=piece.length_m).contains(&t) {
+            piece.frame_at_local(t)
+        } else {
+            let pose = self.center_pose_at(s_m);
+            (pose.pos_in_world, Vec2::from_angle(pose.heading_rad))
+        };
+        (center + dir.perp() * d_m, dir)
+    }
+
     /// World pose of the Frenet point (`s_m`, `d_m`), heading along the lane.
     pub fn pose_at(&self, s_m: f64, d_m: f64) -> Pose {
         let c = self.center_pose_at(s_m);
@@ -256,8 +282,20 @@ impl Road {
 
     /// Frenet coordinates of a world point: the nearest centreline point over all pieces.
     pub fn project(&self, p: Vec2) -> Frenet {
+        self.project_among(p, &self.pieces)
+    }
+
+    /// Like `project`, for a point known to be near distance `hint_s_m` along the road (within
+    /// a piece of it): only that piece and its neighbours are searched.
+    pub fn project_near(&self, p: Vec2, hint_s_m: f64) -> Frenet {
+        let i = self.piece_index(hint_s_m);
+        let range = i.saturating_sub(1)..(i + 2).min(self.pieces.len());
+        self.project_among(p, &self.pieces[range])
+    }
+
+    fn project_among(&self, p: Vec2, pieces: &[Piece]) -> Frenet {
         let mut best = (f64::INFINITY, Frenet::default());
-        for piece in &self.pieces {
+        for piece in pieces {
             let (t, d, dist_sq) = piece.project(p);
             if dist_sq < best.0 {
                 best = (
@@ -316,6 +354,16 @@ mod tests {
                 assert!((f.s_m - s).abs() < 1e-6, "s {s} d {d}: got {f:?}");
                 assert!((f.d_m - d).abs() < 1e-6, "s {s} d {d}: got {f:?}");
             }
+        }
+    }
+
+    #[test]
+    fn nearby_projection_agrees_with_the_full_search() {
+        let road = curvy();
+        for i in 0..=230 {
+            let s = i as f64;
+            let p = road.point_at(s, 1.3);
+            assert_eq!(road.project_near(p, s - 2.0), road.project(p), "at s {s}");
         }
     }
 

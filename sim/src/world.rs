@@ -5,7 +5,8 @@
 //! car's own state give; the ground truth (`truth`) holds everything, kept apart.
 
 use crate::actors::{
-    Actor, ActorKind, Behaviour, Brake, BrakePhase, CarDriver, Idm, LaneChange, Leg, Walker,
+    Actor, ActorKind, Behaviour, Brake, BrakePhase, CarDriver, GIVE_UP_AFTER_S, Idm, LaneChange,
+    Leg, Walker,
 };
 use crate::geometry::{OrientedBox, Pose, Vec2, wrap_angle};
 use crate::lidar::{Hit, Lidar, LidarScan};
@@ -167,6 +168,8 @@ pub struct World {
     max_steps: u32,
     ego: EgoState,
     ego_frenet: Frenet,
+    /// Heading of the road at the ego's position (rad), computed once per step.
+    ego_road_heading_rad: f64,
     actors: Vec<Actor>,
     visibility: Vec<Visibility>,
     scan: LidarScan,
@@ -201,10 +204,7 @@ impl World {
             &pieces,
         ));
         let limits = VehicleLimits::default();
-        let lidar = Lidar {
-            beams: spec.lidar.beams as usize,
-            range_m: spec.lidar.range_m,
-        };
+        let lidar = Lidar::new(spec.lidar.beams as usize, spec.lidar.range_m);
         let ego_lane = spec.ego.lane as usize;
         let start_s_m = spec.ego.start_s_m.sample(&mut rng);
         let speed_mps = spec.ego.speed_mps.sample(&mut rng);
@@ -242,7 +242,7 @@ impl World {
             placer.place_random(t, ego_lane, start_s_m, goal_s_m);
         }
         let actors = placer.actors;
-        let obs_spec = Arc::new(ObservationSpec::new(lidar.beams));
+        let obs_spec = Arc::new(ObservationSpec::new(lidar.beams()));
         let mut world = Self {
             scenario_name: spec.name.clone(),
             seed,
@@ -258,6 +258,7 @@ impl World {
             max_steps: (spec.duration_s / DT_SECS).round() as u32,
             ego,
             ego_frenet: Frenet::default(),
+            ego_road_heading_rad: 0.0,
             visibility: vec![Visibility::default(); actors.len()],
             actors,
             scan: LidarScan::default(),
@@ -269,6 +270,7 @@ impl World {
             lanes: vec![Vec::new(); lane_count],
         };
         world.ego_frenet = world.road.project(world.ego.center(&world.limits));
+        world.ego_road_heading_rad = world.road.center_pose_at(world.ego_frenet.s_m).heading_rad;
         world.update_actor_poses();
         world.sense();
         world.metrics.hash_ego(&world.ego);
@@ -291,7 +293,10 @@ impl World {
         let accel_before = self.ego.accel_mps2;
         self.ego.advance(controls, &self.limits, DT_SECS, SUBSTEPS);
         self.step += 1;
-        self.ego_frenet = self.road.project(self.ego.center(&self.limits));
+        self.ego_frenet = self
+            .road
+            .project_near(self.ego.center(&self.limits), self.ego_frenet.s_m);
+        self.ego_road_heading_rad = self.road.center_pose_at(self.ego_frenet.s_m).heading_rad;
         self.update_actor_poses();
         self.outcome = self.check_outcome();
         self.sense();
@@ -432,18 +437,16 @@ impl World {
     }
 
     fn ego_speed_along(&self) -> f64 {
-        let road_heading = self.road.center_pose_at(self.ego_frenet.s_m).heading_rad;
-        self.ego.speed_mps * wrap_angle(self.ego.pose.heading_rad - road_heading).cos()
+        self.ego.speed_mps * wrap_angle(self.ego.pose.heading_rad - self.ego_road_heading_rad).cos()
     }
 
     /// Lanes whose strip the extent `d ± half` overlaps by more than a few centimetres.
     fn lanes_touched(road: &Road, d_m: f64, half_m: f64) -> std::ops::Range<usize> {
-        let w = road.lane_width_m();
-        let lo = ((d_m - half_m + 0.2 + road.half_width_m()) / w)
-            .floor()
-            .max(0.0) as usize;
-        let hi = ((d_m + half_m - 0.2 + road.half_width_m()) / w).floor() + 1.0;
-        let hi = hi.clamp(0.0, road.lane_count() as f64) as usize;
+        let per_lane = 1.0 / road.lane_width_m();
+        // Truncation is the floor for the non-negative values kept (and no libm call).
+        let lo = ((d_m - half_m + 0.2 + road.half_width_m()) * per_lane).max(0.0) as usize;
+        let hi = ((d_m + half_m - 0.2 + road.half_width_m()) * per_lane).max(-1.0) + 1.0;
+        let hi = (hi as usize).min(road.lane_count());
         lo..hi.max(lo)
     }
 
@@ -646,7 +649,56 @@ impl World {
             })
     }
 
+    /// Whether a pedestrian stepping to offset `d_m` would walk into a vehicle in the road:
+    /// people wait for a car in front of them to move on rather than walk into it.
+    fn vehicle_in_the_way(&self, i: usize, d_m: f64) -> bool {
+        let me = &self.actors[i];
+        let pose = self.road.pose_at(me.s_m, d_m);
+        let margin = 0.1;
+        let step_box = OrientedBox::new(pose, me.length_m + margin, me.width_m + margin);
+        Self::lanes_touched(&self.road, d_m, me.half_extent_across_m() + margin).any(|lane| {
+            let list = &self.lanes[lane];
+            let start = list.partition_point(|o| o.s_m < me.s_m - 8.0);
+            list[start..]
+                .iter()
+                .take_while(|o| o.s_m < me.s_m + 8.0)
+                .any(|o| match o.who {
+                    EGO => self.ego.body(&self.limits).overlaps(&step_box),
+                    who => {
+                        self.actors[who].kind == ActorKind::Car
+                            && self.actors[who].body.overlaps(&step_box)
+                    }
+                })
+        })
+    }
+
     fn move_walker(&mut self, i: usize, mut walker: Walker, time_s: f64) {
+        let blocked = match walker.legs.get(walker.leg) {
+            Some(&Leg::Walk { to_d_m, speed_mps }) => {
+                let a = &self.actors[i];
+                let next =
+                    a.d_m + (to_d_m - a.d_m).clamp(-speed_mps * DT_SECS, speed_mps * DT_SECS);
+                self.vehicle_in_the_way(i, next)
+            }
+            _ => false,
+        };
+        if blocked {
+            walker.blocked_s += DT_SECS;
+            if walker.blocked_s > GIVE_UP_AFTER_S
+                && let Some(&Leg::Walk { speed_mps, .. }) = walker.legs.get(walker.leg)
+            {
+                // Give up crossing: walk back to where they came from.
+                walker.legs = vec![Leg::Walk {
+                    to_d_m: walker.origin_d_m,
+                    speed_mps,
+                }];
+                walker.leg = 0;
+                walker.blocked_s = 0.0;
+            }
+        } else {
+            walker.blocked_s = 0.0;
+        }
+        let blocked = blocked && walker.blocked_s > 0.0;
         let ego_s = self.ego_frenet.s_m;
         let half_len = 0.5 * self.limits.length_m;
         let ego_speed = self.ego.speed_mps;
@@ -659,6 +711,7 @@ impl World {
                     time_s: t,
                     ego_within_m,
                 } => time_s >= t && ego_within_m.is_none_or(|m| a.s_m - ego_s <= m),
+                Leg::Walk { .. } if blocked => false,
                 Leg::Walk { to_d_m, speed_mps } => {
                     let step = speed_mps * DT_SECS;
                     let delta = to_d_m - a.d_m;
@@ -698,24 +751,24 @@ impl World {
 
     fn update_actor_poses(&mut self) {
         for a in &mut self.actors {
-            if !a.active {
+            let key = [a.s_m, a.d_m, a.lateral_mps];
+            if !a.active || a.posed_from == key {
                 continue;
             }
-            let lane_pose = self.road.pose_at(a.s_m, a.d_m);
-            let heading_rad = match a.kind {
+            a.posed_from = key;
+            let (pos_in_world, along) = self.road.frame_at(a.s_m, a.d_m);
+            let axis = match a.kind {
                 ActorKind::Pedestrian if a.lateral_mps != 0.0 => {
-                    lane_pose.heading_rad + std::f64::consts::FRAC_PI_2 * a.lateral_mps.signum()
+                    along.perp() * a.lateral_mps.signum()
                 }
-                ActorKind::Pedestrian => a.pose.heading_rad,
+                ActorKind::Pedestrian => a.body.axis,
+                ActorKind::Car | ActorKind::Parked if a.lateral_mps == 0.0 => along,
                 ActorKind::Car | ActorKind::Parked => {
-                    lane_pose.heading_rad + a.lateral_mps.atan2(a.speed_mps.max(0.5))
+                    let v = along * a.speed_mps.max(0.5) + along.perp() * a.lateral_mps;
+                    v * (1.0 / v.length())
                 }
             };
-            a.pose = Pose {
-                pos_in_world: lane_pose.pos_in_world,
-                heading_rad,
-            };
-            a.body = OrientedBox::new(a.pose, a.length_m, a.width_m);
+            a.body = OrientedBox::from_axis(pos_in_world, axis, a.length_m, a.width_m);
         }
     }
 
@@ -745,7 +798,9 @@ impl World {
             self.lidar.blank(&mut self.scan);
         } else {
             let origin = self.ego.center(&self.limits);
-            let reach = 2.0 * self.lidar.range_m + 10.0;
+            // Walls within range lie within this distance along the road on any road whose
+            // curves are gentler than the validation allows.
+            let reach = 1.5 * self.lidar.range_m() + 10.0;
             let s = self.ego_frenet.s_m;
             let boxes = self.actors.iter().filter(|a| a.active).map(|a| {
                 let hit = match a.kind {
@@ -771,7 +826,7 @@ impl World {
                 for (range, hit) in self.scan.ranges_m.iter_mut().zip(&self.scan.hits) {
                     if *hit != Hit::Nothing {
                         *range = (*range + self.noise_std_m * gaussian(&mut self.noise_rng))
-                            .clamp(0.0, self.lidar.range_m);
+                            .clamp(0.0, self.lidar.range_m());
                     }
                 }
             }
@@ -793,8 +848,7 @@ impl World {
         } else {
             road.lane_count() - 1
         });
-        let heading_error =
-            wrap_angle(self.ego.pose.heading_rad - road.center_pose_at(f.s_m).heading_rad);
+        let heading_error = wrap_angle(self.ego.pose.heading_rad - self.ego_road_heading_rad);
         let ego_values = [
             self.ego.speed_mps,
             f.d_m - road.lane_center_d_m(lane),
@@ -877,10 +931,10 @@ impl Placer<'_> {
             d_m,
             speed_mps,
             lateral_mps: 0.0,
-            pose,
             body: OrientedBox::new(pose, length_m, width_m),
             active: true,
             behaviour,
+            posed_from: [f64::NAN; 3],
         });
     }
 
@@ -1010,6 +1064,8 @@ impl Placer<'_> {
                     legs,
                     leg: 0,
                     leg_started_s: 0.0,
+                    origin_d_m: from,
+                    blocked_s: 0.0,
                 };
                 self.push(
                     ActorKind::Pedestrian,
@@ -1057,12 +1113,12 @@ impl Placer<'_> {
         for _ in 0..t.cars {
             let desired = t.car_speed_mps.sample(self.rng);
             let mut placed = None;
-            for _ in 0..50 {
+            for _ in 0..200 {
                 let lane = self.rng.random_range(0..lanes);
                 let s = self.rng.random_range(0.0..(length - 30.0).max(1.0));
                 let clear_of_cars = cars
                     .iter()
-                    .all(|&(l, cs)| l != lane || (cs - s).abs() > 14.0);
+                    .all(|&(l, cs)| l != lane || (cs - s).abs() > 10.0);
                 let clear_of_ego = lane != ego_lane || (s - ego_s).abs() > 30.0;
                 let clear_of_blocks = lane != 0 || blocking.iter().all(|&b| (b - s).abs() > 30.0);
                 if clear_of_cars && clear_of_ego && clear_of_blocks {
@@ -1110,6 +1166,8 @@ impl Placer<'_> {
                 legs,
                 leg: 0,
                 leg_started_s: 0.0,
+                origin_d_m: side * far,
+                blocked_s: 0.0,
             };
             self.push(
                 ActorKind::Pedestrian,
