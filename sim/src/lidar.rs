@@ -344,7 +344,7 @@ mod tests {
     #[test]
     fn fast_atan2_is_within_its_stated_error() {
         for i in 0..10_000 {
-            let angle = -3.14 + 6.28 * f64::from(i) / 10_000.0;
+            let angle = -std::f64::consts::PI + TAU * f64::from(i) / 10_000.0;
             let (y, x) = (angle.sin() * 7.0, angle.cos() * 7.0);
             assert!((fast_atan2(y, x) - y.atan2(x)).abs() < 2.1e-4, "at {angle}");
         }

@@ -1,0 +1,594 @@
+//! The world: one episode of a scenario, stepped at a fixed 10 Hz.
+//!
+//! `World::new` samples a scenario for a seed; `step` applies the ego's controls, moves every
+//! actor, checks the outcome and senses. The observation holds only what the sensors and the
+//! car's own state give; the ground truth (`truth`) holds everything, kept apart.
+
+mod placement;
+mod traffic;
+
+use crate::actors::{Actor, ActorKind, Idm};
+use crate::geometry::{OrientedBox, Pose, Vec2, wrap_angle};
+use crate::lidar::{Hit, Lidar, LidarScan};
+use crate::observation::{CURVATURE_LOOKAHEAD_M, Observation, ObservationSpec, RAY_FIELDS};
+use crate::road::{Frenet, Road};
+use crate::scenario::ScenarioSpec;
+use crate::vehicle::{Controls, EgoState, VehicleLimits};
+use placement::Placer;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
+
+/// Control step (s).
+pub const DT_SECS: f64 = 0.1;
+/// Physics substeps per control step.
+pub const SUBSTEPS: u32 = 4;
+/// Marker for the ego in lane-occupancy lists.
+const EGO: usize = usize::MAX;
+
+/// How an episode ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Reached the goal.
+    Goal,
+    /// Touched another actor.
+    Collision,
+    /// Left the carriageway.
+    #[serde(rename = "offroad")]
+    OffRoad,
+    /// Ran out of time.
+    Timeout,
+}
+
+impl Outcome {
+    /// The name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Goal => "goal",
+            Self::Collision => "collision",
+            Self::OffRoad => "offroad",
+            Self::Timeout => "timeout",
+        }
+    }
+}
+
+/// Whether the ego's sensors see an actor, and since when they have not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Visibility {
+    /// Some beam reports this actor now.
+    pub visible_now: bool,
+    /// The last step at which some beam reported it.
+    pub last_seen_step: Option<u32>,
+}
+
+/// Everything true about the world now, for the expert and the instruments. Learned
+/// controllers never receive it.
+#[derive(Clone, Copy, Debug)]
+pub struct GroundTruth<'a> {
+    /// The road.
+    pub road: &'a Road,
+    /// The ego car.
+    pub ego: &'a EgoState,
+    /// The ego's body centre in Frenet coordinates.
+    pub ego_frenet: Frenet,
+    /// The ego car's limits and size.
+    pub limits: &'a VehicleLimits,
+    /// Every actor (inactive ones included, marked so).
+    pub actors: &'a [Actor],
+    /// Per actor, whether it is seen.
+    pub visibility: &'a [Visibility],
+    /// Steps taken so far.
+    pub step: u32,
+    /// The speed the ego should aim for on a free road (m/s).
+    pub cruise_speed_mps: f64,
+    /// Where the episode succeeds (m along the road).
+    pub goal_s_m: f64,
+}
+
+impl GroundTruth<'_> {
+    /// Seconds since the actor was last seen, `None` if never.
+    pub fn time_since_seen_s(&self, actor: usize) -> Option<f64> {
+        self.visibility[actor]
+            .last_seen_step
+            .map(|s| f64::from(self.step - s) * DT_SECS)
+    }
+}
+
+/// Episode statistics gathered while stepping.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Metrics {
+    /// Distance travelled along the road (m).
+    pub progress_m: f64,
+    /// Mean speed over the steps taken (m/s).
+    pub mean_speed_mps: f64,
+    /// Smallest time-to-collision with anything ahead in the ego's path (s), if ever closing.
+    pub min_ttc_s: Option<f64>,
+    /// Mean absolute longitudinal jerk (m/s³).
+    pub mean_abs_jerk_mps3: f64,
+    /// FNV-1a over the exact bits of every ego state.
+    pub trajectory_hash: u64,
+}
+
+#[derive(Clone, Debug)]
+struct MetricsAccumulator {
+    speed_sum: f64,
+    jerk_sum: f64,
+    jerk_count: u32,
+    min_ttc_s: Option<f64>,
+    hash: u64,
+}
+
+impl MetricsAccumulator {
+    fn new() -> Self {
+        Self {
+            speed_sum: 0.0,
+            jerk_sum: 0.0,
+            jerk_count: 0,
+            min_ttc_s: None,
+            hash: 0xcbf2_9ce4_8422_2325,
+        }
+    }
+
+    fn hash_ego(&mut self, ego: &EgoState) {
+        for v in [
+            ego.pose.pos_in_world.x,
+            ego.pose.pos_in_world.y,
+            ego.pose.heading_rad,
+            ego.speed_mps,
+        ] {
+            for byte in v.to_bits().to_le_bytes() {
+                self.hash ^= u64::from(byte);
+                self.hash = self.hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+}
+
+/// One lane-occupancy record: where along the road, and who.
+#[derive(Clone, Copy, Debug)]
+struct Occupant {
+    s_m: f64,
+    who: usize,
+}
+
+/// One episode of a scenario.
+#[derive(Clone, Debug)]
+pub struct World {
+    scenario_name: String,
+    seed: u64,
+    road: Arc<Road>,
+    limits: VehicleLimits,
+    lidar: Lidar,
+    idm: Idm,
+    noise_std_m: f64,
+    dropouts: Vec<(f64, f64)>,
+    cruise_speed_mps: f64,
+    start_s_m: f64,
+    goal_s_m: f64,
+    max_steps: u32,
+    ego: EgoState,
+    ego_frenet: Frenet,
+    /// Heading of the road at the ego's position (rad), computed once per step.
+    ego_road_heading_rad: f64,
+    actors: Vec<Actor>,
+    visibility: Vec<Visibility>,
+    scan: LidarScan,
+    observation: Observation,
+    step: u32,
+    outcome: Option<Outcome>,
+    metrics: MetricsAccumulator,
+    noise_rng: ChaCha8Rng,
+    lanes: Vec<Vec<Occupant>>,
+}
+
+impl World {
+    /// Samples the scenario for `seed` and senses once, ready for the first control step.
+    pub fn new(spec: &ScenarioSpec, seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let pieces: Vec<(f64, f64)> = spec
+            .road
+            .pieces
+            .iter()
+            .map(|p| {
+                (
+                    p.length_m.sample(&mut rng),
+                    p.curvature_per_m.sample(&mut rng),
+                )
+            })
+            .collect();
+        let lane_count = spec.road.lane_count as usize;
+        let road = Arc::new(Road::new(
+            lane_count,
+            spec.road.lane_width_m,
+            spec.road.verge_m,
+            &pieces,
+        ));
+        let limits = VehicleLimits::default();
+        let lidar = Lidar::new(spec.lidar.beams as usize, spec.lidar.range_m);
+        let ego_lane = spec.ego.lane as usize;
+        let start_s_m = spec.ego.start_s_m.sample(&mut rng);
+        let speed_mps = spec.ego.speed_mps.sample(&mut rng);
+        let cruise_speed_mps = spec.ego.cruise_speed_mps.sample(&mut rng);
+        let goal_s_m = spec.ego.goal_s_m.sample(&mut rng);
+        let center = road.pose_at(start_s_m, road.lane_center_d_m(ego_lane));
+        let ego = EgoState {
+            pose: Pose {
+                pos_in_world: center.pos_in_world
+                    - Vec2::from_angle(center.heading_rad) * limits.rear_axle_to_center_m,
+                heading_rad: center.heading_rad,
+            },
+            speed_mps,
+            steer_rad: 0.0,
+            accel_mps2: 0.0,
+        };
+        let noise_std_m = spec.faults.noise_std_m.sample(&mut rng);
+        let dropouts: Vec<(f64, f64)> = spec
+            .faults
+            .dropouts
+            .iter()
+            .map(|d| {
+                let start = d.start_s.sample(&mut rng);
+                (start, start + d.duration_s.sample(&mut rng))
+            })
+            .collect();
+        let mut placer = Placer {
+            rng: &mut rng,
+            road: &road,
+            actors: Vec::new(),
+            first_dropout_s: dropouts.first().map(|d| d.0),
+        };
+        placer.place_scripted(spec);
+        if let Some(t) = &spec.random_traffic {
+            placer.place_random(t, ego_lane, start_s_m, goal_s_m);
+        }
+        let actors = placer.actors;
+        let obs_spec = Arc::new(ObservationSpec::new(lidar.beams()));
+        let mut world = Self {
+            scenario_name: spec.name.clone(),
+            seed,
+            road,
+            limits,
+            lidar,
+            idm: Idm::default(),
+            noise_std_m,
+            dropouts,
+            cruise_speed_mps,
+            start_s_m,
+            goal_s_m,
+            max_steps: (spec.duration_s / DT_SECS).round() as u32,
+            ego,
+            ego_frenet: Frenet::default(),
+            ego_road_heading_rad: 0.0,
+            visibility: vec![Visibility::default(); actors.len()],
+            actors,
+            scan: LidarScan::default(),
+            observation: Observation::zeros(obs_spec),
+            step: 0,
+            outcome: None,
+            metrics: MetricsAccumulator::new(),
+            noise_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x005e_ed0f_5e75_0a11),
+            lanes: vec![Vec::new(); lane_count],
+        };
+        world.ego_frenet = world.road.project(world.ego.center(&world.limits));
+        world.ego_road_heading_rad = world.road.center_pose_at(world.ego_frenet.s_m).heading_rad;
+        world.update_actor_poses();
+        world.sense();
+        world.metrics.hash_ego(&world.ego);
+        world
+    }
+
+    /// Applies `controls` for one control step. Does nothing once the episode has ended.
+    pub fn step(&mut self, controls: Controls) {
+        if self.outcome.is_some() {
+            return;
+        }
+        let controls = self.limits.clamp(controls);
+        let time_s = self.time_s();
+        self.fill_lanes();
+        for i in 0..self.actors.len() {
+            if self.actors[i].active {
+                self.move_actor(i, time_s);
+            }
+        }
+        let accel_before = self.ego.accel_mps2;
+        self.ego.advance(controls, &self.limits, DT_SECS, SUBSTEPS);
+        self.step += 1;
+        self.ego_frenet = self
+            .road
+            .project_near(self.ego.center(&self.limits), self.ego_frenet.s_m);
+        self.ego_road_heading_rad = self.road.center_pose_at(self.ego_frenet.s_m).heading_rad;
+        self.update_actor_poses();
+        self.outcome = self.check_outcome();
+        self.sense();
+        let m = &mut self.metrics;
+        m.speed_sum += self.ego.speed_mps;
+        if self.step > 1 {
+            m.jerk_sum += (self.ego.accel_mps2 - accel_before).abs() / DT_SECS;
+            m.jerk_count += 1;
+        }
+        m.hash_ego(&self.ego);
+        self.track_ttc();
+    }
+
+    /// Name of the scenario.
+    pub fn scenario_name(&self) -> &str {
+        &self.scenario_name
+    }
+
+    /// The seed it was sampled with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The road.
+    pub fn road(&self) -> &Arc<Road> {
+        &self.road
+    }
+
+    /// The ego car's state.
+    pub fn ego(&self) -> &EgoState {
+        &self.ego
+    }
+
+    /// The ego car's limits and size.
+    pub fn limits(&self) -> &VehicleLimits {
+        &self.limits
+    }
+
+    /// The ego's body centre in Frenet coordinates.
+    pub fn ego_frenet(&self) -> Frenet {
+        self.ego_frenet
+    }
+
+    /// Every actor, inactive ones included.
+    pub fn actors(&self) -> &[Actor] {
+        &self.actors
+    }
+
+    /// Per actor, whether the sensors see it.
+    pub fn visibility(&self) -> &[Visibility] {
+        &self.visibility
+    }
+
+    /// The latest lidar sweep.
+    pub fn scan(&self) -> &LidarScan {
+        &self.scan
+    }
+
+    /// The lidar.
+    pub fn lidar(&self) -> &Lidar {
+        &self.lidar
+    }
+
+    /// What a controller sees now.
+    pub fn observation(&self) -> &Observation {
+        &self.observation
+    }
+
+    /// Control steps taken.
+    pub fn steps(&self) -> u32 {
+        self.step
+    }
+
+    /// Time since the start (s).
+    pub fn time_s(&self) -> f64 {
+        f64::from(self.step) * DT_SECS
+    }
+
+    /// Steps after which the episode times out.
+    pub fn max_steps(&self) -> u32 {
+        self.max_steps
+    }
+
+    /// The goal, along the road (m).
+    pub fn goal_s_m(&self) -> f64 {
+        self.goal_s_m
+    }
+
+    /// The ego's cruise speed (m/s).
+    pub fn cruise_speed_mps(&self) -> f64 {
+        self.cruise_speed_mps
+    }
+
+    /// Whether the lidar is blank now.
+    pub fn sensor_dropout(&self) -> bool {
+        let t = self.time_s();
+        self.dropouts.iter().any(|&(a, b)| t >= a && t < b)
+    }
+
+    /// How the episode ended, once it has.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.outcome
+    }
+
+    /// The ground truth now.
+    pub fn truth(&self) -> GroundTruth<'_> {
+        GroundTruth {
+            road: &self.road,
+            ego: &self.ego,
+            ego_frenet: self.ego_frenet,
+            limits: &self.limits,
+            actors: &self.actors,
+            visibility: &self.visibility,
+            step: self.step,
+            cruise_speed_mps: self.cruise_speed_mps,
+            goal_s_m: self.goal_s_m,
+        }
+    }
+
+    /// Statistics so far.
+    pub fn metrics(&self) -> Metrics {
+        let m = &self.metrics;
+        Metrics {
+            progress_m: self.ego_frenet.s_m - self.start_s_m,
+            mean_speed_mps: if self.step == 0 {
+                0.0
+            } else {
+                m.speed_sum / f64::from(self.step)
+            },
+            min_ttc_s: m.min_ttc_s,
+            mean_abs_jerk_mps3: if m.jerk_count == 0 {
+                0.0
+            } else {
+                m.jerk_sum / f64::from(m.jerk_count)
+            },
+            trajectory_hash: m.hash,
+        }
+    }
+
+    fn ego_speed_along(&self) -> f64 {
+        self.ego.speed_mps * wrap_angle(self.ego.pose.heading_rad - self.ego_road_heading_rad).cos()
+    }
+
+    fn update_actor_poses(&mut self) {
+        for a in &mut self.actors {
+            let key = [a.s_m, a.d_m, a.lateral_mps];
+            if !a.active || a.posed_from == key {
+                continue;
+            }
+            a.posed_from = key;
+            let (pos_in_world, along) = self.road.frame_at(a.s_m, a.d_m);
+            let axis = match a.kind {
+                ActorKind::Pedestrian if a.lateral_mps != 0.0 => {
+                    along.perp() * a.lateral_mps.signum()
+                }
+                ActorKind::Pedestrian => a.body.axis,
+                ActorKind::Car | ActorKind::Parked if a.lateral_mps == 0.0 => along,
+                ActorKind::Car | ActorKind::Parked => {
+                    let v = along * a.speed_mps.max(0.5) + along.perp() * a.lateral_mps;
+                    v * (1.0 / v.length())
+                }
+            };
+            a.body = OrientedBox::from_axis(pos_in_world, axis, a.length_m, a.width_m);
+        }
+    }
+
+    fn check_outcome(&self) -> Option<Outcome> {
+        let body = self.ego.body(&self.limits);
+        if self
+            .actors
+            .iter()
+            .any(|a| a.active && body.overlaps(&a.body))
+        {
+            return Some(Outcome::Collision);
+        }
+        if self.ego_frenet.d_m.abs() > self.road.half_width_m() {
+            return Some(Outcome::OffRoad);
+        }
+        if self.ego_frenet.s_m >= self.goal_s_m {
+            return Some(Outcome::Goal);
+        }
+        (self.step >= self.max_steps).then_some(Outcome::Timeout)
+    }
+
+    fn sense(&mut self) {
+        for v in &mut self.visibility {
+            v.visible_now = false;
+        }
+        if self.sensor_dropout() {
+            self.lidar.blank(&mut self.scan);
+        } else {
+            let origin = self.ego.center(&self.limits);
+            // Walls within range lie within this distance along the road on any road whose
+            // curves are gentler than the validation allows.
+            let reach = 1.5 * self.lidar.range_m() + 10.0;
+            let s = self.ego_frenet.s_m;
+            let boxes = self.actors.iter().filter(|a| a.active).map(|a| {
+                let hit = match a.kind {
+                    ActorKind::Pedestrian => Hit::Pedestrian(a.id),
+                    ActorKind::Car | ActorKind::Parked => Hit::Vehicle(a.id),
+                };
+                (&a.body, hit)
+            });
+            let walls = self
+                .road
+                .walls()
+                .iter()
+                .filter(|w| w.end_s_m >= s - reach && w.start_s_m <= s + reach)
+                .map(|w| &w.segment);
+            self.lidar.sweep(
+                origin,
+                self.ego.pose.heading_rad,
+                boxes,
+                walls,
+                &mut self.scan,
+            );
+            if self.noise_std_m > 0.0 {
+                for (range, hit) in self.scan.ranges_m.iter_mut().zip(&self.scan.hits) {
+                    if *hit != Hit::Nothing {
+                        *range = (*range + self.noise_std_m * gaussian(&mut self.noise_rng))
+                            .clamp(0.0, self.lidar.range_m());
+                    }
+                }
+            }
+            for hit in &self.scan.hits {
+                if let Some(i) = hit.actor() {
+                    self.visibility[i].visible_now = true;
+                    self.visibility[i].last_seen_step = Some(self.step);
+                }
+            }
+        }
+        self.fill_observation();
+    }
+
+    fn fill_observation(&mut self) {
+        let f = self.ego_frenet;
+        let road = &self.road;
+        let lane = road.lane_at(f.d_m).unwrap_or(if f.d_m < 0.0 {
+            0
+        } else {
+            road.lane_count() - 1
+        });
+        let heading_error = wrap_angle(self.ego.pose.heading_rad - self.ego_road_heading_rad);
+        let ego_values = [
+            self.ego.speed_mps,
+            f.d_m - road.lane_center_d_m(lane),
+            heading_error,
+            road.half_width_m() - f.d_m,
+            road.half_width_m() + f.d_m,
+            road.curvature_at(f.s_m + CURVATURE_LOOKAHEAD_M[0]),
+            road.curvature_at(f.s_m + CURVATURE_LOOKAHEAD_M[1]),
+            road.curvature_at(f.s_m + CURVATURE_LOOKAHEAD_M[2]),
+        ];
+        let values = self.observation.values_mut();
+        for (beam, (range, hit)) in self.scan.ranges_m.iter().zip(&self.scan.hits).enumerate() {
+            let base = beam * RAY_FIELDS.len();
+            values[base] = *range as f32;
+            values[base + 1] = f32::from(u8::from(matches!(hit, Hit::Vehicle(_))));
+            values[base + 2] = f32::from(u8::from(matches!(hit, Hit::Pedestrian(_))));
+            values[base + 3] = f32::from(u8::from(*hit == Hit::Edge));
+        }
+        let start = self.scan.ranges_m.len() * RAY_FIELDS.len();
+        for (slot, v) in values[start..].iter_mut().zip(ego_values) {
+            *slot = v as f32;
+        }
+    }
+
+    fn track_ttc(&mut self) {
+        let f = self.ego_frenet;
+        let half_width = 0.5 * self.limits.width_m;
+        let half_len = 0.5 * self.limits.length_m;
+        let v = self.ego_speed_along();
+        let mut best = self.metrics.min_ttc_s;
+        for a in self.actors.iter().filter(|a| a.active) {
+            if (a.d_m - f.d_m).abs() > half_width + a.half_extent_across_m() {
+                continue;
+            }
+            let gap = a.s_m - f.s_m - half_len - 0.5 * a.extent_along_m();
+            let closing = v - a.speed_mps;
+            if gap > 0.0 && closing > 1e-6 {
+                let ttc = gap / closing;
+                best = Some(best.map_or(ttc, |b: f64| b.min(ttc)));
+            }
+        }
+        self.metrics.min_ttc_s = best;
+    }
+}
+
+/// A standard normal draw (Box–Muller).
+fn gaussian(rng: &mut ChaCha8Rng) -> f64 {
+    let u1: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+    let u2: f64 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}

@@ -1,0 +1,267 @@
+//! Placing a scenario's actors for a seed.
+
+use crate::actors::{
+    Actor, ActorKind, Behaviour, Brake, BrakePhase, CarDriver, LaneChange, Leg, Walker,
+};
+use crate::geometry::OrientedBox;
+use crate::road::Road;
+use crate::scenario::{Param, RandomTrafficSpec, ScenarioSpec};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+/// Turns scenario specs into actors, drawing every random choice from one generator in a
+/// fixed order.
+pub(super) struct Placer<'a> {
+    pub rng: &'a mut ChaCha8Rng,
+    pub road: &'a Road,
+    pub actors: Vec<Actor>,
+    pub first_dropout_s: Option<f64>,
+}
+
+impl Placer<'_> {
+    /// Adds an actor of `(length, width)` at `(s, d)`; its kind follows from its behaviour.
+    fn push(
+        &mut self,
+        (length_m, width_m): (f64, f64),
+        (s_m, d_m): (f64, f64),
+        speed_mps: f64,
+        behaviour: Behaviour,
+    ) {
+        let kind = match behaviour {
+            Behaviour::Car(_) => ActorKind::Car,
+            Behaviour::Parked => ActorKind::Parked,
+            Behaviour::Pedestrian(_) => ActorKind::Pedestrian,
+        };
+        let pose = self.road.pose_at(s_m, d_m);
+        self.actors.push(Actor {
+            id: self.actors.len(),
+            kind,
+            length_m,
+            width_m,
+            s_m,
+            d_m,
+            speed_mps,
+            lateral_mps: 0.0,
+            body: OrientedBox::new(pose, length_m, width_m),
+            active: true,
+            behaviour,
+            posed_from: [f64::NAN; 3],
+        });
+    }
+
+    fn present(&mut self, probability: f64) -> bool {
+        // Always draw, so one actor's presence never shifts the draws of the next.
+        let draw: f64 = self.rng.random();
+        draw < probability
+    }
+
+    pub fn place_scripted(&mut self, spec: &ScenarioSpec) {
+        for p in &spec.parked {
+            let present = self.present(p.probability);
+            let (s, d) = (p.s_m.sample(self.rng), p.d_m.sample(self.rng));
+            let (len, width) = (p.length_m.sample(self.rng), p.width_m.sample(self.rng));
+            if present {
+                self.push((len, width), (s, d), 0.0, Behaviour::Parked);
+            }
+        }
+        for c in &spec.cars {
+            let present = self.present(c.probability);
+            let s = c.s_m.sample(self.rng);
+            let speed = c.speed_mps.sample(self.rng);
+            let desired = c.desired_speed_mps.sample(self.rng);
+            let brake = c.brake.as_ref().map(|b| {
+                let at_time_s = match (b.after_dropout_start_s, self.first_dropout_s) {
+                    (Some(after), Some(start)) => start + after.sample(self.rng),
+                    _ => b.at_time_s.sample(self.rng),
+                };
+                Brake {
+                    phase: BrakePhase::Pending { at_time_s },
+                    decel_mps2: b.decel_mps2.sample(self.rng),
+                    to_speed_mps: b.to_speed_mps.sample(self.rng),
+                    hold_s: b.hold_s.sample(self.rng),
+                }
+            });
+            let lane_change = c.lane_change.as_ref().map(|l| LaneChange {
+                to_lane: l.to_lane as usize,
+                at_time_s: l.at_time_s.sample(self.rng),
+                when_ahead_of_ego_within_m: l
+                    .when_ahead_of_ego_within_m
+                    .map(|p| p.sample(self.rng)),
+                duration_s: l.duration_s.sample(self.rng),
+                started: None,
+            });
+            if present {
+                let lane = c.lane as usize;
+                let driver = CarDriver {
+                    lane,
+                    desired_speed_mps: desired,
+                    brake,
+                    lane_change,
+                    free_lane_changes: false,
+                };
+                let d = self.road.lane_center_d_m(lane);
+                self.push((c.length_m, 1.8), (s, d), speed, Behaviour::Car(driver));
+            }
+        }
+        for p in &spec.pedestrians {
+            let present = self.present(p.probability);
+            let turns_back = self.present(p.turn_back_probability);
+            let s = p.s_m.sample(self.rng);
+            let from = p.from_d_m.sample(self.rng);
+            let to = p.to_d_m.sample(self.rng);
+            let speed = p.speed_mps.sample(self.rng);
+            let step_out_speed = p.step_out_speed_mps.map_or(speed, |v| v.sample(self.rng));
+            let start = Leg::Start {
+                time_s: p.start_time_s.sample(self.rng),
+                ego_within_m: p.start_when_ego_within_m.map(|m| m.sample(self.rng)),
+            };
+            let pause_at = p.pause_at_d_m.map(|d| d.sample(self.rng));
+            let pause_s = p.pause_s.sample(self.rng);
+            let ego_within_s = p.step_out_when_ego_within_s.map(|t| t.sample(self.rng));
+            let turn_at = p.turn_back_at_d_m.map(|d| d.sample(self.rng));
+            let legs = match (turns_back, turn_at) {
+                (true, Some(turn_at)) => vec![
+                    start,
+                    Leg::Walk {
+                        to_d_m: turn_at,
+                        speed_mps: speed,
+                    },
+                    Leg::Pause {
+                        secs: 1.0,
+                        ego_within_s: None,
+                        patience_s: 0.0,
+                    },
+                    Leg::Walk {
+                        to_d_m: from,
+                        speed_mps: speed,
+                    },
+                ],
+                _ => match pause_at {
+                    Some(pause_at) => vec![
+                        start,
+                        Leg::Walk {
+                            to_d_m: pause_at,
+                            speed_mps: speed,
+                        },
+                        Leg::Pause {
+                            secs: pause_s,
+                            ego_within_s,
+                            patience_s: p.patience_s,
+                        },
+                        Leg::Walk {
+                            to_d_m: to,
+                            speed_mps: step_out_speed,
+                        },
+                    ],
+                    None => vec![
+                        start,
+                        Leg::Walk {
+                            to_d_m: to,
+                            speed_mps: speed,
+                        },
+                    ],
+                },
+            };
+            if present {
+                let walker = Walker {
+                    legs,
+                    leg: 0,
+                    leg_started_s: 0.0,
+                    origin_d_m: from,
+                    blocked_s: 0.0,
+                };
+                self.push((0.5, 0.5), (s, from), 0.0, Behaviour::Pedestrian(walker));
+            }
+        }
+    }
+
+    pub fn place_random(
+        &mut self,
+        t: &RandomTrafficSpec,
+        ego_lane: usize,
+        ego_s: f64,
+        goal_s: f64,
+    ) {
+        let lanes = self.road.lane_count();
+        let length = self.road.length_m();
+        let kerb = self.road.half_width_m();
+        let mut blocking: Vec<f64> = Vec::new();
+        for _ in 0..t.parked {
+            let blocks = self.present(t.blocking_share);
+            let side: f64 = if self.rng.random_bool(0.5) { 1.0 } else { -1.0 };
+            let s = self.rng.random_range(0.0..length);
+            let len = Param::Range([4.0, 8.0]).sample(self.rng);
+            let s = if blocks && (s - ego_s).abs() < 60.0 {
+                s + 120.0
+            } else {
+                s
+            };
+            let d = if blocks {
+                blocking.push(s);
+                self.road.lane_center_d_m(0)
+            } else {
+                side * (kerb + 1.3)
+            };
+            self.push((len, 2.0), (s, d), 0.0, Behaviour::Parked);
+        }
+        let mut cars: Vec<(usize, f64)> = Vec::new();
+        for _ in 0..t.cars {
+            let desired = t.car_speed_mps.sample(self.rng);
+            let mut placed = None;
+            for _ in 0..200 {
+                let lane = self.rng.random_range(0..lanes);
+                let s = self.rng.random_range(0.0..(length - 30.0).max(1.0));
+                let clear_of_cars = cars
+                    .iter()
+                    .all(|&(l, cs)| l != lane || (cs - s).abs() > 10.0);
+                let clear_of_ego = lane != ego_lane || (s - ego_s).abs() > 30.0;
+                let clear_of_blocks = lane != 0 || blocking.iter().all(|&b| (b - s).abs() > 30.0);
+                if clear_of_cars && clear_of_ego && clear_of_blocks {
+                    placed = Some((lane, s));
+                    break;
+                }
+            }
+            if let Some((lane, s)) = placed {
+                cars.push((lane, s));
+                let driver = CarDriver {
+                    lane,
+                    desired_speed_mps: desired,
+                    brake: None,
+                    lane_change: None,
+                    free_lane_changes: true,
+                };
+                let d = self.road.lane_center_d_m(lane);
+                self.push((4.5, 1.8), (s, d), 0.8 * desired, Behaviour::Car(driver));
+            }
+        }
+        let far = kerb + 0.6 * self.road.verge_m();
+        for _ in 0..t.pedestrians {
+            let side: f64 = if self.rng.random_bool(0.5) { 1.0 } else { -1.0 };
+            let s = self.rng.random_range((ego_s + 30.0).min(goal_s)..=goal_s);
+            let speed = t.pedestrian_speed_mps.sample(self.rng);
+            let legs = vec![
+                Leg::Start {
+                    time_s: t.pedestrian_start_s.sample(self.rng),
+                    ego_within_m: None,
+                },
+                Leg::Walk {
+                    to_d_m: -side * far,
+                    speed_mps: speed,
+                },
+            ];
+            let walker = Walker {
+                legs,
+                leg: 0,
+                leg_started_s: 0.0,
+                origin_d_m: side * far,
+                blocked_s: 0.0,
+            };
+            self.push(
+                (0.5, 0.5),
+                (s, side * far),
+                0.0,
+                Behaviour::Pedestrian(walker),
+            );
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! The command line, run as a user runs it: outputs, JSON contracts, determinism, bad input.
+
+use memdrive_tests::memdrive;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+#[test]
+fn run_prints_the_documented_json() {
+    let out = memdrive(&[
+        "run",
+        "--scenario",
+        "lead_brake",
+        "--seed",
+        "3",
+        "--controller",
+        "expert",
+        "--json",
+    ]);
+    let v = json(out.ok());
+    for key in [
+        "scenario",
+        "seed",
+        "controller",
+        "outcome",
+        "steps",
+        "progress_m",
+        "mean_speed_mps",
+        "min_ttc_s",
+        "mean_abs_jerk",
+        "trajectory_hash",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["scenario"], "lead_brake");
+    assert_eq!(v["seed"], 3);
+    assert_eq!(v["outcome"], "goal");
+    assert!(v["progress_m"].as_f64().is_some_and(|p| p > 400.0), "{v}");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trajectory_and_another_seed_does_not() {
+    let hash = |seed: &str| {
+        let out = memdrive(&[
+            "run",
+            "--scenario",
+            "mixed_traffic",
+            "--seed",
+            seed,
+            "--json",
+        ]);
+        json(out.ok())["trajectory_hash"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let first = hash("11");
+    assert!(first.as_ref().is_some_and(|h| h.len() == 16), "{first:?}");
+    assert_eq!(first, hash("11"));
+    assert_ne!(first, hash("12"));
+}
+
+#[test]
+fn eval_results_do_not_depend_on_the_thread_count() {
+    let args = |threads: &'static str| {
+        [
+            "eval",
+            "--scenario",
+            "occluded_crossing,cut_in",
+            "--seeds",
+            "0..24",
+            "--controller",
+            "expert,reactive",
+            "--threads",
+            threads,
+            "--json",
+        ]
+    };
+    let one = memdrive(&args("1"));
+    let three = memdrive(&args("3"));
+    assert_eq!(one.ok(), three.ok());
+    let v = json(one.ok());
+    let rows = v["results"].as_array().map_or(0, Vec::len);
+    assert_eq!(rows, 4, "{v}");
+    let row = &v["results"][0];
+    for key in [
+        "controller",
+        "scenario",
+        "episodes",
+        "goal_rate",
+        "collision_rate",
+        "offroad_rate",
+        "timeout_rate",
+        "mean_speed_mps",
+        "mean_progress_m",
+    ] {
+        assert!(row.get(key).is_some(), "missing {key} in {row}");
+    }
+    assert_eq!(row["episodes"], 24);
+}
+
+#[test]
+fn eval_prints_a_table_by_default() {
+    let out = memdrive(&["eval", "--scenario", "cut_in", "--seeds", "0..4"]);
+    let text = out.ok();
+    assert!(
+        text.lines().next().is_some_and(|l| l.contains("collision")),
+        "{text}"
+    );
+    assert!(
+        text.contains("expert") && text.contains("cut_in") && text.contains("100.0%"),
+        "{text}"
+    );
+}
+
+#[test]
+fn scenarios_lists_every_builtin_with_a_description() {
+    let out = memdrive(&["scenarios"]);
+    let text = out.ok();
+    for name in [
+        "occluded_crossing",
+        "lead_brake",
+        "cut_in",
+        "sensor_dropout",
+        "mixed_traffic",
+    ] {
+        let line = text.lines().find(|l| l.starts_with(name));
+        assert!(
+            line.is_some_and(|l| l.len() > name.len() + 10),
+            "{name} in {text}"
+        );
+    }
+}
+
+#[test]
+fn unknown_names_are_errors_that_list_the_valid_ones() {
+    let err = memdrive(&["run", "--scenario", "highway", "--seed", "0"])
+        .failed()
+        .to_owned();
+    assert!(
+        err.contains("highway")
+            && err.contains("occluded_crossing")
+            && err.contains("mixed_traffic"),
+        "{err}"
+    );
+    let err = memdrive(&["run", "--scenario", "cut_in", "--controller", "gpt"])
+        .failed()
+        .to_owned();
+    assert!(
+        err.contains("gpt") && err.contains("expert") && err.contains("cruise"),
+        "{err}"
+    );
+    let err = memdrive(&["eval", "--scenario", "cut_in,nowhere", "--seeds", "0..2"])
+        .failed()
+        .to_owned();
+    assert!(err.contains("nowhere"), "{err}");
+    let err = memdrive(&["eval", "--seeds", "9..3"]).failed().to_owned();
+    assert!(err.contains("9..3"), "{err}");
+    let err = memdrive(&["eval", "--seeds", "zero..3"])
+        .failed()
+        .to_owned();
+    assert!(err.contains("A..B"), "{err}");
+}
+
+/// A scenario file in a fresh temporary folder, with the occluded crossing's text changed.
+fn scenario_file(name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("memdrive-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets/scenarios/occluded_crossing.toml");
+    let text =
+        std::fs::read_to_string(&source).unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, edit(text)).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+#[test]
+fn a_scenario_file_runs_like_the_builtin_it_copies() {
+    let path = scenario_file("copy", |t| t);
+    let path = path.to_string_lossy();
+    let from_file = memdrive(&["run", "--scenario", &path, "--seed", "5", "--json"]);
+    let builtin = memdrive(&[
+        "run",
+        "--scenario",
+        "occluded_crossing",
+        "--seed",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(
+        json(from_file.ok())["trajectory_hash"],
+        json(builtin.ok())["trajectory_hash"]
+    );
+}
+
+#[test]
+fn bad_scenario_files_name_the_file_and_the_field() {
+    type Case = (&'static str, fn(String) -> String, &'static str);
+    let cases: [Case; 6] = [
+        (
+            "syntax",
+            |t| t.replacen("lane_count = 2", "lane_count = = 2", 1),
+            "line",
+        ),
+        (
+            "unknown_field",
+            |t| t.replacen("[road]", "[road]\nlanes = 3", 1),
+            "unknown field `lanes`",
+        ),
+        (
+            "negative_lanes",
+            |t| t.replacen("lane_count = 2", "lane_count = -2", 1),
+            "road.lane_count",
+        ),
+        (
+            "zero_length",
+            |t| t.replacen("{ length_m = 300.0 }", "{ length_m = 0.0 }", 1),
+            "road.pieces[0].length_m",
+        ),
+        (
+            "no_pieces",
+            |t| t.replacen("    { length_m = 300.0 },\n", "", 1),
+            "road.pieces",
+        ),
+        (
+            "bad_range",
+            |t| t.replacen("speed_mps = [8.0, 9.0]", "speed_mps = [9.0, 8.0]", 1),
+            "ego.speed_mps",
+        ),
+    ];
+    for (name, edit, expect) in cases {
+        let path = scenario_file(name, edit);
+        let shown = path.to_string_lossy().into_owned();
+        let err = memdrive(&["run", "--scenario", &shown, "--seed", "0"])
+            .failed()
+            .to_owned();
+        assert!(err.contains(&shown), "{name}: file not named in {err}");
+        assert!(err.contains(expect), "{name}: `{expect}` not in {err}");
+    }
+    let missing = memdrive(&["run", "--scenario", "/nonexistent/x.toml"])
+        .failed()
+        .to_owned();
+    assert!(missing.contains("/nonexistent/x.toml"), "{missing}");
+}
+
+#[test]
+fn no_arguments_prints_help_for_now() {
+    let out = memdrive(&[]);
+    assert!(
+        out.stderr.contains("Usage") || out.stdout.contains("Usage"),
+        "{out:#?}"
+    );
+}
