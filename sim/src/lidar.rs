@@ -193,7 +193,14 @@ impl Sweep<'_> {
         if dist > self.lidar.range_m {
             return;
         }
-        let c = self.beam_coord(rel);
+        // The cheap arctangent decides the beam unless the point lies within its error of a
+        // boundary; only then is the exact one worth its cost.
+        let approx = self.approx_beam_coord(rel);
+        let c = if (approx - approx.round()).abs() < 0.005 {
+            self.beam_coord(rel)
+        } else {
+            approx
+        };
         self.offer(self.beam_index(c), dist, hit);
         // Boundaries sit at the integers of the beam coordinate.
         for j in (floor_i64(lo) + 1)..=floor_i64(hi) {

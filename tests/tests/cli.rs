@@ -254,3 +254,22 @@ fn no_arguments_prints_help_for_now() {
         "{out:#?}"
     );
 }
+
+#[test]
+fn the_readme_scenario_example_is_a_valid_file() {
+    let readme = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let text = std::fs::read_to_string(&readme).unwrap_or_else(|e| panic!("{e}"));
+    let start = text.find("```toml\n").map(|i| i + 8);
+    let block = start.and_then(|s| text[s..].find("```").map(|e| &text[s..s + e]));
+    let block = block.unwrap_or_else(|| panic!("no toml block in README"));
+    let path = scenario_file("readme", |_| block.to_owned());
+    let out = memdrive(&[
+        "run",
+        "--scenario",
+        &path.to_string_lossy(),
+        "--seed",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(json(out.ok())["scenario"], "my_street");
+}
