@@ -208,12 +208,12 @@ impl Placer<'_> {
         for _ in 0..t.cars {
             let desired = t.car_speed_mps.sample(self.rng);
             let mut placed = None;
-            for _ in 0..200 {
+            for _ in 0..400 {
                 let lane = self.rng.random_range(0..lanes);
                 let s = self.rng.random_range(0.0..(length - 30.0).max(1.0));
                 let clear_of_cars = cars
                     .iter()
-                    .all(|&(l, cs)| l != lane || (cs - s).abs() > 10.0);
+                    .all(|&(l, cs)| l != lane || (cs - s).abs() > 9.0);
                 let clear_of_ego = lane != ego_lane || (s - ego_s).abs() > 30.0;
                 let clear_of_blocks = lane != 0 || blocking.iter().all(|&b| (b - s).abs() > 30.0);
                 if clear_of_cars && clear_of_ego && clear_of_blocks {
