@@ -4,9 +4,11 @@
 //! actor count and scaled to 50 and 200 actors. Each figure is the median of several timed
 //! rounds; only `World::step` (physics, traffic, lidar, observation) is inside the timer.
 
+use crate::learned;
 use anyhow::Result;
+use memdrive_models::weights::ModelKind;
 use memdrive_sim::scenario::builtin;
-use memdrive_sim::{Controller, Cruise, World};
+use memdrive_sim::{Controller, Cruise, Expert, World};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -37,6 +39,39 @@ pub struct BenchReport {
     pub sim_steps_per_s: f64,
     /// The same measurement at 50 and 200 actors.
     pub scaling: Vec<WorldBench>,
+    /// Median time of one `act()` of the bundled RBF controller (µs).
+    pub rbf_act_us: f64,
+}
+
+/// Median µs per `act()` over recorded observations of real episodes (so inputs look like
+/// driving, not noise), in rounds over the whole recording.
+fn act_latency_us(make: &dyn Fn() -> Box<dyn Controller + Send>) -> Result<f64> {
+    let spec = builtin("mixed_traffic")
+        .ok_or_else(|| anyhow::anyhow!("mixed_traffic is not built in"))??;
+    let mut observations = Vec::new();
+    for seed in 0..3 {
+        let mut world = World::new(&spec, seed);
+        let mut expert = Expert::new();
+        expert.reset();
+        while world.outcome().is_none() {
+            observations.push(world.observation().clone());
+            expert.observe_truth(&world.truth());
+            let c = expert.act(world.observation());
+            world.step(c);
+        }
+    }
+    let mut controller = make();
+    controller.reset();
+    let mut rounds = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for obs in &observations {
+            std::hint::black_box(controller.act(obs));
+        }
+        rounds.push(start.elapsed().as_secs_f64() * 1e6 / observations.len() as f64);
+    }
+    rounds.sort_by(f64::total_cmp);
+    Ok(rounds[ROUNDS / 2])
 }
 
 fn measure(spec: &memdrive_sim::ScenarioSpec) -> WorldBench {
@@ -78,11 +113,14 @@ pub fn run() -> Result<BenchReport> {
     let scaling = [50, 200]
         .map(|n| measure(&spec.with_actor_count(n)))
         .to_vec();
+    let rbf = learned::load(ModelKind::Rbf, None)?;
+    let rbf_act_us = act_latency_us(&|| -> Box<dyn Controller + Send> { rbf.controller() })?;
     Ok(BenchReport {
         actors: base.actors,
         rays: base.rays,
         sim_steps_per_s: base.sim_steps_per_s,
         scaling,
+        rbf_act_us,
     })
 }
 
@@ -102,5 +140,9 @@ pub fn text(report: &BenchReport) -> String {
             b.actors, b.sim_steps_per_s
         );
     }
+    out += &format!(
+        "controller act(), bundled weights, median per step\n  rbf_act_us: {:.2}\n",
+        report.rbf_act_us
+    );
     out
 }

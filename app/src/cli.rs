@@ -1,11 +1,16 @@
 //! Argument parsing and the subcommands `run`, `eval`, `bench` and `scenarios`.
 
-use crate::{bench, eval};
+use crate::eval::Factory;
+use crate::{bench, eval, learned, train};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use memdrive_models::train::TrainOptions;
+use memdrive_models::weights::ModelKind;
+use memdrive_sim::Controller;
 use memdrive_sim::scenario::{BUILTINS, ScenarioSpec, builtins};
-use memdrive_sim::{Controller, Cruise, Expert, run_episode};
+use memdrive_sim::{Cruise, Expert, run_episode};
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 /// What a neural network remembers, and what it forgets: a driving laboratory.
 #[derive(Debug, Parser)]
@@ -28,6 +33,9 @@ enum Command {
         /// Controller that drives.
         #[arg(long, default_value = "expert")]
         controller: String,
+        /// Weight file for a learned controller (default: the bundled weights).
+        #[arg(long)]
+        weights: Option<PathBuf>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -43,10 +51,40 @@ enum Command {
         /// Comma-separated controllers.
         #[arg(long, default_value = "expert")]
         controller: String,
+        /// Weight file for the (single) learned controller (default: the bundled weights).
+        #[arg(long)]
+        weights: Option<PathBuf>,
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
         /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train a learned controller by imitation (behaviour cloning, then DAgger rounds).
+    Train {
+        /// Which network.
+        #[arg(long, value_enum)]
+        model: ModelArg,
+        /// Where to write the weight file (safetensors).
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed of initialisation (training episodes use seeds from 1,000,000 up).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// DAgger rounds after behaviour cloning.
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
+        /// Training episodes per scenario per round.
+        #[arg(long, default_value_t = 40)]
+        episodes: u64,
+        /// Held-out seeds `A..B` for the final evaluation table.
+        #[arg(long, default_value = "0..50")]
+        eval_seeds: String,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -60,15 +98,43 @@ enum Command {
     Scenarios,
 }
 
-/// Controllers available from the command line.
-pub const CONTROLLERS: [&str; 3] = ["expert", "reactive", "cruise"];
+/// Networks `train` can fit.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ModelArg {
+    /// Radial-basis-function network: no short-term memory.
+    Rbf,
+}
 
-/// A controller by name, or an error listing the valid names.
-pub fn controller(name: &str) -> Result<Box<dyn Controller + Send>> {
+impl ModelArg {
+    fn kind(self) -> ModelKind {
+        match self {
+            Self::Rbf => ModelKind::Rbf,
+        }
+    }
+}
+
+/// The controllers that drive with weights.
+const LEARNED: [&str; 1] = ["rbf"];
+
+/// Controllers available from the command line.
+pub const CONTROLLERS: [&str; 4] = ["expert", "reactive", "cruise", "rbf"];
+
+/// A maker of fresh instances of the controller called `name`, or an error listing the valid
+/// names. Everything that can fail (finding, reading, checking weights) happens here, once.
+pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
+    if weights.is_some() && !matches!(name, "rbf") {
+        bail!("--weights applies to a learned controller, not `{name}`");
+    }
     match name {
-        "expert" => Ok(Box::new(Expert::new())),
-        "reactive" => Ok(Box::new(Expert::reactive())),
-        "cruise" => Ok(Box::new(Cruise::new(12.0))),
+        "rbf" => {
+            let model = learned::load(ModelKind::Rbf, weights)?;
+            Ok(Box::new(move || -> Box<dyn Controller + Send> {
+                model.controller()
+            }))
+        }
+        "expert" => Ok(Box::new(|| Box::new(Expert::new()))),
+        "reactive" => Ok(Box::new(|| Box::new(Expert::reactive()))),
+        "cruise" => Ok(Box::new(|| Box::new(Cruise::new(12.0)))),
         other => bail!(
             "unknown controller `{other}`; valid controllers: {}",
             CONTROLLERS.join(", ")
@@ -110,10 +176,11 @@ pub fn run(cli: Cli) -> Result<()> {
             scenario,
             seed,
             controller: name,
+            weights,
             json,
         } => {
             let spec = ScenarioSpec::load(&scenario)?;
-            let mut driver = controller(&name)?;
+            let mut driver = controller(&name, weights.as_deref())?();
             let result = run_episode(&spec, seed, driver.as_mut());
             if json {
                 println!("{}", serde_json::to_string_pretty(&result)?);
@@ -142,19 +209,27 @@ pub fn run(cli: Cli) -> Result<()> {
             scenario,
             seeds,
             controller: names,
+            weights,
             threads,
             json,
         } => {
             let specs = scenarios(&scenario)?;
             let seeds = seed_range(&seeds)?;
-            let names: Vec<String> = names.split(',').map(|s| s.trim().to_owned()).collect();
-            for name in &names {
-                controller(name)?;
+            let names: Vec<&str> = names.split(',').map(str::trim).collect();
+            let learned = names.iter().filter(|n| LEARNED.contains(n)).count();
+            if weights.is_some() && learned != 1 {
+                bail!(
+                    "--weights needs exactly one learned controller in --controller, got {learned}"
+                );
             }
+            let factories: Vec<Factory> = names
+                .iter()
+                .map(|n| controller(n, weights.as_deref().filter(|_| LEARNED.contains(n))))
+                .collect::<Result<_>>()?;
             if threads == Some(0) {
                 bail!("--threads must be at least 1");
             }
-            let rows = eval::evaluate(&specs, seeds, &names, threads, controller)?;
+            let rows = eval::evaluate(&specs, seeds, &factories, threads);
             if json {
                 println!(
                     "{}",
@@ -164,6 +239,28 @@ pub fn run(cli: Cli) -> Result<()> {
                 print!("{}", eval::table(&rows));
             }
             Ok(())
+        }
+        Command::Train {
+            model,
+            out,
+            seed,
+            rounds,
+            episodes,
+            eval_seeds,
+            threads,
+            json,
+        } => {
+            let eval_seeds = seed_range(&eval_seeds)?;
+            if threads == Some(0) {
+                bail!("--threads must be at least 1");
+            }
+            let options = TrainOptions {
+                seed,
+                rounds,
+                episodes_per_scenario: episodes,
+                threads,
+            };
+            train::run(model.kind(), &out, &options, eval_seeds, json)
         }
         Command::Bench { json } => {
             let report = bench::run()?;

@@ -4,12 +4,10 @@
 //! threads in any order and put back in (controller, scenario, seed) order before aggregating:
 //! the result is the same, bit for bit, whatever the thread count.
 
-use anyhow::Result;
+use memdrive_sim::parallel::map_ordered;
 use memdrive_sim::{Controller, EpisodeResult, Outcome, ScenarioSpec, run_episode};
 use serde::Serialize;
 use std::ops::Range;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Aggregate of one controller on one scenario.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -34,77 +32,37 @@ pub struct EvalRow {
     pub mean_progress_m: f64,
 }
 
+/// Makes fresh instances of one controller; loading (and failing) happened before.
+pub type Factory = Box<dyn Fn() -> Box<dyn Controller + Send> + Sync>;
+
 /// Runs every (controller, scenario, seed) on `threads` workers (default: all cores).
-pub fn evaluate<F>(
+pub fn evaluate(
     specs: &[ScenarioSpec],
     seeds: Range<u64>,
-    controllers: &[String],
+    controllers: &[Factory],
     threads: Option<usize>,
-    make: F,
-) -> Result<Vec<EvalRow>>
-where
-    F: Fn(&str) -> Result<Box<dyn Controller + Send>> + Sync,
-{
+) -> Vec<EvalRow> {
     let mut jobs: Vec<(usize, usize, u64)> = Vec::new();
     for c in 0..controllers.len() {
         for s in 0..specs.len() {
             jobs.extend(seeds.clone().map(|seed| (c, s, seed)));
         }
     }
-    let results: Vec<Mutex<Option<EpisodeResult>>> =
-        jobs.iter().map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let workers = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .clamp(1, jobs.len().max(1));
-    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                // One controller instance per worker and name; `reset` starts every episode.
-                let mut drivers: Vec<Option<Box<dyn Controller + Send>>> =
-                    controllers.iter().map(|_| None).collect();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(c, s, seed)) = jobs.get(i) else {
-                        break;
-                    };
-                    if drivers[c].is_none() {
-                        match make(&controllers[c]) {
-                            Ok(d) => drivers[c] = Some(d),
-                            Err(e) => {
-                                *failure
-                                    .lock()
-                                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
-                                break;
-                            }
-                        }
-                    }
-                    if let Some(driver) = drivers[c].as_mut() {
-                        let r = run_episode(&specs[s], seed, driver.as_mut());
-                        *results[i]
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    if let Some(e) = failure
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-    {
-        return Err(e);
-    }
-    let episodes: Vec<EpisodeResult> = results
-        .into_iter()
-        .filter_map(|m| {
-            m.into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        })
-        .collect();
-    let per_group = seeds.end - seeds.start;
-    Ok(episodes.chunks(per_group as usize).map(aggregate).collect())
+    // One controller instance per worker and controller, made on first use; `reset` starts
+    // every episode.
+    let episodes = map_ordered(
+        &jobs,
+        threads,
+        || -> Vec<Option<Box<dyn Controller + Send>>> {
+            controllers.iter().map(|_| None).collect()
+        },
+        |drivers, &(c, s, seed)| {
+            let driver = drivers[c].get_or_insert_with(|| controllers[c]());
+            run_episode(&specs[s], seed, driver.as_mut())
+        },
+    );
+    let per_group = (seeds.end - seeds.start) as usize;
+    episodes.chunks(per_group).map(aggregate).collect()
 }
 
 fn aggregate(group: &[EpisodeResult]) -> EvalRow {

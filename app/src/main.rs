@@ -6,6 +6,8 @@
 mod bench;
 mod cli;
 mod eval;
+mod learned;
+mod train;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -17,6 +17,7 @@ pub mod expert;
 pub mod geometry;
 pub mod lidar;
 pub mod observation;
+pub mod parallel;
 pub mod road;
 pub mod scenario;
 pub mod vehicle;

@@ -273,3 +273,123 @@ fn the_readme_scenario_example_is_a_valid_file() {
     ]);
     assert_eq!(json(out.ok())["scenario"], "my_street");
 }
+
+#[test]
+fn the_bundled_rbf_drives_and_bad_weight_files_are_clear_errors() {
+    let out = memdrive(&[
+        "run",
+        "--scenario",
+        "cut_in",
+        "--seed",
+        "1",
+        "--controller",
+        "rbf",
+        "--json",
+    ]);
+    assert_eq!(json(out.ok())["controller"], "rbf");
+    let dir = std::env::temp_dir().join(format!("memdrive-cli-{}-weights", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let bundled =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/weights/rbf.safetensors");
+    let bytes = std::fs::read(&bundled).unwrap_or_else(|e| panic!("{e}"));
+    let truncated = dir.join("truncated.safetensors");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    let shown = truncated.to_string_lossy().into_owned();
+    for args in [
+        vec![
+            "run",
+            "--scenario",
+            "cut_in",
+            "--controller",
+            "rbf",
+            "--weights",
+            &shown,
+        ],
+        vec![
+            "eval",
+            "--scenario",
+            "cut_in",
+            "--seeds",
+            "0..2",
+            "--controller",
+            "expert,rbf",
+            "--weights",
+            &shown,
+        ],
+    ] {
+        let err = memdrive(&args).failed().to_owned();
+        assert!(
+            err.contains(&shown) && err.contains("not a valid safetensors file"),
+            "{err}"
+        );
+    }
+    let err = memdrive(&[
+        "run",
+        "--scenario",
+        "cut_in",
+        "--controller",
+        "expert",
+        "--weights",
+        &shown,
+    ])
+    .failed()
+    .to_owned();
+    assert!(err.contains("--weights"), "{err}");
+    let err = memdrive(&[
+        "run",
+        "--scenario",
+        "cut_in",
+        "--controller",
+        "rbf",
+        "--weights",
+        "/nonexistent.safetensors",
+    ])
+    .failed()
+    .to_owned();
+    assert!(err.contains("/nonexistent.safetensors"), "{err}");
+}
+
+#[test]
+fn train_writes_weights_that_run_and_eval_then_use() {
+    let dir = std::env::temp_dir().join(format!("memdrive-cli-{}-train", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let out_path = dir.join("small.safetensors");
+    let shown = out_path.to_string_lossy().into_owned();
+    let args = [
+        "train",
+        "--model",
+        "rbf",
+        "--out",
+        &shown,
+        "--rounds",
+        "0",
+        "--episodes",
+        "2",
+        "--eval-seeds",
+        "0..2",
+        "--json",
+    ];
+    let v = json(memdrive(&args).ok());
+    assert_eq!(v["rounds"][0]["round"], 0);
+    assert!(
+        v["rounds"][0]["loss"]
+            .as_f64()
+            .is_some_and(|l| l.is_finite()),
+        "{v}"
+    );
+    assert_eq!(v["results"].as_array().map_or(0, Vec::len), 5, "{v}");
+    let out = memdrive(&[
+        "run",
+        "--scenario",
+        "lead_brake",
+        "--controller",
+        "rbf",
+        "--weights",
+        &shown,
+        "--json",
+    ]);
+    assert_eq!(json(out.ok())["controller"], "rbf");
+    // Only networks that exist can be trained.
+    let err = memdrive(&["train", "--model", "lstm", "--out", &shown]).stderr;
+    assert!(err.contains("lstm") && err.contains("rbf"), "{err}");
+}

@@ -1,0 +1,43 @@
+//! Learned controllers on the command line: loading weight files (bundled or given) and
+//! training new ones.
+
+use anyhow::{Result, bail};
+use memdrive_models::Model;
+use memdrive_models::weights::{ModelKind, WeightFile, bundled_path};
+use memdrive_sim::ObservationSpec;
+use std::path::Path;
+
+/// Bundled weights: what `--controller rbf` drives with unless `--weights` is given.
+/// Produced by the commands in the README ("Bundled weights").
+const BUNDLED_RBF: &[u8] = include_bytes!("../../assets/weights/rbf.safetensors");
+
+/// The observation layout of every built-in scenario (32 beams).
+pub fn builtin_layout() -> ObservationSpec {
+    ObservationSpec::new(32)
+}
+
+/// Loads `path`, or the bundled weights of `kind` when no path is given; the file must hold
+/// a model of that kind.
+pub fn load(kind: ModelKind, path: Option<&Path>) -> Result<Model> {
+    let layout = builtin_layout();
+    let (file, shown) = match path {
+        Some(p) => (WeightFile::load(p, &layout)?, p.to_owned()),
+        None => {
+            let shown = bundled_path(kind);
+            let bytes = match kind {
+                ModelKind::Rbf => BUNDLED_RBF,
+                other => bail!("no bundled weights for `{}` yet", other.as_str()),
+            };
+            (WeightFile::from_bytes(bytes, &shown, &layout)?, shown)
+        }
+    };
+    if file.kind != kind {
+        bail!(
+            "{}: holds a `{}` model, but `{}` was asked for",
+            shown.display(),
+            file.kind.as_str(),
+            kind.as_str()
+        );
+    }
+    Ok(Model::from_file(file, &shown)?)
+}

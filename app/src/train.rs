@@ -1,0 +1,76 @@
+//! `memdrive train`: fits a model, shows progress, writes the weight file and evaluates it on
+//! held-out seeds.
+
+use crate::eval::{self, Factory};
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use memdrive_models::Model;
+use memdrive_models::rbf::RbfConfig;
+use memdrive_models::train::{RoundReport, TrainOptions, train_rbf};
+use memdrive_models::weights::ModelKind;
+use memdrive_sim::Controller;
+use memdrive_sim::scenario::builtins;
+use std::ops::Range;
+use std::path::Path;
+
+/// Trains, saves to `out`, evaluates; prints text or JSON.
+pub fn run(
+    kind: ModelKind,
+    out: &Path,
+    options: &TrainOptions,
+    eval_seeds: Range<u64>,
+    json: bool,
+) -> Result<()> {
+    let specs = builtins()?;
+    let bar = ProgressBar::new(u64::from(options.rounds) + 1);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} training {msg} [{bar:30}] round {pos}/{len} {elapsed}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(kind.as_str().to_owned());
+    let mut on_round = |r: &RoundReport| {
+        bar.inc(1);
+        if !json {
+            let line = format!(
+                "round {} ({}): {} samples, loss {:.5} (predicting the mean action: {:.5})",
+                r.round,
+                if r.round == 0 {
+                    "behaviour cloning"
+                } else {
+                    "DAgger"
+                },
+                r.samples,
+                r.loss,
+                r.baseline_loss
+            );
+            // The bar prints above itself on a terminal and not at all elsewhere.
+            if bar.is_hidden() {
+                println!("{line}");
+            } else {
+                bar.println(line);
+            }
+        }
+    };
+    let (file, reports) = match kind {
+        ModelKind::Rbf => train_rbf(&RbfConfig::default(), &specs, options, &mut on_round)?,
+        other => anyhow::bail!(
+            "training `{}` is not available in this build",
+            other.as_str()
+        ),
+    };
+    bar.finish_and_clear();
+    file.save(out)?;
+    let model = Model::from_file(file, out)?;
+    let factory: Factory = Box::new(move || -> Box<dyn Controller + Send> { model.controller() });
+    let rows = eval::evaluate(&specs, eval_seeds, &[factory], options.threads);
+    if json {
+        let value = serde_json::json!({ "model": kind.as_str(), "out": out, "rounds": reports, "results": rows });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("wrote {}", out.display());
+        print!("{}", eval::table(&rows));
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Imitation data: observations labelled with the expert's action, from episodes driven by the
+//! expert (behaviour cloning) or by a learner (DAgger: the learner drives, the expert labels
+//! the states the learner reaches).
+
+use crate::action::ActionScale;
+use memdrive_sim::parallel::map_ordered;
+use memdrive_sim::{Controller, Expert, ScenarioSpec, World};
+use std::ops::Range;
+
+/// Episode seeds used for training start here; evaluation uses seeds below it, so the two
+/// never overlap.
+pub const TRAIN_SEED_BASE: u64 = 1_000_000;
+
+/// Labelled observations, grouped into the episodes they came from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dataset {
+    /// Elements per observation.
+    pub dim: usize,
+    /// Observations, row-major.
+    pub observations: Vec<f32>,
+    /// The expert's action for each observation, pre-`tanh` (`ActionScale::raw`), 2 per row.
+    pub targets: Vec<f32>,
+    /// Row ranges of each episode, in order.
+    pub episodes: Vec<Range<usize>>,
+}
+
+impl Dataset {
+    /// Number of labelled observations.
+    pub fn len(&self) -> usize {
+        self.targets.len() / 2
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Appends another dataset's episodes.
+    pub fn extend(&mut self, other: Self) {
+        if self.dim == 0 {
+            self.dim = other.dim;
+        }
+        assert_eq!(self.dim, other.dim);
+        let offset = self.len();
+        self.episodes.extend(
+            other
+                .episodes
+                .into_iter()
+                .map(|r| r.start + offset..r.end + offset),
+        );
+        self.observations.extend(other.observations);
+        self.targets.extend(other.targets);
+    }
+}
+
+/// Who drives while the expert labels.
+pub enum Driver<'a> {
+    /// The expert itself (behaviour cloning).
+    Expert,
+    /// A learner; each worker makes its own instance.
+    Learner(&'a (dyn Fn() -> Box<dyn Controller + Send> + Sync)),
+}
+
+/// One episode per (scenario, seed), in parallel; the result does not depend on `threads`.
+pub fn collect(
+    specs: &[ScenarioSpec],
+    seeds: Range<u64>,
+    driver: &Driver<'_>,
+    threads: Option<usize>,
+) -> Dataset {
+    let jobs: Vec<(usize, u64)> = (0..specs.len())
+        .flat_map(|s| seeds.clone().map(move |seed| (s, seed)))
+        .collect();
+    let scale = ActionScale::default();
+    let episodes = map_ordered(
+        &jobs,
+        threads,
+        || match driver {
+            Driver::Expert => None,
+            Driver::Learner(make) => Some(make()),
+        },
+        |learner, &(s, seed)| {
+            let mut world = World::new(&specs[s], seed);
+            let mut expert = Expert::new();
+            expert.reset();
+            if let Some(l) = learner.as_mut() {
+                l.reset();
+            }
+            let (mut obs, mut targets) = (Vec::new(), Vec::new());
+            while world.outcome().is_none() {
+                expert.observe_truth(&world.truth());
+                let label = expert.act(world.observation());
+                obs.extend_from_slice(world.observation().values());
+                targets.extend_from_slice(&scale.raw(label));
+                let action = match learner.as_mut() {
+                    Some(l) => l.act(world.observation()),
+                    None => label,
+                };
+                world.step(action);
+            }
+            (world.observation().values().len(), obs, targets)
+        },
+    );
+    let mut data = Dataset::default();
+    for (dim, obs, targets) in episodes {
+        let start = data.len();
+        data.dim = dim;
+        data.observations.extend(obs);
+        data.targets.extend(targets);
+        data.episodes.push(start..data.len());
+    }
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memdrive_sim::scenario::builtin;
+
+    #[test]
+    fn expert_data_has_one_label_per_observation_and_does_not_depend_on_threads() {
+        let spec = builtin("cut_in")
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("cut_in"));
+        let one = collect(std::slice::from_ref(&spec), 0..3, &Driver::Expert, Some(1));
+        let two = collect(std::slice::from_ref(&spec), 0..3, &Driver::Expert, Some(2));
+        assert_eq!(one, two);
+        assert_eq!(one.episodes.len(), 3);
+        assert_eq!(one.observations.len(), one.len() * one.dim);
+        assert_eq!(one.episodes.last().map(|r| r.end), Some(one.len()));
+        assert!(one.targets.iter().all(|t| t.is_finite()));
+    }
+}

@@ -1,0 +1,73 @@
+//! memdrive's learned controllers: networks written on nalgebra, their imitation training, the
+//! snapshots of what they remember, and the safetensors weight files they live in.
+//!
+//! Conventions, for every module of this crate:
+//! - A network sees the simulator's `Observation` vector normalised by statistics stored beside
+//!   its weights, and outputs steering and acceleration squashed into the car's limits
+//!   (`action::ActionScale`).
+//! - Networks are immutable while they act; anything carried from step to step (a recurrent
+//!   state, a window of frames) is a value the controller owns and can show, clear or probe.
+//! - Matrices are `f32`, row-major in weight files (as PyTorch stores them), shapes written
+//!   beside their use: `// (units, inputs)`.
+//! - No egui here: the app draws `MemorySnapshot`s, plain data.
+
+pub mod action;
+pub mod dataset;
+pub mod model;
+pub mod normaliser;
+pub mod rbf;
+pub mod snapshot;
+pub mod train;
+pub mod weights;
+
+pub use model::Model;
+pub use snapshot::MemorySnapshot;
+
+use memdrive_sim::Controller;
+use std::path::PathBuf;
+
+/// A controller whose memory can be inspected and cleared.
+pub trait MemoryController: Controller {
+    /// What it holds now, as plain data.
+    fn memory(&self) -> MemorySnapshot;
+    /// Clears short-term memory only (its weights, the long-term memory, stay).
+    fn forget(&mut self);
+}
+
+/// Problems with weight files and training input.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The bytes are not a valid safetensors file.
+    #[error("{path}: not a valid safetensors file: {message}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What the parser found.
+        message: String,
+    },
+    /// The file is safetensors but its contents are not a usable memdrive model.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the metadata key or tensor.
+        message: String,
+    },
+    /// A simulator error (e.g. a scenario for training could not be loaded).
+    #[error(transparent)]
+    Sim(#[from] memdrive_sim::Error),
+    /// A training request that cannot be carried out.
+    #[error("{0}")]
+    Training(String),
+}
+
+/// Results of this crate.
+pub type Result<T> = std::result::Result<T, Error>;

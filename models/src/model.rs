@@ -1,0 +1,57 @@
+//! Any trained model, as loaded from a weight file, ready to make controllers.
+
+use crate::normaliser::Normaliser;
+use crate::rbf::{RbfController, RbfNetwork};
+use crate::weights::{ModelKind, WeightFile};
+use crate::{Error, MemoryController, Result};
+use memdrive_sim::ObservationSpec;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A trained network and its observation statistics.
+#[derive(Clone, Debug)]
+pub enum Model {
+    /// An RBF network.
+    Rbf(Arc<RbfNetwork>, Arc<Normaliser>),
+}
+
+impl Model {
+    /// Builds the network a checked weight file describes; `path` names it in errors.
+    pub fn from_file(mut file: WeightFile, path: &Path) -> Result<Self> {
+        let invalid = |message| Error::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        match file.kind {
+            ModelKind::Rbf => {
+                let net = RbfNetwork::from_weights(&mut file).map_err(invalid)?;
+                Ok(Self::Rbf(Arc::new(net), Arc::new(file.normaliser)))
+            }
+            other => Err(invalid(format!(
+                "model kind `{}` is not supported by this build (only rbf so far)",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// Reads, checks and builds the model in `path` for the simulator layout `expected`.
+    pub fn load(path: &Path, expected: &ObservationSpec) -> Result<Self> {
+        Self::from_file(WeightFile::load(path, expected)?, path)
+    }
+
+    /// Which kind of network it is.
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            Self::Rbf(..) => ModelKind::Rbf,
+        }
+    }
+
+    /// A fresh controller driving with this model.
+    pub fn controller(&self) -> Box<dyn MemoryController + Send> {
+        match self {
+            Self::Rbf(net, normaliser) => {
+                Box::new(RbfController::new(net.clone(), normaliser.clone()))
+            }
+        }
+    }
+}

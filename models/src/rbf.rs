@@ -1,0 +1,445 @@
+//! The RBF network: long-term memory in its centres, widths and output weights; no short-term
+//! memory at all, since it sees only the current frame.
+//!
+//! Trained the classic way: centres by k-means++ and Lloyd iterations on (normalised)
+//! observations, each width from the spacing of the centres, output weights by regularised
+//! least squares (a Cholesky solve of the normal equations) onto the pre-`tanh` actions.
+
+use crate::action::ActionScale;
+use crate::normaliser::Normaliser;
+use crate::weights::{ModelKind, ObservationLayout, Tensor, TrainingInfo, WeightFile};
+use crate::{MemoryController, MemorySnapshot};
+use memdrive_sim::{Controller, Controls, Observation};
+use nalgebra::{DMatrix, DVector};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Hyper-parameters of the RBF network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RbfConfig {
+    /// Number of Gaussian units.
+    pub units: usize,
+    /// Each width is this times the distance from its centre to the nearest other centre.
+    pub width_scale: f32,
+    /// Ridge penalty, relative to the number of samples.
+    pub ridge: f32,
+    /// Lloyd iterations after k-means++ seeding.
+    pub kmeans_iterations: usize,
+    /// Largest number of samples the centres are fitted on (a random subset above it).
+    pub kmeans_samples: usize,
+}
+
+impl Default for RbfConfig {
+    fn default() -> Self {
+        Self {
+            units: 256,
+            width_scale: 1.0,
+            ridge: 1e-4,
+            kmeans_iterations: 12,
+            kmeans_samples: 20_000,
+        }
+    }
+}
+
+/// Outputs: steering and acceleration (pre-`tanh`).
+const OUTPUTS: usize = 2;
+
+/// A fitted RBF network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RbfNetwork {
+    config: RbfConfig,
+    inputs: usize,
+    /// (units, inputs), row-major.
+    centres: Vec<f32>,
+    /// (units,): 1 / (2 σ²) of each unit.
+    inv_two_var: Vec<f32>,
+    /// (outputs, units), row-major.
+    weight: Vec<f32>,
+    /// (outputs,).
+    bias: Vec<f32>,
+}
+
+/// Squared Euclidean distance. Eight independent partial sums let the compiler use SIMD lanes
+/// (a single running float sum cannot be reordered, so it would not vectorise).
+fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a8
+        .remainder()
+        .iter()
+        .zip(b8.remainder())
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum();
+    for (x, y) in a8.zip(b8) {
+        for i in 0..8 {
+            let d = x[i] - y[i];
+            lanes[i] += d * d;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+impl RbfNetwork {
+    /// Fits the network to normalised `inputs` (row-major, `dim` columns) and pre-`tanh`
+    /// `targets` (row-major, 2 columns).
+    pub fn fit(
+        config: RbfConfig,
+        inputs: &[f32],
+        dim: usize,
+        targets: &[f32],
+        rng: &mut ChaCha8Rng,
+    ) -> Self {
+        let rows = inputs.len() / dim;
+        assert!(rows >= config.units && targets.len() == rows * OUTPUTS);
+        let centres = kmeans(inputs, dim, &config, rng);
+        let units = config.units;
+        let inv_two_var = (0..units)
+            .map(|j| {
+                let c = &centres[j * dim..(j + 1) * dim];
+                let nearest = (0..units)
+                    .filter(|&k| k != j)
+                    .map(|k| squared_distance(c, &centres[k * dim..(k + 1) * dim]))
+                    .fold(f32::INFINITY, f32::min)
+                    .sqrt();
+                let sigma = (config.width_scale * nearest).max(1e-3);
+                1.0 / (2.0 * sigma * sigma)
+            })
+            .collect();
+        let mut net = Self {
+            config,
+            inputs: dim,
+            centres,
+            inv_two_var,
+            weight: vec![0.0; OUTPUTS * units],
+            bias: vec![0.0; OUTPUTS],
+        };
+        net.fit_output(inputs, targets);
+        net
+    }
+
+    /// Regularised least squares for the output layer: (ΦᵀΦ + λnI) W = ΦᵀY, bias unpenalised.
+    fn fit_output(&mut self, inputs: &[f32], targets: &[f32]) {
+        let units = self.units();
+        let features = units + 1;
+        let mut gram = DMatrix::<f64>::zeros(features, features);
+        let mut rhs = DMatrix::<f64>::zeros(features, OUTPUTS);
+        let mut phi = vec![0.0f32; units];
+        let mut row = DVector::<f64>::zeros(features);
+        for (x, y) in inputs
+            .chunks_exact(self.inputs)
+            .zip(targets.chunks_exact(OUTPUTS))
+        {
+            self.activations(x, &mut phi);
+            for (r, &p) in row.iter_mut().zip(&phi) {
+                *r = f64::from(p);
+            }
+            row[units] = 1.0;
+            gram.ger(1.0, &row, &row, 1.0);
+            for (o, &target) in y.iter().enumerate() {
+                rhs.column_mut(o).axpy(f64::from(target), &row, 1.0);
+            }
+        }
+        let n = (inputs.len() / self.inputs) as f64;
+        for j in 0..units {
+            gram[(j, j)] += f64::from(self.config.ridge) * n;
+        }
+        // A tiny jitter keeps the bias row positive definite even for degenerate data.
+        gram[(units, units)] += 1e-9 * n;
+        let solution = match gram.clone().cholesky() {
+            Some(ch) => ch.solve(&rhs),
+            None => gram
+                .lu()
+                .solve(&rhs)
+                .unwrap_or_else(|| DMatrix::zeros(features, OUTPUTS)),
+        };
+        for o in 0..OUTPUTS {
+            for j in 0..units {
+                self.weight[o * units + j] = solution[(j, o)] as f32;
+            }
+            self.bias[o] = solution[(units, o)] as f32;
+        }
+    }
+
+    /// Number of Gaussian units.
+    pub fn units(&self) -> usize {
+        self.config.units
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &RbfConfig {
+        &self.config
+    }
+
+    /// Activation of every unit for the normalised input `x`.
+    pub fn activations(&self, x: &[f32], out: &mut [f32]) {
+        for ((o, c), k) in out
+            .iter_mut()
+            .zip(self.centres.chunks_exact(self.inputs))
+            .zip(&self.inv_two_var)
+        {
+            *o = (-squared_distance(x, c) * k).exp();
+        }
+    }
+
+    /// Raw outputs (pre-`tanh`) from unit activations.
+    pub fn output(&self, activations: &[f32]) -> [f32; 2] {
+        let units = self.units();
+        std::array::from_fn(|o| {
+            let w = &self.weight[o * units..(o + 1) * units];
+            self.bias[o] + w.iter().zip(activations).map(|(a, b)| a * b).sum::<f32>()
+        })
+    }
+
+    /// The tensors of a weight file.
+    pub fn tensors(&self) -> BTreeMap<String, Tensor> {
+        let units = self.units();
+        BTreeMap::from([
+            (
+                "rbf.centres".to_owned(),
+                Tensor::new(vec![units, self.inputs], self.centres.clone()),
+            ),
+            (
+                "rbf.inv_two_var".to_owned(),
+                Tensor::new(vec![units], self.inv_two_var.clone()),
+            ),
+            (
+                "head.weight".to_owned(),
+                Tensor::new(vec![OUTPUTS, units], self.weight.clone()),
+            ),
+            (
+                "head.bias".to_owned(),
+                Tensor::new(vec![OUTPUTS], self.bias.clone()),
+            ),
+        ])
+    }
+
+    /// Rebuilds the network from a loaded file, checking every shape against the config.
+    pub fn from_weights(file: &mut WeightFile) -> std::result::Result<Self, String> {
+        let config: RbfConfig = serde_json::from_value(file.config.clone())
+            .map_err(|e| format!("metadata `config` is not an RBF configuration: {e}"))?;
+        if config.units == 0 {
+            return Err("metadata `config`: units must be at least 1".to_owned());
+        }
+        let inputs = file.normaliser.dim();
+        let units = config.units;
+        let centres = file.take("rbf.centres", &[units, inputs])?;
+        let inv_two_var = file.take("rbf.inv_two_var", &[units])?;
+        if let Some(i) = inv_two_var.iter().position(|&v| v <= 0.0) {
+            return Err(format!(
+                "tensor rbf.inv_two_var must be positive, got {} at index {i}",
+                inv_two_var[i]
+            ));
+        }
+        let weight = file.take("head.weight", &[OUTPUTS, units])?;
+        let bias = file.take("head.bias", &[OUTPUTS])?;
+        file.no_extra_tensors()?;
+        Ok(Self {
+            config,
+            inputs,
+            centres,
+            inv_two_var,
+            weight,
+            bias,
+        })
+    }
+
+    /// A complete weight file for this network.
+    pub fn to_weight_file(
+        &self,
+        observation: ObservationLayout,
+        normaliser: Normaliser,
+        training: TrainingInfo,
+    ) -> WeightFile {
+        WeightFile {
+            kind: ModelKind::Rbf,
+            config: serde_json::to_value(&self.config).unwrap_or_default(),
+            observation,
+            normaliser,
+            training,
+            tensors: self.tensors(),
+        }
+    }
+}
+
+/// k-means++ seeding then Lloyd iterations on at most `kmeans_samples` rows.
+fn kmeans(inputs: &[f32], dim: usize, config: &RbfConfig, rng: &mut ChaCha8Rng) -> Vec<f32> {
+    let rows = inputs.len() / dim;
+    let sample: Vec<usize> = if rows > config.kmeans_samples {
+        rand::seq::index::sample(rng, rows, config.kmeans_samples).into_vec()
+    } else {
+        (0..rows).collect()
+    };
+    let point = |i: usize| &inputs[sample[i] * dim..(sample[i] + 1) * dim];
+    let n = sample.len();
+    let k = config.units;
+    let mut centres = Vec::with_capacity(k * dim);
+    centres.extend_from_slice(point(rng.random_range(0..n)));
+    let mut nearest: Vec<f32> = (0..n)
+        .map(|i| squared_distance(point(i), &centres[..dim]))
+        .collect();
+    while centres.len() < k * dim {
+        let total: f64 = nearest.iter().map(|&d| f64::from(d)).sum();
+        let pick = if total > 0.0 {
+            let mut target = rng.random_range(0.0..total);
+            nearest
+                .iter()
+                .position(|&d| {
+                    target -= f64::from(d);
+                    target <= 0.0
+                })
+                .unwrap_or(n - 1)
+        } else {
+            rng.random_range(0..n)
+        };
+        let start = centres.len();
+        centres.extend_from_slice(point(pick));
+        let new = centres[start..].to_vec();
+        for (i, d) in nearest.iter_mut().enumerate() {
+            *d = d.min(squared_distance(point(i), &new));
+        }
+    }
+    let mut assignment = vec![0usize; n];
+    for _ in 0..config.kmeans_iterations {
+        for (i, a) in assignment.iter_mut().enumerate() {
+            let p = point(i);
+            *a = (0..k)
+                .map(|j| (j, squared_distance(p, &centres[j * dim..(j + 1) * dim])))
+                .fold(
+                    (0, f32::INFINITY),
+                    |best, c| if c.1 < best.1 { c } else { best },
+                )
+                .0;
+        }
+        let mut sums = vec![0.0f64; k * dim];
+        let mut counts = vec![0usize; k];
+        for (i, &a) in assignment.iter().enumerate() {
+            counts[a] += 1;
+            for (s, &x) in sums[a * dim..(a + 1) * dim].iter_mut().zip(point(i)) {
+                *s += f64::from(x);
+            }
+        }
+        for j in 0..k {
+            // An empty cluster keeps its centre.
+            if counts[j] > 0 {
+                for (c, s) in centres[j * dim..(j + 1) * dim]
+                    .iter_mut()
+                    .zip(&sums[j * dim..(j + 1) * dim])
+                {
+                    *c = (*s / counts[j] as f64) as f32;
+                }
+            }
+        }
+    }
+    centres
+}
+
+/// The RBF network driving: normalise, activate, read out.
+#[derive(Clone, Debug)]
+pub struct RbfController {
+    net: Arc<RbfNetwork>,
+    normaliser: Arc<Normaliser>,
+    scale: ActionScale,
+    input: Vec<f32>,
+    activations: Vec<f32>,
+}
+
+impl RbfController {
+    /// A controller over a fitted network and its observation statistics.
+    pub fn new(net: Arc<RbfNetwork>, normaliser: Arc<Normaliser>) -> Self {
+        let (inputs, units) = (normaliser.dim(), net.units());
+        Self {
+            net,
+            normaliser,
+            scale: ActionScale::default(),
+            input: vec![0.0; inputs],
+            activations: vec![0.0; units],
+        }
+    }
+}
+
+impl Controller for RbfController {
+    fn name(&self) -> &str {
+        "rbf"
+    }
+
+    fn reset(&mut self) {
+        self.activations.fill(0.0);
+    }
+
+    fn act(&mut self, obs: &Observation) -> Controls {
+        self.normaliser.apply(obs.values(), &mut self.input);
+        self.net.activations(&self.input, &mut self.activations);
+        self.scale.controls(self.net.output(&self.activations))
+    }
+}
+
+impl MemoryController for RbfController {
+    fn memory(&self) -> MemorySnapshot {
+        MemorySnapshot::Rbf {
+            activations: self.activations.clone(),
+        }
+    }
+
+    /// Nothing to forget: the activations are a function of the current frame alone.
+    fn forget(&mut self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// Two well separated clusters with different targets: the fit reproduces the targets at
+    /// the cluster centres.
+    #[test]
+    fn fits_a_function_of_clustered_inputs() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut inputs = Vec::new();
+        let mut targets = Vec::new();
+        for i in 0..400 {
+            let side = if i % 2 == 0 { -3.0 } else { 3.0 };
+            let jitter: f32 = rng.random_range(-0.1..0.1);
+            inputs.extend_from_slice(&[side + jitter, 0.5 * jitter]);
+            targets.extend_from_slice(&[side / 3.0, -side / 6.0]);
+        }
+        let config = RbfConfig {
+            units: 2,
+            ..RbfConfig::default()
+        };
+        let net = RbfNetwork::fit(config, &inputs, 2, &targets, &mut rng);
+        let mut phi = vec![0.0; 2];
+        for (x, want) in [([-3.0, 0.0], [-1.0, 0.5]), ([3.0, 0.0], [1.0, -0.5])] {
+            net.activations(&x, &mut phi);
+            let got = net.output(&phi);
+            assert!(
+                (got[0] - want[0]).abs() < 0.05 && (got[1] - want[1]).abs() < 0.05,
+                "{got:?} vs {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_input_at_a_centre_activates_it_fully() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let inputs: Vec<f32> = (0..200).map(|i| (i % 7) as f32).collect();
+        let targets = vec![0.0; 400];
+        let net = RbfNetwork::fit(
+            RbfConfig {
+                units: 3,
+                ..RbfConfig::default()
+            },
+            &inputs,
+            1,
+            &targets,
+            &mut rng,
+        );
+        let mut phi = vec![0.0; 3];
+        net.activations(&net.centres[..1], &mut phi);
+        assert!((phi[0] - 1.0).abs() < 1e-6);
+        assert!(phi.iter().all(|&p| p > 0.0 && p <= 1.0));
+    }
+}

@@ -1,0 +1,363 @@
+//! Weight files: safetensors, so they open in any tool of the ML ecosystem.
+//!
+//! Header metadata (all strings, as safetensors requires):
+//! - `format` = `memdrive-weights`, `format_version` = `1`
+//! - `model_kind` = `rbf` | `gru` | `transformer`
+//! - `config`: the model's configuration, JSON
+//! - `observation`: the observation layout it expects, JSON `{"beams": N, "names": [...]}`
+//! - `training`: JSON `{"seed", "rounds", "scenarios", "train_seeds"}`
+//!
+//! Tensors are `F32`, row-major, named as a PyTorch user would expect (`rbf.centres`,
+//! `head.weight`, ...), plus `normaliser.mean` and `normaliser.std`.
+//!
+//! Loading checks all of it and fails with an error naming the key or tensor; saving writes a
+//! temporary file in the same folder and renames it, so a crash never leaves half a file.
+
+use crate::normaliser::Normaliser;
+use crate::{Error, Result};
+use memdrive_sim::ObservationSpec;
+use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// Value of the `format` key.
+pub const FORMAT_NAME: &str = "memdrive-weights";
+/// Value of the `format_version` key this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Which network a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Radial-basis-function network.
+    Rbf,
+    /// Gated recurrent unit network.
+    Gru,
+    /// Transformer over recent frames.
+    Transformer,
+}
+
+impl ModelKind {
+    /// The name used in files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rbf => "rbf",
+            Self::Gru => "gru",
+            Self::Transformer => "transformer",
+        }
+    }
+}
+
+/// The observation layout a model was trained on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservationLayout {
+    /// Lidar beams.
+    pub beams: usize,
+    /// Name of every element, in order.
+    pub names: Vec<String>,
+}
+
+impl ObservationLayout {
+    /// The layout of a simulator observation spec.
+    pub fn of(spec: &ObservationSpec) -> Self {
+        Self {
+            beams: spec.beams(),
+            names: spec.names().to_vec(),
+        }
+    }
+}
+
+/// How a file's weights were produced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// Seed of initialisation and data collection.
+    pub seed: u64,
+    /// DAgger rounds after behaviour cloning.
+    pub rounds: u32,
+    /// Scenarios trained on.
+    pub scenarios: Vec<String>,
+    /// Episode seeds used for training, e.g. `1000000..1000040 (+10000 per round)`.
+    pub train_seeds: String,
+}
+
+/// One tensor: shape and row-major values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// Values, row-major.
+    pub data: Vec<f32>,
+}
+
+impl Tensor {
+    /// A tensor; the data must fill the shape.
+    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
+        assert_eq!(shape.iter().product::<usize>(), data.len());
+        Self { shape, data }
+    }
+}
+
+/// Everything in a weight file, checked for consistency with itself and with the simulator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightFile {
+    /// The network kind.
+    pub kind: ModelKind,
+    /// The model's configuration (parsed by the model).
+    pub config: serde_json::Value,
+    /// The observation layout it expects.
+    pub observation: ObservationLayout,
+    /// Observation statistics.
+    pub normaliser: Normaliser,
+    /// How it was trained.
+    pub training: TrainingInfo,
+    /// The network's tensors (normaliser excluded), by name.
+    pub tensors: BTreeMap<String, Tensor>,
+}
+
+const NORMALISER_MEAN: &str = "normaliser.mean";
+const NORMALISER_STD: &str = "normaliser.std";
+
+impl WeightFile {
+    /// The file's bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let metadata: HashMap<String, String> = [
+            ("format", FORMAT_NAME.to_owned()),
+            ("format_version", FORMAT_VERSION.to_string()),
+            ("model_kind", self.kind.as_str().to_owned()),
+            ("config", self.config.to_string()),
+            ("observation", to_json(&self.observation)),
+            ("training", to_json(&self.training)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let mut bytes: BTreeMap<&str, (Vec<usize>, Vec<u8>)> = BTreeMap::new();
+        let le = |data: &[f32]| {
+            data.iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<u8>>()
+        };
+        let n = self.normaliser.dim();
+        bytes.insert(NORMALISER_MEAN, (vec![n], le(self.normaliser.mean())));
+        bytes.insert(NORMALISER_STD, (vec![n], le(self.normaliser.std())));
+        for (name, t) in &self.tensors {
+            bytes.insert(name, (t.shape.clone(), le(&t.data)));
+        }
+        let views: Vec<(&str, TensorView<'_>)> = bytes
+            .iter()
+            .map(|(name, (shape, data))| {
+                TensorView::new(Dtype::F32, shape.clone(), data)
+                    .map(|v| (*name, v))
+                    .map_err(|e| Error::Training(format!("tensor {name}: {e}")))
+            })
+            .collect::<Result<_>>()?;
+        let bytes = safetensors::serialize(views, Some(metadata))
+            .map_err(|e| Error::Training(format!("cannot serialise weights: {e}")))?;
+        canonical_header(&bytes)
+            .ok_or_else(|| Error::Training("cannot re-encode the weight header".into()))
+    }
+
+    /// Writes the file atomically: a temporary file in the same folder, then a rename.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = self.to_bytes()?;
+        let io = |source| Error::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })
+    }
+
+    /// Reads and checks a file against the simulator's observation layout.
+    pub fn load(path: &Path, expected: &ObservationSpec) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_bytes(&bytes, path, expected)
+    }
+
+    /// Parses and checks file bytes; `path` only names the source in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path, expected: &ObservationSpec) -> Result<Self> {
+        let invalid = |message: String| Error::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let format = |e: safetensors::SafeTensorError| Error::Format {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(format)?;
+        let metadata = header.metadata().clone().unwrap_or_default();
+        let key = |k: &str| {
+            metadata.get(k).cloned().ok_or_else(|| {
+                invalid(format!(
+                    "header metadata has no `{k}` (is this a memdrive weight file?)"
+                ))
+            })
+        };
+        let found = key("format")?;
+        if found != FORMAT_NAME {
+            return Err(invalid(format!(
+                "metadata `format` is `{found}`, expected `{FORMAT_NAME}`"
+            )));
+        }
+        let version = key("format_version")?;
+        if version != FORMAT_VERSION.to_string() {
+            return Err(invalid(format!(
+                "metadata `format_version` is `{version}`; this build reads version {FORMAT_VERSION}"
+            )));
+        }
+        let kind_text = key("model_kind")?;
+        let kind: ModelKind = serde_json::from_value(serde_json::Value::String(kind_text.clone()))
+            .map_err(|_| {
+                invalid(format!(
+                    "metadata `model_kind` is `{kind_text}`, expected rbf, gru or transformer"
+                ))
+            })?;
+        let config: serde_json::Value = serde_json::from_str(&key("config")?)
+            .map_err(|e| invalid(format!("metadata `config` is not JSON: {e}")))?;
+        let observation: ObservationLayout = serde_json::from_str(&key("observation")?)
+            .map_err(|e| invalid(format!("metadata `observation` is not a layout: {e}")))?;
+        let training: TrainingInfo = serde_json::from_str(&key("training")?)
+            .map_err(|e| invalid(format!("metadata `training` is malformed: {e}")))?;
+        check_layout(&observation, expected).map_err(invalid)?;
+        let safetensors = SafeTensors::deserialize(bytes).map_err(format)?;
+        let mut tensors = BTreeMap::new();
+        for (name, view) in safetensors.tensors() {
+            if view.dtype() != Dtype::F32 {
+                return Err(invalid(format!(
+                    "tensor {name} has dtype {:?}, expected F32",
+                    view.dtype()
+                )));
+            }
+            let data: Vec<f32> = view
+                .data()
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect();
+            if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+                return Err(invalid(format!(
+                    "tensor {name} holds a non-finite value ({}) at index {i}",
+                    data[i]
+                )));
+            }
+            tensors.insert(name, Tensor::new(view.shape().to_vec(), data));
+        }
+        let dim = expected.len();
+        let mean = take_tensor(&mut tensors, NORMALISER_MEAN, &[dim]).map_err(invalid)?;
+        let std = take_tensor(&mut tensors, NORMALISER_STD, &[dim]).map_err(invalid)?;
+        let normaliser = Normaliser::from_parts(mean, std).ok_or_else(|| {
+            invalid(format!(
+                "tensor {NORMALISER_STD} has a standard deviation below 0.001"
+            ))
+        })?;
+        Ok(Self {
+            kind,
+            config,
+            observation,
+            normaliser,
+            training,
+            tensors,
+        })
+    }
+
+    /// Takes out the tensor `name`, which must have exactly `shape`.
+    pub fn take(&mut self, name: &str, shape: &[usize]) -> std::result::Result<Vec<f32>, String> {
+        take_tensor(&mut self.tensors, name, shape)
+    }
+
+    /// After every expected tensor was taken: an error naming any left over.
+    pub fn no_extra_tensors(&self) -> std::result::Result<(), String> {
+        match self.tensors.keys().next() {
+            None => Ok(()),
+            Some(name) => Err(format!(
+                "tensor {name} is not part of a {} model",
+                self.kind.as_str()
+            )),
+        }
+    }
+}
+
+fn take_tensor(
+    tensors: &mut BTreeMap<String, Tensor>,
+    name: &str,
+    shape: &[usize],
+) -> std::result::Result<Vec<f32>, String> {
+    let t = tensors
+        .remove(name)
+        .ok_or_else(|| format!("tensor {name} is missing"))?;
+    if t.shape != shape {
+        return Err(format!(
+            "tensor {name} has shape {:?}, expected {shape:?}",
+            t.shape
+        ));
+    }
+    Ok(t.data)
+}
+
+fn check_layout(
+    found: &ObservationLayout,
+    expected: &ObservationSpec,
+) -> std::result::Result<(), String> {
+    let want = ObservationLayout::of(expected);
+    if found.beams != want.beams || found.names.len() != want.names.len() {
+        return Err(format!(
+            "observation layout: the model expects {} beams ({} elements), the simulator gives {} beams ({} elements)",
+            found.beams,
+            found.names.len(),
+            want.beams,
+            want.names.len()
+        ));
+    }
+    if let Some(i) = (0..want.names.len()).find(|&i| found.names[i] != want.names[i]) {
+        return Err(format!(
+            "observation layout: element {i} is `{}` in the model but `{}` in the simulator",
+            found.names[i], want.names[i]
+        ));
+    }
+    Ok(())
+}
+
+/// The same file with its JSON header's keys sorted, so that equal weights give equal bytes
+/// (safetensors writes metadata in hash-map order, which changes from run to run). Tensor
+/// offsets are relative to the data, so only the header and its length change.
+fn canonical_header(bytes: &[u8]) -> Option<Vec<u8>> {
+    let n = usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
+    let mut header: serde_json::Value = serde_json::from_slice(bytes.get(8..8 + n)?).ok()?;
+    header.sort_all_objects();
+    let mut text = serde_json::to_vec(&header).ok()?;
+    // safetensors aligns the data to 8 bytes by padding the header with spaces.
+    text.resize(text.len().div_ceil(8) * 8, b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - n);
+    out.extend((text.len() as u64).to_le_bytes());
+    out.extend(text);
+    out.extend(&bytes[8 + n..]);
+    Some(out)
+}
+
+/// Metadata structs as JSON text.
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Plain structs of strings and numbers always serialise.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Path used in errors for weights that did not come from a file (e.g. bundled in the binary).
+pub fn bundled_path(kind: ModelKind) -> PathBuf {
+    PathBuf::from(format!("<bundled {}.safetensors>", kind.as_str()))
+}

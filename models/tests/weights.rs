@@ -1,0 +1,221 @@
+//! Weight files: a round trip is exact, and every kind of damage is a typed error that names
+//! the problem, with nothing changed.
+
+use memdrive_models::weights::{ModelKind, Tensor, WeightFile};
+use memdrive_models::{Error, Model};
+use memdrive_sim::scenario::builtin;
+use memdrive_sim::{Controls, ObservationSpec, World};
+use std::path::{Path, PathBuf};
+
+const BUNDLED: &[u8] = include_bytes!("../../assets/weights/rbf.safetensors");
+
+fn layout() -> ObservationSpec {
+    ObservationSpec::new(32)
+}
+
+fn bundled() -> WeightFile {
+    WeightFile::from_bytes(BUNDLED, Path::new("rbf.safetensors"), &layout())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("memdrive-weights-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+/// The error message of loading `bytes` as a model.
+fn load_error(bytes: &[u8]) -> String {
+    let path = Path::new("damaged.safetensors");
+    let result =
+        WeightFile::from_bytes(bytes, path, &layout()).and_then(|f| Model::from_file(f, path));
+    match result {
+        Ok(_) => panic!("damaged file loaded"),
+        Err(e) => {
+            assert!(
+                matches!(e, Error::Format { .. } | Error::Invalid { .. }),
+                "{e:?}"
+            );
+            let text = e.to_string();
+            assert!(text.starts_with("damaged.safetensors: "), "{text}");
+            text
+        }
+    }
+}
+
+fn actions_over_an_episode(model: &Model) -> Vec<(u64, u64)> {
+    let spec = builtin("mixed_traffic")
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("spec"));
+    let mut world = World::new(&spec, 7);
+    let mut controller = model.controller();
+    let mut actions = Vec::new();
+    controller.reset();
+    while world.outcome().is_none() && world.steps() < 300 {
+        let c: Controls = controller.act(world.observation());
+        actions.push((c.steer_rad.to_bits(), c.accel_mps2.to_bits()));
+        world.step(c);
+    }
+    actions
+}
+
+#[test]
+fn save_then_load_drives_bit_for_bit_the_same() {
+    let original = bundled();
+    let dir = temp_dir("round-trip");
+    let path = dir.join("copy.safetensors");
+    original.save(&path).unwrap_or_else(|e| panic!("{e}"));
+    // The temporary file was renamed away.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().count())
+        .into_iter()
+        .collect();
+    assert_eq!(leftovers, vec![1]);
+    let loaded = WeightFile::load(&path, &layout()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded, original);
+    let a = Model::from_file(original, Path::new("a")).unwrap_or_else(|e| panic!("{e}"));
+    let b = Model::from_file(loaded, Path::new("b")).unwrap_or_else(|e| panic!("{e}"));
+    let (run_a, run_b) = (actions_over_an_episode(&a), actions_over_an_episode(&b));
+    assert!(run_a.len() > 100);
+    assert_eq!(run_a, run_b);
+}
+
+#[test]
+fn a_failed_save_leaves_the_existing_file_alone() {
+    let dir = temp_dir("failed-save");
+    let path = dir.join("keep.safetensors");
+    std::fs::write(&path, b"precious").unwrap_or_else(|e| panic!("{e}"));
+    let missing_dir = dir.join("no/such/dir/keep.safetensors");
+    let err = bundled()
+        .save(&missing_dir)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("no/such/dir"), "{err}");
+    assert_eq!(std::fs::read(&path).ok().as_deref(), Some(&b"precious"[..]));
+}
+
+#[test]
+fn a_truncated_file_is_rejected() {
+    for len in [0, 5, 300, BUNDLED.len() - 1] {
+        let err = load_error(&BUNDLED[..len]);
+        assert!(err.contains("not a valid safetensors file"), "{len}: {err}");
+    }
+}
+
+#[test]
+fn flipped_bytes_in_the_header_are_rejected() {
+    let mut bytes = BUNDLED.to_vec();
+    for i in [10, 40, 200] {
+        bytes[i] ^= 0xA5;
+    }
+    let err = load_error(&bytes);
+    assert!(
+        err.contains("not a valid safetensors file") || err.contains("metadata"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_header_that_claims_more_bytes_than_the_file_has_is_rejected() {
+    let mut bytes = BUNDLED.to_vec();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap_or_default());
+    bytes[..8].copy_from_slice(&(n + 1000).to_le_bytes());
+    let err = load_error(&bytes);
+    assert!(err.contains("not a valid safetensors file"), "{err}");
+}
+
+/// The bundled bytes with the first `from` replaced by `to`, of the same length.
+fn replaced(from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut bytes = BUNDLED.to_vec();
+    let at = bytes.windows(from.len()).position(|w| w == from);
+    let at = at.unwrap_or_else(|| panic!("{} not in the file", String::from_utf8_lossy(from)));
+    bytes[at..at + to.len()].copy_from_slice(to);
+    bytes
+}
+
+fn rewritten(edit: impl FnOnce(&mut WeightFile)) -> Vec<u8> {
+    let mut file = bundled();
+    edit(&mut file);
+    file.to_bytes().unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn the_wrong_model_kind_is_rejected() {
+    let err = load_error(&rewritten(|f| f.kind = ModelKind::Gru));
+    assert!(err.contains("gru"), "{err}");
+    // An unknown kind in the metadata itself.
+    let err = load_error(&replaced(
+        b"\"model_kind\":\"rbf\"",
+        b"\"model_kind\":\"mlp\"",
+    ));
+    assert!(err.contains("model_kind") && err.contains("mlp"), "{err}");
+}
+
+#[test]
+fn a_shape_mismatch_names_the_tensor_and_both_shapes() {
+    let err = load_error(&rewritten(|f| {
+        f.tensors.insert(
+            "rbf.centres".into(),
+            Tensor::new(vec![256, 32], vec![0.5; 256 * 32]),
+        );
+    }));
+    assert!(
+        err.contains("tensor rbf.centres has shape [256, 32], expected [256, 136]"),
+        "{err}"
+    );
+    let err = load_error(&rewritten(|f| {
+        f.tensors.remove("head.bias");
+    }));
+    assert!(err.contains("tensor head.bias is missing"), "{err}");
+    let err = load_error(&rewritten(|f| {
+        f.tensors
+            .insert("extra.weight".into(), Tensor::new(vec![1], vec![0.0]));
+    }));
+    assert!(err.contains("extra.weight"), "{err}");
+}
+
+#[test]
+fn nan_and_infinite_values_are_rejected() {
+    for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+        let err = load_error(&rewritten(|f| {
+            if let Some(t) = f.tensors.get_mut("head.weight") {
+                t.data[3] = bad;
+            }
+        }));
+        assert!(
+            err.contains("tensor head.weight holds a non-finite value") && err.contains("index 3"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn an_observation_layout_from_another_sensor_is_rejected() {
+    let path = Path::new("damaged.safetensors");
+    let err = WeightFile::from_bytes(BUNDLED, path, &ObservationSpec::new(16))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("observation layout") && err.contains("32 beams") && err.contains("16 beams"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_memdrive_weights_is_rejected() {
+    let err = load_error(&replaced(b"memdrive-weights", b"memdrive-weightz"));
+    assert!(err.contains("`format`"), "{err}");
+}
+
+#[test]
+fn equal_weights_give_equal_bytes() {
+    let file = bundled();
+    let first = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..5 {
+        assert_eq!(file.to_bytes().ok().as_deref(), Some(&first[..]));
+    }
+    assert_eq!(first, BUNDLED, "the bundled file is in canonical form");
+}
