@@ -103,26 +103,29 @@ enum Command {
 enum ModelArg {
     /// Radial-basis-function network: no short-term memory.
     Rbf,
+    /// Gated recurrent network: a hidden state that fades.
+    Gru,
 }
 
 impl ModelArg {
     fn kind(self) -> ModelKind {
         match self {
             Self::Rbf => ModelKind::Rbf,
+            Self::Gru => ModelKind::Gru,
         }
     }
 }
 
 /// The controllers that drive with weights.
-const LEARNED: [&str; 1] = ["rbf"];
+const LEARNED: [&str; 2] = ["rbf", "gru"];
 
 /// Controllers available from the command line.
-pub const CONTROLLERS: [&str; 4] = ["expert", "reactive", "cruise", "rbf"];
+pub const CONTROLLERS: [&str; 5] = ["expert", "reactive", "cruise", "rbf", "gru"];
 
 /// A maker of fresh instances of the controller called `name`, or an error listing the valid
 /// names. Everything that can fail (finding, reading, checking weights) happens here, once.
 pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
-    if weights.is_some() && !matches!(name, "rbf") {
+    if weights.is_some() && !LEARNED.contains(&name) {
         bail!("--weights applies to a learned controller, not `{name}`");
     }
     match name {

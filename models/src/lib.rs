@@ -12,7 +12,9 @@
 //! - No egui here: the app draws `MemorySnapshot`s, plain data.
 
 pub mod action;
+pub mod adam;
 pub mod dataset;
+pub mod gru;
 pub mod model;
 pub mod normaliser;
 pub mod rbf;

@@ -1,5 +1,6 @@
 //! Any trained model, as loaded from a weight file, ready to make controllers.
 
+use crate::gru::{GruController, GruParams};
 use crate::normaliser::Normaliser;
 use crate::rbf::{RbfController, RbfNetwork};
 use crate::weights::{ModelKind, WeightFile};
@@ -13,6 +14,8 @@ use std::sync::Arc;
 pub enum Model {
     /// An RBF network.
     Rbf(Arc<RbfNetwork>, Arc<Normaliser>),
+    /// A GRU.
+    Gru(Arc<GruParams>, Arc<Normaliser>),
 }
 
 impl Model {
@@ -27,10 +30,13 @@ impl Model {
                 let net = RbfNetwork::from_weights(&mut file).map_err(invalid)?;
                 Ok(Self::Rbf(Arc::new(net), Arc::new(file.normaliser)))
             }
-            other => Err(invalid(format!(
-                "model kind `{}` is not supported by this build (only rbf so far)",
-                other.as_str()
-            ))),
+            ModelKind::Gru => {
+                let (params, _config) = GruParams::from_weights(&mut file).map_err(invalid)?;
+                Ok(Self::Gru(Arc::new(params), Arc::new(file.normaliser)))
+            }
+            ModelKind::Transformer => Err(invalid(
+                "model kind `transformer` is not supported by this build yet".to_owned(),
+            )),
         }
     }
 
@@ -43,6 +49,7 @@ impl Model {
     pub fn kind(&self) -> ModelKind {
         match self {
             Self::Rbf(..) => ModelKind::Rbf,
+            Self::Gru(..) => ModelKind::Gru,
         }
     }
 
@@ -51,6 +58,9 @@ impl Model {
         match self {
             Self::Rbf(net, normaliser) => {
                 Box::new(RbfController::new(net.clone(), normaliser.clone()))
+            }
+            Self::Gru(params, normaliser) => {
+                Box::new(GruController::new(params.clone(), normaliser.clone()))
             }
         }
     }

@@ -143,8 +143,9 @@ fn rewritten(edit: impl FnOnce(&mut WeightFile)) -> Vec<u8> {
 
 #[test]
 fn the_wrong_model_kind_is_rejected() {
+    // RBF tensors and config labelled as a GRU.
     let err = load_error(&rewritten(|f| f.kind = ModelKind::Gru));
-    assert!(err.contains("gru"), "{err}");
+    assert!(err.contains("not a GRU configuration"), "{err}");
     // An unknown kind in the metadata itself.
     let err = load_error(&replaced(
         b"\"model_kind\":\"rbf\"",
@@ -218,4 +219,47 @@ fn equal_weights_give_equal_bytes() {
         assert_eq!(file.to_bytes().ok().as_deref(), Some(&first[..]));
     }
     assert_eq!(first, BUNDLED, "the bundled file is in canonical form");
+}
+
+/// A GRU's file: same round trip, and shape errors name its PyTorch-style tensors.
+#[test]
+fn gru_files_round_trip_and_name_their_tensors() {
+    use memdrive_models::gru::{GruConfig, GruParams};
+    use memdrive_models::weights::{ObservationLayout, TrainingInfo};
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let params = GruParams::init(136, 8, &mut rng);
+    let config = GruConfig {
+        hidden: 8,
+        ..GruConfig::default()
+    };
+    let file = WeightFile {
+        kind: ModelKind::Gru,
+        config: serde_json::to_value(&config).unwrap_or_default(),
+        observation: ObservationLayout::of(&layout()),
+        normaliser: bundled().normaliser,
+        training: TrainingInfo {
+            seed: 5,
+            rounds: 0,
+            scenarios: vec![],
+            train_seeds: String::new(),
+        },
+        tensors: params.tensors(),
+    };
+    let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
+    let path = Path::new("gru.safetensors");
+    let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
+    let a = Model::from_file(file.clone(), path).unwrap_or_else(|e| panic!("{e}"));
+    let b = Model::from_file(loaded, path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(actions_over_an_episode(&a), actions_over_an_episode(&b));
+    let mut wrong = file;
+    wrong.tensors.insert(
+        "gru.weight_hh".into(),
+        Tensor::new(vec![64, 32], vec![0.0; 64 * 32]),
+    );
+    let err = load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")));
+    assert!(
+        err.contains("tensor gru.weight_hh has shape [64, 32], expected [24, 8]"),
+        "{err}"
+    );
 }

@@ -106,6 +106,12 @@ impl Observation {
         &self.values
     }
 
+    /// Replaces the values, e.g. to replay recorded observations or feed probe inputs.
+    pub fn copy_from(&mut self, values: &[f32]) {
+        assert_eq!(values.len(), self.values.len(), "observation length");
+        self.values.copy_from_slice(values);
+    }
+
     /// Mutable values, for the world that fills them.
     pub(crate) fn values_mut(&mut self) -> &mut [f32] {
         &mut self.values
