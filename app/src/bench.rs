@@ -41,6 +41,8 @@ pub struct BenchReport {
     pub scaling: Vec<WorldBench>,
     /// Median time of one `act()` of the bundled RBF controller (µs).
     pub rbf_act_us: f64,
+    /// Median time of one `act()` of the bundled GRU controller (µs).
+    pub gru_act_us: f64,
 }
 
 /// Median µs per `act()` over recorded observations of real episodes (so inputs look like
@@ -115,12 +117,15 @@ pub fn run() -> Result<BenchReport> {
         .to_vec();
     let rbf = learned::load(ModelKind::Rbf, None)?;
     let rbf_act_us = act_latency_us(&|| -> Box<dyn Controller + Send> { rbf.controller() })?;
+    let gru = learned::load(ModelKind::Gru, None)?;
+    let gru_act_us = act_latency_us(&|| -> Box<dyn Controller + Send> { gru.controller() })?;
     Ok(BenchReport {
         actors: base.actors,
         rays: base.rays,
         sim_steps_per_s: base.sim_steps_per_s,
         scaling,
         rbf_act_us,
+        gru_act_us,
     })
 }
 
@@ -141,8 +146,8 @@ pub fn text(report: &BenchReport) -> String {
         );
     }
     out += &format!(
-        "controller act(), bundled weights, median per step\n  rbf_act_us: {:.2}\n",
-        report.rbf_act_us
+        "controller act(), bundled weights, median per step\n  rbf_act_us: {:.2}\n  gru_act_us: {:.2}\n",
+        report.rbf_act_us, report.gru_act_us
     );
     out
 }

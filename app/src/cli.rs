@@ -129,8 +129,13 @@ pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
         bail!("--weights applies to a learned controller, not `{name}`");
     }
     match name {
-        "rbf" => {
-            let model = learned::load(ModelKind::Rbf, weights)?;
+        "rbf" | "gru" => {
+            let kind = if name == "rbf" {
+                ModelKind::Rbf
+            } else {
+                ModelKind::Gru
+            };
+            let model = learned::load(kind, weights)?;
             Ok(Box::new(move || -> Box<dyn Controller + Send> {
                 model.controller()
             }))

@@ -10,6 +10,8 @@ use std::path::Path;
 /// Bundled weights: what `--controller rbf` drives with unless `--weights` is given.
 /// Produced by the commands in the README ("Bundled weights").
 const BUNDLED_RBF: &[u8] = include_bytes!("../../assets/weights/rbf.safetensors");
+/// Bundled GRU weights, as for the RBF.
+const BUNDLED_GRU: &[u8] = include_bytes!("../../assets/weights/gru.safetensors");
 
 /// The observation layout of every built-in scenario (32 beams).
 pub fn builtin_layout() -> ObservationSpec {
@@ -26,6 +28,7 @@ pub fn load(kind: ModelKind, path: Option<&Path>) -> Result<Model> {
             let shown = bundled_path(kind);
             let bytes = match kind {
                 ModelKind::Rbf => BUNDLED_RBF,
+                ModelKind::Gru => BUNDLED_GRU,
                 other => bail!("no bundled weights for `{}` yet", other.as_str()),
             };
             (WeightFile::from_bytes(bytes, &shown, &layout)?, shown)

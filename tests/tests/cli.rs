@@ -391,5 +391,21 @@ fn train_writes_weights_that_run_and_eval_then_use() {
     assert_eq!(json(out.ok())["controller"], "rbf");
     // Only networks that exist can be trained.
     let err = memdrive(&["train", "--model", "lstm", "--out", &shown]).stderr;
-    assert!(err.contains("lstm") && err.contains("rbf"), "{err}");
+    assert!(
+        err.contains("lstm") && err.contains("rbf") && err.contains("gru"),
+        "{err}"
+    );
+    // An RBF file is not a GRU.
+    let err = memdrive(&[
+        "run",
+        "--scenario",
+        "cut_in",
+        "--controller",
+        "gru",
+        "--weights",
+        &shown,
+    ])
+    .failed()
+    .to_owned();
+    assert!(err.contains("holds a `rbf` model"), "{err}");
 }
