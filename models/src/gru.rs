@@ -15,6 +15,7 @@
 //! backward pass is backpropagation through time over a window of steps, checked against
 //! finite differences in the tests.
 
+use crate::kernels::dot;
 use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of the GRU controller and its training.
@@ -113,20 +114,7 @@ fn sigmoid(v: f32) -> f32 {
 /// `out = W x + b` for row-major `w` of shape (out.len(), x.len()).
 fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
     for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(x.len())).zip(b) {
-        let mut lanes = [0.0f32; 8];
-        let (r8, x8) = (row.chunks_exact(8), x.chunks_exact(8));
-        let tail: f32 = r8
-            .remainder()
-            .iter()
-            .zip(x8.remainder())
-            .map(|(a, b)| a * b)
-            .sum();
-        for (r, v) in r8.zip(x8) {
-            for i in 0..8 {
-                lanes[i] += r[i] * v[i];
-            }
-        }
-        *o = bias + lanes.iter().sum::<f32>() + tail;
+        *o = bias + dot(row, x);
     }
 }
 

@@ -15,6 +15,7 @@ pub mod action;
 pub mod adam;
 pub mod dataset;
 pub mod gru;
+pub mod kernels;
 pub mod model;
 pub mod normaliser;
 pub mod rbf;

@@ -6,6 +6,7 @@
 //! least squares (a Cholesky solve of the normal equations) onto the pre-`tanh` actions.
 
 use crate::action::ActionScale;
+use crate::kernels::squared_distance;
 use crate::normaliser::Normaliser;
 use crate::weights::{ModelKind, ObservationLayout, Tensor, TrainingInfo, WeightFile};
 use crate::{MemoryController, MemorySnapshot};
@@ -61,26 +62,6 @@ pub struct RbfNetwork {
     weight: Vec<f32>,
     /// (outputs,).
     bias: Vec<f32>,
-}
-
-/// Squared Euclidean distance. Eight independent partial sums let the compiler use SIMD lanes
-/// (a single running float sum cannot be reordered, so it would not vectorise).
-fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a8
-        .remainder()
-        .iter()
-        .zip(b8.remainder())
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum();
-    for (x, y) in a8.zip(b8) {
-        for i in 0..8 {
-            let d = x[i] - y[i];
-            lanes[i] += d * d;
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
 }
 
 impl RbfNetwork {
