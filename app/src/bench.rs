@@ -43,6 +43,8 @@ pub struct BenchReport {
     pub rbf_act_us: f64,
     /// Median time of one `act()` of the bundled GRU controller (µs).
     pub gru_act_us: f64,
+    /// Median time of one `act()` of the bundled transformer controller (µs).
+    pub transformer_act_us: f64,
 }
 
 /// Median µs per `act()` over recorded observations of real episodes (so inputs look like
@@ -119,6 +121,9 @@ pub fn run() -> Result<BenchReport> {
     let rbf_act_us = act_latency_us(&|| -> Box<dyn Controller + Send> { rbf.controller() })?;
     let gru = learned::load(ModelKind::Gru, None)?;
     let gru_act_us = act_latency_us(&|| -> Box<dyn Controller + Send> { gru.controller() })?;
+    let transformer = learned::load(ModelKind::Transformer, None)?;
+    let transformer_act_us =
+        act_latency_us(&|| -> Box<dyn Controller + Send> { transformer.controller() })?;
     Ok(BenchReport {
         actors: base.actors,
         rays: base.rays,
@@ -126,6 +131,7 @@ pub fn run() -> Result<BenchReport> {
         scaling,
         rbf_act_us,
         gru_act_us,
+        transformer_act_us,
     })
 }
 
@@ -146,8 +152,8 @@ pub fn text(report: &BenchReport) -> String {
         );
     }
     out += &format!(
-        "controller act(), bundled weights, median per step\n  rbf_act_us: {:.2}\n  gru_act_us: {:.2}\n",
-        report.rbf_act_us, report.gru_act_us
+        "controller act(), bundled weights, median per step\n  rbf_act_us: {:.2}\n  gru_act_us: {:.2}\n  transformer_act_us: {:.2}\n",
+        report.rbf_act_us, report.gru_act_us, report.transformer_act_us
     );
     out
 }

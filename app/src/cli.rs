@@ -105,6 +105,8 @@ enum ModelArg {
     Rbf,
     /// Gated recurrent network: a hidden state that fades.
     Gru,
+    /// Transformer over the last K frames: an exact window.
+    Transformer,
 }
 
 impl ModelArg {
@@ -112,15 +114,16 @@ impl ModelArg {
         match self {
             Self::Rbf => ModelKind::Rbf,
             Self::Gru => ModelKind::Gru,
+            Self::Transformer => ModelKind::Transformer,
         }
     }
 }
 
 /// The controllers that drive with weights.
-const LEARNED: [&str; 2] = ["rbf", "gru"];
+const LEARNED: [&str; 3] = ["rbf", "gru", "transformer"];
 
 /// Controllers available from the command line.
-pub const CONTROLLERS: [&str; 5] = ["expert", "reactive", "cruise", "rbf", "gru"];
+pub const CONTROLLERS: [&str; 6] = ["expert", "reactive", "cruise", "rbf", "gru", "transformer"];
 
 /// A maker of fresh instances of the controller called `name`, or an error listing the valid
 /// names. Everything that can fail (finding, reading, checking weights) happens here, once.
@@ -129,11 +132,11 @@ pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
         bail!("--weights applies to a learned controller, not `{name}`");
     }
     match name {
-        "rbf" | "gru" => {
-            let kind = if name == "rbf" {
-                ModelKind::Rbf
-            } else {
-                ModelKind::Gru
+        "rbf" | "gru" | "transformer" => {
+            let kind = match name {
+                "rbf" => ModelKind::Rbf,
+                "gru" => ModelKind::Gru,
+                _ => ModelKind::Transformer,
             };
             let model = learned::load(kind, weights)?;
             Ok(Box::new(move || -> Box<dyn Controller + Send> {

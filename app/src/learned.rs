@@ -12,6 +12,8 @@ use std::path::Path;
 const BUNDLED_RBF: &[u8] = include_bytes!("../../assets/weights/rbf.safetensors");
 /// Bundled GRU weights, as for the RBF.
 const BUNDLED_GRU: &[u8] = include_bytes!("../../assets/weights/gru.safetensors");
+/// Bundled transformer weights, as for the RBF.
+const BUNDLED_TRANSFORMER: &[u8] = include_bytes!("../../assets/weights/transformer.safetensors");
 
 /// The observation layout of every built-in scenario (32 beams).
 pub fn builtin_layout() -> ObservationSpec {
@@ -29,7 +31,7 @@ pub fn load(kind: ModelKind, path: Option<&Path>) -> Result<Model> {
             let bytes = match kind {
                 ModelKind::Rbf => BUNDLED_RBF,
                 ModelKind::Gru => BUNDLED_GRU,
-                other => bail!("no bundled weights for `{}` yet", other.as_str()),
+                ModelKind::Transformer => BUNDLED_TRANSFORMER,
             };
             (WeightFile::from_bytes(bytes, &shown, &layout)?, shown)
         }

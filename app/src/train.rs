@@ -7,7 +7,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use memdrive_models::Model;
 use memdrive_models::gru::GruConfig;
 use memdrive_models::rbf::RbfConfig;
-use memdrive_models::train::{RoundReport, TrainOptions, train_gru, train_rbf};
+use memdrive_models::train::{RoundReport, TrainOptions, train_gru, train_rbf, train_transformer};
+use memdrive_models::transformer::TransformerConfig;
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::Controller;
 use memdrive_sim::scenario::builtins;
@@ -57,10 +58,12 @@ pub fn run(
     let (file, reports) = match kind {
         ModelKind::Rbf => train_rbf(&RbfConfig::default(), &specs, options, &mut on_round)?,
         ModelKind::Gru => train_gru(&GruConfig::default(), &specs, options, &mut on_round)?,
-        other => anyhow::bail!(
-            "training `{}` is not available in this build",
-            other.as_str()
-        ),
+        ModelKind::Transformer => train_transformer(
+            &TransformerConfig::default(),
+            &specs,
+            options,
+            &mut on_round,
+        )?,
     };
     bar.finish_and_clear();
     file.save(out)?;

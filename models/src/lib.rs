@@ -21,6 +21,7 @@ pub mod normaliser;
 pub mod rbf;
 pub mod snapshot;
 pub mod train;
+pub mod transformer;
 pub mod weights;
 
 pub use model::Model;

@@ -3,6 +3,7 @@
 use crate::gru::{GruController, GruParams};
 use crate::normaliser::Normaliser;
 use crate::rbf::{RbfController, RbfNetwork};
+use crate::transformer::{TransformerController, TransformerParams};
 use crate::weights::{ModelKind, WeightFile};
 use crate::{Error, MemoryController, Result};
 use memdrive_sim::ObservationSpec;
@@ -16,6 +17,8 @@ pub enum Model {
     Rbf(Arc<RbfNetwork>, Arc<Normaliser>),
     /// A GRU.
     Gru(Arc<GruParams>, Arc<Normaliser>),
+    /// A transformer over recent frames.
+    Transformer(Arc<TransformerParams>, Arc<Normaliser>),
 }
 
 impl Model {
@@ -34,9 +37,13 @@ impl Model {
                 let (params, _config) = GruParams::from_weights(&mut file).map_err(invalid)?;
                 Ok(Self::Gru(Arc::new(params), Arc::new(file.normaliser)))
             }
-            ModelKind::Transformer => Err(invalid(
-                "model kind `transformer` is not supported by this build yet".to_owned(),
-            )),
+            ModelKind::Transformer => {
+                let params = TransformerParams::from_weights(&mut file).map_err(invalid)?;
+                Ok(Self::Transformer(
+                    Arc::new(params),
+                    Arc::new(file.normaliser),
+                ))
+            }
         }
     }
 
@@ -50,6 +57,7 @@ impl Model {
         match self {
             Self::Rbf(..) => ModelKind::Rbf,
             Self::Gru(..) => ModelKind::Gru,
+            Self::Transformer(..) => ModelKind::Transformer,
         }
     }
 
@@ -62,6 +70,10 @@ impl Model {
             Self::Gru(params, normaliser) => {
                 Box::new(GruController::new(params.clone(), normaliser.clone()))
             }
+            Self::Transformer(params, normaliser) => Box::new(TransformerController::new(
+                params.clone(),
+                normaliser.clone(),
+            )),
         }
     }
 }

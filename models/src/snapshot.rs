@@ -17,4 +17,11 @@ pub enum MemorySnapshot {
         /// Reset gate, per unit.
         reset_gate: Vec<f32>,
     },
+    /// A transformer over recent frames: the window and the attention over it.
+    Transformer {
+        /// Age of each frame in the window, in steps (0 = now), oldest first.
+        ages: Vec<u32>,
+        /// Attention of the newest token to each frame, per head: `[head][frame]`.
+        attention: Vec<Vec<f32>>,
+    },
 }

@@ -11,6 +11,9 @@ use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect};
 use crate::gru::{GruConfig, GruController, GruParams, Sequences, train_windows};
 use crate::normaliser::Normaliser;
 use crate::rbf::{RbfConfig, RbfController, RbfNetwork};
+use crate::transformer::{
+    Frames, TransformerConfig, TransformerController, TransformerParams, train_samples,
+};
 use crate::weights::{ModelKind, ObservationLayout, TrainingInfo, WeightFile};
 use crate::{Error, Result};
 use memdrive_sim::{Controller, ObservationSpec, ScenarioSpec};
@@ -196,6 +199,66 @@ impl Learner for GruLearner {
     }
 }
 
+/// The transformer, like the GRU, keeps its weights, optimiser and normaliser across rounds.
+struct TransformerLearner {
+    config: TransformerConfig,
+    normaliser: Option<Arc<Normaliser>>,
+    params: Option<TransformerParams>,
+    adam: Option<Adam>,
+    shared: Option<Arc<TransformerParams>>,
+}
+
+impl Learner for TransformerLearner {
+    fn fit(&mut self, data: &Dataset, rng: &mut ChaCha8Rng, threads: Option<usize>) -> Result<()> {
+        let normaliser = self
+            .normaliser
+            .get_or_insert_with(|| Arc::new(Normaliser::fit(&data.observations, data.dim)))
+            .clone();
+        let params = self
+            .params
+            .get_or_insert_with(|| TransformerParams::init(data.dim, &self.config, rng));
+        let adam = self.adam.get_or_insert_with(|| {
+            let lengths: Vec<usize> = params.tensors.iter().map(Vec::len).collect();
+            Adam::new(&lengths, self.config.learning_rate, self.config.clip_norm)
+        });
+        let inputs = normalised(&normaliser, data);
+        let targets: Vec<f32> = data.targets.iter().map(|t| t.tanh()).collect();
+        let frames = Frames {
+            inputs: &inputs,
+            targets: &targets,
+            episodes: &data.episodes,
+        };
+        train_samples(params, adam, &self.config, &frames, rng, threads);
+        self.shared = Some(Arc::new(params.clone()));
+        Ok(())
+    }
+
+    fn controller(&self) -> Box<dyn Controller + Send> {
+        match (&self.shared, &self.normaliser) {
+            (Some(p), Some(n)) => Box::new(TransformerController::new(p.clone(), n.clone())),
+            _ => unreachable!("controller() before fit()"),
+        }
+    }
+
+    fn weight_file(
+        &self,
+        observation: ObservationLayout,
+        training: TrainingInfo,
+    ) -> Result<WeightFile> {
+        let (Some(params), Some(normaliser)) = (&self.shared, &self.normaliser) else {
+            return Err(Error::Training("nothing trained".into()));
+        };
+        Ok(WeightFile {
+            kind: ModelKind::Transformer,
+            config: serde_json::to_value(&self.config).unwrap_or_default(),
+            observation,
+            normaliser: (**normaliser).clone(),
+            training,
+            tensors: params.weight_tensors(),
+        })
+    }
+}
+
 /// The observations standardised, row-major.
 fn normalised(normaliser: &Normaliser, data: &Dataset) -> Vec<f32> {
     let mut inputs = vec![0.0; data.observations.len()];
@@ -254,6 +317,28 @@ pub fn train_gru(
     progress: &mut dyn FnMut(&RoundReport),
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
     let mut learner = GruLearner {
+        config: config.clone(),
+        normaliser: None,
+        params: None,
+        adam: None,
+        shared: None,
+    };
+    train(&mut learner, specs, options, progress)
+}
+
+/// Trains the transformer over recent frames; `progress` hears about every round.
+pub fn train_transformer(
+    config: &TransformerConfig,
+    specs: &[ScenarioSpec],
+    options: &TrainOptions,
+    progress: &mut dyn FnMut(&RoundReport),
+) -> Result<(WeightFile, Vec<RoundReport>)> {
+    if config.heads == 0 || !config.d_model.is_multiple_of(config.heads) || config.window == 0 {
+        return Err(Error::Training(
+            "transformer: d_model must be a multiple of heads, window at least 1".into(),
+        ));
+    }
+    let mut learner = TransformerLearner {
         config: config.clone(),
         normaliser: None,
         params: None,

@@ -263,3 +263,50 @@ fn gru_files_round_trip_and_name_their_tensors() {
         "{err}"
     );
 }
+
+/// A transformer's file: same round trip; its attention tensors are named as in PyTorch-style
+/// checkpoints and checked against the config.
+#[test]
+fn transformer_files_round_trip_and_name_their_tensors() {
+    use memdrive_models::transformer::{TransformerConfig, TransformerParams};
+    use memdrive_models::weights::{ObservationLayout, TrainingInfo};
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
+    let config = TransformerConfig {
+        window: 8,
+        d_model: 16,
+        heads: 2,
+        d_mlp: 24,
+        ..TransformerConfig::default()
+    };
+    let params = TransformerParams::init(136, &config, &mut rng);
+    let file = WeightFile {
+        kind: ModelKind::Transformer,
+        config: serde_json::to_value(&config).unwrap_or_default(),
+        observation: ObservationLayout::of(&layout()),
+        normaliser: bundled().normaliser,
+        training: TrainingInfo {
+            seed: 6,
+            rounds: 0,
+            scenarios: vec![],
+            train_seeds: String::new(),
+        },
+        tensors: params.weight_tensors(),
+    };
+    let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
+    let path = Path::new("transformer.safetensors");
+    let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
+    let a = Model::from_file(file.clone(), path).unwrap_or_else(|e| panic!("{e}"));
+    let b = Model::from_file(loaded, path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(actions_over_an_episode(&a), actions_over_an_episode(&b));
+    let mut wrong = file;
+    wrong.tensors.insert(
+        "attn.0.q_proj.weight".into(),
+        Tensor::new(vec![16, 8], vec![0.0; 128]),
+    );
+    let err = load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")));
+    assert!(
+        err.contains("tensor attn.0.q_proj.weight has shape [16, 8], expected [16, 16]"),
+        "{err}"
+    );
+}
