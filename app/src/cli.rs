@@ -81,6 +81,10 @@ enum Command {
         /// Held-out seeds `A..B` for the final evaluation table.
         #[arg(long, default_value = "0..50")]
         eval_seeds: String,
+        /// The model's configuration as a JSON file (the `config` a weight file stores);
+        /// fields left out keep their defaults.
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
@@ -258,6 +262,7 @@ pub fn run(cli: Cli) -> Result<()> {
             rounds,
             episodes,
             eval_seeds,
+            config,
             threads,
             json,
         } => {
@@ -271,7 +276,14 @@ pub fn run(cli: Cli) -> Result<()> {
                 episodes_per_scenario: episodes,
                 threads,
             };
-            train::run(model.kind(), &out, &options, eval_seeds, json)
+            train::run(
+                model.kind(),
+                config.as_deref(),
+                &out,
+                &options,
+                eval_seeds,
+                json,
+            )
         }
         Command::Bench { json } => {
             let report = bench::run()?;

@@ -2,22 +2,42 @@
 //! held-out seeds.
 
 use crate::eval::{self, Factory};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use memdrive_models::Model;
-use memdrive_models::gru::GruConfig;
-use memdrive_models::rbf::RbfConfig;
 use memdrive_models::train::{RoundReport, TrainOptions, train_gru, train_rbf, train_transformer};
-use memdrive_models::transformer::TransformerConfig;
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::Controller;
 use memdrive_sim::scenario::builtins;
 use std::ops::Range;
 use std::path::Path;
 
+/// A model configuration from a JSON file over the defaults, or the defaults.
+fn read_config<C: Default + serde::Serialize + serde::de::DeserializeOwned>(
+    path: Option<&Path>,
+) -> Result<C> {
+    let Some(path) = path else {
+        return Ok(C::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let overrides: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    let serde_json::Value::Object(overrides) = overrides else {
+        anyhow::bail!("{}: a configuration is a JSON object", path.display());
+    };
+    let mut merged = serde_json::to_value(C::default())?;
+    if let serde_json::Value::Object(fields) = &mut merged {
+        fields.extend(overrides);
+    }
+    serde_json::from_value(merged)
+        .with_context(|| format!("{}: not a valid configuration", path.display()))
+}
+
 /// Trains, saves to `out`, evaluates; prints text or JSON.
 pub fn run(
     kind: ModelKind,
+    config: Option<&Path>,
     out: &Path,
     options: &TrainOptions,
     eval_seeds: Range<u64>,
@@ -56,14 +76,11 @@ pub fn run(
         }
     };
     let (file, reports) = match kind {
-        ModelKind::Rbf => train_rbf(&RbfConfig::default(), &specs, options, &mut on_round)?,
-        ModelKind::Gru => train_gru(&GruConfig::default(), &specs, options, &mut on_round)?,
-        ModelKind::Transformer => train_transformer(
-            &TransformerConfig::default(),
-            &specs,
-            options,
-            &mut on_round,
-        )?,
+        ModelKind::Rbf => train_rbf(&read_config(config)?, &specs, options, &mut on_round)?,
+        ModelKind::Gru => train_gru(&read_config(config)?, &specs, options, &mut on_round)?,
+        ModelKind::Transformer => {
+            train_transformer(&read_config(config)?, &specs, options, &mut on_round)?
+        }
     };
     bar.finish_and_clear();
     file.save(out)?;

@@ -53,6 +53,36 @@ impl Default for GruConfig {
     }
 }
 
+impl GruConfig {
+    /// An error naming the first unusable value.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let checks = [
+            (self.hidden >= 1, "hidden must be at least 1"),
+            (
+                self.learning_rate > 0.0 && self.learning_rate.is_finite(),
+                "learning_rate must be positive",
+            ),
+            (
+                self.clip_norm > 0.0 && self.clip_norm.is_finite(),
+                "clip_norm must be positive",
+            ),
+            (self.window >= 2, "window must be at least 2"),
+            (
+                self.burn_in < self.window,
+                "burn_in must be shorter than window",
+            ),
+            (
+                self.batch >= 1 && self.steps_per_round >= 1,
+                "batch and steps_per_round must be at least 1",
+            ),
+        ];
+        checks
+            .iter()
+            .find(|(ok, _)| !ok)
+            .map_or(Ok(()), |(_, why)| Err(format!("GRU config: {why}")))
+    }
+}
+
 /// Outputs: steering and acceleration (pre-`tanh`).
 const OUTPUTS: usize = 2;
 

@@ -46,6 +46,31 @@ impl Default for RbfConfig {
     }
 }
 
+impl RbfConfig {
+    /// An error naming the first unusable value.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let checks = [
+            (self.units >= 1, "units must be at least 1"),
+            (
+                self.width_scale > 0.0 && self.width_scale.is_finite(),
+                "width_scale must be positive",
+            ),
+            (
+                self.ridge >= 0.0 && self.ridge.is_finite(),
+                "ridge must not be negative",
+            ),
+            (
+                self.kmeans_samples >= self.units,
+                "kmeans_samples must be at least units",
+            ),
+        ];
+        checks
+            .iter()
+            .find(|(ok, _)| !ok)
+            .map_or(Ok(()), |(_, why)| Err(format!("RBF config: {why}")))
+    }
+}
+
 /// Outputs: steering and acceleration (pre-`tanh`).
 const OUTPUTS: usize = 2;
 

@@ -302,6 +302,7 @@ pub fn train_rbf(
     options: &TrainOptions,
     progress: &mut dyn FnMut(&RoundReport),
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
+    config.validate().map_err(Error::Training)?;
     let mut learner = RbfLearner {
         config: config.clone(),
         fitted: None,
@@ -316,6 +317,7 @@ pub fn train_gru(
     options: &TrainOptions,
     progress: &mut dyn FnMut(&RoundReport),
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
+    config.validate().map_err(Error::Training)?;
     let mut learner = GruLearner {
         config: config.clone(),
         normaliser: None,
@@ -333,11 +335,7 @@ pub fn train_transformer(
     options: &TrainOptions,
     progress: &mut dyn FnMut(&RoundReport),
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
-    if config.heads == 0 || !config.d_model.is_multiple_of(config.heads) || config.window == 0 {
-        return Err(Error::Training(
-            "transformer: d_model must be a multiple of heads, window at least 1".into(),
-        ));
-    }
+    config.validate().map_err(Error::Training)?;
     let mut learner = TransformerLearner {
         config: config.clone(),
         normaliser: None,

@@ -60,6 +60,40 @@ impl Default for TransformerConfig {
     }
 }
 
+impl TransformerConfig {
+    /// An error naming the first unusable value.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let checks = [
+            (self.window >= 1, "window must be at least 1"),
+            (
+                self.heads >= 1 && self.d_model >= 1,
+                "heads and d_model must be at least 1",
+            ),
+            (
+                self.d_model.is_multiple_of(self.heads.max(1)),
+                "d_model must be a multiple of heads",
+            ),
+            (self.d_mlp >= 1, "d_mlp must be at least 1"),
+            (
+                self.learning_rate > 0.0 && self.learning_rate.is_finite(),
+                "learning_rate must be positive",
+            ),
+            (
+                self.clip_norm > 0.0 && self.clip_norm.is_finite(),
+                "clip_norm must be positive",
+            ),
+            (
+                self.batch >= 1 && self.steps_per_round >= 1,
+                "batch and steps_per_round must be at least 1",
+            ),
+        ];
+        checks
+            .iter()
+            .find(|(ok, _)| !ok)
+            .map_or(Ok(()), |(_, why)| Err(format!("transformer config: {why}")))
+    }
+}
+
 /// Outputs: steering and acceleration (pre-`tanh`).
 const OUTPUTS: usize = 2;
 const LN_EPS: f32 = 1e-5;

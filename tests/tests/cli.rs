@@ -395,6 +395,23 @@ fn train_writes_weights_that_run_and_eval_then_use() {
         err.contains("lstm") && err.contains("rbf") && err.contains("gru"),
         "{err}"
     );
+    // A configuration file overrides defaults, and bad ones are errors naming the file.
+    let bad = dir.join("bad_config.json");
+    std::fs::write(&bad, r#"{"units": 8, "radius": 3}"#).unwrap_or_else(|e| panic!("{e}"));
+    let bad_shown = bad.to_string_lossy().into_owned();
+    let err = memdrive(&[
+        "train", "--model", "rbf", "--config", &bad_shown, "--out", &shown,
+    ])
+    .failed()
+    .to_owned();
+    assert!(err.contains(&bad_shown) && err.contains("radius"), "{err}");
+    std::fs::write(&bad, r#"{"hidden": 0}"#).unwrap_or_else(|e| panic!("{e}"));
+    let err = memdrive(&[
+        "train", "--model", "gru", "--config", &bad_shown, "--out", &shown,
+    ])
+    .failed()
+    .to_owned();
+    assert!(err.contains("hidden must be at least 1"), "{err}");
     // An RBF file is not a GRU.
     let err = memdrive(&[
         "run",
