@@ -12,7 +12,7 @@ use crate::gru::{GruConfig, GruController, GruParams, Sequences, train_windows};
 use crate::normaliser::Normaliser;
 use crate::rbf::{RbfConfig, RbfController, RbfNetwork};
 use crate::transformer::{
-    Frames, TransformerConfig, TransformerController, TransformerParams, train_samples,
+    TransformerConfig, TransformerController, TransformerParams, train_samples,
 };
 use crate::weights::{ModelKind, ObservationLayout, TrainingInfo, WeightFile};
 use crate::{Error, Result};
@@ -137,18 +137,129 @@ impl Learner for RbfLearner {
     }
 }
 
-/// The GRU keeps its weights and optimiser across rounds and trains further on the aggregated
-/// data; its normaliser is fitted once, on the expert data, so its inputs mean the same
-/// throughout.
-struct GruLearner {
-    config: GruConfig,
-    normaliser: Option<Arc<Normaliser>>,
-    params: Option<GruParams>,
-    adam: Option<Adam>,
-    shared: Option<Arc<GruParams>>,
+/// A network trained by gradient descent (the GRU, the transformer).
+trait Network: Clone + Send + Sync + Sized + 'static {
+    /// Its hyper-parameters.
+    type Config: Clone + Serialize + Sync;
+    /// The kind written into weight files.
+    const KIND: ModelKind;
+    /// Fresh parameters for `inputs` observation elements.
+    fn init(inputs: usize, config: &Self::Config, rng: &mut ChaCha8Rng) -> Self;
+    /// Adam's learning rate and clipping norm from the config.
+    fn optimiser(config: &Self::Config) -> (f32, f32);
+    /// Length of every parameter tensor.
+    fn tensor_lengths(&self) -> Vec<usize>;
+    /// One round of gradient steps on normalised inputs and squashed targets.
+    fn train_round(
+        &mut self,
+        adam: &mut Adam,
+        config: &Self::Config,
+        data: &Sequences<'_>,
+        rng: &mut ChaCha8Rng,
+        threads: Option<usize>,
+    );
+    /// A controller driving with these parameters.
+    fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send>;
+    /// The tensors of a weight file.
+    fn weight_tensors(&self) -> std::collections::BTreeMap<String, crate::weights::Tensor>;
 }
 
-impl Learner for GruLearner {
+impl Network for GruParams {
+    type Config = GruConfig;
+    const KIND: ModelKind = ModelKind::Gru;
+
+    fn init(inputs: usize, config: &GruConfig, rng: &mut ChaCha8Rng) -> Self {
+        GruParams::init(inputs, config.hidden, rng)
+    }
+
+    fn optimiser(config: &GruConfig) -> (f32, f32) {
+        (config.learning_rate, config.clip_norm)
+    }
+
+    fn tensor_lengths(&self) -> Vec<usize> {
+        self.named().iter().map(|(_, t)| t.len()).collect()
+    }
+
+    fn train_round(
+        &mut self,
+        adam: &mut Adam,
+        config: &GruConfig,
+        data: &Sequences<'_>,
+        rng: &mut ChaCha8Rng,
+        threads: Option<usize>,
+    ) {
+        train_windows(self, adam, config, data, rng, threads);
+    }
+
+    fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {
+        Box::new(GruController::new(params, normaliser))
+    }
+
+    fn weight_tensors(&self) -> std::collections::BTreeMap<String, crate::weights::Tensor> {
+        self.tensors()
+    }
+}
+
+impl Network for TransformerParams {
+    type Config = TransformerConfig;
+    const KIND: ModelKind = ModelKind::Transformer;
+
+    fn init(inputs: usize, config: &TransformerConfig, rng: &mut ChaCha8Rng) -> Self {
+        TransformerParams::init(inputs, config, rng)
+    }
+
+    fn optimiser(config: &TransformerConfig) -> (f32, f32) {
+        (config.learning_rate, config.clip_norm)
+    }
+
+    fn tensor_lengths(&self) -> Vec<usize> {
+        self.tensors.iter().map(Vec::len).collect()
+    }
+
+    fn train_round(
+        &mut self,
+        adam: &mut Adam,
+        config: &TransformerConfig,
+        data: &Sequences<'_>,
+        rng: &mut ChaCha8Rng,
+        threads: Option<usize>,
+    ) {
+        train_samples(self, adam, config, data, rng, threads);
+    }
+
+    fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {
+        Box::new(TransformerController::new(params, normaliser))
+    }
+
+    fn weight_tensors(&self) -> std::collections::BTreeMap<String, crate::weights::Tensor> {
+        TransformerParams::weight_tensors(self)
+    }
+}
+
+/// A gradient-trained network keeps its weights, optimiser and normaliser across rounds and
+/// trains further on the aggregated data; the normaliser is fitted once, on the expert data,
+/// so its inputs mean the same throughout.
+struct GradientLearner<N: Network> {
+    config: N::Config,
+    normaliser: Option<Arc<Normaliser>>,
+    params: Option<N>,
+    adam: Option<Adam>,
+    shared: Option<Arc<N>>,
+}
+
+impl<N: Network> GradientLearner<N> {
+    fn new(config: N::Config) -> Self {
+        Self {
+            config,
+            normaliser: None,
+            params: None,
+            adam: None,
+            shared: None,
+        }
+    }
+}
+
+impl<N: Network> Learner for GradientLearner<N> {
     fn fit(&mut self, data: &Dataset, rng: &mut ChaCha8Rng, threads: Option<usize>) -> Result<()> {
         let normaliser = self
             .normaliser
@@ -156,10 +267,10 @@ impl Learner for GruLearner {
             .clone();
         let params = self
             .params
-            .get_or_insert_with(|| GruParams::init(data.dim, self.config.hidden, rng));
+            .get_or_insert_with(|| N::init(data.dim, &self.config, rng));
         let adam = self.adam.get_or_insert_with(|| {
-            let lengths: Vec<usize> = params.named().iter().map(|(_, t)| t.len()).collect();
-            Adam::new(&lengths, self.config.learning_rate, self.config.clip_norm)
+            let (learning_rate, clip_norm) = N::optimiser(&self.config);
+            Adam::new(&params.tensor_lengths(), learning_rate, clip_norm)
         });
         let inputs = normalised(&normaliser, data);
         let targets: Vec<f32> = data.targets.iter().map(|t| t.tanh()).collect();
@@ -168,14 +279,14 @@ impl Learner for GruLearner {
             targets: &targets,
             episodes: &data.episodes,
         };
-        train_windows(params, adam, &self.config, &sequences, rng, threads);
+        params.train_round(adam, &self.config, &sequences, rng, threads);
         self.shared = Some(Arc::new(params.clone()));
         Ok(())
     }
 
     fn controller(&self) -> Box<dyn Controller + Send> {
         match (&self.shared, &self.normaliser) {
-            (Some(p), Some(n)) => Box::new(GruController::new(p.clone(), n.clone())),
+            (Some(p), Some(n)) => N::controller(p.clone(), n.clone()),
             _ => unreachable!("controller() before fit()"),
         }
     }
@@ -189,67 +300,7 @@ impl Learner for GruLearner {
             return Err(Error::Training("nothing trained".into()));
         };
         Ok(WeightFile {
-            kind: ModelKind::Gru,
-            config: serde_json::to_value(&self.config).unwrap_or_default(),
-            observation,
-            normaliser: (**normaliser).clone(),
-            training,
-            tensors: params.tensors(),
-        })
-    }
-}
-
-/// The transformer, like the GRU, keeps its weights, optimiser and normaliser across rounds.
-struct TransformerLearner {
-    config: TransformerConfig,
-    normaliser: Option<Arc<Normaliser>>,
-    params: Option<TransformerParams>,
-    adam: Option<Adam>,
-    shared: Option<Arc<TransformerParams>>,
-}
-
-impl Learner for TransformerLearner {
-    fn fit(&mut self, data: &Dataset, rng: &mut ChaCha8Rng, threads: Option<usize>) -> Result<()> {
-        let normaliser = self
-            .normaliser
-            .get_or_insert_with(|| Arc::new(Normaliser::fit(&data.observations, data.dim)))
-            .clone();
-        let params = self
-            .params
-            .get_or_insert_with(|| TransformerParams::init(data.dim, &self.config, rng));
-        let adam = self.adam.get_or_insert_with(|| {
-            let lengths: Vec<usize> = params.tensors.iter().map(Vec::len).collect();
-            Adam::new(&lengths, self.config.learning_rate, self.config.clip_norm)
-        });
-        let inputs = normalised(&normaliser, data);
-        let targets: Vec<f32> = data.targets.iter().map(|t| t.tanh()).collect();
-        let frames = Frames {
-            inputs: &inputs,
-            targets: &targets,
-            episodes: &data.episodes,
-        };
-        train_samples(params, adam, &self.config, &frames, rng, threads);
-        self.shared = Some(Arc::new(params.clone()));
-        Ok(())
-    }
-
-    fn controller(&self) -> Box<dyn Controller + Send> {
-        match (&self.shared, &self.normaliser) {
-            (Some(p), Some(n)) => Box::new(TransformerController::new(p.clone(), n.clone())),
-            _ => unreachable!("controller() before fit()"),
-        }
-    }
-
-    fn weight_file(
-        &self,
-        observation: ObservationLayout,
-        training: TrainingInfo,
-    ) -> Result<WeightFile> {
-        let (Some(params), Some(normaliser)) = (&self.shared, &self.normaliser) else {
-            return Err(Error::Training("nothing trained".into()));
-        };
-        Ok(WeightFile {
-            kind: ModelKind::Transformer,
+            kind: N::KIND,
             config: serde_json::to_value(&self.config).unwrap_or_default(),
             observation,
             normaliser: (**normaliser).clone(),
@@ -318,13 +369,7 @@ pub fn train_gru(
     progress: &mut dyn FnMut(&RoundReport),
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
     config.validate().map_err(Error::Training)?;
-    let mut learner = GruLearner {
-        config: config.clone(),
-        normaliser: None,
-        params: None,
-        adam: None,
-        shared: None,
-    };
+    let mut learner = GradientLearner::<GruParams>::new(config.clone());
     train(&mut learner, specs, options, progress)
 }
 
@@ -336,13 +381,7 @@ pub fn train_transformer(
     progress: &mut dyn FnMut(&RoundReport),
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
     config.validate().map_err(Error::Training)?;
-    let mut learner = TransformerLearner {
-        config: config.clone(),
-        normaliser: None,
-        params: None,
-        adam: None,
-        shared: None,
-    };
+    let mut learner = GradientLearner::<TransformerParams>::new(config.clone());
     train(&mut learner, specs, options, progress)
 }
 

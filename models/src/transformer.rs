@@ -721,18 +721,6 @@ mod tests {
     }
 }
 
-/// Samples to learn from: normalised inputs (row-major), squashed targets (2 per row), and
-/// the rows of each episode; a sample is the window ending at one row.
-#[derive(Clone, Copy, Debug)]
-pub struct Frames<'a> {
-    /// Normalised observations, row-major.
-    pub inputs: &'a [f32],
-    /// Squashed expert actions, 2 per row.
-    pub targets: &'a [f32],
-    /// Rows of each episode.
-    pub episodes: &'a [std::ops::Range<usize>],
-}
-
 /// Trains for `config.steps_per_round` Adam steps on random windows (the last K frames up to a
 /// random row of a random episode). Per-sample gradients are computed in parallel and summed
 /// in sample order, so the result does not depend on `threads`. Returns the mean loss of the
@@ -741,7 +729,7 @@ pub fn train_samples(
     params: &mut TransformerParams,
     adam: &mut crate::adam::Adam,
     config: &TransformerConfig,
-    data: &Frames<'_>,
+    data: &crate::gru::Sequences<'_>,
     rng: &mut rand_chacha::ChaCha8Rng,
     threads: Option<usize>,
 ) -> f64 {
