@@ -45,9 +45,9 @@ impl Default for GruConfig {
             hidden: 64,
             learning_rate: 2e-3,
             clip_norm: 1.0,
-            window: 48,
+            window: 96,
             burn_in: 16,
-            batch: 32,
+            batch: 16,
             steps_per_round: 1500,
         }
     }
