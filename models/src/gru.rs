@@ -15,7 +15,7 @@
 //! backward pass is backpropagation through time over a window of steps, checked against
 //! finite differences in the tests.
 
-use crate::kernels::dot;
+use crate::kernels::affine;
 use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of the GRU controller and its training.
@@ -139,13 +139,6 @@ impl StepCache {
 
 fn sigmoid(v: f32) -> f32 {
     1.0 / (1.0 + (-v).exp())
-}
-
-/// `out = W x + b` for row-major `w` of shape (out.len(), x.len()).
-fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
-    for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(x.len())).zip(b) {
-        *o = bias + dot(row, x);
-    }
 }
 
 /// `out += Wᵀ g` for row-major `w` of shape (g.len(), out.len()).

@@ -1,4 +1,4 @@
-//! The two inner loops every network here spends its time in.
+//! The inner loops every network here spends its time in.
 //!
 //! Each sums in eight independent lanes: a single running float sum cannot be reordered, so
 //! the compiler would not vectorise it.
@@ -26,6 +26,13 @@ fn lane_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f32 {
 /// Dot product.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     lane_sum(a, b, |x, y| x * y)
+}
+
+/// `out = W x + b` for row-major `w` of shape (out.len(), x.len()).
+pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
+    for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(x.len())).zip(b) {
+        *o = bias + dot(row, x);
+    }
 }
 
 /// Squared Euclidean distance.

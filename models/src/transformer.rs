@@ -20,7 +20,7 @@
 //! reading out from the newest token only is exact. Backward passes are checked against finite
 //! differences in the tests.
 
-use crate::kernels::dot;
+use crate::kernels::{affine, dot};
 use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of the transformer controller and its training.
@@ -174,13 +174,6 @@ type NormOut = (Vec<f32>, Vec<f32>, f32);
 /// A frame's cache entry: its key and value projections (before the age embedding) and the
 /// layer norm they were computed from.
 pub type KeyValue = (Vec<f32>, Vec<f32>, NormOut);
-
-/// `out = W x + b` for row-major `w` of shape (out.len(), x.len()).
-fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
-    for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(x.len())).zip(b) {
-        *o = bias + dot(row, x);
-    }
-}
 
 /// Backward of `y = W x + b`: adds to the weight and bias gradients and to `dx`.
 fn affine_backward(

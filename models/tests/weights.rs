@@ -221,11 +221,32 @@ fn equal_weights_give_equal_bytes() {
     assert_eq!(first, BUNDLED, "the bundled file is in canonical form");
 }
 
+/// A weight file for freshly initialised parameters, with the bundled normaliser.
+fn untrained_file(
+    kind: ModelKind,
+    config: serde_json::Result<serde_json::Value>,
+    tensors: std::collections::BTreeMap<String, Tensor>,
+) -> WeightFile {
+    use memdrive_models::weights::{ObservationLayout, TrainingInfo};
+    WeightFile {
+        kind,
+        config: config.unwrap_or_else(|e| panic!("{e}")),
+        observation: ObservationLayout::of(&layout()),
+        normaliser: bundled().normaliser,
+        training: TrainingInfo {
+            seed: 0,
+            rounds: 0,
+            scenarios: vec![],
+            train_seeds: String::new(),
+        },
+        tensors,
+    }
+}
+
 /// A GRU's file: same round trip, and shape errors name its PyTorch-style tensors.
 #[test]
 fn gru_files_round_trip_and_name_their_tensors() {
     use memdrive_models::gru::{GruConfig, GruParams};
-    use memdrive_models::weights::{ObservationLayout, TrainingInfo};
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
     let params = GruParams::init(136, 8, &mut rng);
@@ -233,19 +254,11 @@ fn gru_files_round_trip_and_name_their_tensors() {
         hidden: 8,
         ..GruConfig::default()
     };
-    let file = WeightFile {
-        kind: ModelKind::Gru,
-        config: serde_json::to_value(&config).unwrap_or_default(),
-        observation: ObservationLayout::of(&layout()),
-        normaliser: bundled().normaliser,
-        training: TrainingInfo {
-            seed: 5,
-            rounds: 0,
-            scenarios: vec![],
-            train_seeds: String::new(),
-        },
-        tensors: params.tensors(),
-    };
+    let file = untrained_file(
+        ModelKind::Gru,
+        serde_json::to_value(&config),
+        params.tensors(),
+    );
     let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
     let path = Path::new("gru.safetensors");
     let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
@@ -269,7 +282,6 @@ fn gru_files_round_trip_and_name_their_tensors() {
 #[test]
 fn transformer_files_round_trip_and_name_their_tensors() {
     use memdrive_models::transformer::{TransformerConfig, TransformerParams};
-    use memdrive_models::weights::{ObservationLayout, TrainingInfo};
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6);
     let config = TransformerConfig {
@@ -280,19 +292,11 @@ fn transformer_files_round_trip_and_name_their_tensors() {
         ..TransformerConfig::default()
     };
     let params = TransformerParams::init(136, &config, &mut rng);
-    let file = WeightFile {
-        kind: ModelKind::Transformer,
-        config: serde_json::to_value(&config).unwrap_or_default(),
-        observation: ObservationLayout::of(&layout()),
-        normaliser: bundled().normaliser,
-        training: TrainingInfo {
-            seed: 6,
-            rounds: 0,
-            scenarios: vec![],
-            train_seeds: String::new(),
-        },
-        tensors: params.weight_tensors(),
-    };
+    let file = untrained_file(
+        ModelKind::Transformer,
+        serde_json::to_value(&config),
+        params.weight_tensors(),
+    );
     let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
     let path = Path::new("transformer.safetensors");
     let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));

@@ -342,13 +342,7 @@ mod tests {
             .and_then(Result::ok)
             .unwrap_or_else(|| panic!("no {name}"));
         let mut world = World::new(&spec, seed);
-        let mut expert = Expert::new();
-        expert.reset();
-        while world.outcome().is_none() {
-            expert.observe_truth(&world.truth());
-            let c = expert.act(world.observation());
-            world.step(c);
-        }
+        crate::episode::drive(&mut world, &mut Expert::new());
         world.outcome().unwrap_or(crate::world::Outcome::Timeout)
     }
 
