@@ -157,3 +157,72 @@ pub fn text(report: &BenchReport) -> String {
     );
     out
 }
+
+/// What `bench --gui` measures.
+#[derive(Clone, Debug, Serialize)]
+pub struct GuiBenchReport {
+    /// Frames measured.
+    pub frames: usize,
+    /// Lanes (worlds with memory panels) on screen.
+    pub lanes: usize,
+    /// Simulation steps taken during the measured frames.
+    pub sim_steps: u32,
+    /// Median time of one frame (ms): stepping, the app's UI code and tessellation.
+    pub frame_ms_median: f64,
+    /// 95th percentile of the same (ms).
+    pub frame_ms_p95: f64,
+    /// Worst frame (ms).
+    pub frame_ms_max: f64,
+}
+
+/// Runs the real app state for `frames` frames at 60 Hz and 1× speed through egui_kittest (no
+/// display, no GPU) on a 1600×950 window, three lanes and their memory panels, and times each
+/// frame on this thread: the app's update and drawing plus egui's tessellation into triangles.
+/// Only rasterising on the GPU is left out.
+pub fn gui(frames: usize) -> Result<GuiBenchReport> {
+    use crate::gui::MemdriveApp;
+    use crate::gui::dialogs::ScriptedDialogs;
+    use crate::gui::settings::Settings;
+    use std::sync::Arc;
+    anyhow::ensure!(frames > 0, "--frames must be at least 1");
+    let app =
+        MemdriveApp::with_settings(Settings::default(), Arc::new(ScriptedDialogs::default()))?;
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1600.0, 950.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_eframe(|_| app);
+    // Warm up: fonts, textures, first layout.
+    for _ in 0..10 {
+        harness.step();
+    }
+    let start_steps = harness.state().lab().step_count();
+    let mut times = Vec::with_capacity(frames);
+    for _ in 0..frames {
+        let start = Instant::now();
+        harness.step();
+        let shapes = harness.output().shapes.clone();
+        let ppp = harness.output().pixels_per_point;
+        std::hint::black_box(harness.ctx.tessellate(shapes, ppp));
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    let sim_steps = harness.state().lab().step_count() - start_steps;
+    let lanes = harness.state().lab().lanes().len();
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    Ok(GuiBenchReport {
+        frames,
+        lanes,
+        sim_steps,
+        frame_ms_median: at(0.5),
+        frame_ms_p95: at(0.95),
+        frame_ms_max: at(1.0),
+    })
+}
+
+/// The report as text.
+pub fn gui_text(r: &GuiBenchReport) -> String {
+    format!(
+        "app frames (headless, {} lanes, 1x speed, {} frames, {} sim steps):\n  frame_ms median {:.2}, p95 {:.2}, max {:.2}\n",
+        r.lanes, r.frames, r.sim_steps, r.frame_ms_median, r.frame_ms_p95, r.frame_ms_max
+    )
+}

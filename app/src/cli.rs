@@ -13,11 +13,13 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// What a neural network remembers, and what it forgets: a driving laboratory.
+///
+/// Without a subcommand, opens the desktop app.
 #[derive(Debug, Parser)]
-#[command(name = "memdrive", version, about, arg_required_else_help = true)]
+#[command(name = "memdrive", version, about)]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +96,12 @@ enum Command {
     },
     /// Measure simulator throughput (single thread, release build recommended).
     Bench {
+        /// Measure the desktop app instead: frames of the real app state driven headless.
+        #[arg(long)]
+        gui: bool,
+        /// Frames to measure with `--gui`.
+        #[arg(long, default_value_t = 600)]
+        frames: usize,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -186,7 +194,10 @@ pub fn seed_range(text: &str) -> Result<Range<u64>> {
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return crate::gui::run();
+    };
+    match command {
         Command::Run {
             scenario,
             seed,
@@ -195,6 +206,9 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let spec = ScenarioSpec::load(&scenario)?;
+            if LEARNED.contains(&name.as_str()) {
+                learned::check_layout(&spec)?;
+            }
             let mut driver = controller(&name, weights.as_deref())?();
             let result = run_episode(&spec, seed, driver.as_mut());
             if json {
@@ -232,6 +246,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let seeds = seed_range(&seeds)?;
             let names: Vec<&str> = names.split(',').map(str::trim).collect();
             let learned = names.iter().filter(|n| LEARNED.contains(n)).count();
+            if learned > 0 {
+                for spec in &specs {
+                    learned::check_layout(spec)?;
+                }
+            }
             if weights.is_some() && learned != 1 {
                 bail!(
                     "--weights needs exactly one learned controller in --controller, got {learned}"
@@ -285,7 +304,22 @@ pub fn run(cli: Cli) -> Result<()> {
                 json,
             )
         }
-        Command::Bench { json } => {
+        Command::Bench {
+            gui: true,
+            frames,
+            json,
+        } => {
+            let report = bench::gui(frames)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", bench::gui_text(&report));
+            }
+            Ok(())
+        }
+        Command::Bench {
+            gui: false, json, ..
+        } => {
             let report = bench::run()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

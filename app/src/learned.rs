@@ -4,8 +4,8 @@
 use anyhow::{Result, bail};
 use memdrive_models::Model;
 use memdrive_models::weights::{ModelKind, WeightFile, bundled_path};
-use memdrive_sim::ObservationSpec;
-use std::path::Path;
+use memdrive_sim::{ObservationSpec, ScenarioSpec};
+use std::path::{Path, PathBuf};
 
 /// Bundled weights: what `--controller rbf` drives with unless `--weights` is given.
 /// Produced by the commands in the README ("Bundled weights").
@@ -20,9 +20,24 @@ pub fn builtin_layout() -> ObservationSpec {
     ObservationSpec::new(32)
 }
 
-/// Loads `path`, or the bundled weights of `kind` when no path is given; the file must hold
-/// a model of that kind.
-pub fn load(kind: ModelKind, path: Option<&Path>) -> Result<Model> {
+/// Checks that the learned controllers can drive in `spec`: its sensors must give the
+/// observation layout they were trained on.
+pub fn check_layout(spec: &ScenarioSpec) -> Result<()> {
+    let expected = builtin_layout();
+    let beams = spec.lidar.beams.max(0) as usize;
+    if ObservationSpec::new(beams) != expected {
+        bail!(
+            "scenario `{}` has a {beams}-beam lidar, but the learned controllers read {} beams",
+            spec.name,
+            expected.beams()
+        );
+    }
+    Ok(())
+}
+
+/// Reads and checks `path`, or the bundled weights of `kind` when no path is given; the file
+/// must hold a model of that kind. Returns the file and the path that names it in messages.
+pub fn load_file(kind: ModelKind, path: Option<&Path>) -> Result<(WeightFile, PathBuf)> {
     let layout = builtin_layout();
     let (file, shown) = match path {
         Some(p) => (WeightFile::load(p, &layout)?, p.to_owned()),
@@ -44,5 +59,12 @@ pub fn load(kind: ModelKind, path: Option<&Path>) -> Result<Model> {
             kind.as_str()
         );
     }
+    Ok((file, shown))
+}
+
+/// Loads `path`, or the bundled weights of `kind` when no path is given; the file must hold
+/// a model of that kind.
+pub fn load(kind: ModelKind, path: Option<&Path>) -> Result<Model> {
+    let (file, shown) = load_file(kind, path)?;
     Ok(Model::from_file(file, &shown)?)
 }

@@ -11,7 +11,7 @@ fn help_lists_the_subcommands() {
         .unwrap_or_else(|e| panic!("cannot run memdrive: {e}"));
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for sub in ["run", "eval", "bench", "scenarios"] {
+    for sub in ["run", "eval", "train", "bench", "scenarios"] {
         assert!(text.contains(sub), "{sub} missing from:\n{text}");
     }
 }

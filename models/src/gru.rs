@@ -355,7 +355,8 @@ pub struct Sequences<'a> {
 /// Trains `params` for `config.steps_per_round` Adam steps on random windows of the episodes
 /// in `data` (inputs already normalised, row-major, `inputs` columns; targets squashed, 2 per
 /// row). Per-window gradients are computed in parallel and summed in window order, so the
-/// result does not depend on `threads`. Returns the mean window loss of the last 20 steps.
+/// result does not depend on `threads`. `on_step(step, steps, loss)` hears of every step and
+/// stops training early by returning `false`. Returns the mean window loss of the last 20 steps.
 pub fn train_windows(
     params: &mut GruParams,
     adam: &mut crate::adam::Adam,
@@ -363,6 +364,7 @@ pub fn train_windows(
     data: &Sequences<'_>,
     rng: &mut rand_chacha::ChaCha8Rng,
     threads: Option<usize>,
+    on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
 ) -> f64 {
     use rand::RngExt;
     let Sequences {
@@ -374,7 +376,7 @@ pub fn train_windows(
     let usable: Vec<&std::ops::Range<usize>> = episodes.iter().filter(|e| e.len() >= 2).collect();
     assert!(!usable.is_empty(), "no episode to train on");
     let mut recent = Vec::new();
-    for _ in 0..config.steps_per_round {
+    for step in 0..config.steps_per_round {
         // (rows, first row with a loss): a window of at most `window` rows of one episode.
         let windows: Vec<(std::ops::Range<usize>, usize)> = (0..config.batch)
             .map(|_| {
@@ -429,6 +431,9 @@ pub fn train_windows(
         let grads: Vec<&Vec<f32>> = total.named().map(|(_, v)| v).to_vec();
         adam.step(&mut params.tensors_mut(), &grads);
         recent.push(loss);
+        if !on_step(step, config.steps_per_round, loss) {
+            break;
+        }
     }
     let tail = &recent[recent.len().saturating_sub(20)..];
     tail.iter().sum::<f64>() / tail.len().max(1) as f64

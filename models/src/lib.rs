@@ -71,6 +71,9 @@ pub enum Error {
     /// A training request that cannot be carried out.
     #[error("{0}")]
     Training(String),
+    /// Training was stopped by its monitor before it finished.
+    #[error("training cancelled")]
+    Cancelled,
 }
 
 /// Results of this crate.

@@ -63,6 +63,40 @@ pub struct RoundReport {
     pub baseline_loss: f64,
 }
 
+/// One optimiser step of a gradient-trained network.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StepReport {
+    /// The round it belongs to (0 = behaviour cloning).
+    pub round: u32,
+    /// Step within the round, from 0.
+    pub step: usize,
+    /// Steps in a round.
+    pub steps: usize,
+    /// Mean loss of the step's batch.
+    pub loss: f64,
+}
+
+/// Watches a training run: hears of every round (and of every optimiser step, for the networks
+/// trained by gradient descent) and may ask it to stop.
+pub trait Monitor {
+    /// A round finished.
+    fn round(&mut self, report: &RoundReport);
+    /// An optimiser step finished.
+    fn step(&mut self, _report: &StepReport) {}
+    /// True once the run should stop; it then ends with `Error::Cancelled` at the next step or
+    /// phase boundary.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// A closure hearing of rounds is the simplest monitor.
+impl<F: FnMut(&RoundReport)> Monitor for F {
+    fn round(&mut self, report: &RoundReport) {
+        self(report);
+    }
+}
+
 /// Seeds of one round.
 pub fn round_seeds(round: u32, episodes: u64) -> std::ops::Range<u64> {
     let start = TRAIN_SEED_BASE + u64::from(round) * ROUND_SEED_STRIDE;
@@ -89,8 +123,15 @@ fn mean_predictor_mse(data: &Dataset) -> f64 {
 
 /// A model being trained: fitted (or trained further) on the aggregated data each round.
 trait Learner: Sync {
-    /// Fits on all data so far.
-    fn fit(&mut self, data: &Dataset, rng: &mut ChaCha8Rng, threads: Option<usize>) -> Result<()>;
+    /// Fits on all data so far; `on_step` hears of each optimiser step (loss) and stops the fit
+    /// early by returning `false`.
+    fn fit(
+        &mut self,
+        data: &Dataset,
+        rng: &mut ChaCha8Rng,
+        threads: Option<usize>,
+        on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
+    ) -> Result<()>;
     /// A fresh controller driving with the current fit.
     fn controller(&self) -> Box<dyn Controller + Send>;
     /// The weight file of the current fit.
@@ -104,7 +145,13 @@ struct RbfLearner {
 }
 
 impl Learner for RbfLearner {
-    fn fit(&mut self, data: &Dataset, rng: &mut ChaCha8Rng, _threads: Option<usize>) -> Result<()> {
+    fn fit(
+        &mut self,
+        data: &Dataset,
+        rng: &mut ChaCha8Rng,
+        _threads: Option<usize>,
+        _on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
+    ) -> Result<()> {
         if data.len() < self.config.units {
             return Err(Error::Training(format!(
                 "only {} labelled observations for {} units",
@@ -157,6 +204,7 @@ trait Network: Clone + Send + Sync + Sized + 'static {
         data: &Sequences<'_>,
         rng: &mut ChaCha8Rng,
         threads: Option<usize>,
+        on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
     );
     /// A controller driving with these parameters.
     fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send>;
@@ -187,8 +235,9 @@ impl Network for GruParams {
         data: &Sequences<'_>,
         rng: &mut ChaCha8Rng,
         threads: Option<usize>,
+        on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
     ) {
-        train_windows(self, adam, config, data, rng, threads);
+        train_windows(self, adam, config, data, rng, threads, on_step);
     }
 
     fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {
@@ -223,8 +272,9 @@ impl Network for TransformerParams {
         data: &Sequences<'_>,
         rng: &mut ChaCha8Rng,
         threads: Option<usize>,
+        on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
     ) {
-        train_samples(self, adam, config, data, rng, threads);
+        train_samples(self, adam, config, data, rng, threads, on_step);
     }
 
     fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {
@@ -260,7 +310,13 @@ impl<N: Network> GradientLearner<N> {
 }
 
 impl<N: Network> Learner for GradientLearner<N> {
-    fn fit(&mut self, data: &Dataset, rng: &mut ChaCha8Rng, threads: Option<usize>) -> Result<()> {
+    fn fit(
+        &mut self,
+        data: &Dataset,
+        rng: &mut ChaCha8Rng,
+        threads: Option<usize>,
+        on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
+    ) -> Result<()> {
         let normaliser = self
             .normaliser
             .get_or_insert_with(|| Arc::new(Normaliser::fit(&data.observations, data.dim)))
@@ -279,7 +335,7 @@ impl<N: Network> Learner for GradientLearner<N> {
             targets: &targets,
             episodes: &data.episodes,
         };
-        params.train_round(adam, &self.config, &sequences, rng, threads);
+        params.train_round(adam, &self.config, &sequences, rng, threads, on_step);
         self.shared = Some(Arc::new(params.clone()));
         Ok(())
     }
@@ -351,14 +407,14 @@ pub fn train_rbf(
     config: &RbfConfig,
     specs: &[ScenarioSpec],
     options: &TrainOptions,
-    progress: &mut dyn FnMut(&RoundReport),
+    monitor: &mut dyn Monitor,
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
     config.validate().map_err(Error::Training)?;
     let mut learner = RbfLearner {
         config: config.clone(),
         fitted: None,
     };
-    train(&mut learner, specs, options, progress)
+    train(&mut learner, specs, options, monitor)
 }
 
 /// Trains a GRU with backpropagation through time; `progress` hears about every round.
@@ -366,11 +422,11 @@ pub fn train_gru(
     config: &GruConfig,
     specs: &[ScenarioSpec],
     options: &TrainOptions,
-    progress: &mut dyn FnMut(&RoundReport),
+    monitor: &mut dyn Monitor,
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
     config.validate().map_err(Error::Training)?;
     let mut learner = GradientLearner::<GruParams>::new(config.clone());
-    train(&mut learner, specs, options, progress)
+    train(&mut learner, specs, options, monitor)
 }
 
 /// Trains the transformer over recent frames; `progress` hears about every round.
@@ -378,11 +434,11 @@ pub fn train_transformer(
     config: &TransformerConfig,
     specs: &[ScenarioSpec],
     options: &TrainOptions,
-    progress: &mut dyn FnMut(&RoundReport),
+    monitor: &mut dyn Monitor,
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
     config.validate().map_err(Error::Training)?;
     let mut learner = GradientLearner::<TransformerParams>::new(config.clone());
-    train(&mut learner, specs, options, progress)
+    train(&mut learner, specs, options, monitor)
 }
 
 /// Behaviour cloning, then `options.rounds` DAgger rounds.
@@ -390,7 +446,7 @@ fn train(
     learner: &mut dyn Learner,
     specs: &[ScenarioSpec],
     options: &TrainOptions,
-    progress: &mut dyn FnMut(&RoundReport),
+    monitor: &mut dyn Monitor,
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
     let layout = common_layout(specs)?;
     if options.episodes_per_scenario == 0 {
@@ -402,7 +458,15 @@ fn train(
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut data = Dataset::default();
     let mut reports = Vec::new();
+    let stop = |monitor: &dyn Monitor| {
+        if monitor.cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    };
     for round in 0..=options.rounds {
+        stop(monitor)?;
         let seeds = round_seeds(round, options.episodes_per_scenario);
         let collected = if round == 0 {
             collect(specs, seeds, &Driver::Expert, options.threads)
@@ -411,14 +475,29 @@ fn train(
             collect(specs, seeds, &Driver::Learner(&make), options.threads)
         };
         data.extend(collected);
-        learner.fit(&data, &mut rng, options.threads)?;
+        stop(monitor)?;
+        learner.fit(
+            &data,
+            &mut rng,
+            options.threads,
+            &mut |step, steps, loss| {
+                monitor.step(&StepReport {
+                    round,
+                    step,
+                    steps,
+                    loss,
+                });
+                !monitor.cancelled()
+            },
+        )?;
+        stop(monitor)?;
         let report = RoundReport {
             round,
             samples: data.len(),
             loss: replay_loss(learner.controller().as_mut(), &data, &spec),
             baseline_loss: mean_predictor_mse(&data),
         };
-        progress(&report);
+        monitor.round(&report);
         reports.push(report);
     }
     let training = TrainingInfo {
@@ -486,8 +565,9 @@ mod tests {
             threads: Some(2),
         };
         let mut heard = 0;
-        let (file, reports) = train_rbf(&config, &specs, &options, &mut |_| heard += 1)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let (file, reports) =
+            train_rbf(&config, &specs, &options, &mut |_: &RoundReport| heard += 1)
+                .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((heard, reports.len()), (2, 2));
         assert!(
             reports[1].samples > reports[0].samples,
@@ -524,7 +604,8 @@ mod tests {
                 episodes_per_scenario: 2,
                 threads: Some(threads),
             };
-            train_gru(&config, &specs, &options, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"))
+            train_gru(&config, &specs, &options, &mut |_: &RoundReport| {})
+                .unwrap_or_else(|e| panic!("{e}"))
         };
         let (file, reports) = run(1);
         for r in &reports {
@@ -533,5 +614,50 @@ mod tests {
         assert_eq!(file.tensors["gru.weight_hh"].shape, vec![48, 16]);
         let (again, _) = run(2);
         assert_eq!(file.to_bytes().ok(), again.to_bytes().ok());
+    }
+
+    /// A monitor hears every optimiser step with its loss, and cancelling stops the run within
+    /// one step with `Error::Cancelled`.
+    #[test]
+    fn a_monitor_hears_steps_and_can_cancel() {
+        struct StopAfter {
+            steps: Vec<StepReport>,
+            limit: usize,
+        }
+        impl Monitor for StopAfter {
+            fn round(&mut self, _report: &RoundReport) {}
+            fn step(&mut self, report: &StepReport) {
+                self.steps.push(*report);
+            }
+            fn cancelled(&self) -> bool {
+                self.steps.len() >= self.limit
+            }
+        }
+        let specs: Vec<ScenarioSpec> = ["cut_in"]
+            .iter()
+            .filter_map(|n| builtin(n).and_then(std::result::Result::ok))
+            .collect();
+        let config = TransformerConfig {
+            steps_per_round: 50,
+            batch: 4,
+            ..TransformerConfig::default()
+        };
+        let options = TrainOptions {
+            seed: 1,
+            rounds: 1,
+            episodes_per_scenario: 1,
+            threads: Some(1),
+        };
+        let mut monitor = StopAfter {
+            steps: Vec::new(),
+            limit: 7,
+        };
+        let result = train_transformer(&config, &specs, &options, &mut monitor);
+        assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+        assert_eq!(monitor.steps.len(), 7);
+        for (i, s) in monitor.steps.iter().enumerate() {
+            assert_eq!((s.round, s.step, s.steps), (0, i, 50));
+            assert!(s.loss.is_finite() && s.loss > 0.0, "{s:?}");
+        }
     }
 }

@@ -716,8 +716,9 @@ mod tests {
 
 /// Trains for `config.steps_per_round` Adam steps on random windows (the last K frames up to a
 /// random row of a random episode). Per-sample gradients are computed in parallel and summed
-/// in sample order, so the result does not depend on `threads`. Returns the mean loss of the
-/// last 20 steps.
+/// in sample order, so the result does not depend on `threads`. `on_step(step, steps, loss)`
+/// hears of every step and stops training early by returning `false`. Returns the mean loss of
+/// the last 20 steps.
 pub fn train_samples(
     params: &mut TransformerParams,
     adam: &mut crate::adam::Adam,
@@ -725,6 +726,7 @@ pub fn train_samples(
     data: &crate::gru::Sequences<'_>,
     rng: &mut rand_chacha::ChaCha8Rng,
     threads: Option<usize>,
+    on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
 ) -> f64 {
     use rand::RngExt;
     let dim = params.inputs;
@@ -733,7 +735,7 @@ pub fn train_samples(
     assert!(!usable.is_empty(), "no episode to train on");
     let weight = 1.0 / config.batch as f32;
     let mut recent = Vec::new();
-    for _ in 0..config.steps_per_round {
+    for step in 0..config.steps_per_round {
         let samples: Vec<(usize, usize)> = (0..config.batch)
             .map(|_| {
                 let e = usable[rng.random_range(0..usable.len())];
@@ -767,6 +769,9 @@ pub fn train_samples(
         let mut tensors: Vec<&mut Vec<f32>> = params.tensors.iter_mut().collect();
         adam.step(&mut tensors, &grads);
         recent.push(loss);
+        if !on_step(step, config.steps_per_round, loss) {
+            break;
+        }
     }
     let tail = &recent[recent.len().saturating_sub(20)..];
     tail.iter().sum::<f64>() / tail.len().max(1) as f64

@@ -246,13 +246,21 @@ fn bad_scenario_files_name_the_file_and_the_field() {
     assert!(missing.contains("/nonexistent/x.toml"), "{missing}");
 }
 
+/// Without arguments `memdrive` opens the app; with no display to open it on, it says so and
+/// exits non-zero instead of panicking.
 #[test]
-fn no_arguments_prints_help_for_now() {
-    let out = memdrive(&[]);
-    assert!(
-        out.stderr.contains("Usage") || out.stdout.contains("Usage"),
-        "{out:#?}"
-    );
+fn no_arguments_opens_the_app_or_says_why_it_cannot() {
+    let out = std::process::Command::new(memdrive_tests::memdrive_bin())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run memdrive: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot open the app window"), "{stderr}");
+    assert!(stderr.contains("DISPLAY"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]

@@ -1,0 +1,736 @@
+//! The app: advances the comparison between frames and draws it. State changes (stepping,
+//! loading, training) happen in plain methods that the tests call too; functions that take a
+//! `Ui` only draw and collect what the user asked for.
+
+use super::dialogs::{self, FileDialogs, Pending, Purpose};
+use super::lab::{Driver, Lab, LaneKind, load_driver};
+use super::memory_view::{self, HISTORY_STEPS, MemoryInputs, WeightTexture};
+use super::settings::{Layout, ScenarioChoice, Settings, Speed};
+use super::training::{self, TrainingJob};
+use super::world_view::{self, Camera, Layers};
+use crate::learned;
+use egui::{Color32, Key, RichText};
+use memdrive_sim::ScenarioSpec;
+use memdrive_sim::scenario::builtins;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Steps kept for the timeline (60 s at 10 Hz).
+pub const HISTORY_CAPACITY: usize = 600;
+/// Wall time the app may spend stepping per frame at "as fast as possible".
+const MAX_STEP_TIME: Duration = Duration::from_millis(10);
+
+/// A message for the user, shown as a banner until dismissed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// What happened.
+    pub text: String,
+    /// An error (red) or information.
+    pub error: bool,
+}
+
+/// The memdrive desktop app.
+pub struct MemdriveApp {
+    lab: Lab,
+    settings: Settings,
+    builtins: Vec<ScenarioSpec>,
+    playing: bool,
+    debt_s: f64,
+    view_step: Option<u32>,
+    cameras: Vec<Camera>,
+    weight_textures: Vec<WeightTexture>,
+    notices: Vec<Notice>,
+    dialogs: Pending,
+    training: Option<TrainingJob>,
+    frame_ms: f32,
+    ctx: Option<egui::Context>,
+}
+
+impl MemdriveApp {
+    /// The app as eframe creates it: settings from the last run, native dialogs.
+    pub fn new(cc: &eframe::CreationContext<'_>) -> anyhow::Result<Self> {
+        let settings = cc
+            .storage
+            .and_then(|s| eframe::get_value::<Settings>(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let mut app = Self::with_settings(settings, Arc::new(dialogs::NativeDialogs))?;
+        app.ctx = Some(cc.egui_ctx.clone());
+        Ok(app)
+    }
+
+    /// The app with the given settings and file dialogs (tests pass scripted ones).
+    pub fn with_settings(
+        mut settings: Settings,
+        dialogs: Arc<dyn FileDialogs>,
+    ) -> anyhow::Result<Self> {
+        let builtins = builtins()?;
+        let mut notices = Vec::new();
+        let spec = match resolve(&settings.scenario, &builtins) {
+            Ok(spec) => spec,
+            Err(e) => {
+                notices.push(Notice {
+                    text: format!("{e:#}; opened the default scenario instead"),
+                    error: true,
+                });
+                settings.scenario = ScenarioChoice::default();
+                resolve(&settings.scenario, &builtins)?
+            }
+        };
+        let lab = Lab::new(spec, settings.seed, settings.expert_lane, HISTORY_CAPACITY)?;
+        Ok(Self {
+            lab,
+            settings,
+            builtins,
+            playing: true,
+            debt_s: 0.0,
+            view_step: None,
+            cameras: Vec::new(),
+            weight_textures: Vec::new(),
+            notices,
+            dialogs: Pending::new(dialogs),
+            training: None,
+            frame_ms: 0.0,
+            ctx: None,
+        })
+    }
+
+    /// The comparison.
+    pub fn lab(&self) -> &Lab {
+        &self.lab
+    }
+
+    /// The settings that persist between launches.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Banners being shown.
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+
+    /// Whether the simulation runs.
+    pub fn playing(&self) -> bool {
+        self.playing
+    }
+
+    /// The step the timeline shows (`None`: now).
+    pub fn view_step(&self) -> Option<u32> {
+        self.view_step
+    }
+
+    /// The training job, if one was started.
+    pub fn training(&self) -> Option<&TrainingJob> {
+        self.training.as_ref()
+    }
+
+    /// Whether any file dialog is still waiting for the user.
+    pub fn dialog_open(&self) -> bool {
+        self.dialogs.any_open()
+    }
+
+    fn notify(&mut self, text: String, error: bool) {
+        self.notices.push(Notice { text, error });
+    }
+
+    /// One control step of every lane; back to the live view.
+    pub fn step_once(&mut self) {
+        self.view_step = None;
+        self.lab.step();
+    }
+
+    /// Restarts every lane.
+    pub fn reset(&mut self) {
+        self.view_step = None;
+        self.debt_s = 0.0;
+        self.lab.reset();
+    }
+
+    /// Switches to scenario `choice`; on failure keeps everything and shows why.
+    pub fn select_scenario(&mut self, choice: ScenarioChoice) {
+        match resolve(&choice, &self.builtins) {
+            Ok(spec) => {
+                self.settings.scenario = choice;
+                self.view_step = None;
+                self.lab.restart_with(spec, self.settings.seed);
+            }
+            Err(e) => self.notify(format!("{e:#}"), true),
+        }
+    }
+
+    /// Restarts with `seed`.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.settings.seed = seed;
+        self.view_step = None;
+        self.lab.restart_with(self.lab.spec().clone(), seed);
+    }
+
+    /// Loads weights from `path` into lane `index` (what "Load weights…" does with the
+    /// dialog's answer). A file that fails any check leaves the lane as it was and shows the
+    /// error.
+    pub fn load_weights(&mut self, index: usize, path: &Path) {
+        let Some(LaneKind::Learned(kind)) = self.lab.lanes().get(index).map(|l| l.kind) else {
+            return;
+        };
+        match load_driver(kind, path) {
+            Ok(driver) => {
+                if self
+                    .lab
+                    .replace_driver(LaneKind::Learned(kind), driver)
+                    .is_ok()
+                {
+                    self.view_step = None;
+                    self.notify(
+                        format!(
+                            "loaded {} into the {} lane (all lanes restarted)",
+                            path.display(),
+                            kind.as_str()
+                        ),
+                        false,
+                    );
+                }
+            }
+            Err(e) => self.notify(format!("could not load weights: {e:#}"), true),
+        }
+    }
+
+    /// Saves lane `index`'s weights to `path` (what "Save weights…" does).
+    pub fn save_weights(&mut self, index: usize, path: &Path) {
+        let Some(file) = self
+            .lab
+            .lanes()
+            .get(index)
+            .and_then(|l| l.weight_file())
+            .cloned()
+        else {
+            return;
+        };
+        match file.save(path) {
+            Ok(()) => self.notify(format!("saved {}", path.display()), false),
+            Err(e) => self.notify(format!("could not save weights: {e}"), true),
+        }
+    }
+
+    /// Opens a scenario file (what "Open scenario file…" does).
+    pub fn open_scenario(&mut self, path: &Path) {
+        self.select_scenario(ScenarioChoice::File(path.to_owned()));
+    }
+
+    /// Puts the finished training result into the comparison.
+    pub fn use_trained(&mut self) {
+        let Some(job) = &self.training else { return };
+        let training::Status::Finished(file) = &job.status else {
+            return;
+        };
+        let kind = file.kind;
+        let source = Path::new("<trained in the app>");
+        match Driver::learned((**file).clone(), source) {
+            Ok(driver) => {
+                if self
+                    .lab
+                    .replace_driver(LaneKind::Learned(kind), driver)
+                    .is_ok()
+                {
+                    self.view_step = None;
+                    self.notify(
+                        format!(
+                            "the {} lane now drives with the newly trained weights",
+                            kind.as_str()
+                        ),
+                        false,
+                    );
+                }
+            }
+            Err(e) => self.notify(format!("{e}"), true),
+        }
+    }
+
+    fn save_trained(&mut self, path: &Path) {
+        let Some(job) = &self.training else { return };
+        let training::Status::Finished(file) = &job.status else {
+            return;
+        };
+        match file.save(path) {
+            Ok(()) => self.notify(format!("saved {}", path.display()), false),
+            Err(e) => self.notify(format!("could not save weights: {e}"), true),
+        }
+    }
+
+    /// Shows the recorded moment at `step` (pauses); `None` returns to now.
+    pub fn view(&mut self, step: Option<u32>) {
+        self.view_step = step.filter(|&s| s < self.lab.step_count());
+        if self.view_step.is_some() {
+            self.playing = false;
+        }
+    }
+
+    fn wake(&self) -> impl Fn() + Send + 'static {
+        let ctx = self.ctx.clone();
+        move || {
+            if let Some(ctx) = &ctx {
+                ctx.request_repaint();
+            }
+        }
+    }
+
+    fn open_dialog(
+        &mut self,
+        purpose: Purpose,
+        title: String,
+        filter: dialogs::Filter,
+        save_as: Option<String>,
+    ) {
+        let wake = self.wake();
+        self.dialogs.open(purpose, title, filter, save_as, wake);
+    }
+
+    /// Acts on dialog answers and training progress.
+    fn poll(&mut self) {
+        for (purpose, path) in self.dialogs.answered() {
+            match purpose {
+                Purpose::LoadWeights(i) => self.load_weights(i, &path),
+                Purpose::SaveWeights(i) => self.save_weights(i, &path),
+                Purpose::OpenScenario => self.open_scenario(&path),
+                Purpose::SaveTrained => self.save_trained(&path),
+            }
+        }
+        if let Some(job) = &mut self.training {
+            job.poll();
+        }
+    }
+
+    /// Advances the simulation by `dt_s` of wall time at the chosen speed.
+    fn advance(&mut self, dt_s: f64) {
+        if !self.playing || self.view_step.is_some() {
+            self.debt_s = 0.0;
+            return;
+        }
+        if self.lab.finished() {
+            self.playing = false;
+            return;
+        }
+        let started = Instant::now();
+        match self.settings.speed.factor() {
+            Some(factor) => {
+                self.debt_s += dt_s * factor;
+                // Never more than a second of simulation per frame, whatever the hiccup.
+                self.debt_s = self.debt_s.min(factor.max(1.0));
+                while self.debt_s >= memdrive_sim::world::DT_SECS && self.lab.step() {
+                    self.debt_s -= memdrive_sim::world::DT_SECS;
+                    if started.elapsed() > MAX_STEP_TIME * 2 {
+                        break;
+                    }
+                }
+            }
+            None => while started.elapsed() < MAX_STEP_TIME && self.lab.step() {},
+        }
+    }
+
+    fn keyboard(&mut self, ui: &egui::Ui) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let (space, right, r) = ui.input(|i| {
+            (
+                i.key_pressed(Key::Space),
+                i.key_pressed(Key::ArrowRight),
+                i.key_pressed(Key::R),
+            )
+        });
+        if space {
+            self.toggle_play();
+        }
+        if right {
+            self.playing = false;
+            self.step_once();
+        }
+        if r {
+            self.reset();
+        }
+    }
+
+    fn toggle_play(&mut self) {
+        self.playing = !self.playing;
+        if self.playing {
+            self.view_step = None;
+            if self.lab.finished() {
+                self.reset();
+            }
+        }
+    }
+
+    fn controls_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let label = if self.playing { "Pause" } else { "Play" };
+            if ui.button(label).on_hover_text("Run or pause the simulation (Space)").clicked() {
+                self.toggle_play();
+            }
+            if ui.button("Step").on_hover_text("One control step of 0.1 s in every world (Right arrow)").clicked() {
+                self.playing = false;
+                self.step_once();
+            }
+            if ui.button("Reset").on_hover_text("Restart every world at step 0 (R)").clicked() {
+                self.reset();
+            }
+            ui.separator();
+            let speed = &mut self.settings.speed;
+            egui::ComboBox::from_label("Speed")
+                .selected_text(speed.label())
+                .show_ui(ui, |ui| {
+                    for s in Speed::ALL {
+                        ui.selectable_value(speed, s, s.label());
+                    }
+                })
+                .response
+                .on_hover_text("Simulated seconds per second of wall time");
+            ui.separator();
+            let current = self.settings.scenario.clone();
+            let mut chosen = None;
+            egui::ComboBox::from_label("Scenario")
+                .selected_text(current.label())
+                .show_ui(ui, |ui| {
+                    for spec in &self.builtins {
+                        let choice = ScenarioChoice::Builtin(spec.name.clone());
+                        if ui
+                            .selectable_label(current == choice, &spec.name)
+                            .on_hover_text(&spec.description)
+                            .clicked()
+                        {
+                            chosen = Some(choice);
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Built-in scenarios; every world restarts on the same seed");
+            if let Some(choice) = chosen {
+                self.select_scenario(choice);
+            }
+            if ui
+                .button("Open scenario file…")
+                .on_hover_text("Load a scenario from a TOML file")
+                .clicked()
+            {
+                self.open_dialog(Purpose::OpenScenario, "Open scenario".into(), dialogs::SCENARIOS, None);
+            }
+            ui.separator();
+            ui.label("Seed");
+            let mut seed = self.settings.seed;
+            let response = ui
+                .add(egui::DragValue::new(&mut seed))
+                .on_hover_text("Seed of the episode: the same seed gives the same worlds");
+            if response.changed() && seed != self.settings.seed {
+                self.set_seed(seed);
+            }
+            if ui.button("New seed").on_hover_text("Draw another episode of this scenario").clicked() {
+                let next = self.settings.seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407) % 1_000_000;
+                self.set_seed(next);
+            }
+            ui.separator();
+            ui.checkbox(&mut self.settings.hidden_truth, "Show hidden truth")
+                .on_hover_text("Draw actors the car cannot see now as faint outlines, with when it last saw them");
+            ui.checkbox(&mut self.settings.rays, "Lidar rays")
+                .on_hover_text("Draw each lidar beam, coloured by what it hit");
+            let mut expert = self.settings.expert_lane;
+            if ui
+                .checkbox(&mut expert, "Expert lane")
+                .on_hover_text("Add the privileged expert (perfect memory) as a fourth lane")
+                .changed()
+            {
+                self.settings.expert_lane = expert;
+                self.view_step = None;
+                self.lab.set_expert(expert);
+            }
+            egui::ComboBox::from_label("Layout")
+                .selected_text(self.settings.layout.label())
+                .show_ui(ui, |ui| {
+                    for l in [Layout::Columns, Layout::Grid] {
+                        ui.selectable_value(&mut self.settings.layout, l, l.label());
+                    }
+                })
+                .response
+                .on_hover_text("Lanes side by side, or two per row");
+            ui.toggle_value(&mut self.settings.training_open, "Training")
+                .on_hover_text("Show the training panel");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(RichText::new(format!("{:.1} ms/frame", self.frame_ms)).monospace().small())
+                    .on_hover_text("Time the app spent on the last frames (stepping and drawing), smoothed");
+            });
+        });
+    }
+
+    fn notices_ui(&mut self, ui: &mut egui::Ui) {
+        let mut dismissed = None;
+        for (i, notice) in self.notices.iter().enumerate() {
+            let fill = if notice.error {
+                Color32::from_rgb(110, 30, 30)
+            } else {
+                Color32::from_rgb(30, 70, 45)
+            };
+            egui::Frame::new()
+                .fill(fill)
+                .inner_margin(6.0)
+                .corner_radius(4.0)
+                .show(ui, |ui| {
+                    ui.horizontal(|ui| {
+                        if ui
+                            .button("Dismiss")
+                            .on_hover_text("Hide this message")
+                            .clicked()
+                        {
+                            dismissed = Some(i);
+                        }
+                        ui.label(RichText::new(&notice.text).color(Color32::WHITE));
+                    });
+                });
+        }
+        if let Some(i) = dismissed {
+            self.notices.remove(i);
+        }
+    }
+
+    fn timeline_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(first) = self.lab.history().front().map(|m| m.step) else {
+            return;
+        };
+        let now = self.lab.step_count();
+        ui.horizontal(|ui| {
+            let label = ui.label("Timeline");
+            let mut step = self.view_step.unwrap_or(now);
+            ui.spacing_mut().slider_width = (ui.available_width() - 360.0).max(100.0);
+            let response = ui
+                .add(egui::Slider::new(&mut step, first..=now.max(first + 1)).suffix(" step"))
+                .labelled_by(label.id)
+                .on_hover_text("Drag back to see every world and memory panel as they were");
+            if response.changed() {
+                self.view(Some(step));
+            }
+            let rail = response.rect;
+            if ui
+                .add_enabled(self.view_step.is_some(), egui::Button::new("Live"))
+                .on_hover_text("Back to now")
+                .clicked()
+            {
+                self.view(None);
+            }
+            match self.lab.divergence_step() {
+                Some(d) => ui.label(format!("trajectories diverge at {:.1} s", f64::from(d) * 0.1)),
+                None => ui.label("trajectories still together"),
+            }
+            .on_hover_text(format!(
+                "The first step at which two learned controllers' cars were more than {} m apart (red mark)",
+                super::lab::DIVERGENCE_M
+            ));
+            // Marks on the rail: where trajectories diverged.
+            if let Some(d) = self.lab.divergence_step()
+                && d >= first
+            {
+                let span = (now.max(first + 1) - first) as f32;
+                let handle = ui.spacing().interact_size.y / 2.0;
+                let width = (rail.width() - 2.0 * handle).max(1.0);
+                let x = rail.min.x + handle + width * (d - first) as f32 / span;
+                ui.painter().line_segment(
+                    [egui::pos2(x, rail.min.y), egui::pos2(x, rail.max.y)],
+                    egui::Stroke::new(3.0, Color32::from_rgb(255, 80, 80)),
+                );
+            }
+        });
+    }
+
+    fn lanes_ui(&mut self, ui: &mut egui::Ui) {
+        let lanes = self.lab.lanes().len();
+        self.cameras.resize(lanes, Camera::default());
+        self.weight_textures
+            .resize_with(lanes, WeightTexture::default);
+        let per_row = match self.settings.layout {
+            Layout::Columns => lanes,
+            Layout::Grid => 2,
+        };
+        let rows = lanes.div_ceil(per_row.max(1));
+        let height = ui.available_height();
+        let mut actions = Vec::new();
+        for row in 0..rows {
+            ui.columns(per_row, |columns| {
+                for (c, column) in columns.iter_mut().enumerate() {
+                    let index = row * per_row + c;
+                    if index < lanes {
+                        column.push_id(index, |ui| {
+                            actions.extend(self.lane_ui(ui, index, height / rows as f32));
+                        });
+                    }
+                }
+            });
+        }
+        for action in actions {
+            match action {
+                LaneAction::Forget(i) => self.lab.forget(i),
+                LaneAction::Load(i) => {
+                    let title = format!("Load {} weights", self.lab.lanes()[i].kind.title());
+                    self.open_dialog(Purpose::LoadWeights(i), title, dialogs::WEIGHTS, None);
+                }
+                LaneAction::Save(i) => {
+                    let lane = &self.lab.lanes()[i];
+                    let name = match lane.kind {
+                        LaneKind::Learned(k) => format!("{}.safetensors", k.as_str()),
+                        LaneKind::Expert => "expert.safetensors".into(),
+                    };
+                    let title = format!("Save {} weights", lane.kind.title());
+                    self.open_dialog(Purpose::SaveWeights(i), title, dialogs::WEIGHTS, Some(name));
+                }
+            }
+        }
+    }
+
+    fn lane_ui(&mut self, ui: &mut egui::Ui, index: usize, height: f32) -> Vec<LaneAction> {
+        let mut actions = Vec::new();
+        let step = self.view_step.unwrap_or(self.lab.step_count());
+        let lane = &self.lab.lanes()[index];
+        let kind = lane.kind;
+        let Some(moment) = self.lab.moment(step) else {
+            return actions;
+        };
+        let frame = &moment.lanes[index];
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(kind.title()).strong().size(16.0));
+            if let Some(outcome) = frame.world.outcome() {
+                let (text, color) = world_view::outcome_badge(outcome);
+                ui.label(RichText::new(text).strong().color(color));
+            }
+            if let LaneKind::Learned(_) = kind {
+                if ui
+                    .button("Forget")
+                    .on_hover_text("Clear short-term / working memory now (the weights stay)")
+                    .clicked()
+                {
+                    actions.push(LaneAction::Forget(index));
+                }
+                if ui
+                    .button("Load weights…")
+                    .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
+                    .clicked()
+                {
+                    actions.push(LaneAction::Load(index));
+                }
+                if ui
+                    .button("Save weights…")
+                    .on_hover_text("Save this controller's weights as a .safetensors file")
+                    .clicked()
+                {
+                    actions.push(LaneAction::Save(index));
+                }
+            }
+        });
+        let world_height = (height * 0.34).clamp(150.0, 380.0);
+        let layers = Layers {
+            hidden_truth: self.settings.hidden_truth,
+            rays: self.settings.rays,
+        };
+        let size = egui::vec2(ui.available_width(), world_height);
+        world_view::ui(
+            ui,
+            &frame.world,
+            &mut self.cameras[index],
+            layers,
+            size,
+            &format!("{} world", kind.title()),
+        );
+        let inputs = MemoryInputs {
+            kind,
+            recent: self
+                .lab
+                .moments_up_to(step, HISTORY_STEPS)
+                .map(|m| &m.lanes[index])
+                .collect(),
+            long_term: lane.long_term().map(Arc::as_ref),
+            forgotten_at: &lane.forgotten_at,
+        };
+        egui::ScrollArea::vertical()
+            .id_salt(("memory", index))
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                memory_view::ui(ui, &inputs, &mut self.weight_textures[index]);
+            });
+        actions
+    }
+
+    fn training_ui(&mut self, ui: &mut egui::Ui) {
+        let wake = self.wake();
+        let action = training::ui(ui, &mut self.settings.train, &mut self.training, wake);
+        match action {
+            training::Action::None => {}
+            training::Action::UseInComparison => self.use_trained(),
+            training::Action::Save => {
+                let name = self
+                    .training
+                    .as_ref()
+                    .map_or("model", |j| j.request.kind.as_str());
+                self.open_dialog(
+                    Purpose::SaveTrained,
+                    "Save trained weights".into(),
+                    dialogs::WEIGHTS,
+                    Some(format!("{name}.safetensors")),
+                );
+            }
+        }
+    }
+}
+
+/// What a lane's buttons asked for.
+enum LaneAction {
+    Forget(usize),
+    Load(usize),
+    Save(usize),
+}
+
+/// The scenario a choice names, checked to suit the learned controllers' sensors.
+fn resolve(choice: &ScenarioChoice, builtins: &[ScenarioSpec]) -> anyhow::Result<ScenarioSpec> {
+    let spec = match choice {
+        ScenarioChoice::Builtin(name) => builtins
+            .iter()
+            .find(|s| &s.name == name)
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no built-in scenario is called `{name}`"))?,
+        ScenarioChoice::File(path) => ScenarioSpec::from_file(path)?,
+    };
+    learned::check_layout(&spec)?;
+    Ok(spec)
+}
+
+impl eframe::App for MemdriveApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let started = Instant::now();
+        if self.ctx.is_none() {
+            self.ctx = Some(ui.ctx().clone());
+        }
+        self.poll();
+        self.keyboard(ui);
+        let dt = f64::from(ui.input(|i| i.stable_dt)).min(0.1);
+        self.advance(dt);
+        egui::Panel::top("controls").show(ui, |ui| {
+            self.controls_ui(ui);
+            self.notices_ui(ui);
+        });
+        egui::Panel::bottom("timeline").show(ui, |ui| self.timeline_ui(ui));
+        if self.settings.training_open {
+            egui::Panel::right("training")
+                .default_size(320.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| self.training_ui(ui));
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| self.lanes_ui(ui));
+        if self.playing || self.training.as_ref().is_some_and(TrainingJob::running) {
+            ui.ctx().request_repaint();
+        }
+        let ms = started.elapsed().as_secs_f32() * 1000.0;
+        self.frame_ms = if self.frame_ms == 0.0 {
+            ms
+        } else {
+            0.9 * self.frame_ms + 0.1 * ms
+        };
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}

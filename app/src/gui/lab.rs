@@ -1,0 +1,564 @@
+//! The comparison the app shows, as plain data: one world per controller, stepped in lockstep
+//! on the same scenario and seed, with a recorded history of every world and every memory
+//! snapshot. Nothing here knows egui; the views draw it and the tests drive it.
+
+use crate::learned;
+use memdrive_models::weights::{ModelKind, WeightFile};
+use memdrive_models::{MemoryController, MemorySnapshot, Model};
+use memdrive_sim::vehicle::Controls;
+use memdrive_sim::{Controller, Expert, ScenarioSpec, World};
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Ego positions further apart than this (m) count as trajectories that diverged.
+pub const DIVERGENCE_M: f64 = 1.0;
+
+/// Which driver a lane of the comparison has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LaneKind {
+    /// A learned controller of this kind.
+    Learned(ModelKind),
+    /// The privileged expert (perfect memory of everything seen).
+    Expert,
+}
+
+impl LaneKind {
+    /// The name shown above the lane.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Learned(ModelKind::Rbf) => "RBF network",
+            Self::Learned(ModelKind::Gru) => "GRU",
+            Self::Learned(ModelKind::Transformer) => "Transformer",
+            Self::Expert => "Expert",
+        }
+    }
+}
+
+/// The long-term memory of a learned controller: its weights, summarised for drawing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LongTermMemory {
+    /// Where the weights came from (a path, or the bundled file).
+    pub source: String,
+    /// Number of learned numbers (normalisation statistics excluded).
+    pub parameters: usize,
+    /// Histogram of every weight: (bin centre, count).
+    pub histogram: Vec<(f64, f64)>,
+    /// Width of a histogram bin.
+    pub bin_width: f64,
+    /// The context window K, for a transformer.
+    pub window: Option<usize>,
+    /// The matrix most worth looking at, by name, with its shape `(rows, cols)`, row-major.
+    pub matrix: (String, usize, usize, Vec<f32>),
+}
+
+impl LongTermMemory {
+    fn of(file: &WeightFile, source: String) -> Self {
+        let parameters = file.tensors.values().map(|t| t.data.len()).sum();
+        let all = || file.tensors.values().flat_map(|t| t.data.iter().copied());
+        let (lo, hi) = all().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        // Clip the histogram's range to the bulk of the weights so one outlier does not squash it.
+        let limit = lo.abs().max(hi.abs()).clamp(1e-6, 4.0);
+        const BINS: usize = 41;
+        let width = 2.0 * limit / BINS as f32;
+        let mut counts = vec![0.0f64; BINS];
+        for v in all() {
+            let bin = ((v + limit) / width).floor().clamp(0.0, (BINS - 1) as f32) as usize;
+            counts[bin] += 1.0;
+        }
+        let histogram = counts
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (f64::from(-limit + (i as f32 + 0.5) * width), c))
+            .collect();
+        let preferred = match file.kind {
+            ModelKind::Rbf => "rbf.centres",
+            ModelKind::Gru => "gru.weight_hh",
+            ModelKind::Transformer => "attn.0.q_proj.weight",
+        };
+        let matrix = file
+            .tensors
+            .get_key_value(preferred)
+            .or_else(|| file.tensors.iter().find(|(_, t)| t.shape.len() == 2))
+            .map(|(name, t)| {
+                let rows = t.shape.first().copied().unwrap_or(1);
+                let cols = t.data.len() / rows.max(1);
+                (name.clone(), rows, cols, t.data.clone())
+            })
+            .unwrap_or_default();
+        let window = match file.kind {
+            ModelKind::Transformer => file
+                .config
+                .get("window")
+                .and_then(serde_json::Value::as_u64)
+                .map(|k| k as usize),
+            ModelKind::Rbf | ModelKind::Gru => None,
+        };
+        Self {
+            source,
+            parameters,
+            histogram,
+            bin_width: f64::from(width),
+            window,
+            matrix,
+        }
+    }
+}
+
+/// What drives a lane.
+pub enum Driver {
+    /// A learned controller, with the file its weights came from (kept for saving).
+    Learned {
+        /// The network.
+        model: Model,
+        /// Its weight file, as loaded or trained.
+        file: Arc<WeightFile>,
+        /// The controller driving now (owns the short-term memory).
+        controller: Box<dyn MemoryController + Send>,
+        /// Weights, summarised.
+        long_term: Arc<LongTermMemory>,
+    },
+    /// The expert.
+    Expert(Box<Expert>),
+}
+
+impl Driver {
+    /// A learned driver from a checked weight file.
+    pub fn learned(file: WeightFile, source: &Path) -> memdrive_models::Result<Self> {
+        let long_term = Arc::new(LongTermMemory::of(&file, source.display().to_string()));
+        let model = Model::from_file(file.clone(), source)?;
+        let controller = model.controller();
+        Ok(Self::Learned {
+            model,
+            file: Arc::new(file),
+            controller,
+            long_term,
+        })
+    }
+
+    fn controller(&mut self) -> &mut dyn Controller {
+        match self {
+            Self::Learned { controller, .. } => controller.as_mut(),
+            Self::Expert(expert) => expert.as_mut(),
+        }
+    }
+
+    fn memory(&self) -> Option<MemorySnapshot> {
+        match self {
+            Self::Learned { controller, .. } => Some(controller.memory()),
+            Self::Expert(_) => None,
+        }
+    }
+}
+
+/// One lane at one step: the world after that step and what its driver held then.
+#[derive(Clone, Debug)]
+pub struct LaneFrame {
+    /// The world.
+    pub world: World,
+    /// The driver's memory after reading this world's observation (`None` for the expert, or
+    /// once the episode has ended).
+    pub memory: Option<MemorySnapshot>,
+    /// The controls the driver chose from that observation.
+    pub controls: Controls,
+}
+
+/// Every lane at one step.
+#[derive(Clone, Debug)]
+pub struct Moment {
+    /// Control steps since the start.
+    pub step: u32,
+    /// One frame per lane, in lane order.
+    pub lanes: Vec<LaneFrame>,
+}
+
+/// One lane of the comparison.
+pub struct Lane {
+    /// Which driver kind.
+    pub kind: LaneKind,
+    /// The driver.
+    pub driver: Driver,
+    /// Its world now.
+    pub world: World,
+    /// Memory after reading the current observation.
+    pub memory: Option<MemorySnapshot>,
+    /// Controls to apply at the next step.
+    pub pending: Controls,
+    /// Steps at which the user wiped the short-term memory.
+    pub forgotten_at: Vec<u32>,
+}
+
+impl Lane {
+    fn new(kind: LaneKind, driver: Driver, spec: &ScenarioSpec, seed: u64) -> Self {
+        let mut lane = Self {
+            kind,
+            driver,
+            world: World::new(spec, seed),
+            memory: None,
+            pending: Controls::default(),
+            forgotten_at: Vec::new(),
+        };
+        lane.restart(spec, seed);
+        lane
+    }
+
+    fn restart(&mut self, spec: &ScenarioSpec, seed: u64) {
+        self.world = World::new(spec, seed);
+        self.driver.controller().reset();
+        self.forgotten_at.clear();
+        self.read();
+    }
+
+    /// The driver reads the current observation: memory updated, next controls chosen.
+    fn read(&mut self) {
+        if self.world.outcome().is_some() {
+            self.pending = Controls::default();
+            return;
+        }
+        let controller = self.driver.controller();
+        controller.observe_truth(&self.world.truth());
+        self.pending = controller.act(self.world.observation());
+        self.memory = self.driver.memory();
+    }
+
+    fn step(&mut self) -> bool {
+        if self.world.outcome().is_some() {
+            return false;
+        }
+        self.world.step(self.pending);
+        self.read();
+        true
+    }
+
+    fn frame(&self) -> LaneFrame {
+        LaneFrame {
+            world: self.world.clone(),
+            memory: self.memory.clone(),
+            controls: self.pending,
+        }
+    }
+
+    /// Clears the driver's short-term memory (not its weights); the snapshot shows it at once.
+    pub fn forget(&mut self) {
+        if let Driver::Learned { controller, .. } = &mut self.driver {
+            controller.forget();
+            self.memory = Some(controller.memory());
+            self.forgotten_at.push(self.world.steps());
+        }
+    }
+
+    /// The weight file of a learned lane.
+    pub fn weight_file(&self) -> Option<&Arc<WeightFile>> {
+        match &self.driver {
+            Driver::Learned { file, .. } => Some(file),
+            Driver::Expert(_) => None,
+        }
+    }
+
+    /// The weights summarised, for a learned lane.
+    pub fn long_term(&self) -> Option<&Arc<LongTermMemory>> {
+        match &self.driver {
+            Driver::Learned { long_term, .. } => Some(long_term),
+            Driver::Expert(_) => None,
+        }
+    }
+
+    /// The model of a learned lane.
+    pub fn model(&self) -> Option<&Model> {
+        match &self.driver {
+            Driver::Learned { model, .. } => Some(model),
+            Driver::Expert(_) => None,
+        }
+    }
+}
+
+/// The whole comparison: lanes in lockstep and their recorded history.
+pub struct Lab {
+    spec: ScenarioSpec,
+    seed: u64,
+    lanes: Vec<Lane>,
+    history: VecDeque<Moment>,
+    history_capacity: usize,
+    divergence_step: Option<u32>,
+}
+
+impl Lab {
+    /// The three learned controllers with the bundled weights (and the expert when asked) on
+    /// `spec` with `seed`; keeps the last `history_steps` steps.
+    pub fn new(
+        spec: ScenarioSpec,
+        seed: u64,
+        with_expert: bool,
+        history_steps: usize,
+    ) -> anyhow::Result<Self> {
+        let mut lanes = Vec::new();
+        for kind in [ModelKind::Rbf, ModelKind::Gru, ModelKind::Transformer] {
+            let (file, source) = learned::load_file(kind, None)?;
+            let driver = Driver::learned(file, &source)?;
+            lanes.push(Lane::new(LaneKind::Learned(kind), driver, &spec, seed));
+        }
+        let mut lab = Self {
+            spec,
+            seed,
+            lanes,
+            history: VecDeque::new(),
+            history_capacity: history_steps.max(2),
+            divergence_step: None,
+        };
+        lab.set_expert(with_expert);
+        lab.reset();
+        Ok(lab)
+    }
+
+    /// Adds or removes the expert lane (after the learned ones); restarts every lane.
+    pub fn set_expert(&mut self, with_expert: bool) {
+        let has = self.lanes.iter().any(|l| l.kind == LaneKind::Expert);
+        if with_expert && !has {
+            let driver = Driver::Expert(Box::new(Expert::new()));
+            self.lanes
+                .push(Lane::new(LaneKind::Expert, driver, &self.spec, self.seed));
+        } else if !with_expert && has {
+            self.lanes.retain(|l| l.kind != LaneKind::Expert);
+        }
+        self.reset();
+    }
+
+    /// Restarts every lane at step 0 of the current scenario and seed.
+    pub fn reset(&mut self) {
+        for lane in &mut self.lanes {
+            lane.restart(&self.spec, self.seed);
+        }
+        self.history.clear();
+        self.divergence_step = None;
+        self.record();
+    }
+
+    /// Switches scenario and/or seed and restarts.
+    pub fn restart_with(&mut self, spec: ScenarioSpec, seed: u64) {
+        self.spec = spec;
+        self.seed = seed;
+        self.reset();
+    }
+
+    /// Replaces the driver of the lane of `kind` (a learned lane) and restarts every lane so
+    /// the comparison stays fair. The old driver is returned untouched when there is no such
+    /// lane.
+    pub fn replace_driver(&mut self, kind: LaneKind, driver: Driver) -> Result<(), Driver> {
+        let Some(lane) = self.lanes.iter_mut().find(|l| l.kind == kind) else {
+            return Err(driver);
+        };
+        lane.driver = driver;
+        self.reset();
+        Ok(())
+    }
+
+    /// One control step of every lane still running. Returns false when all have ended.
+    pub fn step(&mut self) -> bool {
+        let mut any = false;
+        for lane in &mut self.lanes {
+            any |= lane.step();
+        }
+        if any {
+            self.check_divergence();
+            self.record();
+        }
+        any
+    }
+
+    fn check_divergence(&mut self) {
+        if self.divergence_step.is_some() {
+            return;
+        }
+        let positions: Vec<_> = self
+            .lanes
+            .iter()
+            .filter(|l| matches!(l.kind, LaneKind::Learned(_)))
+            .map(|l| l.world.ego().pose.pos_in_world)
+            .collect();
+        let apart = positions.iter().enumerate().any(|(i, a)| {
+            positions[i + 1..]
+                .iter()
+                .any(|b| (*a - *b).length() > DIVERGENCE_M)
+        });
+        if apart {
+            self.divergence_step = Some(self.step_count());
+        }
+    }
+
+    fn record(&mut self) {
+        if self.history.len() == self.history_capacity {
+            self.history.pop_front();
+        }
+        self.history.push_back(Moment {
+            step: self.step_count(),
+            lanes: self.lanes.iter().map(Lane::frame).collect(),
+        });
+    }
+
+    /// Replaces the recorded frame of now after a change of memory (a forget).
+    fn rerecord(&mut self) {
+        self.history.pop_back();
+        self.record();
+    }
+
+    /// Wipes the short-term memory of lane `index`.
+    pub fn forget(&mut self, index: usize) {
+        if let Some(lane) = self.lanes.get_mut(index) {
+            lane.forget();
+            self.rerecord();
+        }
+    }
+
+    /// Steps taken (the longest-running lane's).
+    pub fn step_count(&self) -> u32 {
+        self.lanes
+            .iter()
+            .map(|l| l.world.steps())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether every lane's episode has ended.
+    pub fn finished(&self) -> bool {
+        self.lanes.iter().all(|l| l.world.outcome().is_some())
+    }
+
+    /// The lanes, in display order.
+    pub fn lanes(&self) -> &[Lane] {
+        &self.lanes
+    }
+
+    /// The lane at `index`, to change.
+    pub fn lane_mut(&mut self, index: usize) -> Option<&mut Lane> {
+        self.lanes.get_mut(index)
+    }
+
+    /// The scenario.
+    pub fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The step at which the learned controllers' cars first were more than `DIVERGENCE_M`
+    /// apart.
+    pub fn divergence_step(&self) -> Option<u32> {
+        self.divergence_step
+    }
+
+    /// Recorded moments, oldest first.
+    pub fn history(&self) -> &VecDeque<Moment> {
+        &self.history
+    }
+
+    /// The recorded moment at `step`, if still kept.
+    pub fn moment(&self, step: u32) -> Option<&Moment> {
+        let first = self.history.front()?.step;
+        let index = step.checked_sub(first)? as usize;
+        self.history.get(index).filter(|m| m.step == step)
+    }
+
+    /// The recorded moments of the last `count` steps up to and including `step`, oldest
+    /// first.
+    pub fn moments_up_to(&self, step: u32, count: usize) -> impl Iterator<Item = &Moment> {
+        let first = self.history.front().map_or(0, |m| m.step);
+        let end = (step.saturating_sub(first) as usize + 1).min(self.history.len());
+        let start = end.saturating_sub(count);
+        self.history.range(start..end)
+    }
+}
+
+/// Loads a learned driver of `kind` from `path`, checking it fully; nothing changes on error.
+pub fn load_driver(kind: ModelKind, path: &Path) -> anyhow::Result<Driver> {
+    let (file, source) = learned::load_file(kind, Some(path))?;
+    Ok(Driver::learned(file, &source)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memdrive_sim::scenario::builtin;
+
+    fn lab(with_expert: bool) -> Lab {
+        let spec = builtin("occluded_crossing")
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("built-in scenario"));
+        Lab::new(spec, 7, with_expert, 1000).unwrap_or_else(|e| panic!("{e:#}"))
+    }
+
+    /// Every lane is the same episode as `memdrive run` gives for its controller: lockstep
+    /// stepping changes nothing in any world.
+    #[test]
+    fn lanes_match_headless_episodes() {
+        let mut lab = lab(true);
+        while lab.step() {}
+        for lane in lab.lanes() {
+            let mut controller: Box<dyn Controller> = match lane.kind {
+                LaneKind::Learned(kind) => learned::load(kind, None)
+                    .unwrap_or_else(|e| panic!("{e:#}"))
+                    .controller(),
+                LaneKind::Expert => Box::new(Expert::new()),
+            };
+            let headless = memdrive_sim::run_episode(lab.spec(), 7, controller.as_mut());
+            assert_eq!(
+                format!("{:016x}", lane.world.metrics().trajectory_hash),
+                headless.trajectory_hash,
+                "{}",
+                lane.kind.title()
+            );
+        }
+    }
+
+    /// History keeps the last N moments, and each recorded memory is the one the lane held
+    /// then.
+    #[test]
+    fn history_is_a_window_of_recorded_moments() {
+        let spec = builtin("occluded_crossing")
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("built-in scenario"));
+        let mut lab = Lab::new(spec, 7, false, 20).unwrap_or_else(|e| panic!("{e:#}"));
+        for _ in 0..30 {
+            lab.step();
+        }
+        assert_eq!(lab.history().len(), 20);
+        assert_eq!(lab.history().front().map(|m| m.step), Some(11));
+        assert!(lab.moment(10).is_none());
+        let m = lab.moment(30).unwrap_or_else(|| panic!("now is recorded"));
+        assert_eq!(m.lanes[1].memory, lab.lanes()[1].memory);
+        let recent: Vec<u32> = lab.moments_up_to(25, 5).map(|m| m.step).collect();
+        assert_eq!(recent, vec![21, 22, 23, 24, 25]);
+    }
+
+    /// Forget clears the GRU's hidden state and the transformer's window; the RBF has nothing
+    /// to clear and the weights stay.
+    #[test]
+    fn forget_clears_short_term_memory_only() {
+        let mut lab = lab(false);
+        for _ in 0..20 {
+            lab.step();
+        }
+        for i in 0..3 {
+            lab.forget(i);
+        }
+        match &lab.lanes()[1].memory {
+            Some(MemorySnapshot::Gru { hidden, .. }) => assert!(hidden.iter().all(|&h| h == 0.0)),
+            other => panic!("{other:?}"),
+        }
+        match &lab.lanes()[2].memory {
+            Some(MemorySnapshot::Transformer { ages, .. }) => assert!(ages.is_empty()),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(lab.lanes()[1].forgotten_at, vec![20]);
+        // Driving on works and refills the memory.
+        lab.step();
+        match &lab.lanes()[2].memory {
+            Some(MemorySnapshot::Transformer { ages, .. }) => assert_eq!(ages, &vec![0]),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Training from the app: a model is fitted on a background thread while the UI shows its
+//! progress and loss, and can cancel it. The job is plain data; `ui` draws the panel.
+
+use memdrive_models::train::{
+    Monitor, RoundReport, StepReport, TrainOptions, train_gru, train_rbf, train_transformer,
+};
+use memdrive_models::weights::{ModelKind, WeightFile};
+use memdrive_sim::scenario::builtins;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+/// What the user asks for.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainRequest {
+    /// Which network.
+    pub kind: ModelKind,
+    /// DAgger rounds after behaviour cloning.
+    pub rounds: u32,
+    /// Seed of the initialisation.
+    pub seed: u64,
+    /// Episodes per scenario per round.
+    pub episodes: u64,
+}
+
+impl Default for TrainRequest {
+    fn default() -> Self {
+        Self {
+            kind: ModelKind::Gru,
+            rounds: 3,
+            seed: 0,
+            // Fewer than `memdrive train`'s 40 so a run in the app takes a minute or two.
+            episodes: 20,
+        }
+    }
+}
+
+/// Messages from the training thread.
+enum Event {
+    Step(StepReport),
+    Round(RoundReport),
+    Done(Result<WeightFile, String>),
+}
+
+/// Sends progress to the UI and reads the cancel flag.
+struct ChannelMonitor {
+    tx: Sender<Event>,
+    cancel: Arc<AtomicBool>,
+    wake: Box<dyn Fn() + Send>,
+}
+
+impl Monitor for ChannelMonitor {
+    fn round(&mut self, report: &RoundReport) {
+        let _ = self.tx.send(Event::Round(report.clone()));
+        (self.wake)();
+    }
+
+    fn step(&mut self, report: &StepReport) {
+        let _ = self.tx.send(Event::Step(*report));
+        // Waking the UI for every step would repaint hundreds of times a second.
+        if report.step.is_multiple_of(25) {
+            (self.wake)();
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// Where a job stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    /// Still working.
+    Running,
+    /// Finished: the weights are ready.
+    Finished(Arc<WeightFile>),
+    /// Stopped by the user.
+    Cancelled,
+    /// Failed, with the message.
+    Failed(String),
+}
+
+/// One training run in the background.
+pub struct TrainingJob {
+    /// What was asked.
+    pub request: TrainRequest,
+    rx: Receiver<Event>,
+    cancel: Arc<AtomicBool>,
+    /// Every optimiser step so far: (step over the whole run, loss).
+    pub step_losses: Vec<[f64; 2]>,
+    /// Optimiser steps per round, once known (networks trained by gradient descent).
+    pub steps_per_round: Option<usize>,
+    /// Every round so far.
+    pub rounds: Vec<RoundReport>,
+    /// Share done, 0..1.
+    pub progress: f32,
+    /// Where it stands.
+    pub status: Status,
+}
+
+impl TrainingJob {
+    /// Starts training on a worker thread; `wake` asks the UI to repaint.
+    pub fn start(request: TrainRequest, wake: impl Fn() + Send + 'static) -> Self {
+        let (tx, rx) = channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let mut monitor = ChannelMonitor {
+            tx: tx.clone(),
+            cancel: cancel.clone(),
+            wake: Box::new(wake),
+        };
+        let job = request.clone();
+        std::thread::spawn(move || {
+            let result = run(&job, &mut monitor);
+            let _ = tx.send(Event::Done(result));
+            (monitor.wake)();
+        });
+        Self {
+            request,
+            rx,
+            cancel,
+            step_losses: Vec::new(),
+            steps_per_round: None,
+            rounds: Vec::new(),
+            progress: 0.0,
+            status: Status::Running,
+        }
+    }
+
+    /// Asks the thread to stop at its next step.
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    /// Takes in what the thread reported since the last call.
+    pub fn poll(&mut self) {
+        let rounds = f64::from(self.request.rounds + 1);
+        while let Ok(event) = self.rx.try_recv() {
+            match event {
+                Event::Step(s) => {
+                    let x = f64::from(s.round) * s.steps as f64 + s.step as f64;
+                    self.step_losses.push([x, s.loss]);
+                    self.steps_per_round = Some(s.steps);
+                    let done = f64::from(s.round) + (s.step + 1) as f64 / s.steps.max(1) as f64;
+                    self.progress = (done / rounds) as f32;
+                }
+                Event::Round(r) => {
+                    self.progress = (f64::from(r.round + 1) / rounds) as f32;
+                    self.rounds.push(r);
+                }
+                Event::Done(Ok(file)) => self.status = Status::Finished(Arc::new(file)),
+                Event::Done(Err(message)) if message == "training cancelled" => {
+                    self.status = Status::Cancelled;
+                }
+                Event::Done(Err(message)) => self.status = Status::Failed(message),
+            }
+        }
+    }
+
+    /// Whether the thread is still working.
+    pub fn running(&self) -> bool {
+        self.status == Status::Running
+    }
+}
+
+fn run(request: &TrainRequest, monitor: &mut ChannelMonitor) -> Result<WeightFile, String> {
+    let specs = builtins().map_err(|e| e.to_string())?;
+    // Leave a core to the UI; results do not depend on the thread count.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .max(1);
+    let options = TrainOptions {
+        seed: request.seed,
+        rounds: request.rounds,
+        episodes_per_scenario: request.episodes,
+        threads: Some(threads),
+    };
+    let result = match request.kind {
+        ModelKind::Rbf => train_rbf(&Default::default(), &specs, &options, monitor),
+        ModelKind::Gru => train_gru(&Default::default(), &specs, &options, monitor),
+        ModelKind::Transformer => train_transformer(&Default::default(), &specs, &options, monitor),
+    };
+    result.map(|(file, _)| file).map_err(|e| e.to_string())
+}
+
+/// What the user did in the panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing.
+    None,
+    /// Put the finished model into the comparison.
+    UseInComparison,
+    /// Save the finished model through the dialog.
+    Save,
+}
+
+/// The training panel: settings, start/cancel, progress and the loss plot.
+pub fn ui(
+    ui: &mut egui::Ui,
+    request: &mut TrainRequest,
+    job: &mut Option<TrainingJob>,
+    wake: impl Fn() + Send + 'static,
+) -> Action {
+    let mut action = Action::None;
+    let running = job.as_ref().is_some_and(TrainingJob::running);
+    ui.heading("Training");
+    ui.add_enabled_ui(!running, |ui| {
+        egui::Grid::new("training settings")
+            .num_columns(2)
+            .show(ui, |ui| {
+                ui.label("Model");
+                ui.horizontal(|ui| {
+                    for kind in [ModelKind::Rbf, ModelKind::Gru, ModelKind::Transformer] {
+                        ui.selectable_value(&mut request.kind, kind, kind.as_str())
+                            .on_hover_text(format!("Train a new {} network", kind.as_str()));
+                    }
+                });
+                ui.end_row();
+                ui.label("Rounds");
+                ui.add(egui::DragValue::new(&mut request.rounds).range(0..=10))
+                    .on_hover_text("DAgger rounds after behaviour cloning");
+                ui.end_row();
+                ui.label("Episodes");
+                ui.add(egui::DragValue::new(&mut request.episodes).range(1..=200))
+                    .on_hover_text("Training episodes per scenario in each round");
+                ui.end_row();
+                ui.label("Seed");
+                ui.add(egui::DragValue::new(&mut request.seed))
+                    .on_hover_text(
+                        "Seed of the initialisation: the same seed gives the same weights",
+                    );
+                ui.end_row();
+            });
+    });
+    ui.horizontal(|ui| {
+        if running {
+            if ui
+                .button("Cancel training")
+                .on_hover_text("Stop the run at its next step")
+                .clicked()
+                && let Some(j) = job.as_ref()
+            {
+                j.cancel();
+            }
+        } else if ui
+            .button("Start training")
+            .on_hover_text("Train on expert demonstrations, then DAgger rounds, in the background")
+            .clicked()
+        {
+            *job = Some(TrainingJob::start(request.clone(), wake));
+        }
+    });
+    let Some(job) = job else {
+        ui.label("Training runs in the background; the comparison keeps driving.");
+        return action;
+    };
+    ui.add(egui::ProgressBar::new(job.progress).show_percentage());
+    match &job.status {
+        Status::Running => {
+            ui.label(format!("training {} …", job.request.kind.as_str()));
+        }
+        Status::Cancelled => {
+            ui.label("cancelled");
+        }
+        Status::Failed(message) => {
+            ui.colored_label(ui.visuals().error_fg_color, message);
+        }
+        Status::Finished(_) => {
+            ui.label(format!("finished: {} ready", job.request.kind.as_str()));
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Use in comparison")
+                    .on_hover_text("Drive the lane of this kind with the new weights (restarts)")
+                    .clicked()
+                {
+                    action = Action::UseInComparison;
+                }
+                if ui
+                    .button("Save trained…")
+                    .on_hover_text("Save the new weights as a .safetensors file")
+                    .clicked()
+                {
+                    action = Action::Save;
+                }
+            });
+        }
+    }
+    for r in &job.rounds {
+        ui.label(format!(
+            "round {}: {} samples, loss {:.4} (mean predictor {:.4})",
+            r.round, r.samples, r.loss, r.baseline_loss
+        ));
+    }
+    egui_plot::Plot::new("training loss")
+        .height(160.0)
+        .x_axis_label("optimiser step")
+        .y_axis_label("loss")
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.line(egui_plot::Line::new("batch loss", job.step_losses.clone()));
+            // Each round's loss over all data so far, at the step where the round ended (at its
+            // index for the RBF, which has no optimiser steps).
+            let rounds: Vec<[f64; 2]> = job
+                .rounds
+                .iter()
+                .map(|r| {
+                    let x = job
+                        .steps_per_round
+                        .map_or(f64::from(r.round), |n| f64::from(r.round + 1) * n as f64);
+                    [x, r.loss]
+                })
+                .collect();
+            plot.points(egui_plot::Points::new("round loss", rounds).radius(4.0));
+        });
+    action
+}

@@ -1,0 +1,425 @@
+//! The desktop app, driven headless through its accessibility tree with egui_kittest: buttons
+//! are found by their labels and clicked; the app's real state is read back.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use memdrive::gui::MemdriveApp;
+use memdrive::gui::dialogs::ScriptedDialogs;
+use memdrive::gui::settings::Settings;
+use memdrive_models::MemorySnapshot;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn harness_with(dialogs: Arc<ScriptedDialogs>) -> Harness<'static, MemdriveApp> {
+    let app = MemdriveApp::with_settings(Settings::default(), dialogs)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    Harness::builder()
+        .with_size(egui::vec2(1600.0, 950.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_eframe(|_| app)
+}
+
+fn harness() -> Harness<'static, MemdriveApp> {
+    harness_with(Arc::new(ScriptedDialogs::default()))
+}
+
+/// Clicks the button labelled `label` and lets the app handle it.
+fn click(harness: &mut Harness<'_, MemdriveApp>, label: &str) {
+    harness.get_by_label(label).click();
+    harness.step();
+    harness.step();
+}
+
+/// Clicks the `n`th button labelled `label` (lanes repeat their buttons, in lane order).
+fn click_nth(harness: &mut Harness<'_, MemdriveApp>, label: &str, n: usize) {
+    harness
+        .get_all_by_label(label)
+        .nth(n)
+        .unwrap_or_else(|| panic!("no button #{n} labelled {label}"))
+        .click();
+    harness.step();
+    harness.step();
+}
+
+/// Steps frames until `done` holds (dialogs answer on a worker thread).
+fn wait_until(harness: &mut Harness<'_, MemdriveApp>, done: impl Fn(&MemdriveApp) -> bool) {
+    let start = Instant::now();
+    while !done(harness.state()) {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out");
+        std::thread::sleep(Duration::from_millis(10));
+        harness.step();
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("memdrive-gui-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+#[test]
+fn starts_running_with_three_controllers_on_the_default_scenario() {
+    let mut harness = harness();
+    harness.step();
+    for title in ["RBF network", "GRU", "Transformer"] {
+        harness.get_by_label(title);
+    }
+    let app = harness.state();
+    assert_eq!(app.lab().lanes().len(), 3);
+    assert_eq!(app.lab().spec().name, "occluded_crossing");
+    assert!(app.playing());
+    harness.get_by_label("Pause");
+    // Each tier of memory is named as the design names it.
+    assert_eq!(
+        harness
+            .get_all_by_label("Long-term memory (weights)")
+            .count(),
+        3
+    );
+    harness.get_by_label("Working memory (context window)");
+    assert_eq!(
+        harness
+            .get_all_by_label("Short-term memory (state)")
+            .count(),
+        2,
+        "RBF (none) and GRU"
+    );
+}
+
+#[test]
+fn play_pause_and_step_change_simulation_time() {
+    let mut harness = harness();
+    // At 60 frames per second and 1x, one second of frames is ten control steps.
+    harness.run_steps(60);
+    let running = harness.state().lab().step_count();
+    assert!((8..=12).contains(&running), "{running} steps in 1 s");
+    click(&mut harness, "Pause");
+    assert!(!harness.state().playing());
+    let paused = harness.state().lab().step_count();
+    harness.run_steps(30);
+    assert_eq!(harness.state().lab().step_count(), paused);
+    click(&mut harness, "Step");
+    assert_eq!(harness.state().lab().step_count(), paused + 1);
+    click(&mut harness, "Play");
+    assert!(harness.state().playing());
+    harness.run_steps(30);
+    assert!(harness.state().lab().step_count() >= paused + 5);
+}
+
+#[test]
+fn keyboard_space_pauses_right_steps_and_r_resets() {
+    let mut harness = harness();
+    harness.run_steps(2);
+    harness.key_press(egui::Key::Space);
+    harness.step();
+    assert!(!harness.state().playing());
+    let before = harness.state().lab().step_count();
+    harness.key_press(egui::Key::ArrowRight);
+    harness.step();
+    assert_eq!(harness.state().lab().step_count(), before + 1);
+    harness.key_press(egui::Key::R);
+    harness.step();
+    assert_eq!(harness.state().lab().step_count(), 0);
+}
+
+#[test]
+fn changing_the_scenario_resets_every_world() {
+    let mut harness = harness();
+    harness.run_steps(40);
+    click(&mut harness, "Pause");
+    assert!(harness.state().lab().step_count() > 0);
+    click(&mut harness, "Scenario");
+    click(&mut harness, "lead_brake");
+    let lab = harness.state().lab();
+    assert_eq!(lab.spec().name, "lead_brake");
+    for lane in lab.lanes() {
+        assert_eq!(lane.world.steps(), 0);
+        assert_eq!(lane.world.scenario_name(), "lead_brake");
+    }
+    assert_eq!(lab.history().len(), 1);
+}
+
+#[test]
+fn forget_clears_the_gru_state_and_the_transformer_window() {
+    let mut harness = harness();
+    click(&mut harness, "Pause");
+    for _ in 0..25 {
+        click(&mut harness, "Step");
+    }
+    let memory =
+        |h: &Harness<'_, MemdriveApp>, lane: usize| h.state().lab().lanes()[lane].memory.clone();
+    match memory(&harness, 1) {
+        Some(MemorySnapshot::Gru { hidden, .. }) => assert!(hidden.iter().any(|&v| v != 0.0)),
+        other => panic!("{other:?}"),
+    }
+    click_nth(&mut harness, "Forget", 1);
+    click_nth(&mut harness, "Forget", 2);
+    match memory(&harness, 1) {
+        Some(MemorySnapshot::Gru { hidden, .. }) => assert!(hidden.iter().all(|&v| v == 0.0)),
+        other => panic!("{other:?}"),
+    }
+    match memory(&harness, 2) {
+        Some(MemorySnapshot::Transformer { ages, attention }) => {
+            assert!(ages.is_empty());
+            assert!(attention.iter().all(Vec::is_empty));
+        }
+        other => panic!("{other:?}"),
+    }
+    harness.get_by_label_contains("over the 0 frames in the window");
+}
+
+#[test]
+fn a_corrupt_weight_file_shows_the_error_and_keeps_the_old_weights() {
+    let dir = temp_dir("corrupt");
+    let path = dir.join("broken.safetensors");
+    std::fs::write(&path, b"\x10\x00\x00\x00\x00\x00\x00\x00{\"not\": json")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dialogs = Arc::new(ScriptedDialogs::new([Some(path.clone())]));
+    let mut harness = harness_with(dialogs);
+    harness.step();
+    let before = harness.state().lab().lanes()[1].weight_file().cloned();
+    click_nth(&mut harness, "Load weights…", 1);
+    wait_until(&mut harness, |app| !app.notices().is_empty());
+    let notice = &harness.state().notices()[0];
+    assert!(notice.error);
+    assert!(
+        notice.text.contains("broken.safetensors"),
+        "{}",
+        notice.text
+    );
+    harness.get_by_label_contains("could not load weights");
+    let after = harness.state().lab().lanes()[1].weight_file().cloned();
+    assert!(matches!((&before, &after), (Some(a), Some(b)) if Arc::ptr_eq(a, b)));
+    // The banner can be dismissed.
+    click(&mut harness, "Dismiss");
+    assert!(harness.state().notices().is_empty());
+}
+
+#[test]
+fn weights_saved_through_the_dialog_load_back_identical() {
+    let dir = temp_dir("save");
+    let path = dir.join("gru.safetensors");
+    let dialogs = Arc::new(ScriptedDialogs::new([
+        Some(path.clone()),
+        Some(path.clone()),
+    ]));
+    let mut harness = harness_with(dialogs);
+    harness.step();
+    click_nth(&mut harness, "Save weights…", 1);
+    wait_until(&mut harness, |app| !app.notices().is_empty());
+    assert!(
+        !harness.state().notices()[0].error,
+        "{:?}",
+        harness.state().notices()
+    );
+    let saved = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+    let shipped = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../assets/weights/gru.safetensors"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(saved, shipped);
+    click(&mut harness, "Dismiss");
+    click_nth(&mut harness, "Load weights…", 1);
+    wait_until(&mut harness, |app| !app.notices().is_empty());
+    assert!(
+        !harness.state().notices()[0].error,
+        "{:?}",
+        harness.state().notices()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn dragging_the_timeline_back_shows_an_earlier_steps_memory() {
+    let mut harness = harness();
+    click(&mut harness, "Pause");
+    for _ in 0..30 {
+        click(&mut harness, "Step");
+    }
+    let now = harness.state().lab().step_count();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::Slider, "Timeline")
+        .set_value_accesskit(12.0);
+    harness.step();
+    harness.step();
+    assert_eq!(harness.state().view_step(), Some(12));
+    let lab = harness.state().lab();
+    let past = lab
+        .moment(12)
+        .unwrap_or_else(|| panic!("step 12 is recorded"));
+    let kept = |m: &Option<MemorySnapshot>| match m {
+        Some(MemorySnapshot::Gru { update_gate, .. }) => {
+            update_gate.iter().sum::<f32>() / update_gate.len() as f32
+        }
+        other => panic!("{other:?}"),
+    };
+    let then = kept(&past.lanes[1].memory);
+    let live = kept(&lab.lanes()[1].memory);
+    assert_ne!(
+        format!("{then:.2}"),
+        format!("{live:.2}"),
+        "pick steps whose memories differ"
+    );
+    harness.get_by_label(&format!(
+        "share kept per step (mean update gate): {then:.2} now"
+    ));
+    assert_eq!(
+        harness.state().lab().step_count(),
+        now,
+        "viewing the past changes nothing"
+    );
+    click(&mut harness, "Live");
+    assert_eq!(harness.state().view_step(), None);
+}
+
+fn quick_training(kind: memdrive_models::weights::ModelKind) -> Settings {
+    Settings {
+        training_open: true,
+        train: memdrive::gui::training::TrainRequest {
+            kind,
+            rounds: 0,
+            episodes: 1,
+            seed: 0,
+        },
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn a_model_trained_in_the_app_joins_the_comparison() {
+    use memdrive::gui::training::Status;
+    let app = MemdriveApp::with_settings(
+        quick_training(memdrive_models::weights::ModelKind::Rbf),
+        Arc::new(ScriptedDialogs::default()),
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 950.0))
+        .build_eframe(|_| app);
+    harness.step();
+    click(&mut harness, "Pause");
+    click(&mut harness, "Step");
+    click(&mut harness, "Start training");
+    wait_until(&mut harness, |app| {
+        app.training().is_some_and(|j| !j.running())
+    });
+    let job = harness
+        .state()
+        .training()
+        .unwrap_or_else(|| panic!("a job"));
+    assert!(
+        matches!(job.status, Status::Finished(_)),
+        "{:?}",
+        job.status
+    );
+    assert_eq!(job.rounds.len(), 1);
+    assert!(job.rounds[0].loss < job.rounds[0].baseline_loss);
+    let before = harness.state().lab().lanes()[0].weight_file().cloned();
+    click(&mut harness, "Use in comparison");
+    let lane = &harness.state().lab().lanes()[0];
+    let after = lane.weight_file().cloned();
+    assert!(!matches!((&before, &after), (Some(a), Some(b)) if Arc::ptr_eq(a, b)));
+    assert_eq!(
+        lane.long_term().map(|l| l.source.clone()),
+        Some("<trained in the app>".to_owned())
+    );
+    assert_eq!(
+        harness.state().lab().step_count(),
+        0,
+        "the comparison restarted"
+    );
+}
+
+#[test]
+fn training_can_be_cancelled() {
+    use memdrive::gui::training::Status;
+    let app = MemdriveApp::with_settings(
+        quick_training(memdrive_models::weights::ModelKind::Gru),
+        Arc::new(ScriptedDialogs::default()),
+    )
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 950.0))
+        .build_eframe(|_| app);
+    harness.step();
+    click(&mut harness, "Start training");
+    assert!(harness.state().training().is_some_and(|j| j.running()));
+    click(&mut harness, "Cancel training");
+    wait_until(&mut harness, |app| {
+        app.training().is_some_and(|j| !j.running())
+    });
+    let job = harness
+        .state()
+        .training()
+        .unwrap_or_else(|| panic!("a job"));
+    assert_eq!(job.status, Status::Cancelled);
+    harness.get_by_label("cancelled");
+}
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn settings_persist_between_launches() {
+    use eframe::App;
+    let mut harness = harness();
+    harness.step();
+    click(&mut harness, "Show hidden truth");
+    click(&mut harness, "Expert lane");
+    click(&mut harness, "New seed");
+    click(&mut harness, "Scenario");
+    click(&mut harness, "cut_in");
+    let mut storage = MemoryStorage::default();
+    harness.state_mut().save(&mut storage);
+    let restored: Settings = eframe::get_value(&storage, eframe::APP_KEY)
+        .unwrap_or_else(|| panic!("settings were saved"));
+    assert_eq!(&restored, harness.state().settings());
+    assert!(!restored.hidden_truth && restored.expert_lane);
+    assert_ne!(restored.seed, Settings::default().seed);
+    // A new launch with those settings opens where the last one left off.
+    let app = MemdriveApp::with_settings(restored.clone(), Arc::new(ScriptedDialogs::default()))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(app.lab().lanes().len(), 4);
+    assert_eq!(app.lab().spec().name, "cut_in");
+    assert_eq!(app.lab().seed(), restored.seed);
+}
+
+#[test]
+fn a_bad_scenario_file_shows_the_error_and_keeps_the_scenario() {
+    let dir = temp_dir("scenario");
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, "name = \"bad\"\n[road]\nlanes = -3\n").unwrap_or_else(|e| panic!("{e}"));
+    let mut harness = harness_with(Arc::new(ScriptedDialogs::new([Some(path)])));
+    harness.run_steps(20);
+    let steps = harness.state().lab().step_count();
+    click(&mut harness, "Open scenario file…");
+    wait_until(&mut harness, |app| !app.notices().is_empty());
+    assert!(harness.state().notices()[0].error);
+    assert!(
+        harness.state().notices()[0].text.contains("bad.toml"),
+        "{}",
+        harness.state().notices()[0].text
+    );
+    assert_eq!(harness.state().lab().spec().name, "occluded_crossing");
+    assert!(
+        harness.state().lab().step_count() >= steps,
+        "the worlds were not reset"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
