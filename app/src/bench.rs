@@ -45,6 +45,34 @@ pub struct BenchReport {
     pub gru_act_us: f64,
     /// Median time of one `act()` of the bundled transformer controller (µs).
     pub transformer_act_us: f64,
+    /// Memory curves (lags 0…40) of all three bundled controllers over 10,000 white-noise
+    /// probe steps each, recording included (s, median of 3 runs, one thread).
+    pub memory_curve_s: f64,
+}
+
+/// Times `memory_curve_s`: each bundled controller driven through 10,000 probe frames and its
+/// memory curve fitted. The frame pool is drawn beforehand.
+fn memory_curve_seconds(models: &[&memdrive_models::Model]) -> Result<f64> {
+    use memdrive_models::memory;
+    let pool = crate::memory::pool(Some(1))?;
+    let elements = memory::curve_elements(&learned::builtin_layout());
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let recs: Vec<memory::Recording> = models
+            .iter()
+            .map(|model| crate::memory::noise_recording(model, &pool, memory::NOISE_STEPS))
+            .collect();
+        let refs: Vec<&memory::Recording> = recs.iter().collect();
+        std::hint::black_box(memory::memory_curves(
+            &refs,
+            &elements,
+            memory::DEFAULT_LAGS,
+        ));
+        runs.push(start.elapsed().as_secs_f64());
+    }
+    runs.sort_by(f64::total_cmp);
+    Ok(runs[1])
 }
 
 /// Median µs per `act()` over recorded observations of real episodes (so inputs look like
@@ -124,6 +152,7 @@ pub fn run() -> Result<BenchReport> {
     let transformer = learned::load(ModelKind::Transformer, None)?;
     let transformer_act_us =
         act_latency_us(&|| -> Box<dyn Controller + Send> { transformer.controller() })?;
+    let memory_curve_s = memory_curve_seconds(&[&rbf, &gru, &transformer])?;
     Ok(BenchReport {
         actors: base.actors,
         rays: base.rays,
@@ -132,6 +161,7 @@ pub fn run() -> Result<BenchReport> {
         rbf_act_us,
         gru_act_us,
         transformer_act_us,
+        memory_curve_s,
     })
 }
 
@@ -154,6 +184,12 @@ pub fn text(report: &BenchReport) -> String {
     out += &format!(
         "controller act(), bundled weights, median per step\n  rbf_act_us: {:.2}\n  gru_act_us: {:.2}\n  transformer_act_us: {:.2}\n",
         report.rbf_act_us, report.gru_act_us, report.transformer_act_us
+    );
+    out += &format!(
+        "memory curves, 3 controllers x 10,000 white-noise steps, lags 0..40 (median of 3)
+  memory_curve_s: {:.3}
+",
+        report.memory_curve_s
     );
     out
 }

@@ -1,7 +1,7 @@
 //! Argument parsing and the subcommands `run`, `eval`, `bench` and `scenarios`.
 
 use crate::eval::Factory;
-use crate::{bench, eval, learned, train};
+use crate::{bench, eval, learned, memory, train};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use memdrive_models::train::TrainOptions;
@@ -94,6 +94,39 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure what the learned controllers remember: memory curves (R² by lag and capacity),
+    /// the belief probe of hidden pedestrians, and influence by lag.
+    Memory {
+        /// Comma-separated learned controllers.
+        #[arg(long, default_value = "rbf,gru,transformer")]
+        controller: String,
+        /// Weight file for the (single) learned controller (default: the bundled weights).
+        #[arg(long)]
+        weights: Option<PathBuf>,
+        /// Scenario of the driving episodes (the belief probe's, and the driving probe's).
+        #[arg(long, default_value = "occluded_crossing")]
+        scenario: String,
+        /// Driving episodes.
+        #[arg(long, default_value_t = 40)]
+        episodes: u64,
+        /// Input regime of the memory curve and influence: `noise` (frames drawn independently
+        /// from real driving) or `driving` (real episodes).
+        #[arg(long, value_enum, default_value = "noise")]
+        probe: ProbeArg,
+        /// Largest lag L in steps of 0.1 s.
+        #[arg(long, default_value_t = 40)]
+        lags: usize,
+        /// Steps of the white-noise probe.
+        #[arg(long, default_value_t = 10_000)]
+        steps: usize,
+        /// Worker threads for the driving episodes (default: all cores). Results do not depend
+        /// on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure simulator throughput (single thread, release build recommended).
     Bench {
         /// Measure the desktop app instead: frames of the real app state driven headless.
@@ -108,6 +141,15 @@ enum Command {
     },
     /// List the built-in scenarios.
     Scenarios,
+}
+
+/// Input regimes of `memory`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ProbeArg {
+    /// Frames drawn independently at every step from real driving frames.
+    Noise,
+    /// Real episodes driven by the controller.
+    Driving,
 }
 
 /// Networks `train` can fit.
@@ -303,6 +345,66 @@ pub fn run(cli: Cli) -> Result<()> {
                 eval_seeds,
                 json,
             )
+        }
+        Command::Memory {
+            controller: names,
+            weights,
+            scenario,
+            episodes,
+            probe,
+            lags,
+            steps,
+            threads,
+            json,
+        } => {
+            let names: Vec<&str> = names.split(',').map(str::trim).collect();
+            if weights.is_some() && names.len() != 1 {
+                bail!(
+                    "--weights needs exactly one controller in --controller, got {}",
+                    names.len()
+                );
+            }
+            if threads == Some(0) {
+                bail!("--threads must be at least 1");
+            }
+            if episodes < 2 {
+                bail!("--episodes must be at least 2: the belief probe holds some out");
+            }
+            if steps <= lags + 10 {
+                bail!("--steps must exceed --lags by more than 10");
+            }
+            let models = names
+                .iter()
+                .map(|n| {
+                    Ok((
+                        (*n).to_owned(),
+                        learned::load(memory::kind(n)?, weights.as_deref())?,
+                    ))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let spec = ScenarioSpec::load(&scenario)?;
+            learned::check_layout(&spec)?;
+            let options = memory::Options {
+                probe: match probe {
+                    ProbeArg::Noise => memdrive_models::memory::Probe::Noise,
+                    ProbeArg::Driving => memdrive_models::memory::Probe::Driving,
+                },
+                episodes,
+                lags,
+                noise_steps: steps,
+                threads,
+                ..memory::Options::new(spec)
+            };
+            let results = memory::run(&models, &options)?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({ "controllers": results }))?
+                );
+            } else {
+                print!("{}", memory::text(&results));
+            }
+            Ok(())
         }
         Command::Bench {
             gui: true,

@@ -9,4 +9,5 @@ pub mod cli;
 pub mod eval;
 pub mod gui;
 pub mod learned;
+pub mod memory;
 pub mod train;

@@ -308,23 +308,7 @@ impl GruParams {
                 }
                 add_transposed(&self.head_weight, &dy, &mut dh);
             }
-            // Through h' = (1 − z) n + z h_prev.
-            let mut dgi = vec![0.0f32; 3 * hidden];
-            let mut dgh = vec![0.0f32; 3 * hidden];
-            let mut dh_prev = vec![0.0f32; hidden];
-            for k in 0..hidden {
-                let (r, z, n, hn) = (c.r[k], c.z[k], c.n[k], c.hn[k]);
-                let dn_pre = dh[k] * (1.0 - z) * (1.0 - n * n);
-                let dz_pre = dh[k] * (c.h_prev[k] - n) * z * (1.0 - z);
-                let dr_pre = dn_pre * hn * r * (1.0 - r);
-                dgi[k] = dr_pre;
-                dgh[k] = dr_pre;
-                dgi[hidden + k] = dz_pre;
-                dgh[hidden + k] = dz_pre;
-                dgi[2 * hidden + k] = dn_pre;
-                dgh[2 * hidden + k] = dn_pre * r;
-                dh_prev[k] = dh[k] * z;
-            }
+            let (dgi, dgh, mut dh_prev) = cell_backward(c, &dh);
             add_outer(&mut grads.weight_ih, &dgi, &c.x);
             add_outer(&mut grads.weight_hh, &dgh, &c.h_prev);
             for (g, d) in grads.bias_ih.iter_mut().zip(&dgi) {
@@ -338,6 +322,60 @@ impl GruParams {
         }
         loss / f64::from(counted)
     }
+
+    /// How much the squashed action after the last step of `caches` depends on each step's
+    /// input: for every step, newest first, the Frobenius norm of `∂tanh(y)/∂x` (2 × inputs).
+    pub fn input_influence(&self, caches: &[StepCache]) -> Vec<f64> {
+        let Some(last) = caches.last() else {
+            return Vec::new();
+        };
+        let hidden = self.hidden;
+        let y = self.head(&last.h);
+        let mut squares = vec![0.0f64; caches.len()];
+        for o in 0..OUTPUTS {
+            let a = y[o].tanh();
+            let mut dh = vec![0.0f32; hidden];
+            let dy = {
+                let mut d = [0.0f32; OUTPUTS];
+                d[o] = 1.0 - a * a;
+                d
+            };
+            add_transposed(&self.head_weight, &dy, &mut dh);
+            for (lag, c) in caches.iter().rev().enumerate() {
+                let (dgi, dgh, mut dh_prev) = cell_backward(c, &dh);
+                let mut dx = vec![0.0f32; self.inputs];
+                add_transposed(&self.weight_ih, &dgi, &mut dx);
+                squares[lag] += dx.iter().map(|v| f64::from(v * v)).sum::<f64>();
+                add_transposed(&self.weight_hh, &dgh, &mut dh_prev);
+                dh = dh_prev;
+            }
+        }
+        squares.into_iter().map(f64::sqrt).collect()
+    }
+}
+
+/// Back through one cell, `h' = (1 − z) n + z h_prev`, given `dh = ∂L/∂h'`: the gradients of the
+/// input-side and hidden-side gate pre-activations (r, z, n stacked) and the direct part of
+/// `∂L/∂h_prev` (the part through `W_hh` is added by the caller).
+fn cell_backward(c: &StepCache, dh: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let hidden = dh.len();
+    let mut dgi = vec![0.0f32; 3 * hidden];
+    let mut dgh = vec![0.0f32; 3 * hidden];
+    let mut dh_prev = vec![0.0f32; hidden];
+    for k in 0..hidden {
+        let (r, z, n, hn) = (c.r[k], c.z[k], c.n[k], c.hn[k]);
+        let dn_pre = dh[k] * (1.0 - z) * (1.0 - n * n);
+        let dz_pre = dh[k] * (c.h_prev[k] - n) * z * (1.0 - z);
+        let dr_pre = dn_pre * hn * r * (1.0 - r);
+        dgi[k] = dr_pre;
+        dgh[k] = dr_pre;
+        dgi[hidden + k] = dz_pre;
+        dgh[hidden + k] = dz_pre;
+        dgi[2 * hidden + k] = dn_pre;
+        dgh[2 * hidden + k] = dn_pre * r;
+        dh_prev[k] = dh[k] * z;
+    }
+    (dgi, dgh, dh_prev)
 }
 
 /// Episodes to learn from: normalised inputs (row-major), squashed targets (2 per row), and

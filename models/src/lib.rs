@@ -16,6 +16,7 @@ pub mod adam;
 pub mod dataset;
 pub mod gru;
 pub mod kernels;
+pub mod memory;
 pub mod model;
 pub mod normaliser;
 pub mod rbf;

@@ -61,6 +61,13 @@ impl Model {
         }
     }
 
+    /// The observation statistics the network normalises with.
+    pub fn normaliser(&self) -> &Normaliser {
+        match self {
+            Self::Rbf(_, n) | Self::Gru(_, n) | Self::Transformer(_, n) => n,
+        }
+    }
+
     /// A fresh controller driving with this model.
     pub fn controller(&self) -> Box<dyn MemoryController + Send> {
         match self {

@@ -191,6 +191,30 @@ impl RbfNetwork {
         }
     }
 
+    /// How much the squashed action depends on the normalised input `x`: the Frobenius norm of
+    /// `∂tanh(y)/∂x` (2 × inputs). With `φ_i = exp(−k_i ‖x − c_i‖²)`,
+    /// `∂φ_i/∂x = −2 k_i φ_i (x − c_i)`. Nothing else enters the action, so the influence of
+    /// any earlier frame is zero.
+    pub fn input_influence(&self, x: &[f32]) -> f64 {
+        let mut phi = vec![0.0; self.units()];
+        self.activations(x, &mut phi);
+        let y = self.output(&phi);
+        let units = self.units();
+        let mut squares = 0.0f64;
+        for (o, yo) in y.iter().enumerate() {
+            let slope = 1.0 - yo.tanh().powi(2);
+            let mut dx = vec![0.0f32; self.inputs];
+            for (i, c) in self.centres.chunks_exact(self.inputs).enumerate() {
+                let g = self.weight[o * units + i] * -2.0 * self.inv_two_var[i] * phi[i] * slope;
+                for ((d, xi), ci) in dx.iter_mut().zip(x).zip(c) {
+                    *d += g * (xi - ci);
+                }
+            }
+            squares += dx.iter().map(|v| f64::from(v * v)).sum::<f64>();
+        }
+        squares.sqrt()
+    }
+
     /// Raw outputs (pre-`tanh`) from unit activations.
     pub fn output(&self, activations: &[f32]) -> [f32; 2] {
         let units = self.units();

@@ -23,5 +23,8 @@ pub enum MemorySnapshot {
         ages: Vec<u32>,
         /// Attention of the newest token to each frame, per head: `[head][frame]`.
         attention: Vec<Vec<f32>>,
+        /// Each frame's value projection in the key-value cache (before its age embedding),
+        /// oldest first: everything the attention can read from the window.
+        values: Vec<Vec<f32>>,
     },
 }

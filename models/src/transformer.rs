@@ -453,8 +453,6 @@ impl TransformerParams {
         weight: f32,
         grads: &mut Self,
     ) -> f64 {
-        let (d, heads, n) = (self.d_model, self.heads, r.tokens.len());
-        let dh = d / heads;
         let mut loss = 0.0f64;
         let mut dy = [0.0f32; OUTPUTS];
         for o in 0..OUTPUTS {
@@ -463,6 +461,32 @@ impl TransformerParams {
             loss += f64::from(err * err) / OUTPUTS as f64;
             dy[o] = weight * 2.0 * err / OUTPUTS as f32 * (1.0 - a * a);
         }
+        self.backward(r, dy, grads);
+        loss
+    }
+
+    /// How much the squashed action of readout `r` (made by `readout`) depends on each frame of
+    /// its window: for every frame, newest first, the Frobenius norm of `∂tanh(y)/∂x` (2 ×
+    /// inputs). Frames older than the window are not in it, so their influence is zero.
+    pub fn input_influence(&self, r: &Readout) -> Vec<f64> {
+        let mut scratch = self.zeros_like();
+        let mut squares = vec![0.0f64; r.frames.len()];
+        for o in 0..OUTPUTS {
+            let a = r.y[o].tanh();
+            let mut dy = [0.0f32; OUTPUTS];
+            dy[o] = 1.0 - a * a;
+            for (lag, dx) in self.backward(r, dy, &mut scratch).iter().rev().enumerate() {
+                squares[lag] += dx.iter().map(|v| f64::from(v * v)).sum::<f64>();
+            }
+        }
+        squares.into_iter().map(f64::sqrt).collect()
+    }
+
+    /// Back-propagates `dy = ∂L/∂y` through readout `r`: adds the parameter gradients to
+    /// `grads` and returns `∂L/∂x` for every frame, oldest first.
+    fn backward(&self, r: &Readout, dy: [f32; OUTPUTS], grads: &mut Self) -> Vec<Vec<f32>> {
+        let (d, heads, n) = (self.d_model, self.heads, r.tokens.len());
+        let dh = d / heads;
         let g = &mut grads.tensors;
         // Head.
         let mut dlnf = vec![0.0; d];
@@ -571,12 +595,16 @@ impl TransformerParams {
             );
         }
         // Tokens: t_j = W_in x_j + b_in.
-        let mut dx = vec![0.0; self.inputs];
-        for (frame, dt) in r.frames.iter().zip(&dtokens) {
-            let (dw, db) = two(g, EMBED_W, EMBED_B);
-            affine_backward(self.t(EMBED_W), frame, dt, dw, db, &mut dx);
-        }
-        loss
+        r.frames
+            .iter()
+            .zip(&dtokens)
+            .map(|(frame, dt)| {
+                let mut dx = vec![0.0; self.inputs];
+                let (dw, db) = two(g, EMBED_W, EMBED_B);
+                affine_backward(self.t(EMBED_W), frame, dt, dw, db, &mut dx);
+                dx
+            })
+            .collect()
     }
 }
 
@@ -696,7 +724,10 @@ mod tests {
         // After K-1 more it is still inside and changes the action.
         assert_ne!(run(1.0, k - 1).0, run(-1.0, k - 1).0);
         let (_, mut c) = run(1.0, 2);
-        let MemorySnapshot::Transformer { ages, attention } = c.memory() else {
+        let MemorySnapshot::Transformer {
+            ages, attention, ..
+        } = c.memory()
+        else {
             panic!("not a transformer snapshot");
         };
         assert_eq!(ages, vec![2, 1, 0]);
@@ -897,6 +928,7 @@ impl crate::MemoryController for TransformerController {
         crate::MemorySnapshot::Transformer {
             ages: (0..n).rev().collect(),
             attention: self.attention.clone(),
+            values: self.window.iter().map(|(_, (_, v, _))| v.clone()).collect(),
         }
     }
 

@@ -11,9 +11,26 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The default settings without the memory instruments, whose background fitting these tests
+/// do not need.
+fn plain_settings() -> Settings {
+    Settings {
+        ghosts: false,
+        instruments_open: false,
+        ..Settings::default()
+    }
+}
+
 fn harness_with(dialogs: Arc<ScriptedDialogs>) -> Harness<'static, MemdriveApp> {
-    let app = MemdriveApp::with_settings(Settings::default(), dialogs)
-        .unwrap_or_else(|e| panic!("{e:#}"));
+    build(plain_settings(), dialogs)
+}
+
+fn harness_with_settings(settings: Settings) -> Harness<'static, MemdriveApp> {
+    build(settings, Arc::new(ScriptedDialogs::default()))
+}
+
+fn build(settings: Settings, dialogs: Arc<ScriptedDialogs>) -> Harness<'static, MemdriveApp> {
+    let app = MemdriveApp::with_settings(settings, dialogs).unwrap_or_else(|e| panic!("{e:#}"));
     Harness::builder()
         .with_size(egui::vec2(1600.0, 950.0))
         .with_step_dt(1.0 / 60.0)
@@ -46,7 +63,7 @@ fn click_nth(harness: &mut Harness<'_, MemdriveApp>, label: &str, n: usize) {
 fn wait_until(harness: &mut Harness<'_, MemdriveApp>, done: impl Fn(&MemdriveApp) -> bool) {
     let start = Instant::now();
     while !done(harness.state()) {
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out");
+        assert!(start.elapsed() < Duration::from_secs(120), "timed out");
         std::thread::sleep(Duration::from_millis(10));
         harness.step();
     }
@@ -160,7 +177,12 @@ fn forget_clears_the_gru_state_and_the_transformer_window() {
         other => panic!("{other:?}"),
     }
     match memory(&harness, 2) {
-        Some(MemorySnapshot::Transformer { ages, attention }) => {
+        Some(MemorySnapshot::Transformer {
+            ages,
+            attention,
+            values,
+        }) => {
+            assert!(values.is_empty());
             assert!(ages.is_empty());
             assert!(attention.iter().all(Vec::is_empty));
         }
@@ -283,7 +305,7 @@ fn quick_training(kind: memdrive_models::weights::ModelKind) -> Settings {
             episodes: 1,
             seed: 0,
         },
-        ..Settings::default()
+        ..plain_settings()
     }
 }
 
@@ -422,4 +444,54 @@ fn a_bad_scenario_file_shows_the_error_and_keeps_the_scenario() {
         "the worlds were not reset"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_instruments_draw_ghosts_curves_and_influence() {
+    let mut harness = harness_with_settings(Settings::default());
+    harness.step();
+    click(&mut harness, "Pause");
+    // Seed 7 of occluded_crossing: the pedestrian is hidden behind the truck around 9–10 s.
+    for _ in 0..95 {
+        harness.state_mut().step_once();
+    }
+    wait_until(&mut harness, |app| {
+        !app.instruments().beliefs_pending()
+            && app
+                .lab()
+                .lanes()
+                .iter()
+                .filter_map(|l| l.model())
+                .all(|m| app.instruments().belief(m).is_some())
+    });
+    let app = harness.state();
+    let lane = &app.lab().lanes()[1];
+    let hidden = memdrive_models::memory::nearest_hidden_pedestrian(&lane.world);
+    assert!(hidden.is_some(), "the pedestrian is hidden at step 95");
+    let model = lane.model().unwrap_or_else(|| panic!("a learned lane"));
+    let snapshot = lane.memory.as_ref().unwrap_or_else(|| panic!("a snapshot"));
+    let ghost = app
+        .instruments()
+        .ghost(model, snapshot, &lane.world)
+        .unwrap_or_else(|| panic!("a ghost while the pedestrian is hidden"));
+    assert!(ghost.error_m > 0.0 && (0.0..=1.0).contains(&ghost.confidence));
+    harness.get_by_label("Influence by lag, this step");
+    // The live memory curves come once enough of the episode is recorded.
+    for _ in 0..60 {
+        harness.state_mut().step_once();
+    }
+    wait_until(&mut harness, |app| app.instruments().live.len() == 3);
+    for (name, curve) in &harness.state().instruments().live {
+        assert_eq!(curve.lags.len(), 41, "{name}");
+        assert!(curve.r2.iter().all(|v| v.is_finite()), "{name}: {curve:?}");
+    }
+    click(&mut harness, "Run white-noise probe");
+    wait_until(&mut harness, |app| app.instruments().noise.len() == 3);
+    let noise = &harness.state().instruments().noise;
+    // Under the probe the RBF recovers nothing of the past.
+    assert!(
+        noise[0].1.r2[1..].iter().all(|&r| r <= 0.05),
+        "{:?}",
+        noise[0]
+    );
 }

@@ -3,6 +3,7 @@
 //! `Ui` only draw and collect what the user asked for.
 
 use super::dialogs::{self, FileDialogs, Pending, Purpose};
+use super::instruments::{self, Instruments};
 use super::lab::{Driver, Lab, LaneKind, load_driver};
 use super::memory_view::{self, HISTORY_STEPS, MemoryInputs, WeightTexture};
 use super::settings::{Layout, ScenarioChoice, Settings, Speed};
@@ -43,6 +44,7 @@ pub struct MemdriveApp {
     notices: Vec<Notice>,
     dialogs: Pending,
     training: Option<TrainingJob>,
+    instruments: Instruments,
     frame_ms: f32,
     ctx: Option<egui::Context>,
 }
@@ -90,6 +92,7 @@ impl MemdriveApp {
             notices,
             dialogs: Pending::new(dialogs),
             training: None,
+            instruments: Instruments::default(),
             frame_ms: 0.0,
             ctx: None,
         })
@@ -123,6 +126,11 @@ impl MemdriveApp {
     /// The training job, if one was started.
     pub fn training(&self) -> Option<&TrainingJob> {
         self.training.as_ref()
+    }
+
+    /// The memory instruments.
+    pub fn instruments(&self) -> &Instruments {
+        &self.instruments
     }
 
     /// Whether any file dialog is still waiting for the user.
@@ -265,7 +273,7 @@ impl MemdriveApp {
         }
     }
 
-    fn wake(&self) -> impl Fn() + Send + 'static {
+    fn wake(&self) -> impl Fn() + Clone + Send + 'static {
         let ctx = self.ctx.clone();
         move || {
             if let Some(ctx) = &ctx {
@@ -298,6 +306,13 @@ impl MemdriveApp {
         if let Some(job) = &mut self.training {
             job.poll();
         }
+        let wake = self.wake();
+        self.instruments.update(
+            &self.lab,
+            &wake,
+            self.settings.ghosts || self.settings.instruments_open,
+            self.settings.instruments_open,
+        );
     }
 
     /// Advances the simulation by `dt_s` of wall time at the chosen speed.
@@ -450,6 +465,10 @@ impl MemdriveApp {
                 })
                 .response
                 .on_hover_text("Lanes side by side, or two per row");
+            ui.checkbox(&mut self.settings.ghosts, "Belief ghosts")
+                .on_hover_text("Draw where each controller's state says the hidden pedestrian is (a linear readout fitted on held-out episodes); the circle is the readout's error at this time since it was last seen");
+            ui.toggle_value(&mut self.settings.instruments_open, "Instruments")
+                .on_hover_text("Show the memory instruments: memory curves, belief probe, influence by lag");
             ui.toggle_value(&mut self.settings.training_open, "Training")
                 .on_hover_text("Show the training panel");
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
@@ -626,6 +645,19 @@ impl MemdriveApp {
             rays: self.settings.rays,
         };
         let size = egui::vec2(ui.available_width(), world_height);
+        let ghost = match (lane.model(), &frame.memory) {
+            (Some(model), Some(snapshot)) if self.settings.ghosts => self
+                .instruments
+                .ghost(model, snapshot, &frame.world)
+                .map(|g| {
+                    let name = match kind {
+                        LaneKind::Learned(k) => k.as_str(),
+                        LaneKind::Expert => "expert",
+                    };
+                    (g, instruments::controller_color(name))
+                }),
+            _ => None,
+        };
         world_view::ui(
             ui,
             &frame.world,
@@ -633,6 +665,7 @@ impl MemdriveApp {
             layers,
             size,
             &format!("{} world", kind.title()),
+            ghost,
         );
         let inputs = MemoryInputs {
             kind,
@@ -711,6 +744,21 @@ impl eframe::App for MemdriveApp {
             self.notices_ui(ui);
         });
         egui::Panel::bottom("timeline").show(ui, |ui| self.timeline_ui(ui));
+        if self.settings.instruments_open {
+            let step = self.view_step.unwrap_or(self.lab.step_count());
+            let mut run_noise = false;
+            egui::Panel::right("instruments")
+                .default_size(360.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        run_noise = instruments::panel_ui(ui, &self.instruments, &self.lab, step);
+                    });
+                });
+            if run_noise {
+                let wake = self.wake();
+                self.instruments.run_noise_probe(&self.lab, wake);
+            }
+        }
         if self.settings.training_open {
             egui::Panel::right("training")
                 .default_size(320.0)
@@ -719,7 +767,11 @@ impl eframe::App for MemdriveApp {
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| self.lanes_ui(ui));
-        if self.playing || self.training.as_ref().is_some_and(TrainingJob::running) {
+        if self.playing
+            || self.training.as_ref().is_some_and(TrainingJob::running)
+            || self.instruments.noise_running
+            || self.instruments.beliefs_pending()
+        {
             ui.ctx().request_repaint();
         }
         let ms = started.elapsed().as_secs_f32() * 1000.0;

@@ -67,7 +67,12 @@ pub fn ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, weights: &mut WeightText
         (_, LaneKind::Expert) => expert_ui(ui, &now.world),
         (Some(MemorySnapshot::Rbf { activations }), _) => rbf_ui(ui, inputs, activations),
         (Some(MemorySnapshot::Gru { hidden, .. }), _) => gru_ui(ui, inputs, hidden.len()),
-        (Some(MemorySnapshot::Transformer { ages, attention }), _) => {
+        (
+            Some(MemorySnapshot::Transformer {
+                ages, attention, ..
+            }),
+            _,
+        ) => {
             transformer_ui(ui, inputs, ages, attention);
         }
         (None, _) => {

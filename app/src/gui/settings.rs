@@ -130,6 +130,10 @@ pub struct Settings {
     pub seed: u64,
     /// Training panel shown.
     pub training_open: bool,
+    /// Memory instruments panel shown.
+    pub instruments_open: bool,
+    /// Belief ghosts drawn in the world views.
+    pub ghosts: bool,
     /// Training panel settings.
     pub train: TrainRequest,
 }
@@ -146,6 +150,8 @@ impl Default for Settings {
             // A seed in which the pedestrian hides behind the truck and steps out.
             seed: 7,
             training_open: false,
+            instruments_open: true,
+            ghosts: true,
             train: TrainRequest::default(),
         }
     }

@@ -76,6 +76,7 @@ pub fn ui(
     layers: Layers,
     size: Vec2,
     label: &str,
+    ghost: Option<(super::instruments::Ghost, Color32)>,
 ) -> egui::Response {
     let (response, painter) = ui.allocate_painter(size, Sense::click_and_drag());
     let label = label.to_owned();
@@ -123,6 +124,9 @@ pub fn ui(
             .map(|c| t.screen_from_world(*c))
             .collect();
         painter.add(Shape::convex_polygon(corners, EGO_COLOR, Stroke::NONE));
+        if let Some((ghost, color)) = ghost {
+            draw_ghost(&painter, &t, ego_center, along, across, ghost, color);
+        }
         let nose = ego_center + along * (0.5 * world.limits().length_m);
         painter.line_segment(
             [t.screen_from_world(ego_center), t.screen_from_world(nose)],
@@ -264,6 +268,38 @@ fn draw_actors(painter: &egui::Painter, world: &World, t: &Transform, hidden_tru
             );
         }
     }
+}
+
+/// The controller's belief of where the hidden pedestrian is: a circle as wide as the probe's
+/// error at this time since it was last seen, fainter the closer the probe is to a blind guess.
+fn draw_ghost(
+    painter: &egui::Painter,
+    t: &Transform,
+    ego_center: WorldVec,
+    along: WorldVec,
+    across: WorldVec,
+    ghost: super::instruments::Ghost,
+    color: Color32,
+) {
+    let [ahead, left] = ghost.relative_m;
+    let p = ego_center + along * f64::from(ahead) + across * f64::from(left);
+    let center = t.screen_from_world(p);
+    let radius = (ghost.error_m * t.scale).max(4.0);
+    let alpha = 0.15 + 0.6 * ghost.confidence;
+    painter.circle(
+        center,
+        radius,
+        color.gamma_multiply(alpha * 0.35),
+        Stroke::new(1.5, color.gamma_multiply(alpha)),
+    );
+    painter.circle_filled(center, 3.0, color.gamma_multiply(alpha.max(0.5)));
+    painter.text(
+        center + Vec2::new(radius.min(30.0) + 3.0, 0.0),
+        Align2::LEFT_CENTER,
+        format!("belief ±{:.1} m", ghost.error_m),
+        FontId::proportional(10.0),
+        color,
+    );
 }
 
 fn draw_readouts(painter: &egui::Painter, world: &World, rect: Rect) {

@@ -1,0 +1,139 @@
+//! `memdrive memory` on the bundled weights: the JSON contract, bad input, and the facts about
+//! what each controller remembers under the white-noise probe (frames drawn independently from
+//! real driving, 10,000 steps; R² over the 32 lidar distances and 8 ego elements).
+//!
+//! The issue that asked for these facts also asked for two about the GRU that the bundled GRU
+//! does not show: R²(1) ≥ 0.3 (it measures about 0.13) and a capacity Σₖ₌₀ R²(k) above the
+//! RBF's (about 0.73 against the RBF's 0.96, which is all lag 0: the current frame). They are
+//! reported in the README, not asserted here; what is asserted below holds.
+
+use memdrive_tests::memdrive;
+use serde_json::Value;
+
+fn series(c: &Value, key: &str) -> Vec<f64> {
+    c[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} is not an array: {c}"))
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect()
+}
+
+#[test]
+fn memory_facts_of_the_bundled_controllers() {
+    let out = memdrive(&["memory", "--json", "--episodes", "6"]);
+    let json: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}"));
+    let controllers = json["controllers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no controllers: {json}"));
+    let names: Vec<&str> = controllers
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["rbf", "gru", "transformer"]);
+    for c in controllers {
+        for key in [
+            "lags",
+            "r2",
+            "r2_current_only",
+            "belief_error_m",
+            "belief_time_since_seen_s",
+            "influence",
+        ] {
+            assert!(c[key].is_array(), "{key} missing: {c}");
+        }
+        assert!(c["capacity"].is_f64());
+        let lags = series(c, "lags");
+        assert_eq!(lags, (0..=40).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(series(c, "r2").len(), 41);
+        assert_eq!(series(c, "influence").len(), 41);
+        // Under the probe, no current frame says anything about an earlier one.
+        for r in &series(c, "r2_current_only")[1..] {
+            assert!(r.abs() <= 0.05, "{c}");
+        }
+    }
+    let (rbf, gru, transformer) = (&controllers[0], &controllers[1], &controllers[2]);
+
+    // RBF: nothing of the past, and no influence beyond the current frame.
+    let r2 = series(rbf, "r2");
+    assert!(r2[1..].iter().all(|&r| r <= 0.05), "RBF R²: {r2:?}");
+    let influence = series(rbf, "influence");
+    assert!(influence[0] > 0.0);
+    assert!(influence[1..].iter().all(|&v| v == 0.0), "{influence:?}");
+
+    // Transformer (K = 16): the window is recalled, nothing beyond it is.
+    let r2 = series(transformer, "r2");
+    assert!(
+        r2[1..16].iter().any(|&r| r >= 0.5),
+        "transformer R²: {r2:?}"
+    );
+    assert!(
+        r2[16..].iter().all(|&r| r <= 0.05),
+        "transformer R²: {r2:?}"
+    );
+    let influence = series(transformer, "influence");
+    assert!(influence[..16].iter().all(|&v| v > 0.0), "{influence:?}");
+    assert!(influence[16..].iter().all(|&v| v == 0.0), "{influence:?}");
+
+    // GRU: memory that decays — nothing at 2 s and beyond above its value at 0.1 s, and more
+    // of the past (k ≥ 1) than the RBF keeps.
+    let r2 = series(gru, "r2");
+    assert!(r2[1] > 0.05, "GRU R²(1): {r2:?}");
+    assert!(r2[20..].iter().all(|&r| r <= r2[1]), "GRU R²: {r2:?}");
+    let past = |c: &Value| c["capacity_past"].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        past(gru) > past(rbf) + 0.1,
+        "{} vs {}",
+        past(gru),
+        past(rbf)
+    );
+    let influence = series(gru, "influence");
+    assert!(
+        influence[10] > 0.0 && influence[10] < influence[0],
+        "{influence:?}"
+    );
+}
+
+#[test]
+fn memory_rejects_what_it_cannot_measure() {
+    let err = memdrive(&["memory", "--controller", "expert"])
+        .failed()
+        .to_owned();
+    assert!(err.contains("no state vector"), "{err}");
+    let err = memdrive(&["memory", "--controller", "gru", "--episodes", "1"])
+        .failed()
+        .to_owned();
+    assert!(err.contains("--episodes"), "{err}");
+    let err = memdrive(&[
+        "memory",
+        "--controller",
+        "gru",
+        "--scenario",
+        "/nonexistent.toml",
+    ])
+    .failed()
+    .to_owned();
+    assert!(err.contains("/nonexistent.toml"), "{err}");
+}
+
+#[test]
+fn memory_text_and_driving_probe() {
+    let out = memdrive(&[
+        "memory",
+        "--controller",
+        "gru",
+        "--probe",
+        "driving",
+        "--episodes",
+        "4",
+        "--lags",
+        "10",
+    ]);
+    let text = out.ok();
+    assert!(
+        text.contains("gru: state = hidden state (64 numbers)"),
+        "{text}"
+    );
+    assert!(text.contains("driving probe"), "{text}");
+    assert!(text.contains("capacity"), "{text}");
+}
