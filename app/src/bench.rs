@@ -46,12 +46,13 @@ pub struct BenchReport {
     /// Median time of one `act()` of the bundled transformer controller (µs).
     pub transformer_act_us: f64,
     /// Memory curves (lags 0…40) of all three bundled controllers over 10,000 white-noise
-    /// probe steps each, recording included (s, median of 3 runs, one thread).
+    /// probe steps each, recording included (s, median of 3 runs, all cores).
     pub memory_curve_s: f64,
 }
 
 /// Times `memory_curve_s`: each bundled controller driven through 10,000 probe frames and its
-/// memory curve fitted. The frame pool is drawn beforehand.
+/// memory curve fitted, the three side by side on all cores (the result does not depend on the
+/// thread count). The frame pool is drawn beforehand.
 fn memory_curve_seconds(models: &[&memdrive_models::Model]) -> Result<f64> {
     use memdrive_models::memory;
     let pool = crate::memory::pool(Some(1))?;
@@ -59,15 +60,18 @@ fn memory_curve_seconds(models: &[&memdrive_models::Model]) -> Result<f64> {
     let mut runs = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        let recs: Vec<memory::Recording> = models
-            .iter()
-            .map(|model| crate::memory::noise_recording(model, &pool, memory::NOISE_STEPS))
-            .collect();
+        let recs = memdrive_sim::parallel::map_ordered(
+            models,
+            None,
+            || (),
+            |(), model| crate::memory::noise_recording(model, &pool, memory::NOISE_STEPS),
+        );
         let refs: Vec<&memory::Recording> = recs.iter().collect();
         std::hint::black_box(memory::memory_curves(
             &refs,
             &elements,
             memory::DEFAULT_LAGS,
+            None,
         ));
         runs.push(start.elapsed().as_secs_f64());
     }
@@ -186,7 +190,7 @@ pub fn text(report: &BenchReport) -> String {
         report.rbf_act_us, report.gru_act_us, report.transformer_act_us
     );
     out += &format!(
-        "memory curves, 3 controllers x 10,000 white-noise steps, lags 0..40 (median of 3)
+        "memory curves, 3 controllers x 10,000 white-noise steps, lags 0..40, all cores (median of 3)
   memory_curve_s: {:.3}
 ",
         report.memory_curve_s

@@ -167,10 +167,12 @@ pub fn run(models: &[(String, Model)], options: &Options) -> Result<Vec<Controll
         bail!("no controller to measure");
     }
     let pool = pool(options.threads)?;
-    Ok(models
-        .iter()
-        .map(|(name, model)| measure(name, model, &pool, options))
-        .collect())
+    Ok(memdrive_sim::parallel::map_ordered(
+        models,
+        options.threads,
+        || (),
+        |(), (name, model)| measure(name, model, &pool, options),
+    ))
 }
 
 /// The measurements as text.

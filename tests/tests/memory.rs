@@ -137,3 +137,27 @@ fn memory_text_and_driving_probe() {
     assert!(text.contains("driving probe"), "{text}");
     assert!(text.contains("capacity"), "{text}");
 }
+
+/// The same measurement on one thread and on two gives the same bytes.
+#[test]
+fn memory_does_not_depend_on_the_thread_count() {
+    let run = |threads: &str| {
+        memdrive(&[
+            "memory",
+            "--controller",
+            "gru",
+            "--episodes",
+            "4",
+            "--steps",
+            "2000",
+            "--lags",
+            "10",
+            "--json",
+            "--threads",
+            threads,
+        ])
+        .ok()
+        .to_owned()
+    };
+    assert_eq!(run("1"), run("2"));
+}

@@ -187,7 +187,7 @@ impl Instruments {
                 let elements = memory::curve_elements(&crate::learned::builtin_layout());
                 let lags = DEFAULT_LAGS.min(MIN_LIVE_STEPS / 3);
                 let refs: Vec<&Recording> = recordings.iter().map(|(_, r)| r).collect();
-                let curves = memory::memory_curves(&refs, &elements, lags);
+                let curves = memory::memory_curves(&refs, &elements, lags, Some(1));
                 let named = recordings
                     .iter()
                     .map(|(n, _)| n.clone())
@@ -216,7 +216,7 @@ impl Instruments {
                 .collect();
             let refs: Vec<&Recording> = recordings.iter().collect();
             let elements = memory::curve_elements(&crate::learned::builtin_layout());
-            let curves = memory::memory_curves(&refs, &elements, DEFAULT_LAGS);
+            let curves = memory::memory_curves(&refs, &elements, DEFAULT_LAGS, Some(1));
             let named = models.into_iter().map(|(_, n, _)| n).zip(curves).collect();
             let _ = tx.send(Message::Noise(named));
             wake();

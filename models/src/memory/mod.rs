@@ -357,7 +357,7 @@ fn gather(data: &[f32], dim: usize, rows: &[usize], columns: Option<&[usize]>) -
 
 /// The memory curve of a recording over `elements` of the observation, for lags 0…`lags`.
 pub fn memory_curve(rec: &Recording, elements: &[usize], lags: usize) -> MemoryCurve {
-    memory_curves(&[rec], elements, lags).remove(0)
+    memory_curves(&[rec], elements, lags, Some(1)).remove(0)
 }
 
 /// What the memory curves of recordings with the same inputs share: the lagged targets and
@@ -367,15 +367,21 @@ struct Lagged {
     split: usize,
     /// (rows, elements × (lags + 1)): block k holds the observation k steps before each row.
     targets: DMatrix<f32>,
-    baseline: (Vec<f64>, usize),
 }
 
 /// Memory curves of several recordings; recordings with identical inputs (the white-noise
-/// probe feeds every controller the same frames) share their targets and baseline.
-pub fn memory_curves(recs: &[&Recording], elements: &[usize], lags: usize) -> Vec<MemoryCurve> {
+/// probe feeds every controller the same frames) share their targets and baseline. The
+/// recordings are fitted on up to `threads` threads (`None`: all cores); each fit is the same
+/// computation whatever the thread count, so the curves are too.
+pub fn memory_curves(
+    recs: &[&Recording],
+    elements: &[usize],
+    lags: usize,
+    threads: Option<usize>,
+) -> Vec<MemoryCurve> {
     let m = elements.len();
     let mut shared: Vec<(&Recording, Lagged)> = Vec::new();
-    let mut curves = Vec::with_capacity(recs.len());
+    let mut jobs = Vec::with_capacity(recs.len());
     for rec in recs {
         let same = |other: &Recording| other.inputs == rec.inputs && other.episodes == rec.episodes;
         let index = match shared.iter().position(|(other, _)| same(other)) {
@@ -386,31 +392,58 @@ pub fn memory_curves(recs: &[&Recording], elements: &[usize], lags: usize) -> Ve
                     let (k, e) = (c / m, elements[c % m]);
                     rec.inputs[(rows[r] - k) * rec.input_dim + e]
                 });
-                let current = gather(&rec.inputs, rec.input_dim, &rows, None);
-                let baseline = score(&current, &targets, split, m, lags);
                 shared.push((
                     rec,
                     Lagged {
                         rows,
                         split,
                         targets,
-                        baseline,
                     },
                 ));
+                // The baseline is one more fit, run with the others.
+                jobs.push((rec, shared.len() - 1, true));
                 shared.len() - 1
             }
         };
-        let lagged = &shared[index].1;
-        let states = gather(&rec.states, rec.state_dim, &lagged.rows, None);
-        let (r2, counted) = score(&states, &lagged.targets, lagged.split, m, lags);
+        jobs.push((rec, index, false));
+    }
+    let shared_ref = &shared;
+    let fitted = memdrive_sim::parallel::map_ordered(
+        &jobs,
+        threads,
+        || (),
+        |(), &(rec, index, baseline)| {
+            let lagged = &shared_ref[index].1;
+            let (data, dim) = if baseline {
+                (&rec.inputs, rec.input_dim)
+            } else {
+                (&rec.states, rec.state_dim)
+            };
+            let features = gather(data, dim, &lagged.rows, None);
+            score(&features, &lagged.targets, lagged.split, m, lags)
+        },
+    );
+    let mut baselines: Vec<Option<Vec<f64>>> = vec![None; shared.len()];
+    let mut curves = Vec::with_capacity(recs.len());
+    for (&(_, index, baseline), (r2, counted)) in jobs.iter().zip(fitted) {
+        if baseline {
+            baselines[index] = Some(r2);
+            continue;
+        }
         curves.push(MemoryCurve {
             lags: (0..=lags).collect(),
             capacity: r2.iter().map(|v| v.max(0.0)).sum(),
             capacity_past: r2[1..].iter().map(|v| v.max(0.0)).sum(),
             r2,
-            r2_current_only: lagged.baseline.0.clone(),
+            r2_current_only: Vec::new(),
             elements: counted,
         });
+    }
+    let mut job_index = jobs.iter().filter(|(_, _, b)| !*b).map(|(_, i, _)| *i);
+    for curve in &mut curves {
+        if let Some(i) = job_index.next() {
+            curve.r2_current_only = baselines[i].clone().unwrap_or_default();
+        }
     }
     curves
 }
