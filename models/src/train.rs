@@ -546,14 +546,19 @@ mod tests {
     use super::*;
     use memdrive_sim::scenario::builtin;
 
+    /// The built-in scenarios of these names.
+    fn specs(names: &[&str]) -> Vec<ScenarioSpec> {
+        names
+            .iter()
+            .filter_map(|n| builtin(n).and_then(std::result::Result::ok))
+            .collect()
+    }
+
     /// A short run (2 scenarios, 3 episodes each, one DAgger round) learns something: every
     /// round fits the expert's actions clearly better than predicting their mean.
     #[test]
     fn a_short_training_run_reduces_the_loss() {
-        let specs: Vec<ScenarioSpec> = ["cut_in", "lead_brake"]
-            .iter()
-            .filter_map(|n| builtin(n).and_then(std::result::Result::ok))
-            .collect();
+        let specs = specs(&["cut_in", "lead_brake"]);
         let config = RbfConfig {
             units: 32,
             ..RbfConfig::default()
@@ -584,10 +589,7 @@ mod tests {
     /// training the same way twice gives the same file.
     #[test]
     fn a_short_gru_run_reduces_the_loss_and_is_reproducible() {
-        let specs: Vec<ScenarioSpec> = ["cut_in"]
-            .iter()
-            .filter_map(|n| builtin(n).and_then(std::result::Result::ok))
-            .collect();
+        let specs = specs(&["cut_in"]);
         let config = GruConfig {
             hidden: 16,
             window: 16,
@@ -633,10 +635,7 @@ mod tests {
                 self.steps.len() >= self.limit
             }
         }
-        let specs: Vec<ScenarioSpec> = ["cut_in"]
-            .iter()
-            .filter_map(|n| builtin(n).and_then(std::result::Result::ok))
-            .collect();
+        let specs = specs(&["cut_in"]);
         let config = TransformerConfig {
             steps_per_round: 50,
             batch: 4,

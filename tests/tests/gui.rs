@@ -312,14 +312,8 @@ fn quick_training(kind: memdrive_models::weights::ModelKind) -> Settings {
 #[test]
 fn a_model_trained_in_the_app_joins_the_comparison() {
     use memdrive::gui::training::Status;
-    let app = MemdriveApp::with_settings(
-        quick_training(memdrive_models::weights::ModelKind::Rbf),
-        Arc::new(ScriptedDialogs::default()),
-    )
-    .unwrap_or_else(|e| panic!("{e:#}"));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1600.0, 950.0))
-        .build_eframe(|_| app);
+    let mut harness =
+        harness_with_settings(quick_training(memdrive_models::weights::ModelKind::Rbf));
     harness.step();
     click(&mut harness, "Pause");
     click(&mut harness, "Step");
@@ -357,14 +351,8 @@ fn a_model_trained_in_the_app_joins_the_comparison() {
 #[test]
 fn training_can_be_cancelled() {
     use memdrive::gui::training::Status;
-    let app = MemdriveApp::with_settings(
-        quick_training(memdrive_models::weights::ModelKind::Gru),
-        Arc::new(ScriptedDialogs::default()),
-    )
-    .unwrap_or_else(|e| panic!("{e:#}"));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1600.0, 950.0))
-        .build_eframe(|_| app);
+    let mut harness =
+        harness_with_settings(quick_training(memdrive_models::weights::ModelKind::Gru));
     harness.step();
     click(&mut harness, "Start training");
     assert!(harness.state().training().is_some_and(|j| j.running()));

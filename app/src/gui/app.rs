@@ -11,6 +11,7 @@ use super::training::{self, TrainingJob};
 use super::world_view::{self, Camera, Layers};
 use crate::learned;
 use egui::{Color32, Key, RichText};
+use memdrive_models::weights::ModelKind;
 use memdrive_sim::ScenarioSpec;
 use memdrive_sim::scenario::builtins;
 use std::path::Path;
@@ -182,24 +183,28 @@ impl MemdriveApp {
             return;
         };
         match load_driver(kind, path) {
-            Ok(driver) => {
-                if self
-                    .lab
-                    .replace_driver(LaneKind::Learned(kind), driver)
-                    .is_ok()
-                {
-                    self.view_step = None;
-                    self.notify(
-                        format!(
-                            "loaded {} into the {} lane (all lanes restarted)",
-                            path.display(),
-                            kind.as_str()
-                        ),
-                        false,
-                    );
-                }
-            }
+            Ok(driver) => self.install(
+                kind,
+                driver,
+                format!(
+                    "loaded {} into the {} lane (all lanes restarted)",
+                    path.display(),
+                    kind.as_str()
+                ),
+            ),
             Err(e) => self.notify(format!("could not load weights: {e:#}"), true),
+        }
+    }
+
+    /// Drives the lane of `kind` with `driver` (restarting every lane) and says so.
+    fn install(&mut self, kind: ModelKind, driver: Driver, message: String) {
+        if self
+            .lab
+            .replace_driver(LaneKind::Learned(kind), driver)
+            .is_ok()
+        {
+            self.view_step = None;
+            self.notify(message, false);
         }
     }
 
@@ -234,22 +239,14 @@ impl MemdriveApp {
         let kind = file.kind;
         let source = Path::new("<trained in the app>");
         match Driver::learned((**file).clone(), source) {
-            Ok(driver) => {
-                if self
-                    .lab
-                    .replace_driver(LaneKind::Learned(kind), driver)
-                    .is_ok()
-                {
-                    self.view_step = None;
-                    self.notify(
-                        format!(
-                            "the {} lane now drives with the newly trained weights",
-                            kind.as_str()
-                        ),
-                        false,
-                    );
-                }
-            }
+            Ok(driver) => self.install(
+                kind,
+                driver,
+                format!(
+                    "the {} lane now drives with the newly trained weights",
+                    kind.as_str()
+                ),
+            ),
             Err(e) => self.notify(format!("{e}"), true),
         }
     }
