@@ -309,6 +309,17 @@ fn quick_training(kind: memdrive_models::weights::ModelKind) -> Settings {
     }
 }
 
+/// Waits for the training job to stop and returns it.
+fn training_done<'h>(
+    harness: &'h mut Harness<'_, MemdriveApp>,
+) -> &'h memdrive::gui::training::TrainingJob {
+    wait_until(harness, |app| app.training().is_some_and(|j| !j.running()));
+    harness
+        .state()
+        .training()
+        .unwrap_or_else(|| panic!("a job"))
+}
+
 #[test]
 fn a_model_trained_in_the_app_joins_the_comparison() {
     use memdrive::gui::training::Status;
@@ -318,13 +329,7 @@ fn a_model_trained_in_the_app_joins_the_comparison() {
     click(&mut harness, "Pause");
     click(&mut harness, "Step");
     click(&mut harness, "Start training");
-    wait_until(&mut harness, |app| {
-        app.training().is_some_and(|j| !j.running())
-    });
-    let job = harness
-        .state()
-        .training()
-        .unwrap_or_else(|| panic!("a job"));
+    let job = training_done(&mut harness);
     assert!(
         matches!(job.status, Status::Finished(_)),
         "{:?}",
@@ -357,13 +362,7 @@ fn training_can_be_cancelled() {
     click(&mut harness, "Start training");
     assert!(harness.state().training().is_some_and(|j| j.running()));
     click(&mut harness, "Cancel training");
-    wait_until(&mut harness, |app| {
-        app.training().is_some_and(|j| !j.running())
-    });
-    let job = harness
-        .state()
-        .training()
-        .unwrap_or_else(|| panic!("a job"));
+    let job = training_done(&mut harness);
     assert_eq!(job.status, Status::Cancelled);
     harness.get_by_label("cancelled");
 }
