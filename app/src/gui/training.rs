@@ -39,7 +39,7 @@ impl Default for TrainRequest {
 enum Event {
     Step(StepReport),
     Round(RoundReport),
-    Done(Result<WeightFile, String>),
+    Done(Result<WeightFile, memdrive_models::Error>),
 }
 
 /// Sends progress to the UI and reads the cancel flag.
@@ -149,10 +149,10 @@ impl TrainingJob {
                     self.rounds.push(r);
                 }
                 Event::Done(Ok(file)) => self.status = Status::Finished(Arc::new(file)),
-                Event::Done(Err(message)) if message == "training cancelled" => {
+                Event::Done(Err(memdrive_models::Error::Cancelled)) => {
                     self.status = Status::Cancelled;
                 }
-                Event::Done(Err(message)) => self.status = Status::Failed(message),
+                Event::Done(Err(e)) => self.status = Status::Failed(e.to_string()),
             }
         }
     }
@@ -163,8 +163,11 @@ impl TrainingJob {
     }
 }
 
-fn run(request: &TrainRequest, monitor: &mut ChannelMonitor) -> Result<WeightFile, String> {
-    let specs = builtins().map_err(|e| e.to_string())?;
+fn run(
+    request: &TrainRequest,
+    monitor: &mut ChannelMonitor,
+) -> Result<WeightFile, memdrive_models::Error> {
+    let specs = builtins()?;
     // Leave a core to the UI; results do not depend on the thread count.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get().saturating_sub(1))
@@ -180,7 +183,7 @@ fn run(request: &TrainRequest, monitor: &mut ChannelMonitor) -> Result<WeightFil
         ModelKind::Gru => train_gru(&Default::default(), &specs, &options, monitor),
         ModelKind::Transformer => train_transformer(&Default::default(), &specs, &options, monitor),
     };
-    result.map(|(file, _)| file).map_err(|e| e.to_string())
+    result.map(|(file, _)| file)
 }
 
 /// What the user did in the panel.
