@@ -80,6 +80,10 @@ enum Command {
         /// Training episodes per scenario per round.
         #[arg(long, default_value_t = 40)]
         episodes: u64,
+        /// Episodes per round for named scenarios instead of --episodes, e.g.
+        /// `mixed_traffic=120,occluded_crossing=80`.
+        #[arg(long, value_name = "NAME=N,...")]
+        scenario_episodes: Option<String>,
         /// Held-out seeds `A..B` for the final evaluation table.
         #[arg(long, default_value = "0..50")]
         eval_seeds: String,
@@ -234,6 +238,27 @@ pub fn seed_range(text: &str) -> Result<Range<u64>> {
     Ok(a..b)
 }
 
+/// Parses `NAME=N,NAME=N` (episodes per round of named scenarios); `None` gives none.
+pub fn scenario_counts(text: Option<&str>) -> Result<std::collections::BTreeMap<String, u64>> {
+    let mut counts = std::collections::BTreeMap::new();
+    for item in text
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+    {
+        let (name, n) = item
+            .split_once('=')
+            .with_context(|| format!("--scenario-episodes takes NAME=N items, got `{item}`"))?;
+        let n: u64 = n.trim().parse().with_context(|| {
+            format!("--scenario-episodes: `{item}` needs a whole number of episodes")
+        })?;
+        if counts.insert(name.trim().to_owned(), n).is_some() {
+            bail!("--scenario-episodes names `{}` twice", name.trim());
+        }
+    }
+    Ok(counts)
+}
+
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
@@ -322,6 +347,7 @@ pub fn run(cli: Cli) -> Result<()> {
             seed,
             rounds,
             episodes,
+            scenario_episodes,
             eval_seeds,
             config,
             threads,
@@ -335,6 +361,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 seed,
                 rounds,
                 episodes_per_scenario: episodes,
+                scenario_episodes: scenario_counts(scenario_episodes.as_deref())?,
                 threads,
             };
             train::run(

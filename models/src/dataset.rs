@@ -61,15 +61,19 @@ pub enum Driver<'a> {
     Learner(&'a (dyn Fn() -> Box<dyn Controller + Send> + Sync)),
 }
 
-/// One episode per (scenario, seed), in parallel; the result does not depend on `threads`.
+/// One episode per scenario and seed (`seeds[i]` for `specs[i]`), in parallel; the result does
+/// not depend on `threads`.
 pub fn collect(
     specs: &[ScenarioSpec],
-    seeds: Range<u64>,
+    seeds: &[Range<u64>],
     driver: &Driver<'_>,
     threads: Option<usize>,
 ) -> Dataset {
-    let jobs: Vec<(usize, u64)> = (0..specs.len())
-        .flat_map(|s| seeds.clone().map(move |seed| (s, seed)))
+    assert_eq!(specs.len(), seeds.len(), "one seed range per scenario");
+    let jobs: Vec<(usize, u64)> = seeds
+        .iter()
+        .enumerate()
+        .flat_map(|(s, range)| range.clone().map(move |seed| (s, seed)))
         .collect();
     let scale = ActionScale::default();
     let episodes = map_ordered(
@@ -122,8 +126,9 @@ mod tests {
         let spec = builtin("cut_in")
             .and_then(Result::ok)
             .unwrap_or_else(|| panic!("cut_in"));
-        let one = collect(std::slice::from_ref(&spec), 0..3, &Driver::Expert, Some(1));
-        let two = collect(std::slice::from_ref(&spec), 0..3, &Driver::Expert, Some(2));
+        let seeds = std::slice::from_ref(&(0..3));
+        let one = collect(std::slice::from_ref(&spec), seeds, &Driver::Expert, Some(1));
+        let two = collect(std::slice::from_ref(&spec), seeds, &Driver::Expert, Some(2));
         assert_eq!(one, two);
         assert_eq!(one.episodes.len(), 3);
         assert_eq!(one.observations.len(), one.len() * one.dim);

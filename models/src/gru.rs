@@ -15,7 +15,7 @@
 //! backward pass is backpropagation through time over a window of steps, checked against
 //! finite differences in the tests.
 
-use crate::kernels::affine;
+use crate::kernels::{affine, gemm_acc, transposed};
 use serde::{Deserialize, Serialize};
 
 /// Hyper-parameters of the GRU controller and its training.
@@ -37,6 +37,23 @@ pub struct GruConfig {
     pub batch: usize,
     /// Gradient steps in each training round.
     pub steps_per_round: usize,
+    /// Within each round the step size follows a cosine from `learning_rate` down to this
+    /// fraction of it, and starts again at the next round (aggregated data, warm restart).
+    /// Files written before it existed lack the field: 1, a constant step size.
+    #[serde(default = "constant_rate")]
+    pub final_rate_fraction: f32,
+}
+
+/// A step size that does not decay.
+fn constant_rate() -> f32 {
+    1.0
+}
+
+/// The step size at `step` of `steps` under a cosine from `base` down to `base · fraction`.
+pub fn cosine_rate(base: f32, fraction: f32, step: usize, steps: usize) -> f32 {
+    let progress = step as f32 / steps.max(1) as f32;
+    let floor = base * fraction;
+    floor + (base - floor) * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())
 }
 
 impl Default for GruConfig {
@@ -49,6 +66,7 @@ impl Default for GruConfig {
             burn_in: 16,
             batch: 16,
             steps_per_round: 1500,
+            final_rate_fraction: 0.05,
         }
     }
 }
@@ -74,6 +92,10 @@ impl GruConfig {
             (
                 self.batch >= 1 && self.steps_per_round >= 1,
                 "batch and steps_per_round must be at least 1",
+            ),
+            (
+                self.final_rate_fraction > 0.0 && self.final_rate_fraction <= 1.0,
+                "final_rate_fraction must be in (0, 1]",
             ),
         ];
         checks
@@ -231,10 +253,15 @@ impl GruParams {
 
     /// One step from hidden state `h` on input `x`; everything it computed.
     pub fn step(&self, x: &[f32], h: &[f32]) -> StepCache {
-        let hidden = self.hidden;
-        let mut gi = vec![0.0; 3 * hidden];
-        let mut gh = vec![0.0; 3 * hidden];
+        let mut gi = vec![0.0; 3 * self.hidden];
         affine(&self.weight_ih, &self.bias_ih, x, &mut gi); // (3H,)
+        self.step_from(x, &gi, h)
+    }
+
+    /// One step given the input side of the gates, `gi = W_ih x + b_ih` (3H,).
+    fn step_from(&self, x: &[f32], gi: &[f32], h: &[f32]) -> StepCache {
+        let hidden = self.hidden;
+        let mut gh = vec![0.0; 3 * hidden];
         affine(&self.weight_hh, &self.bias_hh, h, &mut gh); // (3H,)
         let r: Vec<f32> = (0..hidden).map(|k| sigmoid(gi[k] + gh[k])).collect();
         let z: Vec<f32> = (0..hidden)
@@ -265,12 +292,22 @@ impl GruParams {
         y
     }
 
-    /// Forward over a window from hidden state `h0`; returns the caches of every step.
+    /// Forward over a window from hidden state `h0`; returns the caches of every step. The
+    /// input side of the gates, which needs no recurrence, is one matrix product for the whole
+    /// window.
     pub fn forward(&self, xs: &[f32], h0: &[f32]) -> Vec<StepCache> {
+        let (steps, gates) = (xs.len() / self.inputs, 3 * self.hidden);
+        // Column-major, (3H × steps) = W_ih (3H × I) · Xᵀ (I × steps) is row-major (steps × 3H).
+        let mut gi: Vec<f32> = (0..steps)
+            .flat_map(|_| self.bias_ih.iter().copied())
+            .collect();
+        let w = transposed(&self.weight_ih, gates, self.inputs);
+        gemm_acc(&w, xs, &mut gi, gates, self.inputs, steps);
         let mut h = h0.to_vec();
         xs.chunks_exact(self.inputs)
-            .map(|x| {
-                let c = self.step(x, &h);
+            .zip(gi.chunks_exact(gates))
+            .map(|(x, gi)| {
+                let c = self.step_from(x, gi, &h);
                 h.clone_from(&c.h);
                 c
             })
@@ -288,9 +325,14 @@ impl GruParams {
         grads: &mut Self,
     ) -> f64 {
         let hidden = self.hidden;
-        let counted = (caches.len().saturating_sub(from) * OUTPUTS).max(1) as f32;
+        let (steps, gates) = (caches.len(), 3 * hidden);
+        let counted = (steps.saturating_sub(from) * OUTPUTS).max(1) as f32;
         let mut loss = 0.0f64;
         let mut dh_next = vec![0.0f32; hidden];
+        // Gate gradients of every step, row-major (3H, steps): the weight gradients are then
+        // one matrix product each.
+        let mut dgi_all = vec![0.0f32; steps * gates];
+        let mut dgh_all = vec![0.0f32; steps * gates];
         for (t, c) in caches.iter().enumerate().rev() {
             let mut dh = dh_next.clone();
             if t >= from {
@@ -309,8 +351,6 @@ impl GruParams {
                 add_transposed(&self.head_weight, &dy, &mut dh);
             }
             let (dgi, dgh, mut dh_prev) = cell_backward(c, &dh);
-            add_outer(&mut grads.weight_ih, &dgi, &c.x);
-            add_outer(&mut grads.weight_hh, &dgh, &c.h_prev);
             for (g, d) in grads.bias_ih.iter_mut().zip(&dgi) {
                 *g += d;
             }
@@ -318,8 +358,27 @@ impl GruParams {
                 *g += d;
             }
             add_transposed(&self.weight_hh, &dgh, &mut dh_prev);
+            for (g, (&di, &dh)) in dgi.iter().zip(&dgh).enumerate() {
+                dgi_all[g * steps + t] = di;
+                dgh_all[g * steps + t] = dh;
+            }
             dh_next = dh_prev;
         }
+        let xs: Vec<f32> = caches.iter().flat_map(|c| c.x.iter().copied()).collect();
+        let hs: Vec<f32> = caches
+            .iter()
+            .flat_map(|c| c.h_prev.iter().copied())
+            .collect();
+        // Column-major, (I × 3H) = Xᵀ (I × steps) · dGI (steps × 3H) is row-major ∂L/∂W_ih.
+        gemm_acc(
+            &xs,
+            &dgi_all,
+            &mut grads.weight_ih,
+            self.inputs,
+            steps,
+            gates,
+        );
+        gemm_acc(&hs, &dgh_all, &mut grads.weight_hh, hidden, steps, gates);
         loss / f64::from(counted)
     }
 
@@ -467,6 +526,12 @@ pub fn train_windows(
             }
         }
         let grads: Vec<&Vec<f32>> = total.named().map(|(_, v)| v).to_vec();
+        adam.learning_rate = cosine_rate(
+            config.learning_rate,
+            config.final_rate_fraction,
+            step,
+            config.steps_per_round,
+        );
         adam.step(&mut params.tensors_mut(), &grads);
         recent.push(loss);
         if !on_step(step, config.steps_per_round, loss) {

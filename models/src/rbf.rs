@@ -4,14 +4,20 @@
 //! Trained the classic way: centres by k-means++ and Lloyd iterations on (normalised)
 //! observations, each width from the spacing of the centres, output weights by regularised
 //! least squares (a Cholesky solve of the normal equations) onto the pre-`tanh` actions.
+//!
+//! By default the output layer also reads the normalised frame itself (a linear tail beside
+//! the Gaussian units, as in RBF interpolation with a polynomial term): the units then only
+//! have to fit what a linear map of the frame cannot. It changes nothing about memory — the
+//! action is still a function of the current frame alone.
 
 use crate::action::ActionScale;
 use crate::kernels::squared_distance;
 use crate::normaliser::Normaliser;
 use crate::weights::{ModelKind, ObservationLayout, Tensor, TrainingInfo, WeightFile};
 use crate::{MemoryController, MemorySnapshot};
+use memdrive_sim::parallel::map_ordered;
 use memdrive_sim::{Controller, Controls, Observation};
-use nalgebra::{DMatrix, DVector};
+use nalgebra::DMatrix;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -32,6 +38,10 @@ pub struct RbfConfig {
     pub kmeans_iterations: usize,
     /// Largest number of samples the centres are fitted on (a random subset above it).
     pub kmeans_samples: usize,
+    /// Whether the output layer also reads the normalised frame linearly (tensor
+    /// `linear.weight`). Files written before it existed lack the field and have no tail.
+    #[serde(default)]
+    pub linear: bool,
 }
 
 impl Default for RbfConfig {
@@ -42,6 +52,7 @@ impl Default for RbfConfig {
             ridge: 1e-4,
             kmeans_iterations: 12,
             kmeans_samples: 20_000,
+            linear: true,
         }
     }
 }
@@ -87,7 +98,13 @@ pub struct RbfNetwork {
     weight: Vec<f32>,
     /// (outputs,).
     bias: Vec<f32>,
+    /// (outputs, inputs), row-major: the linear tail; empty without one.
+    linear: Vec<f32>,
 }
+
+/// Rows of the design matrix built and multiplied at once when fitting the output layer. Fixed,
+/// so the sums (and the weights) do not depend on the thread count.
+const BLOCK_ROWS: usize = 2048;
 
 impl RbfNetwork {
     /// Fits the network to normalised `inputs` (row-major, `dim` columns) and pre-`tanh`
@@ -98,6 +115,7 @@ impl RbfNetwork {
         dim: usize,
         targets: &[f32],
         rng: &mut ChaCha8Rng,
+        threads: Option<usize>,
     ) -> Self {
         let rows = inputs.len() / dim;
         assert!(rows >= config.units && targets.len() == rows * OUTPUTS);
@@ -122,39 +140,76 @@ impl RbfNetwork {
             inv_two_var,
             weight: vec![0.0; OUTPUTS * units],
             bias: vec![0.0; OUTPUTS],
+            linear: Vec::new(),
         };
-        net.fit_output(inputs, targets);
+        if net.config.linear {
+            net.linear = vec![0.0; OUTPUTS * dim];
+        }
+        net.fit_output(inputs, targets, threads);
         net
     }
 
-    /// Regularised least squares for the output layer: (ΦᵀΦ + λnI) W = ΦᵀY, bias unpenalised.
-    fn fit_output(&mut self, inputs: &[f32], targets: &[f32]) {
+    /// Inputs the linear tail reads (0 without one).
+    fn tail(&self) -> usize {
+        if self.config.linear { self.inputs } else { 0 }
+    }
+
+    /// One row of the output layer's design matrix: unit activations, the frame if there is a
+    /// linear tail, then 1 for the bias.
+    fn features(&self, x: &[f32], phi: &mut [f32], row: &mut [f64]) {
+        self.activations(x, phi);
         let units = self.units();
-        let features = units + 1;
+        for (r, &p) in row.iter_mut().zip(phi.iter()) {
+            *r = f64::from(p);
+        }
+        for (r, &v) in row[units..].iter_mut().zip(&x[..self.tail()]) {
+            *r = f64::from(v);
+        }
+        row[units + self.tail()] = 1.0;
+    }
+
+    /// Regularised least squares for the output layer: (ΦᵀΦ + λnI) W = ΦᵀY with Φ the design
+    /// matrix of `features`, bias unpenalised. ΦᵀΦ is summed over fixed blocks of rows, built in
+    /// parallel and added in order, so the result does not depend on `threads`.
+    fn fit_output(&mut self, inputs: &[f32], targets: &[f32], threads: Option<usize>) {
+        let (units, tail) = (self.units(), self.tail());
+        let features = units + tail + 1;
+        let rows = inputs.len() / self.inputs;
+        let blocks: Vec<std::ops::Range<usize>> = (0..rows)
+            .step_by(BLOCK_ROWS)
+            .map(|start| start..(start + BLOCK_ROWS).min(rows))
+            .collect();
+        let partial = map_ordered(
+            &blocks,
+            threads,
+            || (vec![0.0f32; units], vec![0.0f64; features]),
+            |(phi, row), block| {
+                let mut design = DMatrix::<f64>::zeros(block.len(), features);
+                let mut y = DMatrix::<f64>::zeros(block.len(), OUTPUTS);
+                for (i, r) in block.clone().enumerate() {
+                    self.features(&inputs[r * self.inputs..(r + 1) * self.inputs], phi, row);
+                    for (j, &v) in row.iter().enumerate() {
+                        design[(i, j)] = v;
+                    }
+                    for o in 0..OUTPUTS {
+                        y[(i, o)] = f64::from(targets[r * OUTPUTS + o]);
+                    }
+                }
+                (design.tr_mul(&design), design.tr_mul(&y))
+            },
+        );
         let mut gram = DMatrix::<f64>::zeros(features, features);
         let mut rhs = DMatrix::<f64>::zeros(features, OUTPUTS);
-        let mut phi = vec![0.0f32; units];
-        let mut row = DVector::<f64>::zeros(features);
-        for (x, y) in inputs
-            .chunks_exact(self.inputs)
-            .zip(targets.chunks_exact(OUTPUTS))
-        {
-            self.activations(x, &mut phi);
-            for (r, &p) in row.iter_mut().zip(&phi) {
-                *r = f64::from(p);
-            }
-            row[units] = 1.0;
-            gram.ger(1.0, &row, &row, 1.0);
-            for (o, &target) in y.iter().enumerate() {
-                rhs.column_mut(o).axpy(f64::from(target), &row, 1.0);
-            }
+        for (g, r) in &partial {
+            gram += g;
+            rhs += r;
         }
-        let n = (inputs.len() / self.inputs) as f64;
-        for j in 0..units {
+        let n = rows as f64;
+        for j in 0..units + tail {
             gram[(j, j)] += f64::from(self.config.ridge) * n;
         }
         // A tiny jitter keeps the bias row positive definite even for degenerate data.
-        gram[(units, units)] += 1e-9 * n;
+        gram[(units + tail, units + tail)] += 1e-9 * n;
         let solution = match gram.clone().cholesky() {
             Some(ch) => ch.solve(&rhs),
             None => gram
@@ -166,7 +221,10 @@ impl RbfNetwork {
             for j in 0..units {
                 self.weight[o * units + j] = solution[(j, o)] as f32;
             }
-            self.bias[o] = solution[(units, o)] as f32;
+            for j in 0..tail {
+                self.linear[o * tail + j] = solution[(units + j, o)] as f32;
+            }
+            self.bias[o] = solution[(units + tail, o)] as f32;
         }
     }
 
@@ -198,12 +256,15 @@ impl RbfNetwork {
     pub fn input_influence(&self, x: &[f32]) -> f64 {
         let mut phi = vec![0.0; self.units()];
         self.activations(x, &mut phi);
-        let y = self.output(&phi);
-        let units = self.units();
+        let y = self.output(x, &phi);
+        let (units, tail) = (self.units(), self.tail());
         let mut squares = 0.0f64;
         for (o, yo) in y.iter().enumerate() {
             let slope = 1.0 - yo.tanh().powi(2);
             let mut dx = vec![0.0f32; self.inputs];
+            for (d, w) in dx.iter_mut().zip(&self.linear[o * tail..(o + 1) * tail]) {
+                *d += w * slope;
+            }
             for (i, c) in self.centres.chunks_exact(self.inputs).enumerate() {
                 let g = self.weight[o * units + i] * -2.0 * self.inv_two_var[i] * phi[i] * slope;
                 for ((d, xi), ci) in dx.iter_mut().zip(x).zip(c) {
@@ -215,19 +276,22 @@ impl RbfNetwork {
         squares.sqrt()
     }
 
-    /// Raw outputs (pre-`tanh`) from unit activations.
-    pub fn output(&self, activations: &[f32]) -> [f32; 2] {
-        let units = self.units();
+    /// Raw outputs (pre-`tanh`) for the normalised frame `x` and its unit activations.
+    pub fn output(&self, x: &[f32], activations: &[f32]) -> [f32; 2] {
+        let (units, tail) = (self.units(), self.tail());
         std::array::from_fn(|o| {
             let w = &self.weight[o * units..(o + 1) * units];
-            self.bias[o] + w.iter().zip(activations).map(|(a, b)| a * b).sum::<f32>()
+            let v = &self.linear[o * tail..(o + 1) * tail];
+            self.bias[o]
+                + w.iter().zip(activations).map(|(a, b)| a * b).sum::<f32>()
+                + v.iter().zip(x).map(|(a, b)| a * b).sum::<f32>()
         })
     }
 
     /// The tensors of a weight file.
     pub fn tensors(&self) -> BTreeMap<String, Tensor> {
         let units = self.units();
-        BTreeMap::from([
+        let mut tensors = BTreeMap::from([
             (
                 "rbf.centres".to_owned(),
                 Tensor::new(vec![units, self.inputs], self.centres.clone()),
@@ -244,7 +308,14 @@ impl RbfNetwork {
                 "head.bias".to_owned(),
                 Tensor::new(vec![OUTPUTS], self.bias.clone()),
             ),
-        ])
+        ]);
+        if self.config.linear {
+            tensors.insert(
+                "linear.weight".to_owned(),
+                Tensor::new(vec![OUTPUTS, self.inputs], self.linear.clone()),
+            );
+        }
+        tensors
     }
 
     /// Rebuilds the network from a loaded file, checking every shape against the config.
@@ -266,6 +337,11 @@ impl RbfNetwork {
         }
         let weight = file.take("head.weight", &[OUTPUTS, units])?;
         let bias = file.take("head.bias", &[OUTPUTS])?;
+        let linear = if config.linear {
+            file.take("linear.weight", &[OUTPUTS, inputs])?
+        } else {
+            Vec::new()
+        };
         file.no_extra_tensors()?;
         Ok(Self {
             config,
@@ -274,6 +350,7 @@ impl RbfNetwork {
             inv_two_var,
             weight,
             bias,
+            linear,
         })
     }
 
@@ -403,7 +480,8 @@ impl Controller for RbfController {
     fn act(&mut self, obs: &Observation) -> Controls {
         self.normaliser.apply(obs.values(), &mut self.input);
         self.net.activations(&self.input, &mut self.activations);
-        self.scale.controls(self.net.output(&self.activations))
+        self.scale
+            .controls(self.net.output(&self.input, &self.activations))
     }
 }
 
@@ -440,11 +518,11 @@ mod tests {
             units: 2,
             ..RbfConfig::default()
         };
-        let net = RbfNetwork::fit(config, &inputs, 2, &targets, &mut rng);
+        let net = RbfNetwork::fit(config, &inputs, 2, &targets, &mut rng, None);
         let mut phi = vec![0.0; 2];
         for (x, want) in [([-3.0, 0.0], [-1.0, 0.5]), ([3.0, 0.0], [1.0, -0.5])] {
             net.activations(&x, &mut phi);
-            let got = net.output(&phi);
+            let got = net.output(&x, &phi);
             assert!(
                 (got[0] - want[0]).abs() < 0.05 && (got[1] - want[1]).abs() < 0.05,
                 "{got:?} vs {want:?}"
@@ -466,10 +544,54 @@ mod tests {
             1,
             &targets,
             &mut rng,
+            None,
         );
         let mut phi = vec![0.0; 3];
         net.activations(&net.centres[..1], &mut phi);
         assert!((phi[0] - 1.0).abs() < 1e-6);
         assert!(phi.iter().all(|&p| p > 0.0 && p <= 1.0));
+    }
+
+    /// A linear function of a wide input: two units cannot fit it, the linear tail does; and
+    /// the fit is the same on one thread or two (its sums run over fixed blocks of rows).
+    #[test]
+    fn the_linear_tail_fits_what_the_units_cannot_whatever_the_thread_count() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let dim = 6;
+        let rows = BLOCK_ROWS + 500;
+        let inputs: Vec<f32> = (0..rows * dim)
+            .map(|_| rng.random_range(-2.0..2.0))
+            .collect();
+        let targets: Vec<f32> = inputs
+            .chunks_exact(dim)
+            .flat_map(|x| [0.5 * x[0] - 0.25 * x[3], 0.1 + 0.3 * x[5]])
+            .collect();
+        let fit = |linear: bool, threads: usize| {
+            let config = RbfConfig {
+                units: 2,
+                linear,
+                ..RbfConfig::default()
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            RbfNetwork::fit(config, &inputs, dim, &targets, &mut rng, Some(threads))
+        };
+        let worst = |net: &RbfNetwork| {
+            let mut phi = vec![0.0; 2];
+            inputs
+                .chunks_exact(dim)
+                .zip(targets.chunks_exact(OUTPUTS))
+                .map(|(x, t)| {
+                    net.activations(x, &mut phi);
+                    let y = net.output(x, &phi);
+                    (y[0] - t[0]).abs().max((y[1] - t[1]).abs())
+                })
+                .fold(0.0f32, f32::max)
+        };
+        let (with_tail, without) = (fit(true, 1), fit(false, 1));
+        assert!(worst(&with_tail) < 0.01, "{}", worst(&with_tail));
+        assert!(worst(&without) > 0.5, "{}", worst(&without));
+        assert_eq!(with_tail, fit(true, 2));
+        assert_eq!(with_tail.tensors().len(), 5);
+        assert_eq!(without.tensors().len(), 4);
     }
 }

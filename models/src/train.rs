@@ -20,6 +20,7 @@ use memdrive_sim::{Controller, ObservationSpec, ScenarioSpec};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Seeds between the first seeds of consecutive rounds.
@@ -34,6 +35,10 @@ pub struct TrainOptions {
     pub rounds: u32,
     /// Episodes per scenario in each round.
     pub episodes_per_scenario: u64,
+    /// Episodes per round for the scenarios named here, instead of `episodes_per_scenario`:
+    /// more of the scenarios where the rare situations are (each extra episode costs a rollout,
+    /// not an optimiser step).
+    pub scenario_episodes: BTreeMap<String, u64>,
     /// Worker threads for rollouts (`None`: all cores); results do not depend on it.
     pub threads: Option<usize>,
 }
@@ -44,6 +49,7 @@ impl Default for TrainOptions {
             seed: 0,
             rounds: 3,
             episodes_per_scenario: 40,
+            scenario_episodes: BTreeMap::new(),
             threads: None,
         }
     }
@@ -94,6 +100,52 @@ pub trait Monitor {
 impl<F: FnMut(&RoundReport)> Monitor for F {
     fn round(&mut self, report: &RoundReport) {
         self(report);
+    }
+}
+
+impl TrainOptions {
+    /// Episodes per round of the scenario called `name`.
+    pub fn episodes(&self, name: &str) -> u64 {
+        self.scenario_episodes
+            .get(name)
+            .copied()
+            .unwrap_or(self.episodes_per_scenario)
+    }
+
+    /// An error naming the first setting that cannot train on `specs`.
+    fn validate(&self, specs: &[ScenarioSpec]) -> Result<()> {
+        if let Some(name) = self
+            .scenario_episodes
+            .keys()
+            .find(|n| !specs.iter().any(|s| &s.name == *n))
+        {
+            return Err(Error::Training(format!(
+                "episodes given for scenario `{name}`, which is not one trained on"
+            )));
+        }
+        if let Some(spec) = specs.iter().find(|s| self.episodes(&s.name) == 0) {
+            return Err(Error::Training(format!(
+                "training needs at least one episode per scenario ({} has none)",
+                spec.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// The seeds of round 0, as the weight file records them.
+    fn seed_summary(&self) -> String {
+        let seeds = |n| {
+            let r = round_seeds(0, n);
+            format!("{}..{}", r.start, r.end)
+        };
+        let mut text = format!(
+            "{} (+{ROUND_SEED_STRIDE} per round)",
+            seeds(self.episodes_per_scenario)
+        );
+        for (name, &n) in &self.scenario_episodes {
+            text.push_str(&format!("; {name}: {}", seeds(n)));
+        }
+        text
     }
 }
 
@@ -149,7 +201,7 @@ impl Learner for RbfLearner {
         &mut self,
         data: &Dataset,
         rng: &mut ChaCha8Rng,
-        _threads: Option<usize>,
+        threads: Option<usize>,
         _on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
     ) -> Result<()> {
         if data.len() < self.config.units {
@@ -161,7 +213,14 @@ impl Learner for RbfLearner {
         }
         let normaliser = Normaliser::fit(&data.observations, data.dim);
         let inputs = normalised(&normaliser, data);
-        let net = RbfNetwork::fit(self.config.clone(), &inputs, data.dim, &data.targets, rng);
+        let net = RbfNetwork::fit(
+            self.config.clone(),
+            &inputs,
+            data.dim,
+            &data.targets,
+            rng,
+            threads,
+        );
         self.fitted = Some((Arc::new(net), Arc::new(normaliser)));
         Ok(())
     }
@@ -380,26 +439,34 @@ fn normalised(normaliser: &Normaliser, data: &Dataset) -> Vec<f32> {
 }
 
 /// `squashed_mse` of a controller replayed over every episode of `data` from a reset, so a
-/// recurrent one sees exactly the sequences it was trained on.
+/// recurrent one sees exactly the sequences it was trained on. Episodes are replayed in
+/// parallel, each by a fresh controller from `make`, and their sums added in order, so the
+/// result does not depend on `threads`.
 fn replay_loss(
-    controller: &mut dyn Controller,
+    make: &(dyn Fn() -> Box<dyn Controller + Send> + Sync),
     data: &Dataset,
     dim_spec: &Arc<ObservationSpec>,
+    threads: Option<usize>,
 ) -> f64 {
     let scale = crate::action::ActionScale::default();
-    let mut obs = memdrive_sim::Observation::zeros(dim_spec.clone());
-    let mut total = 0.0;
-    for episode in &data.episodes {
-        controller.reset();
-        for row in episode.clone() {
-            obs.copy_from(&data.observations[row * data.dim..(row + 1) * data.dim]);
-            let got = scale.squashed(controller.act(&obs));
-            for (g, t) in got.iter().zip(&data.targets[row * 2..row * 2 + 2]) {
-                total += f64::from((g - t.tanh()).powi(2));
+    let sums = memdrive_sim::parallel::map_ordered(
+        &data.episodes,
+        threads,
+        || (make(), memdrive_sim::Observation::zeros(dim_spec.clone())),
+        |(controller, obs), episode| {
+            controller.reset();
+            let mut total = 0.0;
+            for row in episode.clone() {
+                obs.copy_from(&data.observations[row * data.dim..(row + 1) * data.dim]);
+                let got = scale.squashed(controller.act(obs));
+                for (g, t) in got.iter().zip(&data.targets[row * 2..row * 2 + 2]) {
+                    total += f64::from((g - t.tanh()).powi(2));
+                }
             }
-        }
-    }
-    total / (2 * data.len()).max(1) as f64
+            total
+        },
+    );
+    sums.iter().sum::<f64>() / (2 * data.len()).max(1) as f64
 }
 
 /// Trains an RBF network; `progress` hears about every round as it ends.
@@ -449,11 +516,7 @@ fn train(
     monitor: &mut dyn Monitor,
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
     let layout = common_layout(specs)?;
-    if options.episodes_per_scenario == 0 {
-        return Err(Error::Training(
-            "training needs at least one episode per scenario".into(),
-        ));
-    }
+    options.validate(specs)?;
     let spec = Arc::new(layout.clone());
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut data = Dataset::default();
@@ -467,12 +530,15 @@ fn train(
     };
     for round in 0..=options.rounds {
         stop(monitor)?;
-        let seeds = round_seeds(round, options.episodes_per_scenario);
+        let seeds: Vec<_> = specs
+            .iter()
+            .map(|s| round_seeds(round, options.episodes(&s.name)))
+            .collect();
         let collected = if round == 0 {
-            collect(specs, seeds, &Driver::Expert, options.threads)
+            collect(specs, &seeds, &Driver::Expert, options.threads)
         } else {
             let make = || learner.controller();
-            collect(specs, seeds, &Driver::Learner(&make), options.threads)
+            collect(specs, &seeds, &Driver::Learner(&make), options.threads)
         };
         data.extend(collected);
         stop(monitor)?;
@@ -494,7 +560,7 @@ fn train(
         let report = RoundReport {
             round,
             samples: data.len(),
-            loss: replay_loss(learner.controller().as_mut(), &data, &spec),
+            loss: replay_loss(&|| learner.controller(), &data, &spec, options.threads),
             baseline_loss: mean_predictor_mse(&data),
         };
         monitor.round(&report);
@@ -504,11 +570,7 @@ fn train(
         seed: options.seed,
         rounds: options.rounds,
         scenarios: specs.iter().map(|s| s.name.clone()).collect(),
-        train_seeds: format!(
-            "{}..{} (+{ROUND_SEED_STRIDE} per round)",
-            round_seeds(0, options.episodes_per_scenario).start,
-            round_seeds(0, options.episodes_per_scenario).end
-        ),
+        train_seeds: options.seed_summary(),
     };
     Ok((
         learner.weight_file(ObservationLayout::of(&layout), training)?,
@@ -567,6 +629,7 @@ mod tests {
             seed: 3,
             rounds: 1,
             episodes_per_scenario: 3,
+            scenario_episodes: BTreeMap::from([("lead_brake".to_owned(), 2)]),
             threads: Some(2),
         };
         let mut heard = 0;
@@ -582,7 +645,40 @@ mod tests {
             assert!(r.loss < 0.75 * r.baseline_loss, "{r:?}");
         }
         assert_eq!(file.training.rounds, 1);
+        assert_eq!(
+            file.training.train_seeds,
+            "1000000..1000003 (+10000 per round); lead_brake: 1000000..1000002"
+        );
         assert_eq!(file.tensors["rbf.centres"].shape, vec![32, 136]);
+        assert_eq!(file.tensors["linear.weight"].shape, vec![2, 136]);
+    }
+
+    /// Episode counts for a scenario not trained on, or of zero, are errors naming it.
+    #[test]
+    fn episode_counts_must_name_trained_scenarios() {
+        let specs = specs(&["cut_in"]);
+        let run = |episodes: &[(&str, u64)]| {
+            let options = TrainOptions {
+                scenario_episodes: episodes
+                    .iter()
+                    .map(|(n, e)| ((*n).to_owned(), *e))
+                    .collect(),
+                ..TrainOptions::default()
+            };
+            train_rbf(
+                &RbfConfig::default(),
+                &specs,
+                &options,
+                &mut |_: &RoundReport| {},
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+        };
+        let err = run(&[("mixed_trafic", 5)]);
+        assert!(err.contains("`mixed_trafic`"), "{err}");
+        let err = run(&[("cut_in", 0)]);
+        assert!(err.contains("cut_in has none"), "{err}");
     }
 
     /// A short GRU run: the loss after training beats predicting the mean action, and
@@ -605,6 +701,7 @@ mod tests {
                 rounds: 1,
                 episodes_per_scenario: 2,
                 threads: Some(threads),
+                ..TrainOptions::default()
             };
             train_gru(&config, &specs, &options, &mut |_: &RoundReport| {})
                 .unwrap_or_else(|e| panic!("{e}"))
@@ -646,6 +743,7 @@ mod tests {
             rounds: 1,
             episodes_per_scenario: 1,
             threads: Some(1),
+            ..TrainOptions::default()
         };
         let mut monitor = StopAfter {
             steps: Vec::new(),

@@ -177,6 +177,38 @@ fn a_shape_mismatch_names_the_tensor_and_both_shapes() {
     assert!(err.contains("extra.weight"), "{err}");
 }
 
+/// Files written before the RBF's linear tail existed have no `linear` in their config and no
+/// `linear.weight`: they still load and drive. A file whose config asks for the tail must hold
+/// it, in the right shape.
+#[test]
+fn rbf_files_without_a_linear_tail_still_load_and_a_tail_is_checked() {
+    let without = rewritten(|f| {
+        if let Some(config) = f.config.as_object_mut() {
+            config.remove("linear");
+        }
+        f.tensors.remove("linear.weight");
+    });
+    let path = Path::new("old.safetensors");
+    let file = WeightFile::from_bytes(&without, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
+    let model = Model::from_file(file, path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(actions_over_an_episode(&model).len() > 100);
+
+    let err = load_error(&rewritten(|f| {
+        f.tensors.remove("linear.weight");
+    }));
+    assert!(err.contains("tensor linear.weight is missing"), "{err}");
+    let err = load_error(&rewritten(|f| {
+        f.tensors.insert(
+            "linear.weight".into(),
+            Tensor::new(vec![2, 32], vec![0.0; 64]),
+        );
+    }));
+    assert!(
+        err.contains("tensor linear.weight has shape [2, 32], expected [2, 136]"),
+        "{err}"
+    );
+}
+
 #[test]
 fn nan_and_infinite_values_are_rejected() {
     for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {

@@ -433,4 +433,24 @@ fn train_writes_weights_that_run_and_eval_then_use() {
     .failed()
     .to_owned();
     assert!(err.contains("holds a `rbf` model"), "{err}");
+    // Episode counts per scenario must name a trained scenario and a number.
+    for (arg, says) in [
+        ("mixed_trafic=80", "`mixed_trafic`"),
+        ("mixed_traffic", "NAME=N"),
+        ("mixed_traffic=lots", "whole number"),
+        ("cut_in=0", "cut_in has none"),
+    ] {
+        let err = memdrive(&[
+            "train",
+            "--model",
+            "rbf",
+            "--scenario-episodes",
+            arg,
+            "--out",
+            &shown,
+        ])
+        .failed()
+        .to_owned();
+        assert!(err.contains(says), "{arg}: {err}");
+    }
 }

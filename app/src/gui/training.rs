@@ -177,6 +177,7 @@ fn run(
         rounds: request.rounds,
         episodes_per_scenario: request.episodes,
         threads: Some(threads),
+        ..TrainOptions::default()
     };
     let result = match request.kind {
         ModelKind::Rbf => train_rbf(&Default::default(), &specs, &options, monitor),

@@ -115,7 +115,9 @@ fn rbf_influence_is_only_the_current_frame() {
         units: 12,
         ..RbfConfig::default()
     };
-    let net = Arc::new(RbfNetwork::fit(config, &data, INPUTS, &targets, &mut rng));
+    let net = Arc::new(RbfNetwork::fit(
+        config, &data, INPUTS, &targets, &mut rng, None,
+    ));
     let normaliser = identity_normaliser(&mut rng);
     let model = Model::Rbf(net.clone(), normaliser.clone());
     let frames = random(&mut rng, 3 * INPUTS);
@@ -123,7 +125,7 @@ fn rbf_influence_is_only_the_current_frame() {
     let numeric = finite_difference_influence(&frames, &|f| {
         let mut phi = vec![0.0; 12];
         net.activations(&f[2 * INPUTS..], &mut phi);
-        let y = net.output(&phi);
+        let y = net.output(&f[2 * INPUTS..], &phi);
         [y[0].tanh(), y[1].tanh()]
     });
     assert_close(&analytic, &numeric);
@@ -142,6 +144,7 @@ fn rbf_influence_is_only_the_current_frame() {
             spec.len(),
             &random(&mut rng, 600),
             &mut rng,
+            None,
         )),
         Arc::new(Normaliser::fit(
             &random(&mut rng, 300 * spec.len()),
