@@ -149,6 +149,21 @@ impl TrainOptions {
     }
 }
 
+/// The options the bundled weights of `kind` are trained with (the README's commands): seed 0,
+/// 3 DAgger rounds, 40 episodes per scenario per round; for the GRU 120, with 400 of
+/// `mixed_traffic` and 240 of `occluded_crossing`, where it needed the most data.
+pub fn bundled_options(kind: ModelKind) -> TrainOptions {
+    let mut options = TrainOptions::default();
+    if kind == ModelKind::Gru {
+        options.episodes_per_scenario = 120;
+        options.scenario_episodes = BTreeMap::from([
+            ("mixed_traffic".to_owned(), 400),
+            ("occluded_crossing".to_owned(), 240),
+        ]);
+    }
+    options
+}
+
 /// Seeds of one round.
 pub fn round_seeds(round: u32, episodes: u64) -> std::ops::Range<u64> {
     let start = TRAIN_SEED_BASE + u64::from(round) * ROUND_SEED_STRIDE;

@@ -304,6 +304,7 @@ fn quick_training(kind: memdrive_models::weights::ModelKind) -> Settings {
             rounds: 0,
             episodes: 1,
             seed: 0,
+            scenario_episodes: Default::default(),
         },
         ..plain_settings()
     }
@@ -351,6 +352,32 @@ fn a_model_trained_in_the_app_joins_the_comparison() {
         0,
         "the comparison restarted"
     );
+}
+
+/// "Bundled recipe" fills in how the bundled weights of the chosen model were trained (the
+/// GRU's per-scenario counts included), and "Same for all" clears the per-scenario counts.
+#[test]
+fn the_training_panel_offers_the_bundled_recipe() {
+    use memdrive::gui::training::TrainRequest;
+    use memdrive_models::weights::ModelKind;
+    let mut harness = harness_with_settings(quick_training(ModelKind::Gru));
+    harness.step();
+    click(&mut harness, "Bundled recipe");
+    let train = harness.state().settings().train.clone();
+    assert_eq!(train, TrainRequest::bundled(ModelKind::Gru));
+    assert_eq!((train.episodes, train.rounds, train.seed), (120, 3, 0));
+    assert_eq!(train.scenario_episodes.get("mixed_traffic"), Some(&400));
+    harness.get_by_label("mixed_traffic 400, occluded_crossing 240");
+    click(&mut harness, "Same for all");
+    assert!(
+        harness
+            .state()
+            .settings()
+            .train
+            .scenario_episodes
+            .is_empty()
+    );
+    harness.get_by_label("the same for all");
 }
 
 #[test]

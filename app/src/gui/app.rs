@@ -571,6 +571,9 @@ impl MemdriveApp {
                     let index = row * per_row + c;
                     if index < lanes {
                         column.push_id(index, |ui| {
+                            // A narrow column clips what does not fit rather than drawing over
+                            // its neighbour.
+                            ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
                             actions.extend(self.lane_ui(ui, index, height / rows as f32));
                         });
                     }
@@ -606,7 +609,7 @@ impl MemdriveApp {
             return actions;
         };
         let frame = &moment.lanes[index];
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(kind.title()).strong().size(16.0));
             if let Some(outcome) = frame.world.outcome() {
                 let (text, color) = world_view::outcome_badge(outcome);

@@ -2,7 +2,8 @@
 //! progress and loss, and can cancel it. The job is plain data; `ui` draws the panel.
 
 use memdrive_models::train::{
-    Monitor, RoundReport, StepReport, TrainOptions, train_gru, train_rbf, train_transformer,
+    Monitor, RoundReport, StepReport, TrainOptions, bundled_options, train_gru, train_rbf,
+    train_transformer,
 };
 use memdrive_models::weights::{ModelKind, WeightFile};
 use memdrive_sim::scenario::builtins;
@@ -21,6 +22,23 @@ pub struct TrainRequest {
     pub seed: u64,
     /// Episodes per scenario per round.
     pub episodes: u64,
+    /// Episodes per round of the scenarios named here, instead of `episodes`.
+    #[serde(default)]
+    pub scenario_episodes: std::collections::BTreeMap<String, u64>,
+}
+
+impl TrainRequest {
+    /// The recipe of the bundled weights of `kind` (`memdrive_models::train::bundled_options`).
+    pub fn bundled(kind: ModelKind) -> Self {
+        let options = bundled_options(kind);
+        Self {
+            kind,
+            rounds: options.rounds,
+            seed: options.seed,
+            episodes: options.episodes_per_scenario,
+            scenario_episodes: options.scenario_episodes,
+        }
+    }
 }
 
 impl Default for TrainRequest {
@@ -31,6 +49,7 @@ impl Default for TrainRequest {
             seed: 0,
             // Fewer than `memdrive train`'s 40 so a run in the app takes a minute or two.
             episodes: 20,
+            scenario_episodes: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -176,8 +195,8 @@ fn run(
         seed: request.seed,
         rounds: request.rounds,
         episodes_per_scenario: request.episodes,
+        scenario_episodes: request.scenario_episodes.clone(),
         threads: Some(threads),
-        ..TrainOptions::default()
     };
     let result = match request.kind {
         ModelKind::Rbf => train_rbf(&Default::default(), &specs, &options, monitor),
@@ -225,8 +244,20 @@ pub fn ui(
                     .on_hover_text("DAgger rounds after behaviour cloning");
                 ui.end_row();
                 ui.label("Episodes");
-                ui.add(egui::DragValue::new(&mut request.episodes).range(1..=200))
+                ui.add(egui::DragValue::new(&mut request.episodes).range(1..=400))
                     .on_hover_text("Training episodes per scenario in each round");
+                ui.end_row();
+                ui.label("Per scenario");
+                if request.scenario_episodes.is_empty() {
+                    ui.label("the same for all");
+                } else {
+                    let counts: Vec<String> = request
+                        .scenario_episodes
+                        .iter()
+                        .map(|(name, n)| format!("{name} {n}"))
+                        .collect();
+                    ui.label(counts.join(", "));
+                }
                 ui.end_row();
                 ui.label("Seed");
                 ui.add(egui::DragValue::new(&mut request.seed))
@@ -235,6 +266,26 @@ pub fn ui(
                     );
                 ui.end_row();
             });
+        ui.horizontal(|ui| {
+            if ui
+                .button("Bundled recipe")
+                .on_hover_text(
+                    "Use the rounds, seed and episode counts the bundled weights of this model \
+                     were trained with",
+                )
+                .clicked()
+            {
+                *request = TrainRequest::bundled(request.kind);
+            }
+            if !request.scenario_episodes.is_empty()
+                && ui
+                    .button("Same for all")
+                    .on_hover_text("Train every scenario on the episode count above")
+                    .clicked()
+            {
+                request.scenario_episodes.clear();
+            }
+        });
     });
     ui.horizontal(|ui| {
         if running {
