@@ -678,6 +678,21 @@ mod tests {
     /// Every parameter tensor's gradient against central finite differences.
     /// Bound: |analytic − numeric| ≤ 1e-2 · max(|analytic|, |numeric|) + 2e-4, with ε = 1e-2
     /// in f32 (the loss is O(0.1), so rounding error is ~1e-5 and truncation ~ε² · f''').
+    /// The step size starts at the base, ends at its fraction, and falls all the way.
+    #[test]
+    fn the_cosine_step_size_falls_from_the_base_to_its_fraction() {
+        let rates: Vec<f32> = (0..=100).map(|s| cosine_rate(2e-3, 0.05, s, 100)).collect();
+        assert!((rates[0] - 2e-3).abs() < 1e-9, "{}", rates[0]);
+        assert!((rates[100] - 1e-4).abs() < 1e-9, "{}", rates[100]);
+        assert!((rates[50] - 1.05e-3).abs() < 1e-8, "{}", rates[50]);
+        assert!(rates.windows(2).all(|w| w[1] <= w[0]));
+        assert_eq!(
+            cosine_rate(2e-3, 1.0, 37, 100),
+            2e-3,
+            "fraction 1: constant"
+        );
+    }
+
     #[test]
     fn backpropagation_through_time_matches_finite_differences() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
