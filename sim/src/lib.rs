@@ -14,6 +14,7 @@ pub mod actors;
 pub mod controller;
 pub mod episode;
 pub mod expert;
+pub mod files;
 pub mod geometry;
 pub mod lidar;
 pub mod observation;
@@ -36,13 +37,13 @@ use std::path::PathBuf;
 /// Problems with user input to the simulator: scenario names and files.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A scenario file could not be read.
-    #[error("{path}: cannot read scenario file: {source}")]
+    /// A scenario file could not be read (missing, not a regular file, too large).
+    #[error("{path}: cannot read scenario file: {problem}")]
     Io {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        problem: files::FileError,
     },
     /// A scenario file is not valid TOML or does not match the format.
     #[error("{origin}: {message}")]

@@ -4,11 +4,15 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Worker count for a request: `None` means every core; never more than there are jobs.
+/// Most worker threads any command starts.
+pub const MAX_THREADS: usize = 256;
+
+/// Worker count for a request: `None` means every core; never more than there are jobs, nor
+/// more than `MAX_THREADS`.
 pub fn worker_count(requested: Option<usize>, jobs: usize) -> usize {
     requested
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .clamp(1, jobs.max(1))
+        .clamp(1, jobs.clamp(1, MAX_THREADS))
 }
 
 /// Runs `work` on every job on `threads` workers (see `worker_count`). Each worker first makes

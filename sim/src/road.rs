@@ -10,7 +10,7 @@ use crate::geometry::{Pose, Segment, Vec2};
 
 /// Largest angle one wall segment may turn through on a curve; keeps the chord within a few
 /// centimetres of the true arc for the radii roads use.
-const WALL_SEGMENT_MAX_TURN_RAD: f64 = 0.05;
+pub(crate) const WALL_SEGMENT_MAX_TURN_RAD: f64 = 0.05;
 
 /// One piece of centreline: straight when `curvature_per_m` is zero, otherwise a circular arc
 /// (positive curvature turns left).

@@ -9,6 +9,9 @@ use crate::scenario::{Param, RandomTrafficSpec, ScenarioSpec};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
+/// Lengths of randomly placed parked vehicles (m).
+const PARKED_LENGTH_M: Param = Param::constant(4.0, 8.0);
+
 /// Turns scenario specs into actors, drawing every random choice from one generator in a
 /// fixed order.
 pub(super) struct Placer<'a> {
@@ -190,7 +193,7 @@ impl Placer<'_> {
             let blocks = self.present(t.blocking_share);
             let side: f64 = if self.rng.random_bool(0.5) { 1.0 } else { -1.0 };
             let s = self.rng.random_range(0.0..length);
-            let len = Param::Range([4.0, 8.0]).sample(self.rng);
+            let len = PARKED_LENGTH_M.sample(self.rng);
             let s = if blocks && (s - ego_s).abs() < 60.0 {
                 s + 120.0
             } else {

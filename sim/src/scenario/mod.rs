@@ -4,52 +4,15 @@
 //! for each seed, so one file describes a family of episodes. Built-in scenarios are the files in
 //! `assets/scenarios/`, compiled into the binary.
 
+mod param;
+mod validate;
+
+pub use param::{Param, ParamError, compact};
+pub use validate::limits;
+
 use crate::{Error, Result};
-use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-/// A number that is either fixed or drawn uniformly from `[lo, hi]` for each seed.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Param {
-    /// Always this value.
-    Fixed(f64),
-    /// Uniform between the two values (inclusive).
-    Range([f64; 2]),
-}
-
-impl Default for Param {
-    fn default() -> Self {
-        Self::Fixed(0.0)
-    }
-}
-
-impl Param {
-    /// Draws a value.
-    pub fn sample(self, rng: &mut ChaCha8Rng) -> f64 {
-        match self {
-            Self::Fixed(v) => v,
-            Self::Range([lo, hi]) if lo == hi => lo,
-            Self::Range([lo, hi]) => rng.random_range(lo..=hi),
-        }
-    }
-
-    /// The smallest value it can take.
-    pub fn min(self) -> f64 {
-        match self {
-            Self::Fixed(v) | Self::Range([v, _]) => v,
-        }
-    }
-
-    /// The largest value it can take.
-    pub fn max(self) -> f64 {
-        match self {
-            Self::Fixed(v) | Self::Range([_, v]) => v,
-        }
-    }
-}
 
 /// A complete scenario definition, as stored in a scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,7 +84,7 @@ pub struct PieceSpec {
 }
 
 fn zero() -> Param {
-    Param::Fixed(0.0)
+    Param::ZERO
 }
 
 fn one() -> f64 {
@@ -348,9 +311,27 @@ pub struct RandomTrafficSpec {
 impl ScenarioSpec {
     /// Parses and validates TOML text; `origin` names the file or built-in in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
-        let spec: Self = toml::from_str(text).map_err(|e| Error::Parse {
+        let document = toml::de::Deserializer::parse(text).map_err(|e| Error::Parse {
             origin: origin.to_owned(),
             message: e.to_string().trim_end().to_owned(),
+        })?;
+        // The path of a value that fails to deserialise (a reversed range, say) is named as
+        // the validator names fields.
+        let spec: Self = serde_path_to_error::deserialize(document).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string().trim_end().to_owned();
+            if path.is_empty() || path == "." {
+                Error::Parse {
+                    origin: origin.to_owned(),
+                    message,
+                }
+            } else {
+                Error::Invalid {
+                    origin: origin.to_owned(),
+                    field: path,
+                    message: format!("is not valid: {message}"),
+                }
+            }
         })?;
         spec.validate(origin)?;
         Ok(spec)
@@ -358,9 +339,18 @@ impl ScenarioSpec {
 
     /// Reads a scenario file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let io = |problem| Error::Io {
             path: path.to_owned(),
-            source,
+            problem,
+        };
+        let bytes =
+            crate::files::read_bounded(path, crate::files::MAX_SCENARIO_FILE_BYTES).map_err(io)?;
+        let text = String::from_utf8(bytes).map_err(|e| Error::Parse {
+            origin: path.display().to_string(),
+            message: format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
         Self::from_toml(&text, &path.display().to_string())
     }
@@ -401,359 +391,29 @@ impl ScenarioSpec {
         }
         spec
     }
-
-    /// Checks every value a file can get wrong, naming the field.
-    pub fn validate(&self, origin: &str) -> Result<()> {
-        let v = Validator { origin };
-        v.check(
-            self.duration_s > 0.0 && self.duration_s <= 3600.0,
-            "duration_s",
-            "must be in (0, 3600] seconds",
-            self.duration_s,
-        )?;
-        let r = &self.road;
-        v.check(
-            r.lane_count >= 1 && r.lane_count <= 8,
-            "road.lane_count",
-            "must be between 1 and 8",
-            r.lane_count as f64,
-        )?;
-        v.check(
-            r.lane_width_m >= 2.0 && r.lane_width_m <= 6.0,
-            "road.lane_width_m",
-            "must be between 2 and 6 m",
-            r.lane_width_m,
-        )?;
-        v.check(
-            r.verge_m >= 0.0 && r.verge_m <= 50.0,
-            "road.verge_m",
-            "must be between 0 and 50 m",
-            r.verge_m,
-        )?;
-        if r.pieces.is_empty() {
-            return Err(v.invalid(
-                "road.pieces",
-                "needs at least one piece (the road has zero length)".into(),
-            ));
-        }
-        let outer = 0.5 * r.lane_width_m * r.lane_count as f64 + r.verge_m;
-        let mut length = 0.0;
-        for (i, p) in r.pieces.iter().enumerate() {
-            v.param(p.length_m, &format!("road.pieces[{i}].length_m"))?;
-            v.check(
-                p.length_m.min() > 0.0,
-                &format!("road.pieces[{i}].length_m"),
-                "must be positive",
-                p.length_m.min(),
-            )?;
-            v.param(
-                p.curvature_per_m,
-                &format!("road.pieces[{i}].curvature_per_m"),
-            )?;
-            let k = p
-                .curvature_per_m
-                .min()
-                .abs()
-                .max(p.curvature_per_m.max().abs());
-            v.check(
-                k * (outer + 1.0) < 1.0,
-                &format!("road.pieces[{i}].curvature_per_m"),
-                &format!(
-                    "turns tighter than the street is wide (radius must exceed {:.1} m)",
-                    outer + 1.0
-                ),
-                k,
-            )?;
-            length += p.length_m.min();
-        }
-        let e = &self.ego;
-        v.check(
-            e.lane >= 0 && e.lane < r.lane_count,
-            "ego.lane",
-            &format!("must be a lane of the road (0..{})", r.lane_count),
-            e.lane as f64,
-        )?;
-        for (param, field) in [
-            (e.start_s_m, "ego.start_s_m"),
-            (e.speed_mps, "ego.speed_mps"),
-            (e.cruise_speed_mps, "ego.cruise_speed_mps"),
-            (e.goal_s_m, "ego.goal_s_m"),
-        ] {
-            v.param(param, field)?;
-            v.check(
-                param.min() >= 0.0,
-                field,
-                "must not be negative",
-                param.min(),
-            )?;
-        }
-        v.check(
-            e.speed_mps.max() <= 30.0,
-            "ego.speed_mps",
-            "must be at most 30 m/s",
-            e.speed_mps.max(),
-        )?;
-        v.check(
-            e.cruise_speed_mps.min() > 0.0 && e.cruise_speed_mps.max() <= 30.0,
-            "ego.cruise_speed_mps",
-            "must be in (0, 30] m/s",
-            e.cruise_speed_mps.max(),
-        )?;
-        v.check(
-            e.goal_s_m.min() > e.start_s_m.max(),
-            "ego.goal_s_m",
-            "must lie beyond ego.start_s_m",
-            e.goal_s_m.min(),
-        )?;
-        v.check(
-            e.goal_s_m.max() <= length,
-            "ego.goal_s_m",
-            &format!("must lie on the road (length {length} m)"),
-            e.goal_s_m.max(),
-        )?;
-        v.check(
-            self.lidar.beams >= 4 && self.lidar.beams <= 1024,
-            "lidar.beams",
-            "must be between 4 and 1024",
-            self.lidar.beams as f64,
-        )?;
-        v.check(
-            self.lidar.range_m > 0.0 && self.lidar.range_m <= 500.0,
-            "lidar.range_m",
-            "must be in (0, 500] m",
-            self.lidar.range_m,
-        )?;
-        v.param(self.faults.noise_std_m, "faults.noise_std_m")?;
-        v.check(
-            self.faults.noise_std_m.min() >= 0.0,
-            "faults.noise_std_m",
-            "must not be negative",
-            self.faults.noise_std_m.min(),
-        )?;
-        for (i, d) in self.faults.dropouts.iter().enumerate() {
-            v.nonneg(d.start_s, &format!("faults.dropouts[{i}].start_s"))?;
-            v.nonneg(d.duration_s, &format!("faults.dropouts[{i}].duration_s"))?;
-        }
-        let lane_ok = |lane: i64| lane >= 0 && lane < r.lane_count;
-        for (i, c) in self.cars.iter().enumerate() {
-            let f = |name: &str| format!("cars[{i}].{name}");
-            v.probability(c.probability, &f("probability"))?;
-            v.check(
-                lane_ok(c.lane),
-                &f("lane"),
-                "must be a lane of the road",
-                c.lane as f64,
-            )?;
-            v.param(c.s_m, &f("s_m"))?;
-            v.nonneg(c.speed_mps, &f("speed_mps"))?;
-            v.nonneg(c.desired_speed_mps, &f("desired_speed_mps"))?;
-            v.check(
-                c.desired_speed_mps.min() > 0.0,
-                &f("desired_speed_mps"),
-                "must be positive",
-                c.desired_speed_mps.min(),
-            )?;
-            v.check(
-                c.length_m > 0.5 && c.length_m < 25.0,
-                &f("length_m"),
-                "must be between 0.5 and 25 m",
-                c.length_m,
-            )?;
-            if let Some(b) = &c.brake {
-                v.nonneg(b.at_time_s, &f("brake.at_time_s"))?;
-                if let Some(p) = b.after_dropout_start_s {
-                    v.nonneg(p, &f("brake.after_dropout_start_s"))?;
-                    if self.faults.dropouts.is_empty() {
-                        return Err(v.invalid(
-                            &f("brake.after_dropout_start_s"),
-                            "needs a faults.dropouts window".into(),
-                        ));
-                    }
-                }
-                v.nonneg(b.decel_mps2, &f("brake.decel_mps2"))?;
-                v.check(
-                    b.decel_mps2.min() > 0.0 && b.decel_mps2.max() <= 10.0,
-                    &f("brake.decel_mps2"),
-                    "must be in (0, 10] m/s²",
-                    b.decel_mps2.max(),
-                )?;
-                v.nonneg(b.to_speed_mps, &f("brake.to_speed_mps"))?;
-                v.nonneg(b.hold_s, &f("brake.hold_s"))?;
-            }
-            if let Some(l) = &c.lane_change {
-                v.check(
-                    lane_ok(l.to_lane),
-                    &f("lane_change.to_lane"),
-                    "must be a lane of the road",
-                    l.to_lane as f64,
-                )?;
-                v.nonneg(l.at_time_s, &f("lane_change.at_time_s"))?;
-                if let Some(p) = l.when_ahead_of_ego_within_m {
-                    v.param(p, &f("lane_change.when_ahead_of_ego_within_m"))?;
-                }
-                v.check(
-                    l.duration_s.min() > 0.0,
-                    &f("lane_change.duration_s"),
-                    "must be positive",
-                    l.duration_s.min(),
-                )?;
-            }
-        }
-        for (i, p) in self.parked.iter().enumerate() {
-            let f = |name: &str| format!("parked[{i}].{name}");
-            v.probability(p.probability, &f("probability"))?;
-            v.param(p.s_m, &f("s_m"))?;
-            v.param(p.d_m, &f("d_m"))?;
-            v.check(
-                p.length_m.min() > 0.5,
-                &f("length_m"),
-                "must exceed 0.5 m",
-                p.length_m.min(),
-            )?;
-            v.check(
-                p.width_m.min() > 0.5,
-                &f("width_m"),
-                "must exceed 0.5 m",
-                p.width_m.min(),
-            )?;
-        }
-        for (i, p) in self.pedestrians.iter().enumerate() {
-            let f = |name: &str| format!("pedestrians[{i}].{name}");
-            v.probability(p.probability, &f("probability"))?;
-            v.probability(p.turn_back_probability, &f("turn_back_probability"))?;
-            v.param(p.s_m, &f("s_m"))?;
-            v.param(p.from_d_m, &f("from_d_m"))?;
-            v.param(p.to_d_m, &f("to_d_m"))?;
-            v.check(
-                p.speed_mps.min() > 0.0 && p.speed_mps.max() < 10.0,
-                &f("speed_mps"),
-                "must be in (0, 10) m/s",
-                p.speed_mps.min(),
-            )?;
-            if let Some(s) = p.step_out_speed_mps {
-                v.check(
-                    s.min() > 0.0 && s.max() < 10.0,
-                    &f("step_out_speed_mps"),
-                    "must be in (0, 10) m/s",
-                    s.min(),
-                )?;
-            }
-            v.nonneg(p.start_time_s, &f("start_time_s"))?;
-            v.nonneg(p.pause_s, &f("pause_s"))?;
-            v.check(
-                p.patience_s >= 0.0,
-                &f("patience_s"),
-                "must not be negative",
-                p.patience_s,
-            )?;
-            if p.turn_back_probability > 0.0 && p.turn_back_at_d_m.is_none() {
-                return Err(v.invalid(
-                    &f("turn_back_at_d_m"),
-                    "is required when turn_back_probability > 0".into(),
-                ));
-            }
-        }
-        if let Some(t) = &self.random_traffic {
-            for (n, field) in [
-                (t.cars, "cars"),
-                (t.pedestrians, "pedestrians"),
-                (t.parked, "parked"),
-            ] {
-                v.check(
-                    (0..=2000).contains(&n),
-                    &format!("random_traffic.{field}"),
-                    "must be between 0 and 2000",
-                    n as f64,
-                )?;
-            }
-            v.check(
-                t.car_speed_mps.min() > 0.0,
-                "random_traffic.car_speed_mps",
-                "must be positive",
-                t.car_speed_mps.min(),
-            )?;
-            v.check(
-                t.pedestrian_speed_mps.min() > 0.0,
-                "random_traffic.pedestrian_speed_mps",
-                "must be positive",
-                t.pedestrian_speed_mps.min(),
-            )?;
-            v.nonneg(t.pedestrian_start_s, "random_traffic.pedestrian_start_s")?;
-            v.probability(t.blocking_share, "random_traffic.blocking_share")?;
-        }
-        Ok(())
-    }
-}
-
-struct Validator<'a> {
-    origin: &'a str,
-}
-
-impl Validator<'_> {
-    fn invalid(&self, field: &str, message: String) -> Error {
-        Error::Invalid {
-            origin: self.origin.to_owned(),
-            field: field.to_owned(),
-            message,
-        }
-    }
-
-    fn check(&self, ok: bool, field: &str, rule: &str, got: f64) -> Result<()> {
-        if ok {
-            Ok(())
-        } else {
-            Err(self.invalid(field, format!("{rule}, got {got}")))
-        }
-    }
-
-    fn param(&self, p: Param, field: &str) -> Result<()> {
-        self.check(
-            p.min().is_finite() && p.max().is_finite(),
-            field,
-            "must be a finite number",
-            p.min(),
-        )?;
-        self.check(
-            p.min() <= p.max(),
-            field,
-            "range must be written [low, high]",
-            p.min(),
-        )
-    }
-
-    fn nonneg(&self, p: Param, field: &str) -> Result<()> {
-        self.param(p, field)?;
-        self.check(p.min() >= 0.0, field, "must not be negative", p.min())
-    }
-
-    fn probability(&self, p: f64, field: &str) -> Result<()> {
-        self.check(
-            (0.0..=1.0).contains(&p),
-            field,
-            "must be a probability in [0, 1]",
-            p,
-        )
-    }
 }
 
 /// Built-in scenarios: name and file text.
 pub const BUILTINS: [(&str, &str); 5] = [
     (
         "occluded_crossing",
-        include_str!("../../assets/scenarios/occluded_crossing.toml"),
+        include_str!("../../../assets/scenarios/occluded_crossing.toml"),
     ),
     (
         "lead_brake",
-        include_str!("../../assets/scenarios/lead_brake.toml"),
+        include_str!("../../../assets/scenarios/lead_brake.toml"),
     ),
-    ("cut_in", include_str!("../../assets/scenarios/cut_in.toml")),
+    (
+        "cut_in",
+        include_str!("../../../assets/scenarios/cut_in.toml"),
+    ),
     (
         "sensor_dropout",
-        include_str!("../../assets/scenarios/sensor_dropout.toml"),
+        include_str!("../../../assets/scenarios/sensor_dropout.toml"),
     ),
     (
         "mixed_traffic",
-        include_str!("../../assets/scenarios/mixed_traffic.toml"),
+        include_str!("../../../assets/scenarios/mixed_traffic.toml"),
     ),
 ];
 
@@ -811,6 +471,21 @@ mod tests {
             let err = err.unwrap_or_default();
             assert!(err.contains("test.toml") && err.contains(field), "{err}");
         }
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_a_param_names_its_field_and_line() {
+        let text = with("pause_s = [0.8, 1.8]", "pause_s = [1.8, nan]");
+        let err = ScenarioSpec::from_toml(&text, "p.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("p.toml: field `pedestrians[0].pause_s` is not valid")
+                && err.contains("line")
+                && err.contains("must be a finite number, got NaN"),
+            "{err}"
+        );
     }
 
     #[test]
