@@ -72,36 +72,30 @@ impl Default for GruConfig {
 }
 
 impl GruConfig {
-    /// An error naming the first unusable value.
+    /// An error naming the first unusable value: the one check of a GRU configuration, for
+    /// training and for weight files alike.
     pub fn validate(&self) -> std::result::Result<(), String> {
-        let checks = [
-            (self.hidden >= 1, "hidden must be at least 1"),
-            (
-                self.learning_rate > 0.0 && self.learning_rate.is_finite(),
-                "learning_rate must be positive",
-            ),
-            (
-                self.clip_norm > 0.0 && self.clip_norm.is_finite(),
-                "clip_norm must be positive",
-            ),
-            (self.window >= 2, "window must be at least 2"),
-            (
-                self.burn_in < self.window,
-                "burn_in must be shorter than window",
-            ),
-            (
-                self.batch >= 1 && self.steps_per_round >= 1,
-                "batch and steps_per_round must be at least 1",
-            ),
-            (
-                self.final_rate_fraction > 0.0 && self.final_rate_fraction <= 1.0,
-                "final_rate_fraction must be in (0, 1]",
-            ),
-        ];
-        checks
-            .iter()
-            .find(|(ok, _)| !ok)
-            .map_or(Ok(()), |(_, why)| Err(format!("GRU config: {why}")))
+        use crate::bounds::*;
+        let check = || -> std::result::Result<(), String> {
+            count("hidden", self.hidden, 1, MAX_WIDTH)?;
+            above("learning_rate", self.learning_rate, 0.0, 1.0)?;
+            above("clip_norm", self.clip_norm, 0.0, 1e6)?;
+            count("window", self.window, 2, MAX_WINDOW_STEPS)?;
+            count("burn_in", self.burn_in, 0, self.window - 1)?;
+            count("batch", self.batch, 1, MAX_BATCH)?;
+            count(
+                "steps_per_round",
+                self.steps_per_round,
+                1,
+                MAX_STEPS_PER_ROUND,
+            )?;
+            above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
+            activations(
+                "batch × window × hidden",
+                &[self.batch, self.window, self.hidden],
+            )
+        };
+        check().map_err(|why| format!("GRU config: {why}"))
     }
 }
 
@@ -563,9 +557,9 @@ impl GruParams {
     ) -> std::result::Result<(Self, GruConfig), String> {
         let config: GruConfig = serde_json::from_value(file.config.clone())
             .map_err(|e| format!("metadata `config` is not a GRU configuration: {e}"))?;
-        if config.hidden == 0 {
-            return Err("metadata `config`: hidden must be at least 1".to_owned());
-        }
+        config
+            .validate()
+            .map_err(|why| format!("metadata `config`: {why}"))?;
         let (inputs, hidden) = (file.normaliser.dim(), config.hidden);
         let mut params = Self {
             inputs,

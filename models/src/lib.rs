@@ -13,6 +13,7 @@
 
 pub mod action;
 pub mod adam;
+pub mod bounds;
 pub mod dataset;
 pub mod gru;
 pub mod kernels;
@@ -42,13 +43,21 @@ pub trait MemoryController: Controller {
 /// Problems with weight files and training input.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    /// A file could not be written.
+    #[error("{path}: cannot write: {}", memdrive_sim::files::io_message(error))]
     Io {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
+    },
+    /// A weight file could not be read (missing, not a regular file, too large).
+    #[error("{path}: cannot read weight file: {problem}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        problem: memdrive_sim::files::FileError,
     },
     /// The bytes are not a valid safetensors file.
     #[error("{path}: not a valid safetensors file: {message}")]

@@ -60,25 +60,20 @@ impl Default for RbfConfig {
 impl RbfConfig {
     /// An error naming the first unusable value.
     pub fn validate(&self) -> std::result::Result<(), String> {
-        let checks = [
-            (self.units >= 1, "units must be at least 1"),
-            (
-                self.width_scale > 0.0 && self.width_scale.is_finite(),
-                "width_scale must be positive",
-            ),
-            (
-                self.ridge >= 0.0 && self.ridge.is_finite(),
-                "ridge must not be negative",
-            ),
-            (
-                self.kmeans_samples >= self.units,
-                "kmeans_samples must be at least units",
-            ),
-        ];
-        checks
-            .iter()
-            .find(|(ok, _)| !ok)
-            .map_or(Ok(()), |(_, why)| Err(format!("RBF config: {why}")))
+        use crate::bounds::*;
+        let check = || -> std::result::Result<(), String> {
+            count("units", self.units, 1, MAX_RBF_UNITS)?;
+            above("width_scale", self.width_scale, 0.0, 1e3)?;
+            if !(self.ridge.is_finite() && (0.0..=1e6).contains(&self.ridge)) {
+                return Err(format!(
+                    "ridge must be between 0 and 1e6, got {}",
+                    memdrive_sim::scenario::compact(f64::from(self.ridge))
+                ));
+            }
+            count("kmeans_iterations", self.kmeans_iterations, 0, 1_000)?;
+            count("kmeans_samples", self.kmeans_samples, self.units, 1_000_000)
+        };
+        check().map_err(|why| format!("RBF config: {why}"))
     }
 }
 
@@ -322,9 +317,9 @@ impl RbfNetwork {
     pub fn from_weights(file: &mut WeightFile) -> std::result::Result<Self, String> {
         let config: RbfConfig = serde_json::from_value(file.config.clone())
             .map_err(|e| format!("metadata `config` is not an RBF configuration: {e}"))?;
-        if config.units == 0 {
-            return Err("metadata `config`: units must be at least 1".to_owned());
-        }
+        config
+            .validate()
+            .map_err(|why| format!("metadata `config`: {why}"))?;
         let inputs = file.normaliser.dim();
         let units = config.units;
         let centres = file.take("rbf.centres", &[units, inputs])?;

@@ -25,6 +25,13 @@ use std::sync::Arc;
 
 /// Seeds between the first seeds of consecutive rounds.
 const ROUND_SEED_STRIDE: u64 = 10_000;
+/// Most episodes of one scenario in one round: the seeds of a round.
+pub const MAX_EPISODES_PER_SCENARIO: u64 = ROUND_SEED_STRIDE;
+/// Most DAgger rounds (round seeds stay below 2,000,000).
+pub const MAX_ROUNDS: u32 = 99;
+/// Most episodes a whole run collects, over every scenario and round: their samples are kept
+/// (at most about 4 GB of them).
+pub const MAX_EPISODES: u64 = 10_000;
 
 /// How to train.
 #[derive(Clone, Debug, PartialEq)]
@@ -114,6 +121,30 @@ impl TrainOptions {
 
     /// An error naming the first setting that cannot train on `specs`.
     fn validate(&self, specs: &[ScenarioSpec]) -> Result<()> {
+        let fail = |message: String| Err(Error::Training(message));
+        if self.rounds > MAX_ROUNDS {
+            return fail(format!(
+                "rounds must be at most {MAX_ROUNDS}, got {}",
+                self.rounds
+            ));
+        }
+        for (name, n) in std::iter::once(("--episodes", self.episodes_per_scenario))
+            .chain(self.scenario_episodes.iter().map(|(k, &n)| (k.as_str(), n)))
+        {
+            if n > MAX_EPISODES_PER_SCENARIO {
+                return fail(format!(
+                    "episodes per round of {name} must be at most {MAX_EPISODES_PER_SCENARIO} (the seeds of one round), got {n}"
+                ));
+            }
+        }
+        let per_round: u64 = specs.iter().map(|s| self.episodes(&s.name)).sum();
+        let total = per_round.saturating_mul(u64::from(self.rounds) + 1);
+        if total > MAX_EPISODES {
+            return fail(format!(
+                "the run would collect {total} episodes ({per_round} per round, {} rounds), more than {MAX_EPISODES}: the aggregated data must fit in memory",
+                self.rounds + 1
+            ));
+        }
         if let Some(name) = self
             .scenario_episodes
             .keys()

@@ -63,34 +63,33 @@ impl Default for TransformerConfig {
 impl TransformerConfig {
     /// An error naming the first unusable value.
     pub fn validate(&self) -> std::result::Result<(), String> {
-        let checks = [
-            (self.window >= 1, "window must be at least 1"),
-            (
-                self.heads >= 1 && self.d_model >= 1,
-                "heads and d_model must be at least 1",
-            ),
-            (
-                self.d_model.is_multiple_of(self.heads.max(1)),
-                "d_model must be a multiple of heads",
-            ),
-            (self.d_mlp >= 1, "d_mlp must be at least 1"),
-            (
-                self.learning_rate > 0.0 && self.learning_rate.is_finite(),
-                "learning_rate must be positive",
-            ),
-            (
-                self.clip_norm > 0.0 && self.clip_norm.is_finite(),
-                "clip_norm must be positive",
-            ),
-            (
-                self.batch >= 1 && self.steps_per_round >= 1,
-                "batch and steps_per_round must be at least 1",
-            ),
-        ];
-        checks
-            .iter()
-            .find(|(ok, _)| !ok)
-            .map_or(Ok(()), |(_, why)| Err(format!("transformer config: {why}")))
+        use crate::bounds::*;
+        let check = || -> std::result::Result<(), String> {
+            count("window", self.window, 1, MAX_WINDOW_STEPS)?;
+            count("d_model", self.d_model, 1, MAX_WIDTH)?;
+            count("heads", self.heads, 1, self.d_model)?;
+            if !self.d_model.is_multiple_of(self.heads) {
+                return Err(format!(
+                    "d_model ({}) must be a multiple of heads ({})",
+                    self.d_model, self.heads
+                ));
+            }
+            count("d_mlp", self.d_mlp, 1, 4 * MAX_WIDTH)?;
+            above("learning_rate", self.learning_rate, 0.0, 1.0)?;
+            above("clip_norm", self.clip_norm, 0.0, 1e6)?;
+            count("batch", self.batch, 1, MAX_BATCH)?;
+            count(
+                "steps_per_round",
+                self.steps_per_round,
+                1,
+                MAX_STEPS_PER_ROUND,
+            )?;
+            activations(
+                "batch × window × max(d_model, d_mlp)",
+                &[self.batch, self.window, self.d_model.max(self.d_mlp)],
+            )
+        };
+        check().map_err(|why| format!("transformer config: {why}"))
     }
 }
 
@@ -837,16 +836,9 @@ impl TransformerParams {
     ) -> std::result::Result<Self, String> {
         let config: TransformerConfig = serde_json::from_value(file.config.clone())
             .map_err(|e| format!("metadata `config` is not a transformer configuration: {e}"))?;
-        if config.heads == 0
-            || config.d_model == 0
-            || !config.d_model.is_multiple_of(config.heads)
-            || config.window == 0
-        {
-            return Err(format!(
-                "metadata `config`: window ({}) and heads ({}) must be at least 1 and d_model ({}) a multiple of heads",
-                config.window, config.heads, config.d_model
-            ));
-        }
+        config
+            .validate()
+            .map_err(|why| format!("metadata `config`: {why}"))?;
         let inputs = file.normaliser.dim();
         let mut tensors = Vec::with_capacity(NAMES.len());
         for (name, shape) in NAMES.iter().zip(Self::shapes(inputs, &config)) {

@@ -158,18 +158,13 @@ impl WeightFile {
             .ok_or_else(|| Error::Training("cannot re-encode the weight header".into()))
     }
 
-    /// Writes the file atomically: a temporary file in the same folder, then a rename.
+    /// Writes the file atomically: a temporary file in the same folder, then a rename. Temporary
+    /// files that an earlier, killed save left in that folder are removed first.
     pub fn save(&self, path: &Path) -> Result<()> {
         let bytes = self.to_bytes()?;
-        let io = |source| Error::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+        check_writable(path)?;
+        remove_stale_temporaries(path);
+        let tmp = temporary_path(path);
         let write = || -> std::io::Result<()> {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp)?;
@@ -177,17 +172,21 @@ impl WeightFile {
             f.sync_all()?;
             std::fs::rename(&tmp, path)
         };
-        write().map_err(|e| {
+        write().map_err(|error| {
             let _ = std::fs::remove_file(&tmp);
-            io(e)
+            Error::Io {
+                path: path.to_owned(),
+                error,
+            }
         })
     }
 
     /// Reads and checks a file against the simulator's observation layout.
     pub fn load(path: &Path, expected: &ObservationSpec) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let bytes = memdrive_sim::files::read_bounded(path, crate::bounds::MAX_WEIGHT_FILE_BYTES)
+            .map_err(|problem| Error::File {
             path: path.to_owned(),
-            source,
+            problem,
         })?;
         Self::from_bytes(&bytes, path, expected)
     }
@@ -202,6 +201,7 @@ impl WeightFile {
             path: path.to_owned(),
             message: e.to_string(),
         };
+        check_unique_keys(bytes).map_err(&invalid)?;
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(format)?;
         let metadata = header.metadata().clone().unwrap_or_default();
         let key = |k: &str| {
@@ -290,6 +290,169 @@ impl WeightFile {
                 "tensor {name} is not part of a {} model",
                 self.kind.as_str()
             )),
+        }
+    }
+}
+
+/// Safetensors reads its JSON header into maps, where a repeated key silently replaces the
+/// first; a file that names a tensor or metadata key twice is ambiguous, so it is refused.
+fn check_unique_keys(bytes: &[u8]) -> std::result::Result<(), String> {
+    let Some(n) = bytes
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+    else {
+        return Ok(()); // too short: the safetensors parser says so
+    };
+    let Some(header) = usize::try_from(n)
+        .ok()
+        .and_then(|n| bytes.get(8..8usize.checked_add(n)?))
+    else {
+        return Ok(());
+    };
+    match serde_json::from_slice::<UniqueKeys>(header) {
+        Err(e) if e.to_string().contains(DUPLICATE) => Err(format!("header: {e}")),
+        _ => Ok(()),
+    }
+}
+
+const DUPLICATE: &str = "appears twice";
+
+/// Any JSON value whose objects, at any depth, name each key once.
+struct UniqueKeys;
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = UniqueKeys;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> std::result::Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_unit<E>(self) -> std::result::Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<UniqueKeys, A::Error> {
+        while seq.next_element::<UniqueKeys>()?.is_some() {}
+        Ok(UniqueKeys)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<UniqueKeys, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!("key `{key}` {DUPLICATE}")));
+            }
+            map.next_value::<UniqueKeys>()?;
+        }
+        Ok(UniqueKeys)
+    }
+}
+
+/// `.NAME.tmp-PID` beside `path`: where `save` writes before it renames.
+fn temporary_path(path: &Path) -> PathBuf {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()))
+}
+
+/// The folder `path` is written in (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// An error unless a weight file can be written at `path`: its folder exists and is a folder,
+/// `path` is not a folder, and a file can be created there. Checked before a training run, so
+/// that hours of training are not lost to a typo.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let fail = |message: String| Error::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    if path.file_name().is_none() {
+        return Err(fail("names no file".into()));
+    }
+    if path.is_dir() {
+        return Err(fail("is a directory; give a file name to write".into()));
+    }
+    let folder = folder_of(path);
+    match std::fs::metadata(folder) {
+        Err(_) => {
+            return Err(fail(format!("folder {} does not exist", folder.display())));
+        }
+        Ok(m) if !m.is_dir() => {
+            return Err(fail(format!("{} is not a folder", folder.display())));
+        }
+        Ok(_) => {}
+    }
+    let probe = temporary_path(path);
+    std::fs::File::create(&probe)
+        .map_err(|e| {
+            fail(format!(
+                "cannot write in folder {}: {}",
+                folder.display(),
+                memdrive_sim::files::io_message(&e)
+            ))
+        })
+        .map(|_| {
+            let _ = std::fs::remove_file(&probe);
+        })
+}
+
+/// Removes `.*.tmp-PID` files in the folder of `path` whose process is gone: what a save that
+/// was killed between writing and renaming leaves behind.
+fn remove_stale_temporaries(path: &Path) {
+    // Without /proc there is no telling a live save from a dead one: leave them all.
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(folder_of(path)) else {
+        return;
+    };
+    let own = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.rsplit_once(".tmp-"))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = Path::new(&format!("/proc/{pid}")).exists();
+        if pid != own && !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }
