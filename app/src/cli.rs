@@ -4,9 +4,10 @@ use crate::eval::Factory;
 use crate::{bench, eval, learned, memory, train};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use memdrive_models::train::TrainOptions;
+use memdrive_models::train::{MAX_EPISODES_PER_SCENARIO, MAX_ROUNDS, TrainOptions};
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::Controller;
+use memdrive_sim::parallel::MAX_THREADS;
 use memdrive_sim::scenario::{ScenarioSpec, builtins};
 use memdrive_sim::{Cruise, Expert, run_episode};
 use std::ops::Range;
@@ -30,7 +31,7 @@ enum Command {
         #[arg(long)]
         scenario: String,
         /// Seed of the episode.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = count_in::<u64>(0, u64::MAX))]
         seed: u64,
         /// Controller that drives.
         #[arg(long, default_value = "expert")]
@@ -47,8 +48,9 @@ enum Command {
         /// Comma-separated scenario names or files, or `all` for every built-in.
         #[arg(long, default_value = "all")]
         scenario: String,
-        /// Seeds `A..B` (B excluded).
-        #[arg(long, default_value = "0..100")]
+        /// Seeds `A..B` (B excluded). Episodes are run and tallied in blocks, so a long range
+        /// takes time but no more memory.
+        #[arg(long, default_value = "0..100", allow_hyphen_values = true)]
         seeds: String,
         /// Comma-separated controllers.
         #[arg(long, default_value = "expert")]
@@ -56,8 +58,8 @@ enum Command {
         /// Weight file for the (single) learned controller (default: the bundled weights).
         #[arg(long)]
         weights: Option<PathBuf>,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long)]
+        /// Worker threads (default: all cores; at most 256). Results do not depend on it.
+        #[arg(long, allow_hyphen_values = true, value_parser = count_in::<usize>(1, MAX_THREADS as u64))]
         threads: Option<usize>,
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -72,27 +74,28 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Seed of initialisation (training episodes use seeds from 1,000,000 up).
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = count_in::<u64>(0, u64::MAX))]
         seed: u64,
-        /// DAgger rounds after behaviour cloning.
-        #[arg(long, default_value_t = 3)]
+        /// DAgger rounds after behaviour cloning (at most 99).
+        #[arg(long, default_value_t = 3, allow_hyphen_values = true, value_parser = count_in::<u32>(0, u64::from(MAX_ROUNDS)))]
         rounds: u32,
-        /// Training episodes per scenario per round.
-        #[arg(long, default_value_t = 40)]
+        /// Training episodes per scenario per round (at most 10,000; at most 10,000 in the
+        /// whole run).
+        #[arg(long, default_value_t = 40, allow_hyphen_values = true, value_parser = count_in::<u64>(1, MAX_EPISODES_PER_SCENARIO))]
         episodes: u64,
         /// Episodes per round for named scenarios instead of --episodes, e.g.
         /// `mixed_traffic=120,occluded_crossing=80`.
         #[arg(long, value_name = "NAME=N,...")]
         scenario_episodes: Option<String>,
         /// Held-out seeds `A..B` for the final evaluation table.
-        #[arg(long, default_value = "0..50")]
+        #[arg(long, default_value = "0..50", allow_hyphen_values = true)]
         eval_seeds: String,
         /// The model's configuration as a JSON file (the `config` a weight file stores);
         /// fields left out keep their defaults.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Worker threads (default: all cores). Results do not depend on it.
-        #[arg(long)]
+        /// Worker threads (default: all cores; at most 256). Results do not depend on it.
+        #[arg(long, allow_hyphen_values = true, value_parser = count_in::<usize>(1, MAX_THREADS as u64))]
         threads: Option<usize>,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -110,22 +113,22 @@ enum Command {
         /// Scenario of the driving episodes (the belief probe's, and the driving probe's).
         #[arg(long, default_value = "occluded_crossing")]
         scenario: String,
-        /// Driving episodes.
-        #[arg(long, default_value_t = 40)]
+        /// Driving episodes (2 to 10,000).
+        #[arg(long, default_value_t = 40, allow_hyphen_values = true, value_parser = count_in::<u64>(2, 10_000))]
         episodes: u64,
         /// Input regime of the memory curve and influence: `noise` (frames drawn independently
         /// from real driving) or `driving` (real episodes).
         #[arg(long, value_enum, default_value = "noise")]
         probe: ProbeArg,
-        /// Largest lag L in steps of 0.1 s.
-        #[arg(long, default_value_t = 40)]
+        /// Largest lag L in steps of 0.1 s (1 to 600).
+        #[arg(long, default_value_t = 40, allow_hyphen_values = true, value_parser = count_in::<usize>(1, MAX_LAGS as u64))]
         lags: usize,
-        /// Steps of the white-noise probe.
-        #[arg(long, default_value_t = 10_000)]
+        /// Steps of the white-noise probe (at most 1,000,000).
+        #[arg(long, default_value_t = 10_000, allow_hyphen_values = true, value_parser = count_in::<usize>(1, MAX_NOISE_STEPS as u64))]
         steps: usize,
-        /// Worker threads for the driving episodes (default: all cores). Results do not depend
-        /// on it.
-        #[arg(long)]
+        /// Worker threads for the driving episodes (default: all cores; at most 256). Results do
+        /// not depend on it.
+        #[arg(long, allow_hyphen_values = true, value_parser = count_in::<usize>(1, MAX_THREADS as u64))]
         threads: Option<usize>,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -136,8 +139,8 @@ enum Command {
         /// Measure the desktop app instead: frames of the real app state driven headless.
         #[arg(long)]
         gui: bool,
-        /// Frames to measure with `--gui`.
-        #[arg(long, default_value_t = 600)]
+        /// Frames to measure with `--gui` (1 to 100,000).
+        #[arg(long, default_value_t = 600, allow_hyphen_values = true, value_parser = count_in::<usize>(1, 100_000))]
         frames: usize,
         /// Print JSON instead of text.
         #[arg(long)]
@@ -145,6 +148,36 @@ enum Command {
     },
     /// List the built-in scenarios.
     Scenarios,
+    /// Panics on purpose, so that the tests can check how an internal error is reported.
+    #[command(hide = true)]
+    InternalErrorTest,
+}
+
+/// Largest lag `memory` measures (60 s).
+pub const MAX_LAGS: usize = 600;
+/// Most steps of the white-noise probe.
+pub const MAX_NOISE_STEPS: usize = 1_000_000;
+
+/// A parser of whole numbers from `low` to `high` for clap, with a message that says so (and
+/// that a negative number is one, not an unknown flag).
+fn count_in<T>(low: u64, high: u64) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
+where
+    T: TryFrom<u64>,
+{
+    move |text: &str| {
+        let text = text.trim();
+        let expected = format!("a whole number from {low} to {high}");
+        let value: u64 = if text.starts_with('-') {
+            return Err(format!("expected {expected}, got a negative number {text}"));
+        } else {
+            text.parse()
+                .map_err(|_| format!("expected {expected}, got `{text}`"))?
+        };
+        if !(low..=high).contains(&value) {
+            return Err(format!("expected {expected}, got {value}"));
+        }
+        T::try_from(value).map_err(|_| format!("{value} is too large for this machine"))
+    }
 }
 
 /// Input regimes of `memory`.
@@ -249,9 +282,8 @@ pub fn scenario_counts(text: Option<&str>) -> Result<std::collections::BTreeMap<
         let (name, n) = item
             .split_once('=')
             .with_context(|| format!("--scenario-episodes takes NAME=N items, got `{item}`"))?;
-        let n: u64 = n.trim().parse().with_context(|| {
-            format!("--scenario-episodes: `{item}` needs a whole number of episodes")
-        })?;
+        let n: u64 = count_in::<u64>(1, MAX_EPISODES_PER_SCENARIO)(n)
+            .map_err(|why| anyhow::anyhow!("--scenario-episodes: `{}`: {why}", item.trim()))?;
         if counts.insert(name.trim().to_owned(), n).is_some() {
             bail!("--scenario-episodes names `{}` twice", name.trim());
         }
@@ -327,9 +359,6 @@ pub fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|n| controller(n, weights.as_deref().filter(|_| LEARNED.contains(n))))
                 .collect::<Result<_>>()?;
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
-            }
             let rows = eval::evaluate(&specs, seeds, &factories, threads);
             if json {
                 println!(
@@ -354,9 +383,6 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let eval_seeds = seed_range(&eval_seeds)?;
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
-            }
             let options = TrainOptions {
                 seed,
                 rounds,
@@ -390,12 +416,6 @@ pub fn run(cli: Cli) -> Result<()> {
                     "--weights needs exactly one controller in --controller, got {}",
                     names.len()
                 );
-            }
-            if threads == Some(0) {
-                bail!("--threads must be at least 1");
-            }
-            if episodes < 2 {
-                bail!("--episodes must be at least 2: the belief probe holds some out");
             }
             if steps <= lags + 10 {
                 bail!("--steps must exceed --lags by more than 10");
@@ -457,6 +477,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::InternalErrorTest => panic!("deliberate panic of the internal-error test"),
         Command::Scenarios => {
             for spec in builtins()? {
                 println!("{:<18} {}", spec.name, spec.description);

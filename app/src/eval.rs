@@ -35,6 +35,10 @@ pub struct EvalRow {
 /// Makes fresh instances of one controller; loading (and failing) happened before.
 pub type Factory = Box<dyn Fn() -> Box<dyn Controller + Send> + Sync>;
 
+/// Episodes handed to the workers at a time: results are tallied block by block, so a seed
+/// range of any length needs no more memory than this many results.
+const BLOCK: u64 = 4096;
+
 /// Runs every (controller, scenario, seed) on `threads` workers (default: all cores).
 pub fn evaluate(
     specs: &[ScenarioSpec],
@@ -42,42 +46,96 @@ pub fn evaluate(
     controllers: &[Factory],
     threads: Option<usize>,
 ) -> Vec<EvalRow> {
-    let mut jobs: Vec<(usize, usize, u64)> = Vec::new();
-    for c in 0..controllers.len() {
-        for s in 0..specs.len() {
-            jobs.extend(seeds.clone().map(|seed| (c, s, seed)));
-        }
-    }
-    // One controller instance per worker and controller, made on first use; `reset` starts
-    // every episode.
-    let episodes = map_ordered(
-        &jobs,
-        threads,
-        || -> Vec<Option<Box<dyn Controller + Send>>> {
-            controllers.iter().map(|_| None).collect()
-        },
-        |drivers, &(c, s, seed)| {
-            let driver = drivers[c].get_or_insert_with(|| controllers[c]());
-            run_episode(&specs[s], seed, driver.as_mut())
-        },
-    );
-    let per_group = (seeds.end - seeds.start) as usize;
-    episodes.chunks(per_group).map(aggregate).collect()
+    evaluate_in_blocks(specs, seeds, controllers, threads, BLOCK)
 }
 
-fn aggregate(group: &[EpisodeResult]) -> EvalRow {
-    let n = group.len() as f64;
-    let rate = |o: Outcome| group.iter().filter(|r| r.outcome == o).count() as f64 / n;
-    EvalRow {
-        controller: group[0].controller.clone(),
-        scenario: group[0].scenario.clone(),
-        episodes: group.len(),
-        goal_rate: rate(Outcome::Goal),
-        collision_rate: rate(Outcome::Collision),
-        offroad_rate: rate(Outcome::OffRoad),
-        timeout_rate: rate(Outcome::Timeout),
-        mean_speed_mps: group.iter().map(|r| r.mean_speed_mps).sum::<f64>() / n,
-        mean_progress_m: group.iter().map(|r| r.progress_m).sum::<f64>() / n,
+fn evaluate_in_blocks(
+    specs: &[ScenarioSpec],
+    seeds: Range<u64>,
+    controllers: &[Factory],
+    threads: Option<usize>,
+    block: u64,
+) -> Vec<EvalRow> {
+    let per_group = u128::from(seeds.end.saturating_sub(seeds.start));
+    let groups = controllers.len() * specs.len();
+    let total = per_group * groups as u128;
+    let mut tallies: Vec<Tally> = (0..groups).map(|_| Tally::default()).collect();
+    let mut start = 0u128;
+    while start < total {
+        let end = (start + u128::from(block)).min(total);
+        // (group, seed) of every episode of this block, in (controller, scenario, seed) order.
+        let jobs: Vec<(usize, u64)> = (start..end)
+            .map(|i| {
+                let group = (i / per_group) as usize;
+                (group, seeds.start + (i % per_group) as u64)
+            })
+            .collect();
+        // One controller instance per worker and controller, made on first use; `reset`
+        // starts every episode.
+        let episodes = map_ordered(
+            &jobs,
+            threads,
+            || -> Vec<Option<Box<dyn Controller + Send>>> {
+                controllers.iter().map(|_| None).collect()
+            },
+            |drivers, &(group, seed)| {
+                let (c, s) = (group / specs.len(), group % specs.len());
+                let driver = drivers[c].get_or_insert_with(|| controllers[c]());
+                run_episode(&specs[s], seed, driver.as_mut())
+            },
+        );
+        for ((group, _), episode) in jobs.iter().zip(&episodes) {
+            tallies[*group].add(episode);
+        }
+        start = end;
+    }
+    tallies.iter().map(Tally::row).collect()
+}
+
+/// Running sums of one (controller, scenario), added to in seed order so that the result is
+/// the same bits however the episodes were split into blocks.
+#[derive(Default)]
+struct Tally {
+    controller: String,
+    scenario: String,
+    episodes: usize,
+    outcomes: [usize; 4],
+    speed_sum: f64,
+    progress_sum: f64,
+}
+
+impl Tally {
+    fn add(&mut self, r: &EpisodeResult) {
+        if self.episodes == 0 {
+            self.controller.clone_from(&r.controller);
+            self.scenario.clone_from(&r.scenario);
+        }
+        self.episodes += 1;
+        let slot = match r.outcome {
+            Outcome::Goal => 0,
+            Outcome::Collision => 1,
+            Outcome::OffRoad => 2,
+            Outcome::Timeout => 3,
+        };
+        self.outcomes[slot] += 1;
+        self.speed_sum += r.mean_speed_mps;
+        self.progress_sum += r.progress_m;
+    }
+
+    fn row(&self) -> EvalRow {
+        let n = self.episodes.max(1) as f64;
+        let rate = |slot: usize| self.outcomes[slot] as f64 / n;
+        EvalRow {
+            controller: self.controller.clone(),
+            scenario: self.scenario.clone(),
+            episodes: self.episodes,
+            goal_rate: rate(0),
+            collision_rate: rate(1),
+            offroad_rate: rate(2),
+            timeout_rate: rate(3),
+            mean_speed_mps: self.speed_sum / n,
+            mean_progress_m: self.progress_sum / n,
+        }
     }
 }
 
@@ -110,4 +168,32 @@ pub fn table(rows: &[EvalRow]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use memdrive_sim::{Cruise, Expert};
+
+    /// Blocks cut across groups (7 does not divide 10 seeds): the rows are the same bits.
+    #[test]
+    fn rows_do_not_depend_on_the_block_size_or_the_thread_count() {
+        let specs = ["lead_brake", "cut_in"]
+            .map(|n| memdrive_sim::scenario::builtin(n).and_then(Result::ok));
+        let specs: Vec<ScenarioSpec> = specs.into_iter().flatten().collect();
+        assert_eq!(specs.len(), 2);
+        let factories: Vec<Factory> = vec![
+            Box::new(|| Box::new(Expert::new())),
+            Box::new(|| Box::new(Cruise::new(12.0))),
+        ];
+        let whole = evaluate_in_blocks(&specs, 0..10, &factories, Some(1), 4096);
+        let blocks = evaluate_in_blocks(&specs, 0..10, &factories, Some(2), 7);
+        assert_eq!(whole, blocks);
+        assert_eq!(whole.len(), 4);
+        assert!(whole.iter().all(|r| r.episodes == 10));
+        assert_eq!(
+            (whole[2].controller.as_str(), whole[2].scenario.as_str()),
+            ("cruise", "lead_brake")
+        );
+    }
 }

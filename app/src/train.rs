@@ -5,22 +5,32 @@ use crate::eval::{self, Factory};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use memdrive_models::Model;
+use memdrive_models::gru::GruConfig;
+use memdrive_models::rbf::RbfConfig;
 use memdrive_models::train::{RoundReport, TrainOptions, train_gru, train_rbf, train_transformer};
+use memdrive_models::transformer::TransformerConfig;
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::Controller;
 use memdrive_sim::scenario::builtins;
 use std::ops::Range;
 use std::path::Path;
 
-/// A model configuration from a JSON file over the defaults, or the defaults.
+/// A model configuration from a JSON file over the defaults, or the defaults, checked by the
+/// model's one validator (`validate`) so that an error names the file.
 fn read_config<C: Default + serde::Serialize + serde::de::DeserializeOwned>(
     path: Option<&Path>,
+    validate: fn(&C) -> std::result::Result<(), String>,
 ) -> Result<C> {
     let Some(path) = path else {
         return Ok(C::default());
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let bytes =
+        memdrive_sim::files::read_bounded(path, memdrive_models::bounds::MAX_CONFIG_FILE_BYTES)
+            .map_err(|problem| {
+                anyhow::anyhow!("{}: cannot read configuration: {problem}", path.display())
+            })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
     let overrides: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
     let serde_json::Value::Object(overrides) = overrides else {
@@ -30,8 +40,10 @@ fn read_config<C: Default + serde::Serialize + serde::de::DeserializeOwned>(
     if let serde_json::Value::Object(fields) = &mut merged {
         fields.extend(overrides);
     }
-    serde_json::from_value(merged)
-        .with_context(|| format!("{}: not a valid configuration", path.display()))
+    let config: C = serde_json::from_value(merged)
+        .with_context(|| format!("{}: not a valid configuration", path.display()))?;
+    validate(&config).map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
+    Ok(config)
 }
 
 /// Trains, saves to `out`, evaluates; prints text or JSON.
@@ -43,6 +55,8 @@ pub fn run(
     eval_seeds: Range<u64>,
     json: bool,
 ) -> Result<()> {
+    // Hours of training must not be lost to a typo in --out.
+    memdrive_models::weights::check_writable(out)?;
     let specs = builtins()?;
     let bar = ProgressBar::new(u64::from(options.rounds) + 1);
     bar.set_style(
@@ -76,11 +90,24 @@ pub fn run(
         }
     };
     let (file, reports) = match kind {
-        ModelKind::Rbf => train_rbf(&read_config(config)?, &specs, options, &mut on_round)?,
-        ModelKind::Gru => train_gru(&read_config(config)?, &specs, options, &mut on_round)?,
-        ModelKind::Transformer => {
-            train_transformer(&read_config(config)?, &specs, options, &mut on_round)?
-        }
+        ModelKind::Rbf => train_rbf(
+            &read_config(config, RbfConfig::validate)?,
+            &specs,
+            options,
+            &mut on_round,
+        )?,
+        ModelKind::Gru => train_gru(
+            &read_config(config, GruConfig::validate)?,
+            &specs,
+            options,
+            &mut on_round,
+        )?,
+        ModelKind::Transformer => train_transformer(
+            &read_config(config, TransformerConfig::validate)?,
+            &specs,
+            options,
+            &mut on_round,
+        )?,
     };
     bar.finish_and_clear();
     file.save(out)?;

@@ -48,15 +48,53 @@ impl Run {
             "expected failure, got {self:#?}"
         );
         assert!(
-            !self.stderr.contains("panicked"),
+            !self.stderr.contains("panicked") && !self.stderr.contains("internal error"),
             "panicked: {}",
             self.stderr
         );
+        assert_ne!(self.code, Some(70), "internal error: {self:#?}");
         assert!(
             self.stderr.starts_with("error"),
             "no error message: {self:#?}"
         );
         &self.stderr
+    }
+}
+
+/// Runs `memdrive` with `args`, killing it if it has not finished after `limit`: a hang is
+/// then a failed assertion, not a test run that never ends.
+pub fn memdrive_within(args: &[&str], limit: std::time::Duration) -> Run {
+    use std::io::Read;
+    let mut child = Command::new(memdrive_bin())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run memdrive: {e}"));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap_or_else(|e| panic!("{e}")) {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("memdrive {args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut stdout);
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut stderr);
+    }
+    Run {
+        code: status.code(),
+        stdout,
+        stderr,
     }
 }
 

@@ -419,7 +419,10 @@ fn train_writes_weights_that_run_and_eval_then_use() {
     ])
     .failed()
     .to_owned();
-    assert!(err.contains("hidden must be at least 1"), "{err}");
+    assert!(
+        err.contains(&bad_shown) && err.contains("hidden must be between 1 and 1024, got 0"),
+        "{err}"
+    );
     // An RBF file is not a GRU.
     let err = memdrive(&[
         "run",
@@ -438,7 +441,10 @@ fn train_writes_weights_that_run_and_eval_then_use() {
         ("mixed_trafic=80", "`mixed_trafic`"),
         ("mixed_traffic", "NAME=N"),
         ("mixed_traffic=lots", "whole number"),
-        ("cut_in=0", "cut_in has none"),
+        (
+            "cut_in=0",
+            "`cut_in=0`: expected a whole number from 1 to 10000, got 0",
+        ),
     ] {
         let err = memdrive(&[
             "train",
