@@ -95,6 +95,49 @@ fn a_failed_save_leaves_the_existing_file_alone() {
     assert_eq!(std::fs::read(&path).ok().as_deref(), Some(&b"precious"[..]));
 }
 
+/// A save killed between writing and renaming leaves `.NAME.tmp-PID`; the next save to the
+/// folder removes it (its process is gone) and keeps what belongs to a live process.
+#[test]
+fn temporaries_of_killed_saves_are_removed_by_the_next_save() {
+    let dir = temp_dir("stale-temporaries");
+    // Above Linux's largest pid (2^22), so no process has it.
+    let stale = dir.join(".old.safetensors.tmp-4194999");
+    let live = dir.join(format!(".other.safetensors.tmp-{}", std::process::id()));
+    let unrelated = dir.join("notes.tmp-4194999");
+    for p in [&stale, &unrelated] {
+        std::fs::write(p, b"half a file").unwrap_or_else(|e| panic!("{e}"));
+    }
+    // A temporary named after this (live) process is left alone.
+    std::fs::write(&live, b"in progress").unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("new.safetensors");
+    bundled().save(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!stale.exists(), "stale temporary kept");
+    assert!(live.exists() && unrelated.exists(), "removed too much");
+    assert_eq!(
+        std::fs::read(&path).ok().as_deref(),
+        Some(&bundled().to_bytes().unwrap_or_default()[..])
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn saving_over_a_folder_or_into_a_missing_one_is_refused_before_writing() {
+    let dir = temp_dir("unwritable");
+    let err = bundled()
+        .save(&dir)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("is a directory"), "{err}");
+    let err = bundled()
+        .save(&dir.join("missing/w.safetensors"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("does not exist"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_truncated_file_is_rejected() {
     for len in [0, 5, 300, BUNDLED.len() - 1] {
