@@ -5,8 +5,10 @@
 //! the result is the same, bit for bit, whatever the thread count.
 
 use memdrive_sim::parallel::map_ordered;
+use memdrive_sim::world::{Knowledge, Victim};
 use memdrive_sim::{Controller, EpisodeResult, Outcome, ScenarioSpec, run_episode};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// Aggregate of one controller on one scenario.
@@ -30,6 +32,63 @@ pub struct EvalRow {
     pub mean_speed_mps: f64,
     /// Mean progress along the road (m).
     pub mean_progress_m: f64,
+    /// The collisions, classified.
+    pub collisions: CollisionCounts,
+}
+
+/// Collisions counted by what the sensors knew of the actor hit (`in_view`: reported during the
+/// last second before impact, a failure of driving; `forgotten`: seen before but not in the
+/// last second, a failure of memory; `never_seen`) and, within each kind of actor, the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CollisionCounts {
+    /// Over every kind of actor.
+    #[serde(flatten)]
+    pub total: KnowledgeCounts,
+    /// Per kind of actor: `pedestrian`, `moving_car`, `parked_vehicle`.
+    pub by_actor: BTreeMap<&'static str, KnowledgeCounts>,
+}
+
+/// Collisions by what the sensors knew.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KnowledgeCounts {
+    /// In view when hit.
+    pub in_view: usize,
+    /// Seen before, not in the last second.
+    pub forgotten: usize,
+    /// Never seen.
+    pub never_seen: usize,
+}
+
+impl KnowledgeCounts {
+    fn add(&mut self, knowledge: Knowledge) {
+        match knowledge {
+            Knowledge::InView => self.in_view += 1,
+            Knowledge::Forgotten => self.forgotten += 1,
+            Knowledge::NeverSeen => self.never_seen += 1,
+        }
+    }
+}
+
+impl Default for CollisionCounts {
+    fn default() -> Self {
+        Self {
+            total: KnowledgeCounts::default(),
+            by_actor: Victim::ALL
+                .iter()
+                .map(|v| (v.as_str(), KnowledgeCounts::default()))
+                .collect(),
+        }
+    }
+}
+
+impl CollisionCounts {
+    fn add(&mut self, victim: Victim, knowledge: Knowledge) {
+        self.total.add(knowledge);
+        self.by_actor
+            .entry(victim.as_str())
+            .or_default()
+            .add(knowledge);
+    }
 }
 
 /// Makes fresh instances of one controller; loading (and failing) happened before.
@@ -102,6 +161,7 @@ struct Tally {
     outcomes: [usize; 4],
     speed_sum: f64,
     progress_sum: f64,
+    collisions: CollisionCounts,
 }
 
 impl Tally {
@@ -120,6 +180,9 @@ impl Tally {
         self.outcomes[slot] += 1;
         self.speed_sum += r.mean_speed_mps;
         self.progress_sum += r.progress_m;
+        if let Some(c) = r.collision {
+            self.collisions.add(c.victim, c.knowledge);
+        }
     }
 
     fn row(&self) -> EvalRow {
@@ -135,14 +198,16 @@ impl Tally {
             timeout_rate: rate(3),
             mean_speed_mps: self.speed_sum / n,
             mean_progress_m: self.progress_sum / n,
+            collisions: self.collisions.clone(),
         }
     }
 }
 
-/// The rows as an aligned text table.
+/// The rows as an aligned text table; the last column splits the collisions into in view /
+/// forgotten / never seen.
 pub fn table(rows: &[EvalRow]) -> String {
     let mut out = format!(
-        "{:<12} {:<18} {:>8} {:>7} {:>10} {:>8} {:>8} {:>10} {:>12}\n",
+        "{:<12} {:<18} {:>8} {:>7} {:>10} {:>8} {:>8} {:>10} {:>12}  {}\n",
         "controller",
         "scenario",
         "episodes",
@@ -151,11 +216,13 @@ pub fn table(rows: &[EvalRow]) -> String {
         "offroad",
         "timeout",
         "speed m/s",
-        "progress m"
+        "progress m",
+        "collisions: in view/forgotten/never seen"
     );
     for r in rows {
+        let c = &r.collisions.total;
         out += &format!(
-            "{:<12} {:<18} {:>8} {:>6.1}% {:>9.1}% {:>7.1}% {:>7.1}% {:>10.2} {:>12.1}\n",
+            "{:<12} {:<18} {:>8} {:>6.1}% {:>9.1}% {:>7.1}% {:>7.1}% {:>10.2} {:>12.1}  {}/{}/{}\n",
             r.controller,
             r.scenario,
             r.episodes,
@@ -164,7 +231,10 @@ pub fn table(rows: &[EvalRow]) -> String {
             100.0 * r.offroad_rate,
             100.0 * r.timeout_rate,
             r.mean_speed_mps,
-            r.mean_progress_m
+            r.mean_progress_m,
+            c.in_view,
+            c.forgotten,
+            c.never_seen
         );
     }
     out

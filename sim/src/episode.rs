@@ -2,7 +2,7 @@
 
 use crate::controller::Controller;
 use crate::scenario::ScenarioSpec;
-use crate::world::{Outcome, World};
+use crate::world::{Collision, Outcome, World};
 
 /// What one episode came to.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -27,6 +27,8 @@ pub struct EpisodeResult {
     pub mean_abs_jerk: f64,
     /// Hash of the exact bits of every ego state, as 16 hex digits.
     pub trajectory_hash: String,
+    /// What was hit and what the sensors knew of it, when the outcome is a collision.
+    pub collision: Option<Collision>,
 }
 
 /// Steps `world` with `controller` until the episode ends.
@@ -60,5 +62,6 @@ pub fn run_episode(
         min_ttc_s: m.min_ttc_s,
         mean_abs_jerk: m.mean_abs_jerk_mps3,
         trajectory_hash: format!("{:016x}", m.trajectory_hash),
+        collision: world.collision(),
     }
 }

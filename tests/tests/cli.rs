@@ -460,3 +460,70 @@ fn train_writes_weights_that_run_and_eval_then_use() {
         assert!(err.contains(says), "{arg}: {err}");
     }
 }
+
+/// Every collision is classified by the actor hit and what the sensors knew; the counts add up
+/// to the collision rate, and they read as the scenarios were built: the memoryless baseline
+/// mostly forgets the hidden pedestrian; blind lane keeping hits the braking car in plain view.
+#[test]
+fn eval_classifies_every_collision() {
+    let out = memdrive(&[
+        "eval",
+        "--scenario",
+        "occluded_crossing,lead_brake",
+        "--seeds",
+        "0..40",
+        "--controller",
+        "reactive,cruise",
+        "--json",
+    ]);
+    let v = json(out.ok());
+    let rows = v["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 4);
+    let count = |row: &Value, path: &[&str]| {
+        path.iter()
+            .fold(&row["collisions"], |v, k| &v[*k])
+            .as_u64()
+            .unwrap_or_else(|| panic!("no {path:?} in {row}"))
+    };
+    for row in &rows {
+        let total: u64 = ["in_view", "forgotten", "never_seen"]
+            .iter()
+            .map(|k| count(row, &[k]))
+            .sum();
+        let rate = row["collision_rate"].as_f64().unwrap_or(-1.0);
+        assert_eq!(total as f64, (rate * 40.0).round(), "{row}");
+        let by_actor: u64 = ["pedestrian", "moving_car", "parked_vehicle"]
+            .iter()
+            .flat_map(|a| ["in_view", "forgotten", "never_seen"].map(|k| (*a, k)))
+            .map(|(a, k)| count(row, &["by_actor", a, k]))
+            .sum();
+        assert_eq!(by_actor, total, "{row}");
+    }
+    let reactive_crossing = &rows[0];
+    assert_eq!(reactive_crossing["scenario"], "occluded_crossing");
+    let forgotten = count(reactive_crossing, &["by_actor", "pedestrian", "forgotten"]);
+    let in_view = count(reactive_crossing, &["in_view"]);
+    assert!(forgotten > in_view, "{reactive_crossing}");
+    let cruise_brake = &rows[3];
+    assert_eq!(cruise_brake["controller"], "cruise");
+    assert_eq!(
+        count(cruise_brake, &["by_actor", "moving_car", "in_view"]),
+        40,
+        "{cruise_brake}"
+    );
+    // One episode tells its own collision.
+    let out = memdrive(&[
+        "run",
+        "--scenario",
+        "lead_brake",
+        "--seed",
+        "0",
+        "--controller",
+        "cruise",
+        "--json",
+    ]);
+    let run = json(out.ok());
+    assert_eq!(run["outcome"], "collision");
+    assert_eq!(run["collision"]["victim"], "moving_car", "{run}");
+    assert_eq!(run["collision"]["knowledge"], "in_view", "{run}");
+}

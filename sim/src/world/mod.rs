@@ -4,8 +4,11 @@
 //! actor, checks the outcome and senses. The observation holds only what the sensors and the
 //! car's own state give; the ground truth (`truth`) holds everything, kept apart.
 
+mod collision;
 mod placement;
 mod traffic;
+
+pub use collision::{Collision, IN_VIEW_WINDOW_S, Knowledge, Victim};
 
 use crate::actors::{Actor, ActorKind, Idm};
 use crate::geometry::{OrientedBox, Pose, Vec2, wrap_angle};
@@ -60,6 +63,30 @@ pub struct Visibility {
     pub visible_now: bool,
     /// The last step at which some beam reported it.
     pub last_seen_step: Option<u32>,
+    /// First step of the current sighting: the run of steps in which it was reported, gaps of
+    /// up to `SIGHTING_GAP_STEPS` bridged.
+    pub sighting_start_step: Option<u32>,
+    /// It was seen in an earlier sighting, before a longer gap.
+    pub seen_before: bool,
+}
+
+/// Steps without a report that still count as one sighting (0.3 s): a beam sector can lose a
+/// small actor for a step or two while it is plainly in view.
+pub const SIGHTING_GAP_STEPS: u32 = 3;
+
+impl Visibility {
+    fn reported(&mut self, step: u32) {
+        match self.last_seen_step {
+            Some(last) if step - last <= SIGHTING_GAP_STEPS => {}
+            Some(_) => {
+                self.seen_before = true;
+                self.sighting_start_step = Some(step);
+            }
+            None => self.sighting_start_step = Some(step),
+        }
+        self.visible_now = true;
+        self.last_seen_step = Some(step);
+    }
 }
 
 /// Everything true about the world now, for the expert and the instruments. Learned
@@ -177,6 +204,7 @@ pub struct World {
     observation: Observation,
     step: u32,
     outcome: Option<Outcome>,
+    collision: Option<Collision>,
     metrics: MetricsAccumulator,
     noise_rng: ChaCha8Rng,
     lanes: Vec<Vec<Occupant>>,
@@ -266,6 +294,7 @@ impl World {
             observation: Observation::zeros(obs_spec),
             step: 0,
             outcome: None,
+            collision: None,
             metrics: MetricsAccumulator::new(),
             noise_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x005e_ed0f_5e75_0a11),
             lanes: vec![Vec::new(); lane_count],
@@ -402,6 +431,11 @@ impl World {
         self.outcome
     }
 
+    /// The collision that ended the episode, classified, if it ended in one.
+    pub fn collision(&self) -> Option<Collision> {
+        self.collision
+    }
+
     /// The ground truth now.
     pub fn truth(&self) -> GroundTruth<'_> {
         GroundTruth {
@@ -464,13 +498,15 @@ impl World {
         }
     }
 
-    fn check_outcome(&self) -> Option<Outcome> {
+    fn check_outcome(&mut self) -> Option<Outcome> {
         let body = self.ego.body(&self.limits);
-        if self
+        let hit = self
             .actors
             .iter()
-            .any(|a| a.active && body.overlaps(&a.body))
-        {
+            .find(|a| a.active && body.overlaps(&a.body));
+        // Classified before this step's scan: what the sensors knew up to the impact.
+        self.collision = collision::classify(hit, &self.visibility, self.step);
+        if self.collision.is_some() {
             return Some(Outcome::Collision);
         }
         if self.ego_frenet.d_m.abs() > self.road.half_width_m() {
@@ -524,8 +560,7 @@ impl World {
             }
             for hit in &self.scan.hits {
                 if let Some(i) = hit.actor() {
-                    self.visibility[i].visible_now = true;
-                    self.visibility[i].last_seen_step = Some(self.step);
+                    self.visibility[i].reported(self.step);
                 }
             }
         }
