@@ -8,7 +8,7 @@ use memdrive_models::train::{MAX_EPISODES_PER_SCENARIO, MAX_ROUNDS, TrainOptions
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::Controller;
 use memdrive_sim::parallel::MAX_THREADS;
-use memdrive_sim::scenario::{ScenarioSpec, builtins};
+use memdrive_sim::scenario::{Override, ScenarioSpec, builtins};
 use memdrive_sim::{Cruise, Expert, run_episode};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -30,6 +30,10 @@ enum Command {
         /// Built-in scenario name or path to a scenario file.
         #[arg(long)]
         scenario: String,
+        /// Change a field of the scenario: `--set PATH=VALUE`, e.g. `--set duration_s=20` or
+        /// `--set pedestrians.0.speed_mps=[2,3]`; repeatable, checked like the file.
+        #[arg(long = "set", value_name = "PATH=VALUE", allow_hyphen_values = true)]
+        set: Vec<String>,
         /// Seed of the episode.
         #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = count_in::<u64>(0, u64::MAX))]
         seed: u64,
@@ -48,6 +52,10 @@ enum Command {
         /// Comma-separated scenario names or files, or `all` for every built-in.
         #[arg(long, default_value = "all")]
         scenario: String,
+        /// Change a field of the scenario: `--set PATH=VALUE`, e.g. `--set duration_s=20` or
+        /// `--set pedestrians.0.speed_mps=[2,3]`; repeatable, checked like the file.
+        #[arg(long = "set", value_name = "PATH=VALUE", allow_hyphen_values = true)]
+        set: Vec<String>,
         /// Seeds `A..B` (B excluded). Episodes are run and tallied in blocks, so a long range
         /// takes time but no more memory.
         #[arg(long, default_value = "0..100", allow_hyphen_values = true)]
@@ -113,6 +121,10 @@ enum Command {
         /// Scenario of the driving episodes (the belief probe's, and the driving probe's).
         #[arg(long, default_value = "occluded_crossing")]
         scenario: String,
+        /// Change a field of the scenario: `--set PATH=VALUE`, e.g. `--set duration_s=20` or
+        /// `--set pedestrians.0.speed_mps=[2,3]`; repeatable, checked like the file.
+        #[arg(long = "set", value_name = "PATH=VALUE", allow_hyphen_values = true)]
+        set: Vec<String>,
         /// Driving episodes (2 to 10,000).
         #[arg(long, default_value_t = 40, allow_hyphen_values = true, value_parser = count_in::<u64>(2, 10_000))]
         episodes: u64,
@@ -244,14 +256,34 @@ pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
     }
 }
 
-/// Scenarios from a comma-separated list of names/paths, or `all`.
-pub fn scenarios(list: &str) -> Result<Vec<ScenarioSpec>> {
-    if list == "all" {
-        return Ok(builtins()?);
-    }
-    list.split(',')
-        .map(|name| ScenarioSpec::load(name.trim()).map_err(Into::into))
+/// Scenarios from a comma-separated list of names/paths, or `all`, each with the `--set`
+/// overrides applied.
+pub fn scenarios(list: &str, set: &[String]) -> Result<Vec<ScenarioSpec>> {
+    let overrides = overrides(set)?;
+    let specs = if list == "all" {
+        builtins()?
+    } else {
+        list.split(',')
+            .map(|name| ScenarioSpec::load(name.trim()))
+            .collect::<std::result::Result<_, _>>()?
+    };
+    specs
+        .iter()
+        .map(|spec| spec.with_overrides(&overrides).map_err(Into::into))
         .collect()
+}
+
+/// One scenario by name or path, with the `--set` overrides applied.
+pub fn scenario(name: &str, set: &[String]) -> Result<ScenarioSpec> {
+    Ok(ScenarioSpec::load(name)?.with_overrides(&overrides(set)?)?)
+}
+
+/// Parses `--set` items.
+fn overrides(set: &[String]) -> Result<Vec<Override>> {
+    Ok(set
+        .iter()
+        .map(|item| Override::parse(item))
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 /// Parses `A..B`.
@@ -299,12 +331,13 @@ pub fn run(cli: Cli) -> Result<()> {
     match command {
         Command::Run {
             scenario,
+            set,
             seed,
             controller: name,
             weights,
             json,
         } => {
-            let spec = ScenarioSpec::load(&scenario)?;
+            let spec = self::scenario(&scenario, &set)?;
             if LEARNED.contains(&name.as_str()) {
                 learned::check_layout(&spec)?;
             }
@@ -335,13 +368,14 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Eval {
             scenario,
+            set,
             seeds,
             controller: names,
             weights,
             threads,
             json,
         } => {
-            let specs = scenarios(&scenario)?;
+            let specs = scenarios(&scenario, &set)?;
             let seeds = seed_range(&seeds)?;
             let names: Vec<&str> = names.split(',').map(str::trim).collect();
             let learned = names.iter().filter(|n| LEARNED.contains(n)).count();
@@ -403,6 +437,7 @@ pub fn run(cli: Cli) -> Result<()> {
             controller: names,
             weights,
             scenario,
+            set,
             episodes,
             probe,
             lags,
@@ -429,7 +464,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     ))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let spec = ScenarioSpec::load(&scenario)?;
+            let spec = self::scenario(&scenario, &set)?;
             learned::check_layout(&spec)?;
             let options = memory::Options {
                 probe: match probe {

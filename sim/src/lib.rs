@@ -63,6 +63,14 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A `--set path=value` that cannot be applied.
+    #[error("--set {item}: {message}")]
+    Override {
+        /// The override as given.
+        item: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// No built-in scenario has this name and no file has this path.
     #[error(
         "unknown scenario `{name}` (not a built-in name nor an existing file); built-in scenarios: {valid}"

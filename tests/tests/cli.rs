@@ -527,3 +527,46 @@ fn eval_classifies_every_collision() {
     assert_eq!(run["collision"]["victim"], "moving_car", "{run}");
     assert_eq!(run["collision"]["knowledge"], "in_view", "{run}");
 }
+
+/// `--set` changes a field of any scenario on every command, checked like the file.
+#[test]
+fn set_overrides_a_field_and_is_validated_like_the_file() {
+    let hash = |set: &[&str]| {
+        let mut args = vec!["run", "--scenario", "cut_in", "--seed", "2", "--json"];
+        for s in set {
+            args.extend(["--set", s]);
+        }
+        json(memdrive(&args).ok())["trajectory_hash"].clone()
+    };
+    let plain = hash(&[]);
+    assert_eq!(
+        plain,
+        hash(&["lidar.range_m=60"]),
+        "an override to the same value"
+    );
+    assert_ne!(plain, hash(&["cars.0.speed_mps=[5, 6]"]));
+    let out = memdrive(&[
+        "eval",
+        "--scenario",
+        "cut_in",
+        "--seeds",
+        "0..2",
+        "--set",
+        "duration_s=3",
+        "--json",
+    ]);
+    let rows = json(out.ok());
+    assert_eq!(rows["results"][0]["timeout_rate"], 1.0, "{rows}");
+    for (set, says) in [
+        ("cars.0.speed_mps=[6, 5]", "reversed"),
+        ("cars.0.speed_mps=99", "30 m/s"),
+        ("cars.9.speed_mps=5", "cars"),
+        ("ego.colour=3", "unknown field `colour`"),
+        ("duration_s", "path=value"),
+    ] {
+        let err = memdrive(&["run", "--scenario", "cut_in", "--set", set])
+            .failed()
+            .to_owned();
+        assert!(err.contains(says), "{set}: `{says}` not in {err}");
+    }
+}

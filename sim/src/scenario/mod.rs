@@ -4,9 +4,11 @@
 //! for each seed, so one file describes a family of episodes. Built-in scenarios are the files in
 //! `assets/scenarios/`, compiled into the binary.
 
+mod overrides;
 mod param;
 mod validate;
 
+pub use overrides::Override;
 pub use param::{Param, ParamError, compact};
 pub use validate::limits;
 
