@@ -8,7 +8,7 @@ use memdrive_models::train::{MAX_EPISODES_PER_SCENARIO, MAX_ROUNDS, TrainOptions
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::Controller;
 use memdrive_sim::parallel::MAX_THREADS;
-use memdrive_sim::scenario::{Override, ScenarioSpec, builtins};
+use memdrive_sim::scenario::{Override, ScenarioSpec, all_builtins};
 use memdrive_sim::{Cruise, Expert, run_episode};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -49,7 +49,8 @@ enum Command {
     },
     /// Run many seeds of several scenarios and controllers and tabulate the outcomes.
     Eval {
-        /// Comma-separated scenario names or files, or `all` for every built-in.
+        /// Comma-separated scenario names or files, or `all` for every built-in (`memory_gap`
+        /// included).
         #[arg(long, default_value = "all")]
         scenario: String,
         /// Change a field of the scenario: `--set PATH=VALUE`, e.g. `--set duration_s=20` or
@@ -261,7 +262,7 @@ pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
 pub fn scenarios(list: &str, set: &[String]) -> Result<Vec<ScenarioSpec>> {
     let overrides = overrides(set)?;
     let specs = if list == "all" {
-        builtins()?
+        all_builtins()?
     } else {
         list.split(',')
             .map(|name| ScenarioSpec::load(name.trim()))
@@ -514,7 +515,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::InternalErrorTest => panic!("deliberate panic of the internal-error test"),
         Command::Scenarios => {
-            for spec in builtins()? {
+            for spec in all_builtins()? {
                 println!("{:<18} {}", spec.name, spec.description);
             }
             Ok(())

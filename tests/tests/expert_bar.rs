@@ -18,7 +18,7 @@ fn expert_never_collides_never_leaves_the_road_and_reaches_the_goal() {
     ]);
     let v: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}"));
     let rows = v["results"].as_array().cloned().unwrap_or_default();
-    assert_eq!(rows.len(), 5, "{v}");
+    assert_eq!(rows.len(), 6, "{v}");
     for row in rows {
         let rate = |k: &str| row[k].as_f64().unwrap_or(f64::NAN);
         assert_eq!(row["episodes"], 200);

@@ -48,6 +48,27 @@ pub struct ScenarioSpec {
     /// Randomly placed traffic of every kind.
     #[serde(default)]
     pub random_traffic: Option<RandomTrafficSpec>,
+    /// A controlled memory gap (the `memory_gap` scenario).
+    #[serde(default)]
+    pub memory_gap: Option<MemoryGapSpec>,
+}
+
+/// A controlled memory gap: the ego waits at rest before a closed barrier (one gate arm per
+/// lane, listed in `parked`), which lifts `gap_s` after a hazard pedestrian has reached their
+/// hiding place; so the hazard stays hidden for at least `gap_s` while the ego waits, at speed
+/// 0 whatever it remembers. The lifting time follows from values drawn whether or not the
+/// pedestrian is present, so a seed with the hazard and the same seed without it differ in
+/// nothing else.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryGapSpec {
+    /// Seconds from the hazard reaching their hiding place to the barrier lifting.
+    pub gap_s: f64,
+    /// Index in `pedestrians` of the hazard; they must start by time alone and pause at
+    /// `pause_at_d_m`.
+    pub pedestrian: i64,
+    /// Indices in `parked` of the barrier's gate arms, removed when it lifts.
+    pub barrier: Vec<i64>,
 }
 
 /// The street's cross-section and centreline.
@@ -283,6 +304,13 @@ pub struct PedestrianSpec {
     /// Where they turn back, across the road (m).
     #[serde(default)]
     pub turn_back_at_d_m: Option<Param>,
+    /// How long they stand at `to_d_m` before walking on to `then_to_d_m` (s).
+    #[serde(default = "zero")]
+    pub linger_s: Param,
+    /// Where they walk on to after lingering at `to_d_m`, across the road (m); without it
+    /// they stay at `to_d_m`.
+    #[serde(default)]
+    pub then_to_d_m: Option<Param>,
 }
 
 fn default_patience() -> f64 {
@@ -396,7 +424,7 @@ impl ScenarioSpec {
 }
 
 /// Built-in scenarios: name and file text.
-pub const BUILTINS: [(&str, &str); 5] = [
+pub const BUILTINS: [(&str, &str); 6] = [
     (
         "occluded_crossing",
         include_str!("../../../assets/scenarios/occluded_crossing.toml"),
@@ -417,6 +445,10 @@ pub const BUILTINS: [(&str, &str); 5] = [
         "mixed_traffic",
         include_str!("../../../assets/scenarios/mixed_traffic.toml"),
     ),
+    (
+        "memory_gap",
+        include_str!("../../../assets/scenarios/memory_gap.toml"),
+    ),
 ];
 
 /// The built-in scenario called `name`, if there is one.
@@ -427,9 +459,25 @@ pub fn builtin(name: &str) -> Option<Result<ScenarioSpec>> {
         .map(|(n, text)| ScenarioSpec::from_toml(text, &format!("built-in scenario {n}")))
 }
 
-/// Every built-in scenario, parsed. They are part of the program, so failing to parse one is a
-/// bug caught by the tests, reported here as an error all the same.
+/// Built-in scenarios that are experiments rather than driving: `memory_gap` measures how
+/// long a controller remembers. The bundled weights were trained without them, and training
+/// and the white-noise probe's frame pool leave them out, so that the documented training
+/// commands still reproduce those files byte for byte.
+pub const EXPERIMENTS: [&str; 1] = ["memory_gap"];
+
+/// The built-in driving scenarios — every built-in but the `EXPERIMENTS` — parsed: what the
+/// controllers are trained on. They are part of the program, so failing to parse one is a bug
+/// caught by the tests, reported here as an error all the same.
 pub fn builtins() -> Result<Vec<ScenarioSpec>> {
+    BUILTINS
+        .iter()
+        .filter(|(n, _)| !EXPERIMENTS.contains(n))
+        .map(|(n, text)| ScenarioSpec::from_toml(text, &format!("built-in scenario {n}")))
+        .collect()
+}
+
+/// Every built-in scenario, experiments included, parsed.
+pub fn all_builtins() -> Result<Vec<ScenarioSpec>> {
     BUILTINS
         .iter()
         .map(|(n, text)| ScenarioSpec::from_toml(text, &format!("built-in scenario {n}")))
@@ -442,8 +490,9 @@ mod tests {
 
     #[test]
     fn every_builtin_parses_and_validates() {
-        let all = builtins().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(all.len(), 5);
+        let all = all_builtins().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(all.len(), 6);
+        assert_eq!(builtins().map(|b| b.len()).ok(), Some(5));
         for (spec, (name, _)) in all.iter().zip(BUILTINS) {
             assert_eq!(spec.name, name);
         }

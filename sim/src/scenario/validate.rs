@@ -4,8 +4,8 @@
 //! path, say what was expected and print the number compactly.
 
 use super::{
-    CarSpec, EgoSpec, FaultSpec, LidarSpec, Param, ParkedSpec, PedestrianSpec, RandomTrafficSpec,
-    RoadSpec, ScenarioSpec, compact,
+    CarSpec, EgoSpec, FaultSpec, LidarSpec, MemoryGapSpec, Param, ParkedSpec, PedestrianSpec,
+    RandomTrafficSpec, RoadSpec, ScenarioSpec, compact,
 };
 use crate::{Error, Result};
 
@@ -167,6 +167,9 @@ impl ScenarioSpec {
         }
         for (i, p) in self.pedestrians.iter().enumerate() {
             p.validate(&v, &format!("pedestrians[{i}]"), &ctx)?;
+        }
+        if let Some(g) = &self.memory_gap {
+            g.validate(&v, self)?;
         }
         let mut actors = self.cars.len() + self.parked.len() + self.pedestrians.len();
         if let Some(t) = &self.random_traffic {
@@ -424,6 +427,46 @@ impl PedestrianSpec {
                 ));
             }
             None => {}
+        }
+        Ok(())
+    }
+}
+
+impl MemoryGapSpec {
+    fn validate(&self, v: &Validator<'_>, spec: &ScenarioSpec) -> Result<()> {
+        v.number(
+            "memory_gap.gap_s",
+            self.gap_s,
+            0.0,
+            spec.duration_s,
+            " s (within the episode)",
+        )?;
+        v.count(
+            "memory_gap.pedestrian",
+            self.pedestrian,
+            0,
+            spec.pedestrians.len() as i64 - 1,
+        )?;
+        let p = &spec.pedestrians[self.pedestrian as usize];
+        if p.pause_at_d_m.is_none() || p.start_when_ego_within_m.is_some() {
+            return Err(v.invalid(
+                "memory_gap.pedestrian",
+                "must name a pedestrian who starts by time alone and pauses (pause_at_d_m)".into(),
+            ));
+        }
+        if self.barrier.is_empty() {
+            return Err(v.invalid(
+                "memory_gap.barrier",
+                "must name the barrier's gate arms in `parked`".into(),
+            ));
+        }
+        for (i, &arm) in self.barrier.iter().enumerate() {
+            v.count(
+                &format!("memory_gap.barrier[{i}]"),
+                arm,
+                0,
+                spec.parked.len() as i64 - 1,
+            )?;
         }
         Ok(())
     }

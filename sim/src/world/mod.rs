@@ -205,6 +205,8 @@ pub struct World {
     step: u32,
     outcome: Option<Outcome>,
     collision: Option<Collision>,
+    /// Actors taken away at a time (the memory gap's barrier lifting): (actor, time in s).
+    removals: Vec<(usize, f64)>,
     metrics: MetricsAccumulator,
     noise_rng: ChaCha8Rng,
     lanes: Vec<Vec<Occupant>>,
@@ -265,8 +267,11 @@ impl World {
             road: &road,
             actors: Vec::new(),
             first_dropout_s: dropouts.first().map(|d| d.0),
+            parked_actors: Vec::new(),
+            pause_reached_s: Vec::new(),
         };
         placer.place_scripted(spec);
+        let removals = placer.barrier_lifts(spec);
         if let Some(t) = &spec.random_traffic {
             placer.place_random(t, ego_lane, start_s_m, goal_s_m);
         }
@@ -295,6 +300,7 @@ impl World {
             step: 0,
             outcome: None,
             collision: None,
+            removals,
             metrics: MetricsAccumulator::new(),
             noise_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x005e_ed0f_5e75_0a11),
             lanes: vec![Vec::new(); lane_count],
@@ -314,6 +320,11 @@ impl World {
         }
         let controls = self.limits.clamp(controls);
         let time_s = self.time_s();
+        for &(actor, at_s) in &self.removals {
+            if time_s >= at_s {
+                self.actors[actor].active = false;
+            }
+        }
         self.fill_lanes();
         for i in 0..self.actors.len() {
             if self.actors[i].active {

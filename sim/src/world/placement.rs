@@ -19,6 +19,11 @@ pub(super) struct Placer<'a> {
     pub road: &'a Road,
     pub actors: Vec<Actor>,
     pub first_dropout_s: Option<f64>,
+    /// Actor index of each scripted parked vehicle, `None` where absent this seed.
+    pub parked_actors: Vec<Option<usize>>,
+    /// When each scripted pedestrian with a time-only start reaches their pause point (s),
+    /// drawn whether or not they are present this seed.
+    pub pause_reached_s: Vec<Option<f64>>,
 }
 
 impl Placer<'_> {
@@ -58,11 +63,34 @@ impl Placer<'_> {
         draw < probability
     }
 
+    /// When the memory gap's barrier lifts, and the actors of its gate arms present this seed:
+    /// `gap_s` after the hazard reached their hiding place, whether or not they are present.
+    pub fn barrier_lifts(&self, spec: &ScenarioSpec) -> Vec<(usize, f64)> {
+        let Some(gap) = &spec.memory_gap else {
+            return Vec::new();
+        };
+        let Some(hidden_s) = self
+            .pause_reached_s
+            .get(gap.pedestrian as usize)
+            .copied()
+            .flatten()
+        else {
+            return Vec::new();
+        };
+        gap.barrier
+            .iter()
+            .filter_map(|&arm| self.parked_actors.get(arm as usize).copied().flatten())
+            .map(|actor| (actor, hidden_s + gap.gap_s))
+            .collect()
+    }
+
     pub fn place_scripted(&mut self, spec: &ScenarioSpec) {
         for p in &spec.parked {
             let present = self.present(p.probability);
             let (s, d) = (p.s_m.sample(self.rng), p.d_m.sample(self.rng));
             let (len, width) = (p.length_m.sample(self.rng), p.width_m.sample(self.rng));
+            self.parked_actors
+                .push(present.then_some(self.actors.len()));
             if present {
                 self.push((len, width), (s, d), 0.0, Behaviour::Parked);
             }
@@ -122,7 +150,20 @@ impl Placer<'_> {
             let pause_s = p.pause_s.sample(self.rng);
             let ego_within_s = p.step_out_when_ego_within_s.map(|t| t.sample(self.rng));
             let turn_at = p.turn_back_at_d_m.map(|d| d.sample(self.rng));
-            let legs = match (turns_back, turn_at) {
+            // Drawn last, so that scenarios without them keep every earlier draw.
+            let linger_s = p.linger_s.sample(self.rng);
+            let then_to = p.then_to_d_m.map(|d| d.sample(self.rng));
+            self.pause_reached_s.push(match (start, pause_at) {
+                (
+                    Leg::Start {
+                        time_s,
+                        ego_within_m: None,
+                    },
+                    Some(pause_at),
+                ) => Some(time_s + (pause_at - from).abs() / speed),
+                _ => None,
+            });
+            let mut legs = match (turns_back, turn_at) {
                 (true, Some(turn_at)) => vec![
                     start,
                     Leg::Walk {
@@ -165,6 +206,19 @@ impl Placer<'_> {
                     ],
                 },
             };
+            if let Some(then_to) = then_to {
+                legs.extend([
+                    Leg::Pause {
+                        secs: linger_s,
+                        ego_within_s: None,
+                        patience_s: 0.0,
+                    },
+                    Leg::Walk {
+                        to_d_m: then_to,
+                        speed_mps: step_out_speed,
+                    },
+                ]);
+            }
             if present {
                 let walker = Walker {
                     legs,
