@@ -48,6 +48,9 @@ pub struct BenchReport {
     /// Memory curves (lags 0…40) of all three bundled controllers over 10,000 white-noise
     /// probe steps each, recording included (s, median of 3 runs, all cores).
     pub memory_curve_s: f64,
+    /// `memdrive horizon` as shipped: 8 gaps x 200 seeds x 5 controllers (expert, reactive and
+    /// the three bundled networks), all cores (s, one run).
+    pub horizon_s: f64,
 }
 
 /// Times `memory_curve_s`: each bundled controller driven through 10,000 probe frames and its
@@ -157,6 +160,7 @@ pub fn run() -> Result<BenchReport> {
     let transformer_act_us =
         act_latency_us(&|| -> Box<dyn Controller + Send> { transformer.controller() })?;
     let memory_curve_s = memory_curve_seconds(&[&rbf, &gru, &transformer])?;
+    let horizon_s = horizon_seconds()?;
     Ok(BenchReport {
         actors: base.actors,
         rays: base.rays,
@@ -166,7 +170,28 @@ pub fn run() -> Result<BenchReport> {
         gru_act_us,
         transformer_act_us,
         memory_curve_s,
+        horizon_s,
     })
+}
+
+/// Times the default `memdrive horizon` run (its controllers, gaps and seeds).
+fn horizon_seconds() -> Result<f64> {
+    use crate::horizon;
+    let spec =
+        builtin("memory_gap").ok_or_else(|| anyhow::anyhow!("memory_gap is not built in"))??;
+    let entries = ["expert", "reactive", "rbf", "gru", "transformer"]
+        .iter()
+        .map(|name| crate::cli::entry(name, None))
+        .collect::<Result<Vec<_>>>()?;
+    let start = Instant::now();
+    std::hint::black_box(horizon::measure(
+        &spec,
+        &horizon::DEFAULT_GAPS,
+        0..200,
+        &entries,
+        None,
+    )?);
+    Ok(start.elapsed().as_secs_f64())
 }
 
 /// The report as text.
@@ -192,8 +217,10 @@ pub fn text(report: &BenchReport) -> String {
     out += &format!(
         "memory curves, 3 controllers x 10,000 white-noise steps, lags 0..40, all cores (median of 3)
   memory_curve_s: {:.3}
+memory horizon, 8 gaps x 200 seeds x 5 controllers, all cores (one run)
+  horizon_s: {:.2}
 ",
-        report.memory_curve_s
+        report.memory_curve_s, report.horizon_s
     );
     out
 }

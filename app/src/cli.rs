@@ -147,6 +147,31 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The behavioural forgetting curve: accuracy of the right call against the memory gap,
+    /// per controller, and the longest gap each bridges (its memory horizon).
+    Horizon {
+        /// A scenario with a memory gap.
+        #[arg(long, default_value = "memory_gap")]
+        scenario: String,
+        /// Change a field of the scenario: `--set PATH=VALUE`; repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUE", allow_hyphen_values = true)]
+        set: Vec<String>,
+        /// Comma-separated controllers, each `kind` (bundled weights) or `kind=FILE`.
+        #[arg(long, default_value = "expert,reactive,rbf,gru,transformer")]
+        controller: String,
+        /// Comma-separated gaps (s) [default: 0.5,1,1.5,2,3,4,6,8].
+        #[arg(long, allow_hyphen_values = true)]
+        gaps: Option<String>,
+        /// Seeds `A..B` per gap (B excluded; at most 100,000).
+        #[arg(long, default_value = "0..200", allow_hyphen_values = true)]
+        seeds: String,
+        /// Worker threads (default: all cores; at most 256). Results do not depend on it.
+        #[arg(long, allow_hyphen_values = true, value_parser = count_in::<usize>(1, MAX_THREADS as u64))]
+        threads: Option<usize>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure simulator throughput (single thread, release build recommended).
     Bench {
         /// Measure the desktop app instead: frames of the real app state driven headless.
@@ -255,6 +280,39 @@ pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
             CONTROLLERS.join(", ")
         ),
     }
+}
+
+/// A controller as named on the command line: `kind`, or `kind=FILE` for a learned controller
+/// with its own weights (so that two files of one kind can be compared); `weights` is the
+/// `--weights` option, for a single learned controller.
+pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entry> {
+    let (kind, file) = match label.split_once('=') {
+        Some((kind, file)) => {
+            if weights.is_some() {
+                bail!("`{label}` names its weights; do not also give --weights");
+            }
+            (kind.trim(), Some(Path::new(file.trim())))
+        }
+        None => (label, weights),
+    };
+    if file.is_some() && !LEARNED.contains(&kind) {
+        bail!(
+            "`{label}`: only a learned controller ({}) takes weights",
+            LEARNED.join(", ")
+        );
+    }
+    let factory = controller(kind, file)?;
+    let weights = match file {
+        Some(f) => f.display().to_string(),
+        None if LEARNED.contains(&kind) => "bundled".to_owned(),
+        None => "none".to_owned(),
+    };
+    Ok(crate::horizon::Entry {
+        label: label.to_owned(),
+        kind: kind.to_owned(),
+        weights,
+        factory,
+    })
 }
 
 /// Scenarios from a comma-separated list of names/paths, or `all`, each with the `--set`
@@ -379,7 +437,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let specs = scenarios(&scenario, &set)?;
             let seeds = seed_range(&seeds)?;
             let names: Vec<&str> = names.split(',').map(str::trim).collect();
-            let learned = names.iter().filter(|n| LEARNED.contains(n)).count();
+            let learned = names
+                .iter()
+                .filter(|n| LEARNED.contains(&n.split('=').next().unwrap_or_default()))
+                .count();
             if learned > 0 {
                 for spec in &specs {
                     learned::check_layout(spec)?;
@@ -390,11 +451,17 @@ pub fn run(cli: Cli) -> Result<()> {
                     "--weights needs exactly one learned controller in --controller, got {learned}"
                 );
             }
-            let factories: Vec<Factory> = names
+            let entries: Vec<crate::horizon::Entry> = names
                 .iter()
-                .map(|n| controller(n, weights.as_deref().filter(|_| LEARNED.contains(n))))
+                .map(|n| entry(n, weights.as_deref().filter(|_| LEARNED.contains(n))))
                 .collect::<Result<_>>()?;
-            let rows = eval::evaluate(&specs, seeds, &factories, threads);
+            let labels: Vec<String> = entries.iter().map(|e| e.label.clone()).collect();
+            let factories: Vec<Factory> = entries.into_iter().map(|e| e.factory).collect();
+            let mut rows = eval::evaluate(&specs, seeds, &factories, threads);
+            // Rows come in (controller, scenario) order; name them as given (`gru=my.safetensors`).
+            for (i, row) in rows.iter_mut().enumerate() {
+                row.controller.clone_from(&labels[i / specs.len()]);
+            }
             if json {
                 println!(
                     "{}",
@@ -459,9 +526,16 @@ pub fn run(cli: Cli) -> Result<()> {
             let models = names
                 .iter()
                 .map(|n| {
+                    let (kind, file) = match n.split_once('=') {
+                        Some((kind, file)) if weights.is_none() => {
+                            (kind.trim(), Some(PathBuf::from(file.trim())))
+                        }
+                        Some(_) => bail!("`{n}` names its weights; do not also give --weights"),
+                        None => (*n, weights.clone()),
+                    };
                     Ok((
                         (*n).to_owned(),
-                        learned::load(memory::kind(n)?, weights.as_deref())?,
+                        learned::load(memory::kind(kind)?, file.as_deref())?,
                     ))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -486,6 +560,37 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             } else {
                 print!("{}", memory::text(&results));
+            }
+            Ok(())
+        }
+        Command::Horizon {
+            scenario,
+            set,
+            controller: names,
+            gaps,
+            seeds,
+            threads,
+            json,
+        } => {
+            let spec = self::scenario(&scenario, &set)?;
+            let gaps = match gaps {
+                Some(text) => crate::horizon::parse_gaps(&text)?,
+                None => crate::horizon::DEFAULT_GAPS.to_vec(),
+            };
+            let seeds = seed_range(&seeds)?;
+            let entries: Vec<crate::horizon::Entry> = names
+                .split(',')
+                .map(str::trim)
+                .map(|n| entry(n, None))
+                .collect::<Result<_>>()?;
+            if entries.iter().any(|e| LEARNED.contains(&e.kind.as_str())) {
+                learned::check_layout(&spec)?;
+            }
+            let report = crate::horizon::measure(&spec, &gaps, seeds, &entries, threads)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", crate::horizon::text(&report));
             }
             Ok(())
         }

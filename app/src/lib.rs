@@ -8,6 +8,7 @@ pub mod bench;
 pub mod cli;
 pub mod eval;
 pub mod gui;
+pub mod horizon;
 pub mod learned;
 pub mod memory;
 pub mod train;

@@ -207,6 +207,8 @@ pub struct World {
     collision: Option<Collision>,
     /// Actors taken away at a time (the memory gap's barrier lifting): (actor, time in s).
     removals: Vec<(usize, f64)>,
+    /// The memory gap's hazard: where they hide and whether they are present this seed.
+    gap_hazard: Option<(f64, bool)>,
     metrics: MetricsAccumulator,
     noise_rng: ChaCha8Rng,
     lanes: Vec<Vec<Occupant>>,
@@ -269,9 +271,11 @@ impl World {
             first_dropout_s: dropouts.first().map(|d| d.0),
             parked_actors: Vec::new(),
             pause_reached_s: Vec::new(),
+            pedestrian_at: Vec::new(),
         };
         placer.place_scripted(spec);
         let removals = placer.barrier_lifts(spec);
+        let gap_hazard = placer.gap_hazard(spec);
         if let Some(t) = &spec.random_traffic {
             placer.place_random(t, ego_lane, start_s_m, goal_s_m);
         }
@@ -301,6 +305,7 @@ impl World {
             outcome: None,
             collision: None,
             removals,
+            gap_hazard,
             metrics: MetricsAccumulator::new(),
             noise_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x005e_ed0f_5e75_0a11),
             lanes: vec![Vec::new(); lane_count],
@@ -440,6 +445,12 @@ impl World {
     /// How the episode ended, once it has.
     pub fn outcome(&self) -> Option<Outcome> {
         self.outcome
+    }
+
+    /// In a scenario with a memory gap: where the hazard hides (m along the road) and whether
+    /// they are present this seed (drawn whether or not).
+    pub fn memory_gap_hazard(&self) -> Option<(f64, bool)> {
+        self.gap_hazard
     }
 
     /// The collision that ended the episode, classified, if it ended in one.

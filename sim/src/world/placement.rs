@@ -24,6 +24,9 @@ pub(super) struct Placer<'a> {
     /// When each scripted pedestrian with a time-only start reaches their pause point (s),
     /// drawn whether or not they are present this seed.
     pub pause_reached_s: Vec<Option<f64>>,
+    /// Where each scripted pedestrian crosses (m along the road) and whether they are present
+    /// this seed.
+    pub pedestrian_at: Vec<(f64, bool)>,
 }
 
 impl Placer<'_> {
@@ -65,6 +68,13 @@ impl Placer<'_> {
 
     /// When the memory gap's barrier lifts, and the actors of its gate arms present this seed:
     /// `gap_s` after the hazard reached their hiding place, whether or not they are present.
+    /// The memory gap's hazard this seed: where they hide (m along the road) and whether they
+    /// are present.
+    pub fn gap_hazard(&self, spec: &ScenarioSpec) -> Option<(f64, bool)> {
+        let gap = spec.memory_gap.as_ref()?;
+        self.pedestrian_at.get(gap.pedestrian as usize).copied()
+    }
+
     pub fn barrier_lifts(&self, spec: &ScenarioSpec) -> Vec<(usize, f64)> {
         let Some(gap) = &spec.memory_gap else {
             return Vec::new();
@@ -138,6 +148,7 @@ impl Placer<'_> {
             let present = self.present(p.probability);
             let turns_back = self.present(p.turn_back_probability);
             let s = p.s_m.sample(self.rng);
+            self.pedestrian_at.push((s, present));
             let from = p.from_d_m.sample(self.rng);
             let to = p.to_d_m.sample(self.rng);
             let speed = p.speed_mps.sample(self.rng);

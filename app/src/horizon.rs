@@ -1,0 +1,324 @@
+//! `memdrive horizon`: the behavioural forgetting curve. Each controller drives `memory_gap`
+//! (or another scenario with a memory gap) at several gaps; its accuracy at a gap is the share
+//! of episodes in which it made the right call, and its memory horizon the longest gap up to
+//! which that share stays at least 0.75.
+//!
+//! The right call: with the hazard present, no collision; without it, no collision and past
+//! the hiding place no later than the expert (who knows the road is clear) plus 1 s. With
+//! both kinds of seed equally common, a driver that guesses scores about 0.5 and perfect
+//! memory 1.0.
+
+use crate::eval::Factory;
+use anyhow::{Result, bail};
+use memdrive_sim::parallel::map_ordered;
+use memdrive_sim::scenario::{Override, ScenarioSpec};
+use memdrive_sim::world::DT_SECS;
+use memdrive_sim::{Controller, Expert, Outcome, World};
+use serde::Serialize;
+use std::ops::Range;
+
+/// Accuracy at or above which a gap counts as bridged.
+pub const BRIDGED: f64 = 0.75;
+/// How much later than the expert a hazard-free episode may pass the hiding place (s).
+pub const SLACK_S: f64 = 1.0;
+/// Gaps measured unless `--gaps` says otherwise (s).
+pub const DEFAULT_GAPS: [f64; 8] = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0];
+/// Most gaps in one run.
+pub const MAX_GAPS: usize = 64;
+/// Most seeds per gap.
+pub const MAX_SEEDS: u64 = 100_000;
+
+/// A controller to measure: its label (`gru`, `gru=my.safetensors`), the weights it drives with,
+/// and a maker of fresh instances.
+pub struct Entry {
+    /// As given on the command line.
+    pub label: String,
+    /// Its kind (`expert`, `gru`, ...).
+    pub kind: String,
+    /// Weight file, or `bundled` (or `none` for the baselines).
+    pub weights: String,
+    /// Fresh instances.
+    pub factory: Factory,
+}
+
+/// One controller's forgetting curve (the JSON contract of `memdrive horizon`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ControllerHorizon {
+    /// As given on the command line.
+    pub name: String,
+    /// Weight file, `bundled`, or `none`.
+    pub weights: String,
+    /// Share of right calls per gap.
+    pub accuracy: Vec<f64>,
+    /// 95% Wilson interval of each accuracy.
+    pub accuracy_ci: Vec<[f64; 2]>,
+    /// Share of episodes that ended in a collision, per gap.
+    pub collision_rate: Vec<f64>,
+    /// Mean time to the goal over the episodes that reached it, per gap (s); `null` if none did.
+    pub time_to_goal_s: Vec<Option<f64>>,
+    /// Episodes per gap.
+    pub episodes: Vec<usize>,
+    /// Of those, episodes with the hazard present.
+    pub hazard_episodes: Vec<usize>,
+    /// The longest gap up to which accuracy stays at least 0.75 (s); `null` if even the
+    /// shortest gap is not bridged.
+    pub horizon_s: Option<f64>,
+}
+
+/// The whole measurement.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HorizonReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Gaps measured (s), ascending.
+    pub gaps_s: Vec<f64>,
+    /// One curve per controller, in the order given.
+    pub controllers: Vec<ControllerHorizon>,
+}
+
+/// Parses `--gaps`: comma-separated seconds, ascending after sorting, each usable as the
+/// scenario's gap.
+pub fn parse_gaps(text: &str) -> Result<Vec<f64>> {
+    let mut gaps = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let gap: f64 = item
+            .parse()
+            .map_err(|_| anyhow::anyhow!("--gaps: `{item}` is not a number of seconds"))?;
+        if !gap.is_finite() || gap < 0.0 {
+            bail!("--gaps: `{item}` must be a finite number of seconds, at least 0");
+        }
+        gaps.push(gap);
+    }
+    if gaps.is_empty() || gaps.len() > MAX_GAPS {
+        bail!("--gaps takes 1 to {MAX_GAPS} gaps, got {}", gaps.len());
+    }
+    gaps.sort_by(f64::total_cmp);
+    gaps.dedup();
+    Ok(gaps)
+}
+
+/// What one episode came to, for the accuracy.
+#[derive(Clone, Copy, Debug)]
+struct Episode {
+    hazard: bool,
+    outcome: Outcome,
+    steps: u32,
+    /// First step with the car's centre past the hiding place.
+    passed_step: Option<u32>,
+}
+
+fn drive(spec: &ScenarioSpec, seed: u64, controller: &mut dyn Controller) -> Result<Episode> {
+    let mut world = World::new(spec, seed);
+    let Some((hiding_s_m, hazard)) = world.memory_gap_hazard() else {
+        bail!(
+            "scenario `{}` has no memory gap (a [memory_gap] section); horizon needs one, e.g. memory_gap",
+            spec.name
+        );
+    };
+    controller.reset();
+    let mut passed_step = None;
+    while world.outcome().is_none() {
+        controller.observe_truth(&world.truth());
+        let controls = controller.act(world.observation());
+        world.step(controls);
+        if passed_step.is_none() && world.ego_frenet().s_m > hiding_s_m {
+            passed_step = Some(world.steps());
+        }
+    }
+    Ok(Episode {
+        hazard,
+        outcome: world.outcome().unwrap_or(Outcome::Timeout),
+        steps: world.steps(),
+        passed_step,
+    })
+}
+
+/// The 95% Wilson score interval of `k` successes in `n` trials.
+pub fn wilson(k: usize, n: usize) -> [f64; 2] {
+    if n == 0 {
+        return [0.0, 1.0];
+    }
+    let (k, n, z) = (k as f64, n as f64, 1.959_963_984_540_054);
+    let p = k / n;
+    let denominator = 1.0 + z * z / n;
+    let center = (p + z * z / (2.0 * n)) / denominator;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denominator;
+    [(center - half).max(0.0), (center + half).min(1.0)]
+}
+
+/// The longest gap up to which every accuracy is at least `BRIDGED`.
+pub fn horizon(gaps: &[f64], accuracy: &[f64]) -> Option<f64> {
+    gaps.iter()
+        .zip(accuracy)
+        .take_while(|(_, a)| **a >= BRIDGED)
+        .last()
+        .map(|(g, _)| *g)
+}
+
+/// Measures every entry at every gap over `seeds` (the expert is driven too, as the reference
+/// for the hazard-free seeds). The result does not depend on `threads`.
+pub fn measure(
+    spec: &ScenarioSpec,
+    gaps: &[f64],
+    seeds: Range<u64>,
+    entries: &[Entry],
+    threads: Option<usize>,
+) -> Result<HorizonReport> {
+    if spec.memory_gap.is_none() {
+        bail!(
+            "scenario `{}` has no memory gap (a [memory_gap] section); horizon needs one, e.g. memory_gap",
+            spec.name
+        );
+    }
+    if seeds.end - seeds.start > MAX_SEEDS {
+        bail!("--seeds spans more than {MAX_SEEDS} seeds");
+    }
+    let mut curves: Vec<ControllerHorizon> = entries
+        .iter()
+        .map(|e| ControllerHorizon {
+            name: e.label.clone(),
+            weights: e.weights.clone(),
+            accuracy: Vec::new(),
+            accuracy_ci: Vec::new(),
+            collision_rate: Vec::new(),
+            time_to_goal_s: Vec::new(),
+            episodes: Vec::new(),
+            hazard_episodes: Vec::new(),
+            horizon_s: None,
+        })
+        .collect();
+    let expert: Factory = Box::new(|| Box::new(Expert::new()));
+    for &gap in gaps {
+        let gap_spec =
+            spec.with_overrides(&[Override::parse(&format!("memory_gap.gap_s={gap}"))?])?;
+        // Job (entry, seed); entry == entries.len() is the expert reference.
+        let jobs: Vec<(usize, u64)> = (0..=entries.len())
+            .flat_map(|e| seeds.clone().map(move |s| (e, s)))
+            .collect();
+        let episodes = map_ordered(
+            &jobs,
+            threads,
+            || -> Vec<Option<Box<dyn Controller + Send>>> {
+                (0..=entries.len()).map(|_| None).collect()
+            },
+            |drivers, &(e, seed)| {
+                let make = || match entries.get(e) {
+                    Some(entry) => (entry.factory)(),
+                    None => expert(),
+                };
+                let driver = drivers[e].get_or_insert_with(make);
+                drive(&gap_spec, seed, driver.as_mut())
+            },
+        )
+        .into_iter()
+        .collect::<Result<Vec<Episode>>>()?;
+        let per = (seeds.end - seeds.start) as usize;
+        let reference = &episodes[entries.len() * per..];
+        for (e, curve) in curves.iter_mut().enumerate() {
+            let mine = &episodes[e * per..(e + 1) * per];
+            let right = mine
+                .iter()
+                .zip(reference)
+                .filter(|(m, r)| {
+                    let safe = m.outcome != Outcome::Collision;
+                    let quick = || match (m.passed_step, r.passed_step) {
+                        (Some(mine), Some(expert)) => {
+                            f64::from(mine) * DT_SECS <= f64::from(expert) * DT_SECS + SLACK_S
+                        }
+                        (Some(_), None) => true,
+                        (None, _) => false,
+                    };
+                    safe && (m.hazard || quick())
+                })
+                .count();
+            let goals: Vec<f64> = mine
+                .iter()
+                .filter(|m| m.outcome == Outcome::Goal)
+                .map(|m| f64::from(m.steps) * DT_SECS)
+                .collect();
+            let n = mine.len();
+            curve.accuracy.push(right as f64 / n as f64);
+            curve.accuracy_ci.push(wilson(right, n));
+            curve.collision_rate.push(
+                mine.iter()
+                    .filter(|m| m.outcome == Outcome::Collision)
+                    .count() as f64
+                    / n as f64,
+            );
+            curve
+                .time_to_goal_s
+                .push((!goals.is_empty()).then(|| goals.iter().sum::<f64>() / goals.len() as f64));
+            curve.episodes.push(n);
+            curve
+                .hazard_episodes
+                .push(mine.iter().filter(|m| m.hazard).count());
+        }
+    }
+    for curve in &mut curves {
+        curve.horizon_s = horizon(gaps, &curve.accuracy);
+    }
+    Ok(HorizonReport {
+        scenario: spec.name.clone(),
+        gaps_s: gaps.to_vec(),
+        controllers: curves,
+    })
+}
+
+/// The report as text: accuracy with its interval per gap, then the horizon.
+pub fn text(report: &HorizonReport) -> String {
+    let mut out = format!(
+        "memory horizon on {} (accuracy of the right call, 95% interval; bridged at >= {BRIDGED})\n",
+        report.scenario
+    );
+    out += &format!("{:<28}", "controller \\ gap (s)");
+    for g in &report.gaps_s {
+        out += &format!(" {:>14}", format!("{g}"));
+    }
+    out += "  horizon\n";
+    for c in &report.controllers {
+        out += &format!("{:<28}", c.name);
+        for (a, [lo, hi]) in c.accuracy.iter().zip(&c.accuracy_ci) {
+            out += &format!(" {:>14}", format!("{a:.2} [{lo:.2}-{hi:.2}]"));
+        }
+        match c.horizon_s {
+            Some(h) => out += &format!("  {h} s\n"),
+            None => out += "  none\n",
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wilson_matches_the_textbook_interval() {
+        // 8 of 10: the Wilson interval is [0.490, 0.943] (Agresti & Coull's table).
+        let [lo, hi] = wilson(8, 10);
+        assert!(
+            (lo - 0.490).abs() < 0.001 && (hi - 0.943).abs() < 0.001,
+            "{lo} {hi}"
+        );
+        assert_eq!(wilson(0, 0), [0.0, 1.0]);
+        let [lo, hi] = wilson(50, 50);
+        assert!(hi == 1.0 && lo > 0.92, "{lo}");
+    }
+
+    #[test]
+    fn the_horizon_is_the_last_gap_of_an_unbroken_run_of_bridged_gaps() {
+        let gaps = [0.5, 1.0, 2.0, 4.0];
+        assert_eq!(horizon(&gaps, &[0.9, 0.8, 0.6, 0.9]), Some(1.0));
+        assert_eq!(horizon(&gaps, &[0.9, 0.9, 0.9, 0.9]), Some(4.0));
+        assert_eq!(horizon(&gaps, &[0.7, 0.9, 0.9, 0.9]), None);
+        assert_eq!(horizon(&gaps, &[0.75, 0.5, 0.5, 0.5]), Some(0.5));
+    }
+
+    #[test]
+    fn gaps_parse_sorted_and_bad_ones_are_named() {
+        assert_eq!(parse_gaps("4, 0.5,1,1").ok(), Some(vec![0.5, 1.0, 4.0]));
+        for bad in ["", "x", "-1", "nan", "inf"] {
+            assert!(parse_gaps(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! `memdrive horizon`, run as a user runs it: the JSON contract, the facts that hold for the
+//! baselines (perfect memory bridges every gap, a driver without memory only guesses), the
+//! `kind=FILE` syntax, thread-count independence and bad input.
+
+use memdrive_tests::memdrive;
+use serde_json::Value;
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn horizon(controllers: &str, threads: &str) -> Value {
+    json(
+        memdrive(&[
+            "horizon",
+            "--controller",
+            controllers,
+            "--gaps",
+            "8,0.5,2",
+            "--seeds",
+            "0..60",
+            "--threads",
+            threads,
+            "--json",
+        ])
+        .ok(),
+    )
+}
+
+#[test]
+fn perfect_memory_bridges_every_gap_and_no_memory_only_guesses() {
+    let v = horizon("expert,reactive", "2");
+    assert_eq!(v["scenario"], "memory_gap");
+    assert_eq!(v["gaps_s"], serde_json::json!([0.5, 2.0, 8.0]));
+    let curves = v["controllers"].as_array().cloned().unwrap_or_default();
+    assert_eq!(curves.len(), 2);
+    for c in &curves {
+        for key in [
+            "name",
+            "weights",
+            "accuracy",
+            "accuracy_ci",
+            "collision_rate",
+            "time_to_goal_s",
+            "episodes",
+            "hazard_episodes",
+            "horizon_s",
+        ] {
+            assert!(c.get(key).is_some(), "missing {key} in {c}");
+        }
+        assert_eq!(c["episodes"], serde_json::json!([60, 60, 60]));
+        let hazards = c["hazard_episodes"][0].as_u64().unwrap_or(0);
+        assert!((20..=40).contains(&hazards), "{c}");
+    }
+    let accuracy = |c: &Value| -> Vec<f64> {
+        c["accuracy"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let (expert, reactive) = (&curves[0], &curves[1]);
+    assert!(accuracy(expert).iter().all(|&a| a >= 0.98), "{expert}");
+    assert_eq!(expert["horizon_s"], 8.0);
+    assert_eq!(expert["weights"], "none");
+    assert!(accuracy(reactive).iter().all(|&a| a <= 0.6), "{reactive}");
+    assert!(reactive["horizon_s"].is_null(), "{reactive}");
+    for (a, ci) in accuracy(reactive).iter().zip(
+        reactive["accuracy_ci"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default(),
+    ) {
+        let (lo, hi) = (
+            ci[0].as_f64().unwrap_or(2.0),
+            ci[1].as_f64().unwrap_or(-1.0),
+        );
+        assert!(lo <= *a && *a <= hi && hi - lo < 0.3, "{a} in [{lo}, {hi}]");
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_threads_and_weight_files_are_named() {
+    let bundled = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../assets/weights/gru.safetensors"
+    );
+    let named = format!("gru,gru={bundled}");
+    let one = horizon(&named, "1");
+    assert_eq!(one, horizon(&named, "2"));
+    let curves = one["controllers"].as_array().cloned().unwrap_or_default();
+    assert_eq!(curves[0]["weights"], "bundled");
+    assert_eq!(curves[1]["weights"], bundled);
+    assert_eq!(
+        curves[1]["name"],
+        named.split(',').nth(1).unwrap_or_default()
+    );
+    // The same file as the bundled one measures the same.
+    assert_eq!(curves[0]["accuracy"], curves[1]["accuracy"]);
+    // The same syntax names a file in eval.
+    let out = memdrive(&[
+        "eval",
+        "--scenario",
+        "cut_in",
+        "--seeds",
+        "0..3",
+        "--controller",
+        &named,
+        "--json",
+    ]);
+    let rows = json(out.ok())["results"].clone();
+    assert_eq!(
+        rows[1]["controller"],
+        named.split(',').nth(1).unwrap_or_default()
+    );
+    assert_eq!(rows[0]["goal_rate"], rows[1]["goal_rate"]);
+}
+
+#[test]
+fn bad_horizon_requests_are_named_errors() {
+    for (args, says) in [
+        (vec!["horizon", "--gaps", "1,x"], "`x`"),
+        (vec!["horizon", "--gaps", "-1"], "at least 0"),
+        (vec!["horizon", "--gaps", "1,90"], "memory_gap.gap_s"),
+        (vec!["horizon", "--scenario", "cut_in"], "no memory gap"),
+        (
+            vec!["horizon", "--controller", "lstm"],
+            "unknown controller",
+        ),
+        (
+            vec!["horizon", "--controller", "expert=x.safetensors"],
+            "only a learned",
+        ),
+        (vec!["horizon", "--seeds", "0..200000"], "100000"),
+    ] {
+        let err = memdrive(&args).failed().to_owned();
+        assert!(err.contains(says), "{args:?}: `{says}` not in {err}");
+    }
+}
