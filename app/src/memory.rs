@@ -83,6 +83,19 @@ pub struct ControllerMemory {
     pub belief_samples: Vec<usize>,
     /// Mean ‖∂action_t/∂observation_{t−k}‖ per lag.
     pub influence: Vec<f64>,
+    /// What the presence probe decodes.
+    pub presence_target: String,
+    /// Held-out AUC of "a pedestrian the car saw is hidden now", read from the state, per
+    /// time-since-seen bin (0.5 is a blind guess).
+    pub presence_auc: Vec<f64>,
+    /// The same from the current observation alone.
+    pub presence_auc_current_only: Vec<f64>,
+    /// Bin centres (s).
+    pub presence_time_since_seen_s: Vec<f64>,
+    /// Held-out hidden-now steps per bin.
+    pub presence_positives: Vec<usize>,
+    /// Held-out steps with nobody hidden (every bin's negatives).
+    pub presence_negatives: usize,
 }
 
 /// The observation layout every learned controller reads.
@@ -132,6 +145,7 @@ pub fn measure(name: &str, model: &Model, pool: &[f32], options: &Options) -> Co
         samples,
         ..
     } = memory::belief_probe(&driving);
+    let presence = memory::presence_probe(&driving);
     ControllerMemory {
         name: name.to_owned(),
         state: format!(
@@ -158,6 +172,15 @@ pub fn measure(name: &str, model: &Model, pool: &[f32], options: &Options) -> Co
         belief_time_since_seen_s: time_since_seen_s,
         belief_samples: samples,
         influence: memory::influence(model, probed, options.lags, INFLUENCE_SAMPLES),
+        presence_target: format!(
+            "a pedestrian the car saw is hidden now (logistic readout over every step, seeds with nobody included), {} episodes of {} (held out: the last 30%)",
+            options.episodes, options.scenario.name
+        ),
+        presence_auc: presence.auc,
+        presence_auc_current_only: presence.auc_current_only,
+        presence_time_since_seen_s: presence.time_since_seen_s,
+        presence_positives: presence.positives,
+        presence_negatives: presence.negatives,
     }
 }
 
@@ -219,6 +242,20 @@ pub fn text(results: &[ControllerMemory]) -> String {
                 r.belief_error_m[i],
                 r.belief_baseline_m[i],
                 r.belief_samples[i]
+            );
+        }
+        out += &format!("  presence ({}):\n", r.presence_target);
+        if r.presence_auc.is_empty() {
+            out += "    too few steps with and without a hidden pedestrian to fit it\n";
+        }
+        for i in 0..r.presence_auc.len() {
+            out += &format!(
+                "    last seen {:.2} s ago: AUC {:.3} (current observation alone {:.3}; {} hidden-now steps against {})\n",
+                r.presence_time_since_seen_s[i],
+                r.presence_auc[i],
+                r.presence_auc_current_only[i],
+                r.presence_positives[i],
+                r.presence_negatives
             );
         }
         out += "\n";

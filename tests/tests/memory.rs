@@ -161,3 +161,44 @@ fn memory_does_not_depend_on_the_thread_count() {
     };
     assert_eq!(run("1"), run("2"));
 }
+
+/// The presence probe on `memory_gap`, where while the car waits the frames with and without a
+/// hidden pedestrian are the same: the memoryless RBF reads nothing (AUC 0.5), the GRU reads
+/// whether someone is there from its hidden state.
+#[test]
+fn presence_is_read_from_memory_not_from_the_present() {
+    let out = memdrive(&[
+        "memory",
+        "--json",
+        "--controller",
+        "rbf,gru",
+        "--scenario",
+        "memory_gap",
+        "--episodes",
+        "30",
+    ]);
+    let json: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}"));
+    let (rbf, gru) = (&json["controllers"][0], &json["controllers"][1]);
+    for c in [rbf, gru] {
+        for key in [
+            "presence_auc",
+            "presence_auc_current_only",
+            "presence_time_since_seen_s",
+            "presence_positives",
+        ] {
+            assert!(c[key].is_array(), "{key} missing: {c}");
+        }
+        assert!(
+            c["presence_negatives"].as_u64().is_some_and(|n| n > 100),
+            "{c}"
+        );
+        assert_eq!(series(c, "presence_time_since_seen_s")[0], 0.25, "{c}");
+    }
+    for auc in &series(rbf, "presence_auc")[..3] {
+        assert!((auc - 0.5).abs() < 0.05, "RBF presence: {rbf}");
+    }
+    assert!(
+        series(gru, "presence_auc")[0] >= 0.95,
+        "GRU presence: {gru}"
+    );
+}

@@ -28,7 +28,10 @@
 //! Readouts standardise their inputs, so no unit or scale of a state or an observation element
 //! favours it; R² does not depend on units either.
 
+pub mod presence;
 pub mod ridge;
+
+pub use presence::{Presence, presence_probe};
 
 use crate::{MemoryController, MemorySnapshot, Model};
 use memdrive_sim::actors::ActorKind;
