@@ -257,8 +257,20 @@ pub const CONTROLLERS: [&str; 6] = ["expert", "reactive", "cruise", "rbf", "gru"
 /// A maker of fresh instances of the controller called `name`, or an error listing the valid
 /// names. Everything that can fail (finding, reading, checking weights) happens here, once.
 pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
+    windowed_controller(name, weights, None)
+}
+
+/// `controller`, a transformer's window shrunk to `window` frames when given.
+fn windowed_controller(
+    name: &str,
+    weights: Option<&Path>,
+    window: Option<usize>,
+) -> Result<Factory> {
     if weights.is_some() && !LEARNED.contains(&name) {
         bail!("--weights applies to a learned controller, not `{name}`");
+    }
+    if window.is_some() && name != "transformer" {
+        bail!("a window (`@K`) applies to a transformer, not `{name}`");
     }
     match name {
         "rbf" | "gru" | "transformer" => {
@@ -268,8 +280,12 @@ pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
                 _ => ModelKind::Transformer,
             };
             let model = learned::load(kind, weights)?;
+            // Checked once here; every instance is then made the same way.
+            model.controller_with_window(window)?;
             Ok(Box::new(move || -> Box<dyn Controller + Send> {
-                model.controller()
+                model
+                    .controller_with_window(window)
+                    .unwrap_or_else(|_| model.controller())
             }))
         }
         "expert" => Ok(Box::new(|| Box::new(Expert::new()))),
@@ -282,26 +298,40 @@ pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
     }
 }
 
-/// A controller as named on the command line: `kind`, or `kind=FILE` for a learned controller
-/// with its own weights (so that two files of one kind can be compared); `weights` is the
-/// `--weights` option, for a single learned controller.
+/// A controller as named on the command line: `kind`, `kind=FILE` for a learned controller
+/// with its own weights (so that two files of one kind can be compared), and for a transformer
+/// `transformer@K` to shrink its window to K frames (`transformer@8=FILE` with both);
+/// `weights` is the `--weights` option, for a single learned controller.
 pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entry> {
-    let (kind, file) = match label.split_once('=') {
-        Some((kind, file)) => {
+    let (head, file) = match label.split_once('=') {
+        Some((head, file)) => {
             if weights.is_some() {
                 bail!("`{label}` names its weights; do not also give --weights");
             }
-            (kind.trim(), Some(Path::new(file.trim())))
+            (head.trim(), Some(Path::new(file.trim())))
         }
-        None => (label, weights),
+        None => (label.trim(), weights),
+    };
+    let (kind, window) = match head.split_once('@') {
+        Some((kind, k)) => {
+            let k: usize = k.trim().parse().map_err(|_| {
+                anyhow::anyhow!("`{label}`: the window after `@` must be a whole number of frames")
+            })?;
+            (kind.trim(), Some(k))
+        }
+        None => (head, None),
     };
     if file.is_some() && !LEARNED.contains(&kind) {
-        bail!(
-            "`{label}`: only a learned controller ({}) takes weights",
-            LEARNED.join(", ")
-        );
+        if label.contains('=') {
+            bail!(
+                "`{label}`: only a learned controller ({}) takes weights",
+                LEARNED.join(", ")
+            );
+        }
+        bail!("--weights applies to a learned controller, not `{kind}`");
     }
-    let factory = controller(kind, file)?;
+    let factory =
+        windowed_controller(kind, file, window).map_err(|e| anyhow::anyhow!("`{label}`: {e:#}"))?;
     let weights = match file {
         Some(f) => f.display().to_string(),
         None if LEARNED.contains(&kind) => "bundled".to_owned(),
@@ -397,11 +427,13 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let spec = self::scenario(&scenario, &set)?;
-            if LEARNED.contains(&name.as_str()) {
+            let entry = entry(&name, weights.as_deref())?;
+            if LEARNED.contains(&entry.kind.as_str()) {
                 learned::check_layout(&spec)?;
             }
-            let mut driver = controller(&name, weights.as_deref())?();
-            let result = run_episode(&spec, seed, driver.as_mut());
+            let mut driver = (entry.factory)();
+            let mut result = run_episode(&spec, seed, driver.as_mut());
+            result.controller = entry.label;
             if json {
                 println!("{}", serde_json::to_string_pretty(&result)?);
             } else {
@@ -439,7 +471,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let names: Vec<&str> = names.split(',').map(str::trim).collect();
             let learned = names
                 .iter()
-                .filter(|n| LEARNED.contains(&n.split('=').next().unwrap_or_default()))
+                .filter(|n| {
+                    let kind = n.split(['=', '@']).next().unwrap_or_default();
+                    LEARNED.contains(&kind)
+                })
                 .count();
             if learned > 0 {
                 for spec in &specs {

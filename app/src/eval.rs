@@ -207,7 +207,7 @@ impl Tally {
 /// forgotten / never seen.
 pub fn table(rows: &[EvalRow]) -> String {
     let mut out = format!(
-        "{:<12} {:<18} {:>8} {:>7} {:>10} {:>8} {:>8} {:>10} {:>12}  {}\n",
+        "{:<16} {:<18} {:>8} {:>7} {:>10} {:>8} {:>8} {:>10} {:>12}  {}\n",
         "controller",
         "scenario",
         "episodes",
@@ -222,7 +222,7 @@ pub fn table(rows: &[EvalRow]) -> String {
     for r in rows {
         let c = &r.collisions.total;
         out += &format!(
-            "{:<12} {:<18} {:>8} {:>6.1}% {:>9.1}% {:>7.1}% {:>7.1}% {:>10.2} {:>12.1}  {}/{}/{}\n",
+            "{:<16} {:<18} {:>8} {:>6.1}% {:>9.1}% {:>7.1}% {:>7.1}% {:>10.2} {:>12.1}  {}/{}/{}\n",
             r.controller,
             r.scenario,
             r.episodes,

@@ -68,6 +68,36 @@ impl Model {
         }
     }
 
+    /// A fresh controller driving with this model, a transformer's window shrunk to
+    /// `window_limit` frames when given; an error names a limit outside 1…K, or one given for
+    /// another kind of model.
+    pub fn controller_with_window(
+        &self,
+        window_limit: Option<usize>,
+    ) -> Result<Box<dyn MemoryController + Send>> {
+        let Some(frames) = window_limit else {
+            return Ok(self.controller());
+        };
+        match self {
+            Self::Transformer(params, normaliser) => TransformerController::new(
+                params.clone(),
+                normaliser.clone(),
+            )
+            .with_window_limit(frames)
+            .map(|c| Box::new(c) as Box<dyn MemoryController + Send>)
+            .ok_or_else(|| {
+                Error::Training(format!(
+                    "a window of {frames} frames: this transformer looks back over 1 to {} frames",
+                    params.window
+                ))
+            }),
+            _ => Err(Error::Training(format!(
+                "a window applies to a transformer, not to a {} model",
+                self.kind().as_str()
+            ))),
+        }
+    }
+
     /// A fresh controller driving with this model.
     pub fn controller(&self) -> Box<dyn MemoryController + Send> {
         match self {

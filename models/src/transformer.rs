@@ -689,6 +689,50 @@ mod tests {
         }
     }
 
+    /// A window shrunk at run time to L < K frames forgets exactly as the trained one does at
+    /// K: histories that differ only more than L steps back give bit-identical actions.
+    #[test]
+    fn a_shrunk_window_forgets_exactly_beyond_its_limit() {
+        use crate::normaliser::Normaliser;
+        use memdrive_sim::{Controller, Observation, ObservationSpec};
+        use std::sync::Arc;
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let spec = Arc::new(ObservationSpec::new(4));
+        let dim = spec.len();
+        let params = Arc::new(TransformerParams::init(dim, &small(), &mut rng));
+        let normaliser = Normaliser::from_parts(vec![0.0; dim], vec![1.0; dim]);
+        let normaliser = Arc::new(normaliser.unwrap_or_else(|| panic!("valid statistics")));
+        let frame = |v: f32| {
+            let mut o = Observation::zeros(spec.clone());
+            o.copy_from(&vec![v; dim]);
+            o
+        };
+        let run = |limit: usize, first: f32, then: usize| {
+            let c = TransformerController::new(params.clone(), normaliser.clone());
+            let mut c = c
+                .with_window_limit(limit)
+                .unwrap_or_else(|| panic!("limit {limit}"));
+            c.act(&frame(first));
+            (0..then).map(|_| c.act(&frame(0.3))).last()
+        };
+        for limit in 1..=small().window {
+            assert_eq!(run(limit, 1.0, limit), run(limit, -1.0, limit), "{limit}");
+            if limit > 1 {
+                assert_ne!(run(limit, 1.0, limit - 1), run(limit, -1.0, limit - 1));
+            }
+        }
+        // The full window is the trained controller, bit for bit.
+        let full = {
+            let mut c = TransformerController::new(params.clone(), normaliser.clone());
+            c.act(&frame(1.0));
+            (0..2).map(|_| c.act(&frame(0.3))).last()
+        };
+        assert_eq!(full, run(small().window, 1.0, 2));
+        let c = TransformerController::new(params.clone(), normaliser.clone());
+        assert!(c.clone().with_window_limit(0).is_none());
+        assert!(c.with_window_limit(small().window + 1).is_none());
+    }
+
     /// A frame older than K steps is gone: two histories that differ only more than K steps
     /// back give bit-identical actions, and ones that differ inside the window do not.
     #[test]
@@ -869,9 +913,31 @@ pub struct TransformerController {
     input: Vec<f32>,
     window: std::collections::VecDeque<CachedFrame>,
     attention: Vec<Vec<f32>>,
+    /// Frames it may look back over: the trained window K, or fewer when shrunk at run time.
+    limit: usize,
 }
 
 impl TransformerController {
+    /// The same controller looking back over at most `frames` frames (1…K): a shrunk window,
+    /// so a user can watch the cliff of its memory move. Frames beyond it are dropped as
+    /// frames beyond K always are; the weights (and the age embeddings of the frames it keeps)
+    /// are unchanged. `None` for a limit outside 1…K.
+    pub fn with_window_limit(mut self, frames: usize) -> Option<Self> {
+        if frames == 0 || frames > self.params.window {
+            return None;
+        }
+        self.limit = frames;
+        while self.window.len() > self.limit {
+            self.window.pop_front();
+        }
+        Some(self)
+    }
+
+    /// Frames it looks back over now.
+    pub fn window_limit(&self) -> usize {
+        self.limit
+    }
+
     /// A controller with an empty window.
     pub fn new(
         params: std::sync::Arc<TransformerParams>,
@@ -885,6 +951,7 @@ impl TransformerController {
             input: vec![0.0; inputs],
             window: std::collections::VecDeque::with_capacity(k + 1),
             attention: Vec::new(),
+            limit: k,
         }
     }
 }
@@ -904,7 +971,7 @@ impl memdrive_sim::Controller for TransformerController {
         let token = self.params.token(&self.input);
         let kv = self.params.key_value(&token);
         self.window.push_back((token, kv));
-        if self.window.len() > self.params.window {
+        while self.window.len() > self.limit {
             self.window.pop_front();
         }
         let (tokens, cache): (Vec<Vec<f32>>, Vec<_>) = self.window.iter().cloned().unzip();

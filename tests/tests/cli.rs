@@ -570,3 +570,50 @@ fn set_overrides_a_field_and_is_validated_like_the_file() {
         assert!(err.contains(says), "{set}: `{says}` not in {err}");
     }
 }
+
+/// `transformer@K` shrinks a transformer's window at run time: on `occluded_crossing`, where the
+/// pedestrian is hidden for 1–4 s, a window of 0.2 s forgets them and collides where the full
+/// 1.6 s window does not. Bad windows are errors naming the range.
+#[test]
+fn a_transformer_window_shrunk_at_run_time_forgets_the_pedestrian() {
+    let out = memdrive(&[
+        "eval",
+        "--scenario",
+        "occluded_crossing",
+        "--seeds",
+        "0..100",
+        "--controller",
+        "transformer,transformer@2",
+        "--json",
+    ]);
+    let v = json(out.ok());
+    let (full, short) = (&v["results"][0], &v["results"][1]);
+    assert_eq!(short["controller"], "transformer@2");
+    let rate = |r: &Value| r["collision_rate"].as_f64().unwrap_or(f64::NAN);
+    assert!(rate(short) >= rate(full) + 0.05, "{full} {short}");
+    assert!(
+        short["collisions"]["forgotten"].as_u64().unwrap_or(0)
+            > short["collisions"]["in_view"].as_u64().unwrap_or(0),
+        "{short}"
+    );
+    for (name, says) in [
+        ("transformer@0", "1 to 16 frames"),
+        ("transformer@17", "1 to 16 frames"),
+        ("gru@4", "applies to a transformer"),
+        ("transformer@x", "whole number"),
+    ] {
+        let err = memdrive(&["run", "--scenario", "cut_in", "--controller", name])
+            .failed()
+            .to_owned();
+        assert!(err.contains(says), "{name}: {err}");
+    }
+    let run = memdrive(&[
+        "run",
+        "--scenario",
+        "cut_in",
+        "--controller",
+        "transformer@4",
+        "--json",
+    ]);
+    assert_eq!(json(run.ok())["controller"], "transformer@4");
+}
