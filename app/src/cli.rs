@@ -165,6 +165,11 @@ enum Command {
         /// Seeds `A..B` per gap (B excluded; at most 100,000).
         #[arg(long, default_value = "0..200", allow_hyphen_values = true)]
         seeds: String,
+        /// Also check that memory causes the decision: at the barrier's lifting, swap each
+        /// learned controller's memory between the run with the hazard and the run without,
+        /// and count how often the decision follows the memory.
+        #[arg(long)]
+        transplant: bool,
         /// Worker threads (default: all cores; at most 256). Results do not depend on it.
         #[arg(long, allow_hyphen_values = true, value_parser = count_in::<usize>(1, MAX_THREADS as u64))]
         threads: Option<usize>,
@@ -298,6 +303,27 @@ fn windowed_controller(
     }
 }
 
+/// A maker of learned controllers with their memory open, for the transplant check.
+fn memory_factory(
+    kind: &str,
+    weights: Option<&Path>,
+    window: Option<usize>,
+) -> Result<Option<crate::horizon::MemoryFactory>> {
+    let kind = match kind {
+        "rbf" => ModelKind::Rbf,
+        "gru" => ModelKind::Gru,
+        "transformer" => ModelKind::Transformer,
+        _ => return Ok(None),
+    };
+    let model = learned::load(kind, weights)?;
+    model.controller_with_window(window)?;
+    Ok(Some(Box::new(move || {
+        model
+            .controller_with_window(window)
+            .unwrap_or_else(|_| model.controller())
+    })))
+}
+
 /// A controller as named on the command line: `kind`, `kind=FILE` for a learned controller
 /// with its own weights (so that two files of one kind can be compared), and for a transformer
 /// `transformer@K` to shrink its window to K frames (`transformer@8=FILE` with both);
@@ -332,6 +358,7 @@ pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entr
     }
     let factory =
         windowed_controller(kind, file, window).map_err(|e| anyhow::anyhow!("`{label}`: {e:#}"))?;
+    let memory_factory = memory_factory(kind, file, window)?;
     let weights = match file {
         Some(f) => f.display().to_string(),
         None if LEARNED.contains(&kind) => "bundled".to_owned(),
@@ -342,6 +369,7 @@ pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entr
         kind: kind.to_owned(),
         weights,
         factory,
+        memory_factory,
     })
 }
 
@@ -604,6 +632,7 @@ pub fn run(cli: Cli) -> Result<()> {
             controller: names,
             gaps,
             seeds,
+            transplant,
             threads,
             json,
         } => {
@@ -621,7 +650,11 @@ pub fn run(cli: Cli) -> Result<()> {
             if entries.iter().any(|e| LEARNED.contains(&e.kind.as_str())) {
                 learned::check_layout(&spec)?;
             }
-            let report = crate::horizon::measure(&spec, &gaps, seeds, &entries, threads)?;
+            let mut report =
+                crate::horizon::measure(&spec, &gaps, seeds.clone(), &entries, threads)?;
+            if transplant {
+                crate::horizon::add_transplants(&mut report, &spec, seeds, &entries, threads)?;
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -10,6 +10,7 @@
 
 use crate::eval::Factory;
 use anyhow::{Result, bail};
+use memdrive_models::MemoryController;
 use memdrive_sim::parallel::map_ordered;
 use memdrive_sim::scenario::{Override, ScenarioSpec};
 use memdrive_sim::world::DT_SECS;
@@ -39,7 +40,17 @@ pub struct Entry {
     pub weights: String,
     /// Fresh instances.
     pub factory: Factory,
+    /// Fresh instances with their memory open (learned controllers), for the transplant.
+    pub memory_factory: Option<MemoryFactory>,
 }
+
+/// Makes fresh controllers whose memory can be copied and replaced.
+pub type MemoryFactory = Box<dyn Fn() -> Box<dyn MemoryController + Send> + Sync>;
+
+/// Steps after the barrier lifts over which a decision is measured (3 s).
+pub const DECISION_STEPS: u32 = 30;
+/// Distances travelled in those steps that differ by less than this are the same decision (m).
+pub const SAME_DECISION_M: f64 = 0.5;
 
 /// One controller's forgetting curve (the JSON contract of `memdrive horizon`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -63,6 +74,14 @@ pub struct ControllerHorizon {
     /// The longest gap up to which accuracy stays at least 0.75 (s); `null` if even the
     /// shortest gap is not bridged.
     pub horizon_s: Option<f64>,
+    /// With `--transplant`, per gap: of the paired runs whose own decisions differ, the share
+    /// in which the decision follows a memory transplanted from the other run (`null` where
+    /// none differ, or for a controller without a memory to transplant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transplant_follows: Option<Vec<Option<f64>>>,
+    /// With `--transplant`, per gap: transplants made into runs whose own decisions differed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transplant_decisions: Option<Vec<usize>>,
 }
 
 /// The whole measurement.
@@ -185,6 +204,8 @@ pub fn measure(
             episodes: Vec::new(),
             hazard_episodes: Vec::new(),
             horizon_s: None,
+            transplant_follows: None,
+            transplant_decisions: None,
         })
         .collect();
     let expert: Factory = Box::new(|| Box::new(Expert::new()));
@@ -264,6 +285,104 @@ pub fn measure(
     })
 }
 
+/// Distance the car covers in `DECISION_STEPS` steps from `world` with `controller` driving.
+fn decision_m(mut world: World, controller: &mut dyn MemoryController) -> f64 {
+    let start = world.ego_frenet().s_m;
+    for _ in 0..DECISION_STEPS {
+        if world.outcome().is_some() {
+            break;
+        }
+        let controls = controller.act(world.observation());
+        world.step(controls);
+    }
+    world.ego_frenet().s_m - start
+}
+
+/// Paired runs of one seed at the moment the barrier lifts: the world with the hazard and
+/// without, each driven by the expert until then (identical in all the car senses), with the
+/// controller watching each. Then four continuations: each run with its own memory and with
+/// the other's. Returns the transplants whose own decisions differed and how many of them
+/// followed the transplanted memory.
+fn transplant_pair(spec: &ScenarioSpec, seed: u64, make: &MemoryFactory) -> Result<(usize, usize)> {
+    let paired = |hazard: bool| -> Result<World> {
+        let o = Override::parse(&format!(
+            "pedestrians.{}.probability={}",
+            spec.memory_gap.as_ref().map_or(0, |g| g.pedestrian),
+            u8::from(hazard)
+        ))?;
+        Ok(World::new(&spec.with_overrides(&[o])?, seed))
+    };
+    let mut runs = Vec::new();
+    for hazard in [true, false] {
+        let mut world = paired(hazard)?;
+        let release = world.memory_gap_release_s().unwrap_or(0.0);
+        let mut expert = Expert::new();
+        let mut watcher = make();
+        expert.reset();
+        watcher.reset();
+        while world.outcome().is_none() && world.time_s() < release {
+            watcher.act(world.observation());
+            expert.observe_truth(&world.truth());
+            let controls = expert.act(world.observation());
+            world.step(controls);
+        }
+        runs.push((world, watcher.memory_state()));
+    }
+    let drive = |world: &World, memory: &memdrive_models::MemoryState| -> Result<f64> {
+        let mut c = make();
+        c.reset();
+        c.set_memory_state(memory)?;
+        Ok(decision_m(world.clone(), c.as_mut()))
+    };
+    let (with, without) = (&runs[0], &runs[1]);
+    let own = [drive(&with.0, &with.1)?, drive(&without.0, &without.1)?];
+    if (own[0] - own[1]).abs() < SAME_DECISION_M {
+        return Ok((0, 0));
+    }
+    let swapped = [drive(&with.0, &without.1)?, drive(&without.0, &with.1)?];
+    // A transplant is followed when the run now does what the donor run did.
+    let follows = (0..2)
+        .filter(|&i| (swapped[i] - own[1 - i]).abs() < (swapped[i] - own[i]).abs())
+        .count();
+    Ok((2, follows))
+}
+
+/// Adds the transplant check to `report`: for each learned entry at each gap, over `seeds`.
+pub fn add_transplants(
+    report: &mut HorizonReport,
+    spec: &ScenarioSpec,
+    seeds: Range<u64>,
+    entries: &[Entry],
+    threads: Option<usize>,
+) -> Result<()> {
+    for (curve, entry) in report.controllers.iter_mut().zip(entries) {
+        let Some(make) = &entry.memory_factory else {
+            continue;
+        };
+        let (mut follows, mut decisions) = (Vec::new(), Vec::new());
+        for &gap in &report.gaps_s {
+            let gap_spec =
+                spec.with_overrides(&[Override::parse(&format!("memory_gap.gap_s={gap}"))?])?;
+            let seeds: Vec<u64> = seeds.clone().collect();
+            let pairs = map_ordered(
+                &seeds,
+                threads,
+                || (),
+                |(), &seed| transplant_pair(&gap_spec, seed, make),
+            )
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
+            let made: usize = pairs.iter().map(|p| p.0).sum();
+            let followed: usize = pairs.iter().map(|p| p.1).sum();
+            decisions.push(made);
+            follows.push((made > 0).then(|| followed as f64 / made as f64));
+        }
+        curve.transplant_follows = Some(follows);
+        curve.transplant_decisions = Some(decisions);
+    }
+    Ok(())
+}
+
 /// The report as text: accuracy with its interval per gap, then the horizon.
 pub fn text(report: &HorizonReport) -> String {
     let mut out = format!(
@@ -283,6 +402,31 @@ pub fn text(report: &HorizonReport) -> String {
         match c.horizon_s {
             Some(h) => out += &format!("  {h} s\n"),
             None => out += "  none\n",
+        }
+    }
+    let transplants: Vec<_> = report
+        .controllers
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c,
+                c.transplant_follows.as_ref()?,
+                c.transplant_decisions.as_ref()?,
+            ))
+        })
+        .collect();
+    if !transplants.is_empty() {
+        out += &format!(
+            "memory transplant at the barrier's lifting: share of decisions (distance in {:.0} s) that follow the other run's memory\n",
+            f64::from(DECISION_STEPS) * DT_SECS
+        );
+        for (c, follows, decisions) in transplants {
+            out += &format!("{:<28}", c.name);
+            for (f, n) in follows.iter().zip(decisions) {
+                let cell = f.map_or_else(|| format!("- (0 of {n})"), |f| format!("{f:.2} of {n}"));
+                out += &format!(" {cell:>14}");
+            }
+            out += "\n";
         }
     }
     out

@@ -651,6 +651,28 @@ impl crate::MemoryController for GruController {
     fn forget(&mut self) {
         self.hidden.fill(0.0);
     }
+
+    fn memory_state(&self) -> crate::MemoryState {
+        crate::MemoryState::Gru(self.hidden.clone())
+    }
+
+    fn set_memory_state(&mut self, state: &crate::MemoryState) -> crate::Result<()> {
+        let into = || format!("a GRU of {} units", self.hidden.len());
+        match state {
+            crate::MemoryState::Gru(h) if h.len() == self.hidden.len() => {
+                self.hidden.copy_from_slice(h);
+                Ok(())
+            }
+            crate::MemoryState::Gru(h) => Err(crate::Error::MemoryMismatch {
+                found: format!("the memory of a GRU of {} units", h.len()),
+                into: into(),
+            }),
+            other => Err(crate::Error::MemoryMismatch {
+                found: format!("the memory of a {}", other.kind()),
+                into: into(),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

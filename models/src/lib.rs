@@ -32,12 +32,42 @@ pub use snapshot::MemorySnapshot;
 use memdrive_sim::Controller;
 use std::path::PathBuf;
 
-/// A controller whose memory can be inspected and cleared.
+/// A controller whose memory can be inspected, cleared, copied out and put back.
 pub trait MemoryController: Controller {
     /// What it holds now, as plain data.
     fn memory(&self) -> MemorySnapshot;
     /// Clears short-term memory only (its weights, the long-term memory, stay).
     fn forget(&mut self);
+    /// Its short-term memory as a value: what it carries from one step to the next.
+    fn memory_state(&self) -> MemoryState;
+    /// Takes `state` as its short-term memory: its own from earlier (resume from the past) or
+    /// another controller's of the same kind and size (a transplant). An error names the
+    /// mismatch, and the controller keeps its memory.
+    fn set_memory_state(&mut self, state: &MemoryState) -> Result<()>;
+}
+
+/// A controller's short-term memory as a value the caller owns (as candle's
+/// `RNN::step(&self, input, &state) -> state`): copied out, stored, put back or transplanted.
+#[derive(Clone, Debug)]
+pub enum MemoryState {
+    /// The RBF carries nothing from one step to the next.
+    Empty,
+    /// A GRU's hidden state.
+    Gru(Vec<f32>),
+    /// A transformer's window: the frames it holds, oldest first, with their cached keys and
+    /// values.
+    Transformer(transformer::WindowState),
+}
+
+impl MemoryState {
+    /// Which kind of controller it comes from.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Empty => "rbf",
+            Self::Gru(_) => "gru",
+            Self::Transformer(_) => "transformer",
+        }
+    }
 }
 
 /// Problems with weight files and training input.
@@ -84,6 +114,14 @@ pub enum Error {
     /// Training was stopped by its monitor before it finished.
     #[error("training cancelled")]
     Cancelled,
+    /// A memory state that does not fit the controller it was given to.
+    #[error("cannot take {found} into {into}")]
+    MemoryMismatch {
+        /// What the state is.
+        found: String,
+        /// What the controller is.
+        into: String,
+    },
 }
 
 /// Results of this crate.

@@ -489,6 +489,20 @@ impl MemoryController for RbfController {
 
     /// Nothing to forget: the activations are a function of the current frame alone.
     fn forget(&mut self) {}
+
+    fn memory_state(&self) -> crate::MemoryState {
+        crate::MemoryState::Empty
+    }
+
+    fn set_memory_state(&mut self, state: &crate::MemoryState) -> crate::Result<()> {
+        match state {
+            crate::MemoryState::Empty => Ok(()),
+            other => Err(crate::Error::MemoryMismatch {
+                found: format!("the memory of a {}", other.kind()),
+                into: "an RBF network, which keeps none".into(),
+            }),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -903,6 +903,29 @@ impl TransformerParams {
 /// One cached frame: its token, and its key/value projections with the layer norm behind them.
 type CachedFrame = (Vec<f32>, KeyValue);
 
+/// A transformer's window as a value: the frames it holds, oldest first.
+#[derive(Clone, Debug)]
+pub struct WindowState {
+    frames: Vec<CachedFrame>,
+}
+
+impl WindowState {
+    /// Frames held.
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Whether it holds no frame (a forgotten window).
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    /// An empty window: what `forget` leaves.
+    pub fn empty() -> Self {
+        Self { frames: Vec::new() }
+    }
+}
+
 /// The transformer driving: the window of the last K frames is its memory, kept as a ring
 /// buffer of tokens and key/value projections.
 #[derive(Clone, Debug)]
@@ -994,5 +1017,33 @@ impl crate::MemoryController for TransformerController {
     fn forget(&mut self) {
         self.window.clear();
         self.attention.clear();
+    }
+
+    fn memory_state(&self) -> crate::MemoryState {
+        crate::MemoryState::Transformer(WindowState {
+            frames: self.window.iter().cloned().collect(),
+        })
+    }
+
+    fn set_memory_state(&mut self, state: &crate::MemoryState) -> crate::Result<()> {
+        let d = self.params.d_model;
+        let into = || format!("a transformer of width {d}");
+        let crate::MemoryState::Transformer(w) = state else {
+            return Err(crate::Error::MemoryMismatch {
+                found: format!("the memory of a {}", state.kind()),
+                into: into(),
+            });
+        };
+        if let Some((token, _)) = w.frames.iter().find(|(t, _)| t.len() != d) {
+            return Err(crate::Error::MemoryMismatch {
+                found: format!("the window of a transformer of width {}", token.len()),
+                into: into(),
+            });
+        }
+        // Frames beyond this controller's window are gone, as they would be had it seen them.
+        let keep = w.frames.len().min(self.limit);
+        self.window = w.frames[w.frames.len() - keep..].iter().cloned().collect();
+        self.attention.clear();
+        Ok(())
     }
 }

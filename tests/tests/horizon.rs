@@ -136,3 +136,33 @@ fn bad_horizon_requests_are_named_errors() {
         assert!(err.contains(says), "{args:?}: `{says}` not in {err}");
     }
 }
+
+/// The causal check: at the barrier's lifting the GRU's memory is swapped between the run that
+/// saw the pedestrian and the identical run that did not. Where its own decisions differ, they
+/// follow the transplanted memory; the RBF has no memory, so its decisions never differ.
+#[test]
+fn decisions_follow_a_transplanted_memory() {
+    let out = memdrive(&[
+        "horizon",
+        "--controller",
+        "expert,rbf,gru",
+        "--gaps",
+        "0.5",
+        "--seeds",
+        "0..30",
+        "--transplant",
+        "--json",
+    ]);
+    let v = json(out.ok());
+    let (expert, rbf, gru) = (
+        &v["controllers"][0],
+        &v["controllers"][1],
+        &v["controllers"][2],
+    );
+    assert!(expert.get("transplant_follows").is_none(), "{expert}");
+    assert_eq!(rbf["transplant_decisions"], serde_json::json!([0]), "{rbf}");
+    assert!(rbf["transplant_follows"][0].is_null(), "{rbf}");
+    let made = gru["transplant_decisions"][0].as_u64().unwrap_or(0);
+    let follows = gru["transplant_follows"][0].as_f64().unwrap_or(0.0);
+    assert!(made >= 20 && follows >= 0.9, "{gru}");
+}

@@ -453,6 +453,11 @@ impl World {
         self.gap_hazard
     }
 
+    /// In a scenario with a memory gap: when its barrier lifts (s), if its gate arms are there.
+    pub fn memory_gap_release_s(&self) -> Option<f64> {
+        self.removals.first().map(|&(_, at_s)| at_s)
+    }
+
     /// The collision that ended the episode, classified, if it ended in one.
     pub fn collision(&self) -> Option<Collision> {
         self.collision
