@@ -62,3 +62,17 @@ pub fn activations(what: &str, factors: &[usize]) -> Result<(), String> {
         ))
     }
 }
+
+/// The bounds every gradient-trained configuration shares: step size, clipping, batch and
+/// steps per round.
+pub fn optimiser(
+    learning_rate: f32,
+    clip_norm: f32,
+    batch: usize,
+    steps_per_round: usize,
+) -> Result<(), String> {
+    above("learning_rate", learning_rate, 0.0, 1.0)?;
+    above("clip_norm", clip_norm, 0.0, 1e6)?;
+    count("batch", batch, 1, MAX_BATCH)?;
+    count("steps_per_round", steps_per_round, 1, MAX_STEPS_PER_ROUND)
+}

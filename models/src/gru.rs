@@ -78,17 +78,14 @@ impl GruConfig {
         use crate::bounds::*;
         let check = || -> std::result::Result<(), String> {
             count("hidden", self.hidden, 1, MAX_WIDTH)?;
-            above("learning_rate", self.learning_rate, 0.0, 1.0)?;
-            above("clip_norm", self.clip_norm, 0.0, 1e6)?;
+            optimiser(
+                self.learning_rate,
+                self.clip_norm,
+                self.batch,
+                self.steps_per_round,
+            )?;
             count("window", self.window, 2, MAX_WINDOW_STEPS)?;
             count("burn_in", self.burn_in, 0, self.window - 1)?;
-            count("batch", self.batch, 1, MAX_BATCH)?;
-            count(
-                "steps_per_round",
-                self.steps_per_round,
-                1,
-                MAX_STEPS_PER_ROUND,
-            )?;
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             activations(
                 "batch × window × hidden",

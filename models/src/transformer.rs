@@ -75,14 +75,11 @@ impl TransformerConfig {
                 ));
             }
             count("d_mlp", self.d_mlp, 1, 4 * MAX_WIDTH)?;
-            above("learning_rate", self.learning_rate, 0.0, 1.0)?;
-            above("clip_norm", self.clip_norm, 0.0, 1e6)?;
-            count("batch", self.batch, 1, MAX_BATCH)?;
-            count(
-                "steps_per_round",
+            optimiser(
+                self.learning_rate,
+                self.clip_norm,
+                self.batch,
                 self.steps_per_round,
-                1,
-                MAX_STEPS_PER_ROUND,
             )?;
             activations(
                 "batch × window × max(d_model, d_mlp)",
@@ -689,24 +686,37 @@ mod tests {
         }
     }
 
-    /// A window shrunk at run time to L < K frames forgets exactly as the trained one does at
-    /// K: histories that differ only more than L steps back give bit-identical actions.
-    #[test]
-    fn a_shrunk_window_forgets_exactly_beyond_its_limit() {
-        use crate::normaliser::Normaliser;
-        use memdrive_sim::{Controller, Observation, ObservationSpec};
+    /// A small random transformer with identity normalisation, and a maker of frames whose
+    /// every element is one value.
+    fn controller_fixture(
+        seed: u64,
+    ) -> (
+        std::sync::Arc<TransformerParams>,
+        std::sync::Arc<crate::normaliser::Normaliser>,
+        impl Fn(f32) -> memdrive_sim::Observation,
+    ) {
+        use memdrive_sim::{Observation, ObservationSpec};
         use std::sync::Arc;
-        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let spec = Arc::new(ObservationSpec::new(4));
         let dim = spec.len();
         let params = Arc::new(TransformerParams::init(dim, &small(), &mut rng));
-        let normaliser = Normaliser::from_parts(vec![0.0; dim], vec![1.0; dim]);
+        let normaliser = crate::normaliser::Normaliser::from_parts(vec![0.0; dim], vec![1.0; dim]);
         let normaliser = Arc::new(normaliser.unwrap_or_else(|| panic!("valid statistics")));
-        let frame = |v: f32| {
+        let frame = move |v: f32| {
             let mut o = Observation::zeros(spec.clone());
             o.copy_from(&vec![v; dim]);
             o
         };
+        (params, normaliser, frame)
+    }
+
+    /// A window shrunk at run time to L < K frames forgets exactly as the trained one does at
+    /// K: histories that differ only more than L steps back give bit-identical actions.
+    #[test]
+    fn a_shrunk_window_forgets_exactly_beyond_its_limit() {
+        use memdrive_sim::Controller;
+        let (params, normaliser, frame) = controller_fixture(17);
         let run = |limit: usize, first: f32, then: usize| {
             let c = TransformerController::new(params.clone(), normaliser.clone());
             let mut c = c
@@ -737,21 +747,9 @@ mod tests {
     /// back give bit-identical actions, and ones that differ inside the window do not.
     #[test]
     fn the_controller_forgets_exactly_beyond_its_window() {
-        use crate::normaliser::Normaliser;
         use crate::{MemoryController, MemorySnapshot};
-        use memdrive_sim::{Controller, Observation, ObservationSpec};
-        use std::sync::Arc;
-        let mut rng = ChaCha8Rng::seed_from_u64(13);
-        let spec = Arc::new(ObservationSpec::new(4));
-        let dim = spec.len();
-        let params = Arc::new(TransformerParams::init(dim, &small(), &mut rng));
-        let normaliser = Normaliser::from_parts(vec![0.0; dim], vec![1.0; dim]);
-        let normaliser = Arc::new(normaliser.unwrap_or_else(|| panic!("valid statistics")));
-        let frame = |v: f32| {
-            let mut o = Observation::zeros(spec.clone());
-            o.copy_from(&vec![v; dim]);
-            o
-        };
+        use memdrive_sim::Controller;
+        let (params, normaliser, frame) = controller_fixture(13);
         let run = |first: f32, then: usize| {
             let mut c = TransformerController::new(params.clone(), normaliser.clone());
             c.act(&frame(first));

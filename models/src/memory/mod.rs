@@ -105,6 +105,15 @@ impl Recording {
         self.hidden.is_empty()
     }
 
+    /// First row of the held-out episodes: probes fit on the first `TRAIN_SHARE` of the
+    /// episodes (rounded up) and score on the rest.
+    fn held_out_start(&self) -> usize {
+        let split_episode = ((self.episodes.len() as f64) * TRAIN_SHARE).ceil() as usize;
+        self.episodes
+            .get(split_episode)
+            .map_or(self.len(), |e| e.start)
+    }
+
     fn push(&mut self, state: &[f32], input: &[f32], hidden: Option<HiddenActor>) {
         self.states.extend_from_slice(state);
         self.inputs.extend_from_slice(input);
@@ -504,11 +513,7 @@ pub struct Belief {
 
 /// Fits the belief probe on the first part of `rec`'s episodes and scores it on the rest.
 pub fn belief_probe(rec: &Recording) -> Belief {
-    let split_episode = ((rec.episodes.len() as f64) * TRAIN_SHARE).ceil() as usize;
-    let boundary = rec
-        .episodes
-        .get(split_episode)
-        .map_or(rec.len(), |e| e.start);
+    let boundary = rec.held_out_start();
     let rows = |range: Range<usize>| -> Vec<usize> {
         range.filter(|&t| rec.hidden[t].is_some()).collect()
     };

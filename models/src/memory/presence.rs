@@ -9,7 +9,7 @@
 //! the same time, so a memoryless readout scores exactly 0.5. Beside it the same probe from the
 //! current observation alone, so what the present gives away is not mistaken for memory.
 
-use super::{BELIEF_BIN_S, Recording, TRAIN_SHARE, gather};
+use super::{BELIEF_BIN_S, Recording, gather};
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
 
@@ -146,11 +146,7 @@ pub struct Presence {
 
 /// Fits the presence probe on the first part of `rec`'s episodes and scores it on the rest.
 pub fn presence_probe(rec: &Recording) -> Presence {
-    let split_episode = ((rec.episodes.len() as f64) * TRAIN_SHARE).ceil() as usize;
-    let boundary = rec
-        .episodes
-        .get(split_episode)
-        .map_or(rec.len(), |e| e.start);
+    let boundary = rec.held_out_start();
     let train: Vec<usize> = (0..boundary).collect();
     let test: Vec<usize> = (boundary..rec.len()).collect();
     let labels =
