@@ -93,7 +93,8 @@ enum Command {
         #[arg(long, default_value_t = 40, allow_hyphen_values = true, value_parser = count_in::<u64>(1, MAX_EPISODES_PER_SCENARIO))]
         episodes: u64,
         /// Episodes per round for named scenarios instead of --episodes, e.g.
-        /// `mixed_traffic=120,occluded_crossing=80`.
+        /// `mixed_traffic=120,occluded_crossing=80`; naming the experiment `memory_gap` adds it
+        /// to the scenarios trained on.
         #[arg(long, value_name = "NAME=N,...")]
         scenario_episodes: Option<String>,
         /// Held-out seeds `A..B` for the final evaluation table.

@@ -47,10 +47,13 @@ pub struct Entry {
 /// Makes fresh controllers whose memory can be copied and replaced.
 pub type MemoryFactory = Box<dyn Fn() -> Box<dyn MemoryController + Send> + Sync>;
 
-/// Steps after the barrier lifts over which a decision is measured (3 s).
-pub const DECISION_STEPS: u32 = 30;
-/// Distances travelled in those steps that differ by less than this are the same decision (m).
-pub const SAME_DECISION_M: f64 = 0.5;
+/// Most steps after the barrier lifts within which a decision is measured (15 s).
+pub const DECISION_STEPS: u32 = 150;
+/// Where the decision is read: this far before the hiding place (m), before the pedestrian can
+/// step out in front of a car that comes at any speed it could stop from.
+pub const APPROACH_M: f64 = 6.0;
+/// Approach speeds that differ by less than this are the same decision (m/s).
+pub const SAME_DECISION_MPS: f64 = 1.0;
 
 /// One controller's forgetting curve (the JSON contract of `memdrive horizon`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -285,17 +288,19 @@ pub fn measure(
     })
 }
 
-/// Distance the car covers in `DECISION_STEPS` steps from `world` with `controller` driving.
-fn decision_m(mut world: World, controller: &mut dyn MemoryController) -> f64 {
-    let start = world.ego_frenet().s_m;
+/// The car's speed as its centre comes within `APPROACH_M` of the hiding place, with
+/// `controller` driving from `world` on (m/s): how fast it chose to come past the van, before
+/// anything there can be seen. The speed after `DECISION_STEPS` if it never gets there.
+fn decision_mps(mut world: World, controller: &mut dyn MemoryController) -> f64 {
+    let hiding_s_m = world.memory_gap_hazard().map_or(f64::INFINITY, |h| h.0);
     for _ in 0..DECISION_STEPS {
-        if world.outcome().is_some() {
+        if world.outcome().is_some() || world.ego_frenet().s_m >= hiding_s_m - APPROACH_M {
             break;
         }
         let controls = controller.act(world.observation());
         world.step(controls);
     }
-    world.ego_frenet().s_m - start
+    world.ego().speed_mps
 }
 
 /// Paired runs of one seed at the moment the barrier lifts: the world with the hazard and
@@ -332,11 +337,11 @@ fn transplant_pair(spec: &ScenarioSpec, seed: u64, make: &MemoryFactory) -> Resu
         let mut c = make();
         c.reset();
         c.set_memory_state(memory)?;
-        Ok(decision_m(world.clone(), c.as_mut()))
+        Ok(decision_mps(world.clone(), c.as_mut()))
     };
     let (with, without) = (&runs[0], &runs[1]);
     let own = [drive(&with.0, &with.1)?, drive(&without.0, &without.1)?];
-    if (own[0] - own[1]).abs() < SAME_DECISION_M {
+    if (own[0] - own[1]).abs() < SAME_DECISION_MPS {
         return Ok((0, 0));
     }
     let swapped = [drive(&with.0, &without.1)?, drive(&without.0, &with.1)?];
@@ -417,8 +422,7 @@ pub fn text(report: &HorizonReport) -> String {
         .collect();
     if !transplants.is_empty() {
         out += &format!(
-            "memory transplant at the barrier's lifting: share of decisions (distance in {:.0} s) that follow the other run's memory\n",
-            f64::from(DECISION_STEPS) * DT_SECS
+            "memory transplant at the barrier's lifting: share of decisions (speed {APPROACH_M} m before the hiding place) that follow the other run's memory\n"
         );
         for (c, follows, decisions) in transplants {
             out += &format!("{:<28}", c.name);

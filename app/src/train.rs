@@ -11,7 +11,6 @@ use memdrive_models::train::{RoundReport, TrainOptions, train_gru, train_rbf, tr
 use memdrive_models::transformer::TransformerConfig;
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::Controller;
-use memdrive_sim::scenario::builtins;
 use std::ops::Range;
 use std::path::Path;
 
@@ -57,7 +56,7 @@ pub fn run(
 ) -> Result<()> {
     // Hours of training must not be lost to a typo in --out.
     memdrive_models::weights::check_writable(out)?;
-    let specs = builtins()?;
+    let specs = options.scenarios()?;
     let bar = ProgressBar::new(u64::from(options.rounds) + 1);
     bar.set_style(
         ProgressStyle::with_template(

@@ -111,6 +111,18 @@ impl<F: FnMut(&RoundReport)> Monitor for F {
 }
 
 impl TrainOptions {
+    /// The scenarios to train on: the built-in driving scenarios, and each built-in experiment
+    /// (`memory_gap`) that `scenario_episodes` gives episodes to, in built-in order.
+    pub fn scenarios(&self) -> Result<Vec<ScenarioSpec>> {
+        Ok(memdrive_sim::scenario::all_builtins()?
+            .into_iter()
+            .filter(|s| {
+                !memdrive_sim::scenario::EXPERIMENTS.contains(&s.name.as_str())
+                    || self.scenario_episodes.contains_key(&s.name)
+            })
+            .collect())
+    }
+
     /// Episodes per round of the scenario called `name`.
     pub fn episodes(&self, name: &str) -> u64 {
         self.scenario_episodes
@@ -182,7 +194,8 @@ impl TrainOptions {
 
 /// The options the bundled weights of `kind` are trained with (the README's commands): seed 0,
 /// 3 DAgger rounds, 40 episodes per scenario per round; for the GRU 120, with 400 of
-/// `mixed_traffic` and 240 of `occluded_crossing`, where it needed the most data.
+/// `mixed_traffic` and 240 of `occluded_crossing`, where it needed the most data, and 240 of
+/// `memory_gap`, which teaches it to remember a hidden pedestrian for up to 8 s.
 pub fn bundled_options(kind: ModelKind) -> TrainOptions {
     let mut options = TrainOptions::default();
     if kind == ModelKind::Gru {
@@ -190,6 +203,7 @@ pub fn bundled_options(kind: ModelKind) -> TrainOptions {
         options.scenario_episodes = BTreeMap::from([
             ("mixed_traffic".to_owned(), 400),
             ("occluded_crossing".to_owned(), 240),
+            ("memory_gap".to_owned(), 240),
         ]);
     }
     options

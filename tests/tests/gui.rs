@@ -367,7 +367,7 @@ fn the_training_panel_offers_the_bundled_recipe() {
     assert_eq!(train, TrainRequest::bundled(ModelKind::Gru));
     assert_eq!((train.episodes, train.rounds, train.seed), (120, 3, 0));
     assert_eq!(train.scenario_episodes.get("mixed_traffic"), Some(&400));
-    harness.get_by_label("mixed_traffic 400, occluded_crossing 240");
+    harness.get_by_label("memory_gap 240, mixed_traffic 400, occluded_crossing 240");
     click(&mut harness, "Same for all");
     assert!(
         harness
@@ -465,9 +465,17 @@ fn the_instruments_draw_ghosts_curves_and_influence() {
     let mut harness = harness_with_settings(Settings::default());
     harness.step();
     click(&mut harness, "Pause");
-    // Seed 7 of occluded_crossing: the pedestrian is hidden behind the truck around 9–10 s.
-    for _ in 0..95 {
+    // Seed 7 of occluded_crossing: step until the pedestrian is hidden behind the truck in the
+    // GRU's world (around 9–10 s).
+    let mut steps = 0;
+    while memdrive_models::memory::nearest_hidden_pedestrian(
+        &harness.state().lab().lanes()[1].world,
+    )
+    .is_none()
+    {
+        assert!(steps < 200, "the pedestrian is never hidden from the GRU");
         harness.state_mut().step_once();
+        steps += 1;
     }
     wait_until(&mut harness, |app| {
         !app.instruments().beliefs_pending()
@@ -481,7 +489,7 @@ fn the_instruments_draw_ghosts_curves_and_influence() {
     let app = harness.state();
     let lane = &app.lab().lanes()[1];
     let hidden = memdrive_models::memory::nearest_hidden_pedestrian(&lane.world);
-    assert!(hidden.is_some(), "the pedestrian is hidden at step 95");
+    assert!(hidden.is_some(), "the pedestrian is hidden at step {steps}");
     let model = lane.model().unwrap_or_else(|| panic!("a learned lane"));
     let snapshot = lane.memory.as_ref().unwrap_or_else(|| panic!("a snapshot"));
     let ghost = app

@@ -162,8 +162,8 @@ fn memory_does_not_depend_on_the_thread_count() {
     assert_eq!(run("1"), run("2"));
 }
 
-/// The presence probe on `memory_gap`, where while the car waits the frames with and without a
-/// hidden pedestrian are the same: the memoryless RBF reads nothing (AUC 0.5), the GRU reads
+/// The presence probe on `memory_gap` with a 4 s gap, where while the car waits the frames with
+/// and without a hidden pedestrian are the same: the memoryless RBF reads nothing (AUC 0.5), the GRU reads
 /// whether someone is there from its hidden state.
 #[test]
 fn presence_is_read_from_memory_not_from_the_present() {
@@ -174,6 +174,8 @@ fn presence_is_read_from_memory_not_from_the_present() {
         "rbf,gru",
         "--scenario",
         "memory_gap",
+        "--set",
+        "memory_gap.gap_s=4",
         "--episodes",
         "30",
     ]);

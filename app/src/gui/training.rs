@@ -6,7 +6,6 @@ use memdrive_models::train::{
     train_transformer,
 };
 use memdrive_models::weights::{ModelKind, WeightFile};
-use memdrive_sim::scenario::builtins;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -186,7 +185,6 @@ fn run(
     request: &TrainRequest,
     monitor: &mut ChannelMonitor,
 ) -> Result<WeightFile, memdrive_models::Error> {
-    let specs = builtins()?;
     // Leave a core to the UI; results do not depend on the thread count.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get().saturating_sub(1))
@@ -198,6 +196,7 @@ fn run(
         scenario_episodes: request.scenario_episodes.clone(),
         threads: Some(threads),
     };
+    let specs = options.scenarios()?;
     let result = match request.kind {
         ModelKind::Rbf => train_rbf(&Default::default(), &specs, &options, monitor),
         ModelKind::Gru => train_gru(&Default::default(), &specs, &options, monitor),
@@ -256,7 +255,7 @@ pub fn ui(
                         .iter()
                         .map(|(name, n)| format!("{name} {n}"))
                         .collect();
-                    ui.label(counts.join(", "));
+                    ui.add(egui::Label::new(counts.join(", ")).wrap());
                 }
                 ui.end_row();
                 ui.label("Seed");

@@ -62,8 +62,9 @@ pub struct ScenarioSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryGapSpec {
-    /// Seconds from the hazard reaching their hiding place to the barrier lifting.
-    pub gap_s: f64,
+    /// Seconds from the hazard reaching their hiding place to the barrier lifting; a range
+    /// `[low, high]` draws it per seed (for training on many gaps).
+    pub gap_s: Param,
     /// Index in `pedestrians` of the hazard; they must start by time alone and pause at
     /// `pause_at_d_m`.
     pub pedestrian: i64,

@@ -434,7 +434,7 @@ impl PedestrianSpec {
 
 impl MemoryGapSpec {
     fn validate(&self, v: &Validator<'_>, spec: &ScenarioSpec) -> Result<()> {
-        v.number(
+        v.param(
             "memory_gap.gap_s",
             self.gap_s,
             0.0,

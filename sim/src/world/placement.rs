@@ -66,8 +66,6 @@ impl Placer<'_> {
         draw < probability
     }
 
-    /// When the memory gap's barrier lifts, and the actors of its gate arms present this seed:
-    /// `gap_s` after the hazard reached their hiding place, whether or not they are present.
     /// The memory gap's hazard this seed: where they hide (m along the road) and whether they
     /// are present.
     pub fn gap_hazard(&self, spec: &ScenarioSpec) -> Option<(f64, bool)> {
@@ -75,10 +73,14 @@ impl Placer<'_> {
         self.pedestrian_at.get(gap.pedestrian as usize).copied()
     }
 
-    pub fn barrier_lifts(&self, spec: &ScenarioSpec) -> Vec<(usize, f64)> {
+    /// When the memory gap's barrier lifts, and the actors of its gate arms present this seed:
+    /// `gap_s` (drawn here when it is a range) after the hazard reached their hiding place,
+    /// whether or not they are present.
+    pub fn barrier_lifts(&mut self, spec: &ScenarioSpec) -> Vec<(usize, f64)> {
         let Some(gap) = &spec.memory_gap else {
             return Vec::new();
         };
+        let gap_s = gap.gap_s.sample(self.rng);
         let Some(hidden_s) = self
             .pause_reached_s
             .get(gap.pedestrian as usize)
@@ -90,7 +92,7 @@ impl Placer<'_> {
         gap.barrier
             .iter()
             .filter_map(|&arm| self.parked_actors.get(arm as usize).copied().flatten())
-            .map(|actor| (actor, hidden_s + gap.gap_s))
+            .map(|actor| (actor, hidden_s + gap_s))
             .collect()
     }
 
