@@ -556,6 +556,18 @@ fn the_live_memory_curve_means_something_after_30_s() {
             .collect();
         eprintln!("{name}: {}", shown.join(" "));
     }
+    let present = app
+        .instruments()
+        .present_alone()
+        .unwrap_or_else(|| panic!("the present-frame baseline is drawn beside the curves"));
+    eprintln!(
+        "present alone: {}",
+        present
+            .iter()
+            .map(|v| v.map_or("-".into(), |v| format!("{v:.2}")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     for (i, name) in names.iter().enumerate() {
         assert!(r2(i, 0) > 0.3, "{name}: R²(0) = {}", r2(i, 0));
     }

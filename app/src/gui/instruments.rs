@@ -44,7 +44,7 @@ enum Job {
 
 enum Message {
     Belief(ModelId, Box<Belief>),
-    Readouts(ModelId, u64, Box<LagReadouts>),
+    Readouts(ModelId, u64, Box<Readouts>),
     Noise(Vec<(String, ModelId, MemoryCurve)>),
     Failed(Job, String),
 }
@@ -90,13 +90,21 @@ pub struct Ghost {
     pub confidence: f32,
 }
 
-/// The live memory curve of one lane's episode.
+/// Readouts of one model on one scenario: from its state, and — the baseline — from the
+/// observation of the moment alone.
+struct Readouts {
+    state: LagReadouts,
+    present: LagReadouts,
+}
+
+/// The live memory curve of one lane's episode, with the present-frame baseline beside it.
 struct LaneCurve {
     id: ModelId,
     name: String,
     episode: u64,
-    readouts: Arc<LagReadouts>,
+    readouts: Arc<Readouts>,
     curve: LiveCurve,
+    present: LiveCurve,
     next_step: u32,
 }
 
@@ -118,7 +126,7 @@ pub struct Instruments {
     tx: Sender<Message>,
     rx: Receiver<Message>,
     beliefs: HashMap<ModelId, Arc<Belief>>,
-    readouts: HashMap<(ModelId, u64), Arc<LagReadouts>>,
+    readouts: HashMap<(ModelId, u64), Arc<Readouts>>,
     pending: HashSet<Job>,
     failed: HashSet<Job>,
     curves: Vec<LaneCurve>,
@@ -304,8 +312,21 @@ impl Instruments {
                         return None;
                     }
                     let elements = memory::curve_elements(&crate::learned::builtin_layout());
-                    let readouts = LagReadouts::fit(&rec, &elements, DEFAULT_LAGS);
-                    Some(Message::Readouts(id, key, Box::new(readouts)))
+                    let state = LagReadouts::fit(&rec, &elements, DEFAULT_LAGS);
+                    // The same readouts from the observation itself: how much of the past the
+                    // present frame alone gives away (the world is predictable); memory is
+                    // what a controller reads beyond it.
+                    let observed = Recording {
+                        state_dim: rec.input_dim,
+                        states: rec.inputs.clone(),
+                        ..rec
+                    };
+                    let present = LagReadouts::fit(&observed, &elements, DEFAULT_LAGS);
+                    Some(Message::Readouts(
+                        id,
+                        key,
+                        Box::new(Readouts { state, present }),
+                    ))
                 },
             );
         }
@@ -327,7 +348,8 @@ impl Instruments {
                 name: name.clone(),
                 episode,
                 readouts: readouts.clone(),
-                curve: LiveCurve::new(readouts),
+                curve: LiveCurve::new(&readouts.state),
+                present: LiveCurve::new(&readouts.present),
                 next_step: 0,
             };
             let position = self.curves.iter().position(|c| c.name == *name);
@@ -351,6 +373,7 @@ impl Instruments {
             };
             if lane.next_step < first {
                 lane.curve.break_here();
+                lane.present.break_here();
                 lane.next_step = first;
             }
             state.resize(memory::state_dim(model), 0.0);
@@ -365,8 +388,10 @@ impl Instruments {
                     continue;
                 };
                 memory::state_vector(model, snapshot, &mut state);
-                lane.curve
-                    .push(&lane.readouts, &state, frame.world.observation().values());
+                let observed = frame.world.observation().values();
+                lane.curve.push(&lane.readouts.state, &state, observed);
+                lane.present
+                    .push(&lane.readouts.present, observed, observed);
             }
         }
         self.curves.sort_by_key(|c| {
@@ -383,8 +408,28 @@ impl Instruments {
         self.curves
             .iter()
             .filter(|c| c.curve.steps() >= MIN_LIVE_STEPS)
-            .map(|c| (c.name.clone(), c.curve.r2(&c.readouts)))
+            .map(|c| (c.name.clone(), c.curve.r2(&c.readouts.state)))
             .collect()
+    }
+
+    /// The same curve from the observation of the moment alone, averaged over the lanes: how
+    /// much of the past the present frame gives away without any memory.
+    pub fn present_alone(&self) -> Option<Vec<Option<f64>>> {
+        let curves: Vec<Vec<Option<f64>>> = self
+            .curves
+            .iter()
+            .filter(|c| c.present.steps() >= MIN_LIVE_STEPS)
+            .map(|c| c.present.r2(&c.readouts.present))
+            .collect();
+        let lags = curves.first()?.len();
+        Some(
+            (0..lags)
+                .map(|k| {
+                    let known: Vec<f64> = curves.iter().filter_map(|c| c[k]).collect();
+                    (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
+                })
+                .collect(),
+        )
     }
 
     /// Where the live curves stand, for the one line under the plot.
@@ -562,6 +607,12 @@ fn legend_ui(
         }
         if !live.is_empty() {
             ui.label(egui::RichText::new("solid: this episode").small());
+            ui.label(
+                egui::RichText::new("··· grey: the present frame alone")
+                    .color(egui::Color32::GRAY)
+                    .small(),
+            )
+            .on_hover_text("The same readouts from the observation of the moment instead of the state: what the present gives away about the past without any memory. A controller's line above it is memory.");
         }
         if !noise.is_empty() {
             ui.label(egui::RichText::new("- - dashed: noise probe").small());
@@ -591,10 +642,14 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
         "R² of a linear readout from the controller's state now to what it observed k steps ago \
          (lidar distances and ego state). Solid: this episode so far — readouts fitted on the \
          controller's own driving of other seeds of this scenario, scored here step by step. \
-         Dashed: the white-noise probe, where frames are drawn independently so only memory \
-         can explain the past. Values below {R2_FLOOR} are drawn at {R2_FLOOR}."
+         Each element's R² counts at least 0 (read no better than its mean: not known). Grey \
+         dots: the same readouts from the present frame alone, what the world's predictability \
+         gives away without memory. Dashed: the white-noise probe, where frames are drawn \
+         independently so only memory can explain the past. Values below {R2_FLOOR} are drawn \
+         at {R2_FLOOR}."
     ));
     let live = instruments.live();
+    let present = instruments.present_alone().filter(|_| !live.is_empty());
     let noise: Vec<(&str, &MemoryCurve)> = instruments.noise().collect();
     let status = instruments.live_status(lab);
     let reason = match &status {
@@ -603,7 +658,8 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
             Some(format!("fitting readouts on other seeds of {scenario}…"))
         }
         LiveStatus::Waiting(steps) => Some(format!(
-            "scoring this episode: {steps} of {MIN_LIVE_STEPS} steps"
+            "scoring this episode from {:.0} s on: {steps} of {MIN_LIVE_STEPS} steps",
+            DEFAULT_LAGS as f64 * 0.1
         )),
         LiveStatus::Unavailable(why) => Some(why.clone()),
     };
@@ -621,6 +677,18 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
             .y_axis_label("R²")
             .allow_scroll(false)
             .show(ui, |plot| {
+                if let Some(present) = &present {
+                    let points: Vec<[f64; 2]> = present
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, r)| r.map(|r| [k as f64 * 0.1, r.max(R2_FLOOR)]))
+                        .collect();
+                    plot.line(
+                        egui_plot::Line::new("the present frame alone", points)
+                            .color(egui::Color32::GRAY)
+                            .style(egui_plot::LineStyle::dotted_dense()),
+                    );
+                }
                 for (name, r2) in &live {
                     let points: Vec<[f64; 2]> = r2
                         .iter()

@@ -15,11 +15,15 @@ use std::collections::VecDeque;
 
 /// Rows of the episode an element's R² needs before it is counted.
 const MIN_ROWS: usize = 20;
+/// An element counts in an episode once it varies there at least this share of its variance
+/// in the fitting data. Below it, R² divides by a variance so small that the slightest bias of
+/// a readout fitted on other episodes reads as "not known", though the element is read well.
+const MIN_VARIANCE_SHARE: f64 = 0.1;
 /// Regularisation of the live readouts, relative to the mean diagonal of the standardised
 /// `XᵀX`: a hundred times the memory curve's, because a new episode meets states the fitting
 /// episodes rarely did (an RBF unit that fired in a handful of rows is, standardised, a huge
 /// number when it fires), and a weakly regularised readout extrapolates wildly there.
-const LIVE_RIDGE: f64 = 0.1;
+const LIVE_RIDGE: f64 = 0.01;
 
 /// Readouts from a state vector to the observation elements at lags 0…L, as one ridge map.
 #[derive(Clone, Debug)]
@@ -30,7 +34,7 @@ pub struct LagReadouts {
     lags: usize,
     state_dim: usize,
     /// Per target column (lag-major, as the ridge's outputs): the least variance the episode
-    /// must show there before its R² counts, 1% of the fitting data's.
+    /// must show there before its R² counts (`MIN_VARIANCE_SHARE` of the fitting data's).
     min_variance: Vec<f64>,
     /// Per target column: the range the fitting data spanned; predictions are clipped to it, so
     /// one state unlike any seen before cannot swamp the score.
@@ -57,7 +61,10 @@ impl LagReadouts {
             let (k, e) = (c / m.max(1), elements[c % m.max(1)]);
             rec.inputs[(rows[r] - k) * rec.input_dim + e]
         });
-        let min_variance = column_variances(&y).into_iter().map(|v| 0.01 * v).collect();
+        let min_variance = column_variances(&y)
+            .into_iter()
+            .map(|v| MIN_VARIANCE_SHARE * v)
+            .collect();
         let range = y
             .column_iter()
             .map(|c| {
@@ -118,7 +125,7 @@ impl LiveCurve {
         }
     }
 
-    /// Steps scored so far.
+    /// Steps scored so far (from the step with L earlier steps on).
     pub fn steps(&self) -> usize {
         self.steps
     }
@@ -134,6 +141,11 @@ impl LiveCurve {
             self.recent.pop_front();
         }
         self.recent.push_back(observation.to_vec());
+        // Scored, like the fitting rows, only once the whole past up to the largest lag is
+        // there: states early in an episode are unlike the ones the readouts were fitted on.
+        if self.recent.len() <= readouts.lags {
+            return;
+        }
         let predicted = readouts.ridge.predict_row(state);
         // `recent` ends with now: the observation k steps ago is `recent[len − 1 − k]`.
         for (k, past) in self.recent.iter().rev().enumerate() {
@@ -156,8 +168,8 @@ impl LiveCurve {
         self.steps += 1;
     }
 
-    /// Forgets the recent observations (a gap in the recording): lags reach no further back
-    /// than the gap; the sums so far are kept.
+    /// Forgets the recent observations (a gap in the recording): scoring resumes L steps after
+    /// the gap; the sums so far are kept.
     pub fn break_here(&mut self) {
         self.recent.clear();
     }
@@ -236,6 +248,7 @@ mod tests {
         }
         // A state of the wrong length is ignored, not a panic.
         curve.push(&fitted, &[0.0; 7], &[0.0]);
-        assert_eq!(curve.steps(), 400);
+        // Scored from the step with 5 earlier steps on.
+        assert_eq!(curve.steps(), 395);
     }
 }
