@@ -426,8 +426,11 @@ fn settings_persist_between_launches() {
     click(&mut harness, "New seed");
     click(&mut harness, "Scenario");
     click(&mut harness, "cut_in");
+    // A change is written at the next chance, not only at exit.
+    assert_eq!(harness.state().auto_save_interval(), Duration::ZERO);
     let mut storage = MemoryStorage::default();
     harness.state_mut().save(&mut storage);
+    assert!(harness.state().auto_save_interval() > Duration::from_secs(1));
     let restored: Settings = eframe::get_value(&storage, eframe::APP_KEY)
         .unwrap_or_else(|| panic!("settings were saved"));
     assert_eq!(&restored, harness.state().settings());

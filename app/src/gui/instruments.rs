@@ -49,8 +49,9 @@ enum Message {
     Failed(Job, String),
 }
 
-/// Runs `work` on a new thread behind `catch_unwind`: its message, or a failure naming `what`
-/// if it panicked, goes to `tx`; `wake` repaints either way.
+/// Runs `work` on a new thread behind `catch_unwind`, after any other such work has finished:
+/// its message, or a failure naming `what` if it panicked, goes to `tx`; `wake` repaints
+/// either way.
 fn background(
     job: Job,
     what: &'static str,
@@ -59,6 +60,11 @@ fn background(
     work: impl FnOnce() -> Option<Message> + Send + 'static,
 ) {
     std::thread::spawn(move || {
+        // One job at a time: on a small machine the frame loop keeps a core to itself.
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let message = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
             Ok(Some(m)) => m,
             Ok(None) => Message::Failed(job, format!("{what} had no data to work on")),
