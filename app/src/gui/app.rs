@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 pub const HISTORY_CAPACITY: usize = 600;
 /// Height of a lane's header (its name and buttons), the same in every lane.
 const LANE_HEADER_HEIGHT: f32 = 26.0;
-/// Width the lane buttons need in one row; narrower lanes put them in a menu.
-const LANE_BUTTONS_WIDTH: f32 = 270.0;
+/// Width a lane needs for its title and buttons in one row; narrower lanes put the buttons in
+/// a menu.
+const LANE_BUTTONS_WIDTH: f32 = 400.0;
 /// Banners shown at once; older ones are counted and can be dismissed together.
 const MAX_BANNERS: usize = 4;
 /// Wall time the app may spend stepping per frame at "as fast as possible".
@@ -793,7 +794,9 @@ impl MemdriveApp {
                             actions.push(LaneAction::Save(index));
                         }
                     };
-                    if ui.available_width() >= LANE_BUTTONS_WIDTH {
+                    // Decided on the lane's width, not what its title leaves, so every lane of
+                    // a layout shows its buttons the same way.
+                    if width >= LANE_BUTTONS_WIDTH {
                         buttons(ui, &mut actions);
                     } else {
                         ui.menu_button("…", |ui| buttons(ui, &mut actions))

@@ -614,7 +614,7 @@ fn legend_ui(
         if !live.is_empty() {
             ui.label(egui::RichText::new("solid: this episode").small());
             ui.label(
-                egui::RichText::new("··· grey: the present frame alone")
+                egui::RichText::new("··· present frame alone")
                     .color(egui::Color32::GRAY)
                     .small(),
             )
