@@ -406,6 +406,9 @@ impl MemdriveApp {
         if self.training.as_ref().is_some_and(TrainingJob::running) {
             sooner(Duration::from_millis(250));
         }
+        if self.instruments.catching_up() {
+            sooner(Duration::from_millis(16));
+        }
         next
     }
 

@@ -31,8 +31,9 @@ const LIVE_FIT_STEPS: usize = 8000;
 const LIVE_FIT_EPISODES: u64 = 80;
 /// Steps of the episode scored before the live curve is drawn.
 pub const MIN_LIVE_STEPS: usize = 30;
-/// Recorded steps scored per frame and lane at most, so fast-forwarding never stalls a frame.
-const LIVE_STEPS_PER_FRAME: usize = 100;
+/// Recorded steps scored per frame and lane at most (a step of the transformer's readouts is
+/// about a million multiply-adds), so catching up on an episode never stalls a frame.
+const LIVE_STEPS_PER_FRAME: usize = 12;
 
 /// What background work a message answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -137,6 +138,8 @@ pub struct Instruments {
     failed: HashSet<Job>,
     curves: Vec<LaneCurve>,
     failures: Vec<String>,
+    /// Recorded steps are waiting to be scored.
+    backlog: bool,
     /// Memory curves under the white-noise probe, once run: (controller, model, curve).
     noise: Vec<(String, ModelId, MemoryCurve)>,
     scenario: String,
@@ -154,6 +157,7 @@ impl Default for Instruments {
             failed: HashSet::new(),
             curves: Vec::new(),
             failures: Vec::new(),
+            backlog: false,
             noise: Vec::new(),
             scenario: String::new(),
         }
@@ -345,6 +349,7 @@ impl Instruments {
             return;
         };
         let mut state = Vec::new();
+        self.backlog = false;
         for (index, name, id, model) in models {
             let Some(readouts) = self.readouts.get(&(*id, key)) else {
                 continue;
@@ -384,6 +389,7 @@ impl Instruments {
             }
             state.resize(memory::state_dim(model), 0.0);
             let skip = (lane.next_step - first) as usize;
+            self.backlog |= lab.history().len() > skip + LIVE_STEPS_PER_FRAME;
             for moment in lab.history().iter().skip(skip).take(LIVE_STEPS_PER_FRAME) {
                 lane.next_step = moment.step + 1;
                 let Some(frame) = moment.lanes.get(*index) else {
@@ -479,6 +485,11 @@ impl Instruments {
     /// Whether any background job is running (the UI repaints when it ends).
     pub fn busy(&self) -> bool {
         !self.pending.is_empty()
+    }
+
+    /// Whether recorded steps wait to be scored (the UI should come back soon).
+    pub fn catching_up(&self) -> bool {
+        self.backlog
     }
 
     /// Whether the white-noise probe is running.
