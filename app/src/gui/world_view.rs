@@ -142,10 +142,21 @@ pub fn ui(
             .map(|c| t.screen_from_world(*c))
             .collect();
         // Labels are placed where they cover neither the car nor each other.
+        // The readout line at the bottom, the badge at the top left and the legend at the top
+        // right are taken too.
         let mut labels = Labels {
-            taken: vec![Rect::from_points(&ego_corners).expand(2.0)],
+            taken: vec![
+                Rect::from_points(&ego_corners).expand(2.0),
+                Rect::from_min_max(
+                    rect.left_bottom() - Vec2::new(0.0, 20.0),
+                    rect.right_bottom(),
+                ),
+                Rect::from_min_size(rect.left_top(), Vec2::new(120.0, 34.0)),
+            ],
             bounds: rect,
         };
+        let legend = legend_rect(rect).filter(|_| layers.legend);
+        labels.taken.extend(legend);
         draw_actors(&painter, world, &t, layers.hidden_truth, &mut labels);
         painter.add(Shape::convex_polygon(
             ego_corners,
@@ -169,8 +180,8 @@ pub fn ui(
                 &mut labels,
             );
         }
-        if layers.legend {
-            draw_legend(&painter, rect);
+        if let Some(frame) = legend {
+            draw_legend(&painter, frame);
         }
     }
     draw_readouts(&painter, world, rect);
@@ -454,9 +465,25 @@ fn draw_ghost(
     );
 }
 
-/// A small key in the view's top-right corner: what each colour and shape is.
-fn draw_legend(painter: &egui::Painter, rect: Rect) {
-    let entries: [(&str, Color32, u8); 5] = [
+/// Entries of the legend.
+const LEGEND_ROWS: usize = 5;
+/// Size of the legend (points).
+const LEGEND_SIZE: Vec2 = Vec2::new(88.0, 14.0 * LEGEND_ROWS as f32 + 6.0);
+
+/// Where the legend goes in a view of `rect`: its top-right corner, if the view is large
+/// enough to spare the room.
+fn legend_rect(rect: Rect) -> Option<Rect> {
+    (rect.width() >= 3.0 * LEGEND_SIZE.x && rect.height() >= 2.0 * LEGEND_SIZE.y).then(|| {
+        Rect::from_min_size(
+            rect.right_top() + Vec2::new(-LEGEND_SIZE.x - 6.0, 6.0),
+            LEGEND_SIZE,
+        )
+    })
+}
+
+/// A small key in `frame`: what each colour and shape is.
+fn draw_legend(painter: &egui::Painter, frame: Rect) {
+    let entries: [(&str, Color32, u8); LEGEND_ROWS] = [
         ("ego", EGO_COLOR, 0),
         ("car", actor_color(ActorKind::Car), 0),
         ("parked", actor_color(ActorKind::Parked), 1),
@@ -465,15 +492,6 @@ fn draw_legend(painter: &egui::Painter, rect: Rect) {
     ];
     let font = FontId::proportional(11.0);
     let row = 14.0;
-    let width = 88.0;
-    let height = row * entries.len() as f32 + 6.0;
-    if rect.width() < 3.0 * width || rect.height() < 2.0 * height {
-        return;
-    }
-    let frame = Rect::from_min_size(
-        rect.right_top() + Vec2::new(-width - 6.0, 6.0),
-        Vec2::new(width, height),
-    );
     painter.rect_filled(frame, 4.0, Color32::from_black_alpha(140));
     for (i, (name, color, shape)) in entries.into_iter().enumerate() {
         let y = frame.min.y + 3.0 + row * (i as f32 + 0.5);
