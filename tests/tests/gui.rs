@@ -342,6 +342,9 @@ fn a_model_trained_in_the_app_joins_the_comparison() {
     );
     assert_eq!(job.rounds.len(), 1);
     assert!(job.rounds[0].loss < job.rounds[0].baseline_loss);
+    // The run reported its phases to the end: collecting, fitting, then scoring the fit.
+    assert_eq!(job.phase, Some((0, memdrive_models::train::Phase::Scoring)));
+    assert_eq!(job.progress, 1.0);
     let before = harness.state().lab().lanes()[0].weight_file().cloned();
     click(&mut harness, "Use in comparison");
     let lane = &harness.state().lab().lanes()[0];
