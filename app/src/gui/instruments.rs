@@ -815,3 +815,29 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
     }
     run_noise
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic in background work comes back as a failure naming the work, for a banner; the
+    /// thread's panic does not reach the app.
+    #[test]
+    fn a_panic_in_background_work_becomes_a_message() {
+        let (tx, rx) = channel();
+        background(
+            Job::Noise,
+            "the white-noise probe",
+            tx,
+            || {},
+            || panic!("dimensions mismatch"),
+        );
+        match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok(Message::Failed(Job::Noise, text)) => {
+                assert_eq!(text, "the white-noise probe failed: dimensions mismatch");
+            }
+            Ok(_) => panic!("another message"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

@@ -594,6 +594,48 @@ mod tests {
         }
     }
 
+    /// An expert lane added mid-episode is replayed up to now: the other lanes keep their time,
+    /// every recorded moment gets its frame, and the expert's episode is the same as if it had
+    /// driven from the start.
+    #[test]
+    fn an_expert_lane_added_mid_episode_is_replayed_to_now() {
+        let mut lab = lab(false);
+        for _ in 0..50 {
+            lab.step();
+        }
+        let before = lab.lanes()[1].world.metrics().trajectory_hash;
+        lab.set_expert(true);
+        assert_eq!(lab.step_count(), 50);
+        assert_eq!(lab.lanes()[1].world.metrics().trajectory_hash, before);
+        assert_eq!(lab.lanes()[3].world.steps(), 50);
+        assert!(lab.history().iter().all(|m| m.lanes.len() == 4));
+        let then = lab
+            .moment(20)
+            .unwrap_or_else(|| panic!("step 20 is recorded"));
+        assert_eq!(then.lanes[3].world.steps(), 20);
+        while lab.step() {}
+        let headless = memdrive_sim::run_episode(lab.spec(), 7, &mut Expert::new());
+        assert_eq!(
+            format!("{:016x}", lab.lanes()[3].world.metrics().trajectory_hash),
+            headless.trajectory_hash
+        );
+        // Removing it again leaves the others as they were.
+        lab.set_expert(false);
+        assert!(lab.history().iter().all(|m| m.lanes.len() == 3));
+    }
+
+    /// Every model gets its own identity, even one built from the same file.
+    #[test]
+    fn model_identities_are_never_reused() {
+        let a = ModelId::fresh();
+        let b = ModelId::fresh();
+        assert_ne!(a, b);
+        let lab = lab(false);
+        let ids: Vec<ModelId> = lab.lanes().iter().filter_map(Lane::model_id).collect();
+        assert_eq!(ids.len(), 3);
+        assert!(ids.iter().all(|&id| id != a && id != b));
+    }
+
     /// History keeps the last N moments, and each recorded memory is the one the lane held
     /// then.
     #[test]
