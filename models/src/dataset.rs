@@ -6,6 +6,7 @@ use crate::action::ActionScale;
 use memdrive_sim::parallel::map_ordered;
 use memdrive_sim::{Controller, Expert, ScenarioSpec, World};
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Episode seeds used for training start here; evaluation uses seeds below it, so the two
 /// never overlap.
@@ -69,6 +70,17 @@ pub fn collect(
     driver: &Driver<'_>,
     threads: Option<usize>,
 ) -> Dataset {
+    collect_counted(specs, seeds, driver, threads, None)
+}
+
+/// [`collect`], adding one to `done` as each episode finishes (for progress reports).
+pub fn collect_counted(
+    specs: &[ScenarioSpec],
+    seeds: &[Range<u64>],
+    driver: &Driver<'_>,
+    threads: Option<usize>,
+    done: Option<&AtomicUsize>,
+) -> Dataset {
     assert_eq!(specs.len(), seeds.len(), "one seed range per scenario");
     let jobs: Vec<(usize, u64)> = seeds
         .iter()
@@ -101,6 +113,9 @@ pub fn collect(
                     None => label,
                 };
                 world.step(action);
+            }
+            if let Some(done) = done {
+                done.fetch_add(1, Ordering::Relaxed);
             }
             (world.observation().values().len(), obs, targets)
         },

@@ -7,7 +7,7 @@
 //! 1,000,000, so training and evaluation never share an episode.
 
 use crate::adam::Adam;
-use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect};
+use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};
 use crate::gru::{GruConfig, GruController, GruParams, Sequences, train_windows};
 use crate::normaliser::Normaliser;
 use crate::rbf::{RbfConfig, RbfController, RbfNetwork};
@@ -22,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 /// Seeds between the first seeds of consecutive rounds.
 const ROUND_SEED_STRIDE: u64 = 10_000;
@@ -101,6 +102,28 @@ pub trait Monitor {
     fn cancelled(&self) -> bool {
         false
     }
+    /// A phase of round `round` begins.
+    fn phase(&mut self, _round: u32, _phase: Phase) {}
+    /// A counter the run adds one to as each episode of a collecting phase finishes, for
+    /// progress within the phase; `None`: nobody counts.
+    fn episode_counter(&self) -> Option<Arc<AtomicUsize>> {
+        None
+    }
+}
+
+/// What a round of training is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Phase {
+    /// Driving `episodes` episodes: the expert's (round 0) or the learner's, labelled by the
+    /// expert (DAgger rounds).
+    Collecting {
+        /// Episodes of this round, over every scenario.
+        episodes: usize,
+    },
+    /// Fitting the network on the data aggregated so far.
+    Fitting,
+    /// Scoring the fit on all the data.
+    Scoring,
 }
 
 /// A closure hearing of rounds is the simplest monitor.
@@ -594,14 +617,20 @@ fn train(
             .iter()
             .map(|s| round_seeds(round, options.episodes(&s.name)))
             .collect();
+        let episodes = seeds.iter().map(|r| (r.end - r.start) as usize).sum();
+        monitor.phase(round, Phase::Collecting { episodes });
+        let counter = monitor.episode_counter();
+        let counter = counter.as_deref();
         let collected = if round == 0 {
-            collect(specs, &seeds, &Driver::Expert, options.threads)
+            collect_counted(specs, &seeds, &Driver::Expert, options.threads, counter)
         } else {
             let make = || learner.controller();
-            collect(specs, &seeds, &Driver::Learner(&make), options.threads)
+            let driver = Driver::Learner(&make);
+            collect_counted(specs, &seeds, &driver, options.threads, counter)
         };
         data.extend(collected);
         stop(monitor)?;
+        monitor.phase(round, Phase::Fitting);
         learner.fit(
             &data,
             &mut rng,
@@ -617,6 +646,7 @@ fn train(
             },
         )?;
         stop(monitor)?;
+        monitor.phase(round, Phase::Scoring);
         let report = RoundReport {
             round,
             samples: data.len(),

@@ -20,6 +20,13 @@ use std::time::{Duration, Instant};
 
 /// Steps kept for the timeline (60 s at 10 Hz).
 pub const HISTORY_CAPACITY: usize = 600;
+/// Height of a lane's header (its name and buttons), the same in every lane.
+const LANE_HEADER_HEIGHT: f32 = 26.0;
+/// Width a lane needs for its title and buttons in one row; narrower lanes put the buttons in
+/// a menu.
+const LANE_BUTTONS_WIDTH: f32 = 400.0;
+/// Banners shown at once; older ones are counted and can be dismissed together.
+const MAX_BANNERS: usize = 4;
 /// Wall time the app may spend stepping per frame at "as fast as possible".
 const MAX_STEP_TIME: Duration = Duration::from_millis(10);
 
@@ -48,6 +55,12 @@ pub struct MemdriveApp {
     instruments: Instruments,
     frame_ms: f32,
     ctx: Option<egui::Context>,
+    last_frame_s: Option<f64>,
+    /// The settings as last written, to notice a change.
+    saved_settings: Settings,
+    save_settings_now: bool,
+    /// The play state before the timeline was dragged back, restored by "Live".
+    playing_before_view: Option<bool>,
 }
 
 impl MemdriveApp {
@@ -83,7 +96,6 @@ impl MemdriveApp {
         let lab = Lab::new(spec, settings.seed, settings.expert_lane, HISTORY_CAPACITY)?;
         Ok(Self {
             lab,
-            settings,
             builtins,
             playing: true,
             debt_s: 0.0,
@@ -96,6 +108,11 @@ impl MemdriveApp {
             instruments: Instruments::default(),
             frame_ms: 0.0,
             ctx: None,
+            last_frame_s: None,
+            saved_settings: settings.clone(),
+            save_settings_now: false,
+            playing_before_view: None,
+            settings,
         })
     }
 
@@ -107,6 +124,11 @@ impl MemdriveApp {
     /// The settings that persist between launches.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The settings, to change (as the controls do).
+    pub fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
     }
 
     /// Banners being shown.
@@ -146,12 +168,14 @@ impl MemdriveApp {
     /// One control step of every lane; back to the live view.
     pub fn step_once(&mut self) {
         self.view_step = None;
+        self.playing_before_view = None;
         self.lab.step();
     }
 
     /// Restarts every lane.
     pub fn reset(&mut self) {
         self.view_step = None;
+        self.playing_before_view = None;
         self.debt_s = 0.0;
         self.lab.reset();
     }
@@ -160,6 +184,11 @@ impl MemdriveApp {
     pub fn select_scenario(&mut self, choice: ScenarioChoice) {
         match resolve(&choice, &self.builtins) {
             Ok(spec) => {
+                if let ScenarioChoice::File(path) = &choice
+                    && !self.settings.scenario_files.contains(path)
+                {
+                    self.settings.scenario_files.push(path.clone());
+                }
                 self.settings.scenario = choice;
                 self.view_step = None;
                 self.lab.restart_with(spec, self.settings.seed);
@@ -262,12 +291,27 @@ impl MemdriveApp {
         }
     }
 
-    /// Shows the recorded moment at `step` (pauses); `None` returns to now.
+    /// Shows the recorded moment at `step` (pausing while it does); `None` returns to now
+    /// and to the play state from before.
     pub fn view(&mut self, step: Option<u32>) {
         self.view_step = step.filter(|&s| s < self.lab.step_count());
         if self.view_step.is_some() {
+            if self.playing_before_view.is_none() {
+                self.playing_before_view = Some(self.playing);
+            }
             self.playing = false;
+        } else if let Some(playing) = self.playing_before_view.take() {
+            self.playing = playing;
         }
+    }
+
+    /// Adds or removes the expert lane. The expert is replayed up to the current step, so the
+    /// other worlds keep their time.
+    pub fn set_expert_lane(&mut self, expert: bool) {
+        self.settings.expert_lane = expert;
+        self.view_step = None;
+        self.playing_before_view = None;
+        self.lab.set_expert(expert);
     }
 
     fn wake(&self) -> impl Fn() + Clone + Send + 'static {
@@ -300,8 +344,10 @@ impl MemdriveApp {
                 Purpose::SaveTrained => self.save_trained(&path),
             }
         }
-        if let Some(job) = &mut self.training {
-            job.poll();
+        if let Some(job) = &mut self.training
+            && let Some(failure) = job.poll()
+        {
+            self.notify(failure, true);
         }
         let wake = self.wake();
         self.instruments.update(
@@ -310,6 +356,9 @@ impl MemdriveApp {
             self.settings.ghosts || self.settings.instruments_open,
             self.settings.instruments_open,
         );
+        for failure in self.instruments.take_failures() {
+            self.notify(failure, true);
+        }
     }
 
     /// Advances the simulation by `dt_s` of wall time at the chosen speed.
@@ -339,6 +388,30 @@ impl MemdriveApp {
         }
     }
 
+    /// When the next frame is due if nothing else (input, a finished job) asks for one
+    /// earlier: the next simulation step at the chosen speed, a few times a second while
+    /// training reports progress, never while nothing changes.
+    fn next_repaint(&self) -> Option<Duration> {
+        let mut next: Option<Duration> = None;
+        let mut sooner = |d: Duration| next = Some(next.map_or(d, |n| n.min(d)));
+        if self.playing && self.view_step.is_none() && !self.lab.finished() {
+            match self.settings.speed.factor() {
+                Some(factor) => {
+                    let wall_s = (memdrive_sim::world::DT_SECS - self.debt_s).max(0.0) / factor;
+                    sooner(Duration::from_secs_f64(wall_s));
+                }
+                None => sooner(Duration::ZERO),
+            }
+        }
+        if self.training.as_ref().is_some_and(TrainingJob::running) {
+            sooner(Duration::from_millis(250));
+        }
+        if self.instruments.catching_up() {
+            sooner(Duration::from_millis(16));
+        }
+        next
+    }
+
     fn keyboard(&mut self, ui: &egui::Ui) {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
@@ -363,6 +436,7 @@ impl MemdriveApp {
     }
 
     fn toggle_play(&mut self) {
+        self.playing_before_view = None;
         self.playing = !self.playing;
         if self.playing {
             self.view_step = None;
@@ -372,6 +446,7 @@ impl MemdriveApp {
         }
     }
 
+    /// The top bar: one row at 1280 points, wrapping (never hiding) when narrower.
     fn controls_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
             let label = if self.playing { "Pause" } else { "Play" };
@@ -389,6 +464,7 @@ impl MemdriveApp {
             let speed = &mut self.settings.speed;
             egui::ComboBox::from_label("Speed")
                 .selected_text(speed.label())
+                .width(56.0)
                 .show_ui(ui, |ui| {
                     for s in Speed::ALL {
                         ui.selectable_value(speed, s, s.label());
@@ -397,34 +473,7 @@ impl MemdriveApp {
                 .response
                 .on_hover_text("Simulated seconds per second of wall time");
             ui.separator();
-            let current = self.settings.scenario.clone();
-            let mut chosen = None;
-            egui::ComboBox::from_label("Scenario")
-                .selected_text(current.label())
-                .show_ui(ui, |ui| {
-                    for spec in &self.builtins {
-                        let choice = ScenarioChoice::Builtin(spec.name.clone());
-                        if ui
-                            .selectable_label(current == choice, &spec.name)
-                            .on_hover_text(&spec.description)
-                            .clicked()
-                        {
-                            chosen = Some(choice);
-                        }
-                    }
-                })
-                .response
-                .on_hover_text("Built-in scenarios; every world restarts on the same seed");
-            if let Some(choice) = chosen {
-                self.select_scenario(choice);
-            }
-            if ui
-                .button("Open scenario file…")
-                .on_hover_text("Load a scenario from a TOML file")
-                .clicked()
-            {
-                self.open_dialog(Purpose::OpenScenario, "Open scenario".into(), dialogs::SCENARIOS, None);
-            }
+            self.scenario_picker_ui(ui);
             ui.separator();
             ui.label("Seed");
             let mut seed = self.settings.seed;
@@ -439,68 +488,157 @@ impl MemdriveApp {
                 self.set_seed(next);
             }
             ui.separator();
-            ui.checkbox(&mut self.settings.hidden_truth, "Show hidden truth")
-                .on_hover_text("Draw actors the car cannot see now as faint outlines, with when it last saw them");
-            ui.checkbox(&mut self.settings.rays, "Lidar rays")
-                .on_hover_text("Draw each lidar beam, coloured by what it hit");
             let mut expert = self.settings.expert_lane;
             if ui
                 .checkbox(&mut expert, "Expert lane")
-                .on_hover_text("Add the privileged expert (perfect memory) as a fourth lane")
+                .on_hover_text("Add the privileged expert (perfect memory) as a fourth lane; it is replayed up to the current step, so no world restarts")
                 .changed()
             {
-                self.settings.expert_lane = expert;
-                self.view_step = None;
-                self.lab.set_expert(expert);
+                self.set_expert_lane(expert);
             }
-            egui::ComboBox::from_label("Layout")
-                .selected_text(self.settings.layout.label())
-                .show_ui(ui, |ui| {
-                    for l in [Layout::Columns, Layout::Grid] {
-                        ui.selectable_value(&mut self.settings.layout, l, l.label());
-                    }
-                })
-                .response
-                .on_hover_text("Lanes side by side, or two per row");
-            ui.checkbox(&mut self.settings.ghosts, "Belief ghosts")
-                .on_hover_text("Draw where each controller's state says the hidden pedestrian is (a linear readout fitted on held-out episodes); the circle is the readout's error at this time since it was last seen");
+            ui.menu_button("View", |ui| {
+                ui.checkbox(&mut self.settings.hidden_truth, "Show hidden truth")
+                    .on_hover_text("Draw actors the car cannot see now as faint outlines, with when it last saw them");
+                ui.checkbox(&mut self.settings.rays, "Lidar rays")
+                    .on_hover_text("Draw each lidar beam, coloured by what it hit");
+                ui.checkbox(&mut self.settings.legend, "Legend")
+                    .on_hover_text("A key to the colours and shapes in each world view");
+                ui.checkbox(&mut self.settings.ghosts, "Belief ghosts")
+                    .on_hover_text("Draw where each controller's state says the hidden pedestrian is (a linear readout fitted on held-out episodes); the circle is the readout's error at this time since it was last seen");
+                ui.separator();
+                ui.label("Layout");
+                for l in [Layout::Columns, Layout::Grid] {
+                    ui.radio_value(&mut self.settings.layout, l, l.label())
+                        .on_hover_text("How the lanes are arranged; every lane stays on screen");
+                }
+            })
+            .response
+            .on_hover_text("What the world views draw, and how the lanes are arranged");
             ui.toggle_value(&mut self.settings.instruments_open, "Instruments")
                 .on_hover_text("Show the memory instruments: memory curves, belief probe, influence by lag");
             ui.toggle_value(&mut self.settings.training_open, "Training")
                 .on_hover_text("Show the training panel");
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                ui.label(RichText::new(format!("{:.1} ms/frame", self.frame_ms)).monospace().small())
-                    .on_hover_text("Time the app spent on the last frames (stepping and drawing), smoothed");
-            });
         });
     }
 
-    fn notices_ui(&mut self, ui: &mut egui::Ui) {
+    /// The scenario picker: built-ins, then scenario files opened before, then "Open…".
+    fn scenario_picker_ui(&mut self, ui: &mut egui::Ui) {
+        let current = self.settings.scenario.clone();
+        let mut chosen = None;
+        egui::ComboBox::from_label("Scenario")
+            .selected_text(current.label())
+            .width(150.0)
+            .truncate()
+            .show_ui(ui, |ui| {
+                for spec in &self.builtins {
+                    let choice = ScenarioChoice::Builtin(spec.name.clone());
+                    if ui
+                        .selectable_label(current == choice, &spec.name)
+                        .on_hover_text(&spec.description)
+                        .clicked()
+                    {
+                        chosen = Some(choice);
+                    }
+                }
+                if !self.settings.scenario_files.is_empty() {
+                    ui.separator();
+                }
+                for path in &self.settings.scenario_files {
+                    let choice = ScenarioChoice::File(path.clone());
+                    if ui
+                        .selectable_label(current == choice, choice.label())
+                        .on_hover_text(path.display().to_string())
+                        .clicked()
+                    {
+                        chosen = Some(choice);
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Every world restarts on the same seed; scenario files opened before are listed after the built-ins");
+        if let Some(choice) = chosen {
+            self.select_scenario(choice);
+        }
+        if ui
+            .button("Open…")
+            .on_hover_text("Open scenario file… (TOML); it joins the picker")
+            .clicked()
+        {
+            self.open_dialog(
+                Purpose::OpenScenario,
+                "Open scenario file".into(),
+                dialogs::SCENARIOS,
+                None,
+            );
+        }
+    }
+
+    /// Banners, newest last, as a stack over the top of the lanes: they never move the layout.
+    fn notices_ui(&mut self, ctx: &egui::Context, top: f32) {
+        if self.notices.is_empty() {
+            return;
+        }
         let mut dismissed = None;
-        for (i, notice) in self.notices.iter().enumerate() {
-            let fill = if notice.error {
-                Color32::from_rgb(110, 30, 30)
-            } else {
-                Color32::from_rgb(30, 70, 45)
-            };
-            egui::Frame::new()
-                .fill(fill)
-                .inner_margin(6.0)
-                .corner_radius(4.0)
-                .show(ui, |ui| {
+        let mut dismiss_all = false;
+        let width = (ctx.content_rect().width() - 40.0).clamp(200.0, 760.0);
+        egui::Area::new(egui::Id::unique("banners"))
+            .order(egui::Order::Foreground)
+            .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, top + 6.0))
+            .interactable(true)
+            .show(ctx, |ui| {
+                ui.set_max_width(width);
+                let shown = self.notices.len().saturating_sub(MAX_BANNERS);
+                if shown > 0 {
                     ui.horizontal(|ui| {
+                        ui.label(
+                            RichText::new(format!("{shown} older messages"))
+                                .color(Color32::WHITE)
+                                .background_color(Color32::from_black_alpha(200)),
+                        );
                         if ui
-                            .button("Dismiss")
-                            .on_hover_text("Hide this message")
+                            .button("Dismiss all")
+                            .on_hover_text("Hide every message")
                             .clicked()
                         {
-                            dismissed = Some(i);
+                            dismiss_all = true;
                         }
-                        ui.label(RichText::new(&notice.text).color(Color32::WHITE));
                     });
-                });
-        }
-        if let Some(i) = dismissed {
+                }
+                for (i, notice) in self.notices.iter().enumerate().skip(shown) {
+                    let fill = if notice.error {
+                        Color32::from_rgb(110, 30, 30)
+                    } else {
+                        Color32::from_rgb(30, 70, 45)
+                    };
+                    egui::Frame::new()
+                        .fill(fill)
+                        .inner_margin(6.0)
+                        .corner_radius(4.0)
+                        .shadow(ui.visuals().popup_shadow)
+                        .show(ui, |ui| {
+                            ui.set_width(width - 12.0);
+                            ui.horizontal(|ui| {
+                                if ui
+                                    .button("Dismiss")
+                                    .on_hover_text("Hide this message")
+                                    .clicked()
+                                {
+                                    dismissed = Some(i);
+                                }
+                                ui.add(
+                                    egui::Label::new(
+                                        RichText::new(&notice.text).color(Color32::WHITE),
+                                    )
+                                    .wrap(),
+                                );
+                            });
+                        });
+                    ui.add_space(4.0);
+                }
+            });
+        if dismiss_all {
+            self.notices.clear();
+        } else if let Some(i) = dismissed {
             self.notices.remove(i);
         }
     }
@@ -513,7 +651,7 @@ impl MemdriveApp {
         ui.horizontal(|ui| {
             let label = ui.label("Timeline");
             let mut step = self.view_step.unwrap_or(now);
-            ui.spacing_mut().slider_width = (ui.available_width() - 360.0).max(100.0);
+            ui.spacing_mut().slider_width = (ui.available_width() - 460.0).max(100.0);
             let response = ui
                 .add(egui::Slider::new(&mut step, first..=now.max(first + 1)).suffix(" step"))
                 .labelled_by(label.id)
@@ -537,6 +675,10 @@ impl MemdriveApp {
                 "The first step at which two learned controllers' cars were more than {} m apart (red mark)",
                 super::lab::DIVERGENCE_M
             ));
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(RichText::new(format!("{:.1} ms/frame", self.frame_ms)).monospace().small())
+                    .on_hover_text("Time the app spent on the last frames (stepping and drawing), smoothed");
+            });
             // Marks on the rail: where trajectories diverged.
             if let Some(d) = self.lab.divergence_step()
                 && d >= first
@@ -553,6 +695,8 @@ impl MemdriveApp {
         });
     }
 
+    /// The lanes in a fixed grid that fills the central panel: every lane gets an equal cell,
+    /// so none is ever pushed out of the window whatever its content.
     fn lanes_ui(&mut self, ui: &mut egui::Ui) {
         let lanes = self.lab.lanes().len();
         self.cameras.resize(lanes, Camera::default());
@@ -561,30 +705,37 @@ impl MemdriveApp {
         let per_row = match self.settings.layout {
             Layout::Columns => lanes,
             Layout::Grid => 2,
-        };
-        let rows = lanes.div_ceil(per_row.max(1));
-        let height = ui.available_height();
-        let mut actions = Vec::new();
-        for row in 0..rows {
-            ui.columns(per_row, |columns| {
-                for (c, column) in columns.iter_mut().enumerate() {
-                    let index = row * per_row + c;
-                    if index < lanes {
-                        column.push_id(index, |ui| {
-                            // A narrow column clips what does not fit rather than drawing over
-                            // its neighbour.
-                            ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
-                            actions.extend(self.lane_ui(ui, index, height / rows as f32));
-                        });
-                    }
-                }
-            });
         }
+        .clamp(1, lanes.max(1));
+        let rows = lanes.div_ceil(per_row).max(1);
+        let area = ui.available_rect_before_wrap();
+        let gap = 8.0;
+        let cell = egui::vec2(
+            ((area.width() - gap * (per_row - 1) as f32) / per_row as f32).max(1.0),
+            ((area.height() - gap * (rows - 1) as f32) / rows as f32).max(1.0),
+        );
+        let mut actions = Vec::new();
+        for index in 0..lanes {
+            let (row, col) = (index / per_row, index % per_row);
+            let min =
+                area.min + egui::vec2(col as f32 * (cell.x + gap), row as f32 * (cell.y + gap));
+            let rect = egui::Rect::from_min_size(min, cell);
+            let mut child = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(rect)
+                    .id_salt(("lane", index))
+                    .layout(egui::Layout::top_down(egui::Align::Min)),
+            );
+            // A cell clips what does not fit rather than drawing over its neighbour.
+            child.set_clip_rect(rect.intersect(ui.clip_rect()));
+            actions.extend(self.lane_ui(&mut child, index, cell.y));
+        }
+        ui.allocate_rect(area, egui::Sense::hover());
         for action in actions {
             match action {
                 LaneAction::Forget(i) => self.lab.forget(i),
                 LaneAction::Load(i) => {
-                    let title = format!("Load {} weights", self.lab.lanes()[i].kind.title());
+                    let title = format!("Load weights into {}", self.lab.lanes()[i].kind.title());
                     self.open_dialog(Purpose::LoadWeights(i), title, dialogs::WEIGHTS, None);
                 }
                 LaneAction::Save(i) => {
@@ -593,7 +744,7 @@ impl MemdriveApp {
                         LaneKind::Learned(k) => format!("{}.safetensors", k.as_str()),
                         LaneKind::Expert => "expert.safetensors".into(),
                     };
-                    let title = format!("Save {} weights", lane.kind.title());
+                    let title = format!("Save the weights of {}", lane.kind.title());
                     self.open_dialog(Purpose::SaveWeights(i), title, dialogs::WEIGHTS, Some(name));
                 }
             }
@@ -609,46 +760,66 @@ impl MemdriveApp {
             return actions;
         };
         let frame = &moment.lanes[index];
-        ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new(kind.title()).strong().size(16.0));
-            if let Some(outcome) = frame.world.outcome() {
-                let (text, color) = world_view::outcome_badge(outcome);
-                ui.label(RichText::new(text).strong().color(color));
-            }
-            if let LaneKind::Learned(_) = kind {
-                if ui
-                    .button("Forget")
-                    .on_hover_text("Clear short-term / working memory now (the weights stay)")
-                    .clicked()
-                {
-                    actions.push(LaneAction::Forget(index));
+        // The header has one height whatever it holds (the outcome badge is in the world view),
+        // so every lane's world starts at the same height; a lane too narrow for the buttons
+        // gathers them in a menu.
+        let width = ui.available_width();
+        ui.allocate_ui_with_layout(
+            egui::vec2(width, LANE_HEADER_HEIGHT),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| {
+                ui.set_min_size(egui::vec2(width, LANE_HEADER_HEIGHT));
+                ui.add(
+                    egui::Label::new(RichText::new(kind.title()).strong().size(16.0))
+                        .truncate(),
+                );
+                if let LaneKind::Learned(_) = kind {
+                    let buttons = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
+                        if ui
+                            .button("Forget")
+                            .on_hover_text("Clear short-term / working memory now (the weights stay)")
+                            .clicked()
+                        {
+                            actions.push(LaneAction::Forget(index));
+                        }
+                        if ui
+                            .button("Load weights…")
+                            .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
+                            .clicked()
+                        {
+                            actions.push(LaneAction::Load(index));
+                        }
+                        if ui
+                            .button("Save weights…")
+                            .on_hover_text("Save this controller's weights as a .safetensors file")
+                            .clicked()
+                        {
+                            actions.push(LaneAction::Save(index));
+                        }
+                    };
+                    // Decided on the lane's width, not what its title leaves, so every lane of
+                    // a layout shows its buttons the same way.
+                    if width >= LANE_BUTTONS_WIDTH {
+                        buttons(ui, &mut actions);
+                    } else {
+                        ui.menu_button("…", |ui| buttons(ui, &mut actions))
+                            .response
+                            .on_hover_text("Forget, load or save this controller's weights");
+                    }
                 }
-                if ui
-                    .button("Load weights…")
-                    .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
-                    .clicked()
-                {
-                    actions.push(LaneAction::Load(index));
-                }
-                if ui
-                    .button("Save weights…")
-                    .on_hover_text("Save this controller's weights as a .safetensors file")
-                    .clicked()
-                {
-                    actions.push(LaneAction::Save(index));
-                }
-            }
-        });
-        let world_height = (height * 0.34).clamp(150.0, 380.0);
+            },
+        );
+        let world_height = (height * 0.4).clamp(110.0, 380.0);
         let layers = Layers {
             hidden_truth: self.settings.hidden_truth,
             rays: self.settings.rays,
+            legend: self.settings.legend,
         };
         let size = egui::vec2(ui.available_width(), world_height);
-        let ghost = match (lane.model(), &frame.memory) {
-            (Some(model), Some(snapshot)) if self.settings.ghosts => self
+        let ghost = match (lane.identified_model(), &frame.memory) {
+            (Some((id, model)), Some(snapshot)) if self.settings.ghosts => self
                 .instruments
-                .ghost(model, snapshot, &frame.world)
+                .ghost(id, model, snapshot, &frame.world)
                 .map(|g| {
                     let name = match kind {
                         LaneKind::Learned(k) => k.as_str(),
@@ -737,18 +908,27 @@ impl eframe::App for MemdriveApp {
         }
         self.poll();
         self.keyboard(ui);
-        let dt = f64::from(ui.input(|i| i.stable_dt)).min(0.1);
+        // Wall time since the last frame, from egui's clock (the tests' harness advances it by
+        // its step); a long pause between frames counts as at most a quarter second.
+        let now_s = ui.input(|i| i.time);
+        let dt = self
+            .last_frame_s
+            .map_or(0.0, |t| (now_s - t).clamp(0.0, 0.25));
+        self.last_frame_s = Some(now_s);
         self.advance(dt);
-        egui::Panel::top("controls").show(ui, |ui| {
-            self.controls_ui(ui);
-            self.notices_ui(ui);
-        });
+        let top = egui::Panel::top("controls")
+            .show(ui, |ui| self.controls_ui(ui))
+            .response
+            .rect
+            .bottom();
         egui::Panel::bottom("timeline").show(ui, |ui| self.timeline_ui(ui));
+        let width = ui.ctx().content_rect().width();
         if self.settings.instruments_open {
             let step = self.view_step.unwrap_or(self.lab.step_count());
             let mut run_noise = false;
             egui::Panel::right("instruments")
-                .default_size(360.0)
+                .default_size(340.0)
+                .max_size((width * 0.32).max(220.0))
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
                         run_noise = instruments::panel_ui(ui, &self.instruments, &self.lab, step);
@@ -761,18 +941,22 @@ impl eframe::App for MemdriveApp {
         }
         if self.settings.training_open {
             egui::Panel::right("training")
-                .default_size(320.0)
+                .default_size(300.0)
+                .max_size((width * 0.3).max(220.0))
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| self.training_ui(ui));
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| self.lanes_ui(ui));
-        if self.playing
-            || self.training.as_ref().is_some_and(TrainingJob::running)
-            || self.instruments.noise_running
-            || self.instruments.beliefs_pending()
-        {
-            ui.ctx().request_repaint();
+        let ctx = ui.ctx().clone();
+        self.notices_ui(&ctx, top);
+        if let Some(after) = self.next_repaint() {
+            ctx.request_repaint_after(after);
+        }
+        if self.settings != self.saved_settings {
+            // Settings are written when they change, not only at exit: a killed app keeps them.
+            self.saved_settings = self.settings.clone();
+            self.save_settings_now = true;
         }
         let ms = started.elapsed().as_secs_f32() * 1000.0;
         self.frame_ms = if self.frame_ms == 0.0 {
@@ -784,5 +968,16 @@ impl eframe::App for MemdriveApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+        self.save_settings_now = false;
+    }
+
+    fn auto_save_interval(&self) -> Duration {
+        // eframe asks after every frame; a changed setting is written at once, otherwise
+        // rarely.
+        if self.save_settings_now {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(30)
+        }
     }
 }

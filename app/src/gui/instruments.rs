@@ -1,41 +1,89 @@
-//! The memory instruments, live: memory curves refitted on the recorded episode (and, on
-//! request, the white-noise probe), belief probes fitted in the background and drawn as ghosts,
-//! and influence by lag for the step on screen. The measuring is `memdrive_models::memory`'s;
+//! The memory instruments, live: memory curves of the episode on screen (scored step by step
+//! with readouts fitted in the background on other seeds of the same scenario) and, on
+//! request, under the white-noise probe; belief probes fitted in the background and drawn as
+//! ghosts; influence by lag for the step on screen. The measuring is `memdrive_models::memory`'s;
 //! this module schedules it off the frame loop and draws the results.
+//!
+//! Everything computed from a model is keyed by its [`ModelId`] and dropped once no lane drives
+//! with that model. Background work runs behind `catch_unwind`: a failure becomes a message for
+//! a banner, never a closed window.
 
-use super::lab::{Lab, LaneFrame, LaneKind};
+use super::lab::{Lab, LaneFrame, LaneKind, ModelId};
+use memdrive_models::memory::live::{LagReadouts, LiveCurve};
 use memdrive_models::memory::{
     self, Belief, DEFAULT_LAGS, MemoryCurve, NOISE_STEPS, PROBE_SEED_BASE, Recording,
 };
 use memdrive_models::{MemorySnapshot, Model};
-use memdrive_sim::World;
 use memdrive_sim::scenario::builtin;
+use memdrive_sim::{ScenarioSpec, World};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::time::{Duration, Instant};
 
 /// Episodes of `occluded_crossing` each belief probe is fitted on.
 const BELIEF_EPISODES: u64 = 30;
-/// How often the live memory curves are refitted.
-const REFIT_EVERY: Duration = Duration::from_secs(2);
-/// Recorded steps needed before a live curve means anything.
-const MIN_LIVE_STEPS: usize = 150;
+/// First seed of the episodes the live readouts are fitted on (probe seeds, apart from the
+/// belief probe's).
+const LIVE_SEED_BASE: u64 = PROBE_SEED_BASE + 10_000;
+/// Steps of driving the live readouts are fitted on, at least (whole episodes)…
+const LIVE_FIT_STEPS: usize = 8000;
+/// …from at most this many episodes.
+const LIVE_FIT_EPISODES: u64 = 80;
+/// Steps of the episode scored before the live curve is drawn.
+pub const MIN_LIVE_STEPS: usize = 30;
+/// Recorded steps scored per frame and lane at most (a step of the transformer's readouts is
+/// about a million multiply-adds), so catching up on an episode never stalls a frame.
+const LIVE_STEPS_PER_FRAME: usize = 12;
 
-/// A model's identity: its weights' address (a lane that loads new weights gets a new one).
-type ModelKey = usize;
-
-fn key(model: &Model) -> ModelKey {
-    match model {
-        Model::Rbf(n, _) => Arc::as_ptr(n) as usize,
-        Model::Gru(p, _) => Arc::as_ptr(p) as usize,
-        Model::Transformer(p, _) => Arc::as_ptr(p) as usize,
-    }
+/// What background work a message answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Job {
+    Belief(ModelId),
+    Readouts(ModelId, u64),
+    Noise,
 }
 
 enum Message {
-    Belief(ModelKey, Box<Belief>),
-    Live(Vec<(String, MemoryCurve)>),
-    Noise(Vec<(String, MemoryCurve)>),
+    Belief(ModelId, Box<Belief>),
+    Readouts(ModelId, u64, Box<Readouts>),
+    Noise(Vec<(String, ModelId, MemoryCurve)>),
+    Failed(Job, String),
+}
+
+/// Runs `work` on a new thread behind `catch_unwind`, after any other such work has finished:
+/// its message, or a failure naming `what` if it panicked, goes to `tx`; `wake` repaints
+/// either way.
+fn background(
+    job: Job,
+    what: &'static str,
+    tx: Sender<Message>,
+    wake: impl Fn() + Send + 'static,
+    work: impl FnOnce() -> Option<Message> + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        // One job at a time: on a small machine the frame loop keeps a core to itself.
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let message = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+            Ok(Some(m)) => m,
+            Ok(None) => Message::Failed(job, format!("{what} had no data to work on")),
+            Err(panic) => Message::Failed(job, format!("{what} failed: {}", panic_text(&panic))),
+        };
+        // The app may have closed; then nobody needs the answer.
+        let _ = tx.send(message);
+        wake();
+    });
+}
+
+/// The message of a caught panic.
+pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "internal error".to_owned())
 }
 
 /// Where a controller believes the hidden pedestrian is.
@@ -49,21 +97,52 @@ pub struct Ghost {
     pub confidence: f32,
 }
 
+/// Readouts of one model on one scenario: from its state, and — the baseline — from the
+/// observation of the moment alone.
+struct Readouts {
+    state: LagReadouts,
+    present: LagReadouts,
+}
+
+/// The live memory curve of one lane's episode, with the present-frame baseline beside it.
+struct LaneCurve {
+    id: ModelId,
+    name: String,
+    episode: u64,
+    readouts: Arc<Readouts>,
+    curve: LiveCurve,
+    present: LiveCurve,
+    next_step: u32,
+}
+
+/// Where the live memory curves stand, in one line for the panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveStatus {
+    /// Readouts are being fitted on other seeds of this scenario.
+    Fitting(String),
+    /// Readouts are ready; this episode has too few steps yet.
+    Waiting(usize),
+    /// Curves are drawn.
+    Ready,
+    /// The scenario has no learned lane, or the readouts failed.
+    Unavailable(String),
+}
+
 /// The instruments' state.
 pub struct Instruments {
     tx: Sender<Message>,
     rx: Receiver<Message>,
-    beliefs: Vec<(ModelKey, Arc<Belief>)>,
-    belief_pending: Vec<ModelKey>,
-    /// Memory curves of the episode on screen, per learned lane, refitted as it runs.
-    pub live: Vec<(String, MemoryCurve)>,
-    /// Memory curves under the white-noise probe, once run.
-    pub noise: Vec<(String, MemoryCurve)>,
-    /// Whether the white-noise probe is running.
-    pub noise_running: bool,
-    live_running: bool,
-    last_fit: Option<Instant>,
-    last_fit_step: u32,
+    beliefs: HashMap<ModelId, Arc<Belief>>,
+    readouts: HashMap<(ModelId, u64), Arc<Readouts>>,
+    pending: HashSet<Job>,
+    failed: HashSet<Job>,
+    curves: Vec<LaneCurve>,
+    failures: Vec<String>,
+    /// Recorded steps are waiting to be scored.
+    backlog: bool,
+    /// Memory curves under the white-noise probe, once run: (controller, model, curve).
+    noise: Vec<(String, ModelId, MemoryCurve)>,
+    scenario: String,
 }
 
 impl Default for Instruments {
@@ -72,54 +151,63 @@ impl Default for Instruments {
         Self {
             tx,
             rx,
-            beliefs: Vec::new(),
-            belief_pending: Vec::new(),
-            live: Vec::new(),
+            beliefs: HashMap::new(),
+            readouts: HashMap::new(),
+            pending: HashSet::new(),
+            failed: HashSet::new(),
+            curves: Vec::new(),
+            failures: Vec::new(),
+            backlog: false,
             noise: Vec::new(),
-            noise_running: false,
-            live_running: false,
-            last_fit: None,
-            last_fit_step: 0,
+            scenario: String::new(),
         }
     }
 }
 
-fn learned_models(lab: &Lab) -> Vec<(usize, String, Model)> {
+/// The learned lanes: index, controller name, identity and model.
+fn learned_models(lab: &Lab) -> Vec<(usize, String, ModelId, Model)> {
     lab.lanes()
         .iter()
         .enumerate()
-        .filter_map(|(i, l)| match (l.kind, l.model()) {
-            (LaneKind::Learned(k), Some(m)) => Some((i, k.as_str().to_owned(), m.clone())),
+        .filter_map(|(i, l)| match (l.kind, l.identified_model()) {
+            (LaneKind::Learned(k), Some((id, m))) => {
+                Some((i, k.as_str().to_owned(), id, m.clone()))
+            }
             _ => None,
         })
         .collect()
 }
 
-/// The recorded history of lane `index` as a recording of its state vectors.
-fn history_recording(lab: &Lab, index: usize, model: &Model) -> Recording {
-    let dim = memory::state_dim(model);
-    let mut rec = Recording {
-        state_dim: dim,
-        input_dim: model.normaliser().dim(),
-        ..Recording::default()
-    };
-    let mut state = vec![0.0; dim];
-    for moment in lab.history() {
-        let frame = &moment.lanes[index];
-        let Some(snapshot) = &frame.memory else { break };
-        memory::state_vector(model, snapshot, &mut state);
-        rec.states.extend_from_slice(&state);
-        rec.inputs
-            .extend_from_slice(frame.world.observation().values());
-        rec.hidden.push(None);
+/// The model's own driving of other seeds of `spec`: whole episodes until `LIVE_FIT_STEPS`.
+fn fitting_recording(model: &Model, spec: &ScenarioSpec) -> Recording {
+    let mut all: Option<Recording> = None;
+    for seed in LIVE_SEED_BASE..LIVE_SEED_BASE + LIVE_FIT_EPISODES {
+        let rec = memory::record_driving(model, spec, seed..seed + 1, Some(1));
+        match &mut all {
+            None => all = Some(rec),
+            Some(a) => {
+                let offset = a.len();
+                a.states.extend(rec.states);
+                a.inputs.extend(rec.inputs);
+                a.hidden.extend(rec.hidden);
+                a.episodes.extend(
+                    rec.episodes
+                        .into_iter()
+                        .map(|e| e.start + offset..e.end + offset),
+                );
+            }
+        }
+        if all.as_ref().is_some_and(|a| a.len() >= LIVE_FIT_STEPS) {
+            break;
+        }
     }
-    rec.episodes.push(0..rec.hidden.len());
-    rec
+    all.unwrap_or_default()
 }
 
 impl Instruments {
-    /// Takes in finished jobs and starts due ones: belief probes when `beliefs` are wanted,
-    /// live curves when `curves` are; `wake` repaints when a job finishes.
+    /// Takes in finished jobs, drops what belongs to models no lane drives any more, starts
+    /// due jobs (belief probes when `beliefs` are wanted, live readouts when `curves` are) and
+    /// scores the newly recorded steps; `wake` repaints when a job finishes.
     pub fn update(
         &mut self,
         lab: &Lab,
@@ -127,120 +215,352 @@ impl Instruments {
         beliefs: bool,
         curves: bool,
     ) {
+        let models = learned_models(lab);
+        let alive: HashSet<ModelId> = models.iter().map(|(_, _, id, _)| *id).collect();
         while let Ok(message) = self.rx.try_recv() {
             match message {
-                Message::Belief(key, belief) => {
-                    self.belief_pending.retain(|k| *k != key);
-                    self.beliefs.push((key, Arc::from(belief)));
+                Message::Belief(id, belief) => {
+                    self.pending.remove(&Job::Belief(id));
+                    if alive.contains(&id) {
+                        self.beliefs.insert(id, Arc::from(belief));
+                    }
                 }
-                Message::Live(curves) => {
-                    self.live = curves;
-                    self.live_running = false;
+                Message::Readouts(id, key, readouts) => {
+                    self.pending.remove(&Job::Readouts(id, key));
+                    if alive.contains(&id) && key == lab.scenario_key() {
+                        self.readouts.insert((id, key), Arc::from(readouts));
+                    }
                 }
                 Message::Noise(curves) => {
+                    self.pending.remove(&Job::Noise);
                     self.noise = curves;
-                    self.noise_running = false;
+                }
+                Message::Failed(job, text) => {
+                    self.pending.remove(&job);
+                    self.failed.insert(job);
+                    self.failures.push(text);
                 }
             }
         }
-        let models = learned_models(lab);
-        // Belief probes for weights not probed yet.
-        for (_, _, model) in models.iter().filter(|_| beliefs) {
-            let k = key(model);
-            if self.beliefs.iter().any(|(b, _)| *b == k) || self.belief_pending.contains(&k) {
+        // Drop everything computed from models that are gone (or another scenario's readouts).
+        let key = lab.scenario_key();
+        self.beliefs.retain(|id, _| alive.contains(id));
+        self.readouts
+            .retain(|(id, k), _| alive.contains(id) && *k == key);
+        self.noise.retain(|(_, id, _)| alive.contains(id));
+        self.curves.retain(|c| alive.contains(&c.id));
+        self.scenario.clone_from(&lab.spec().name);
+        if beliefs {
+            self.start_beliefs(&models, wake);
+        }
+        if curves {
+            self.start_readouts(lab, &models, wake);
+            self.score(lab, &models);
+        }
+    }
+
+    fn start(&mut self, job: Job) -> bool {
+        if self.pending.contains(&job) || self.failed.contains(&job) {
+            return false;
+        }
+        self.pending.insert(job);
+        true
+    }
+
+    /// Belief probes for models not probed yet.
+    fn start_beliefs(
+        &mut self,
+        models: &[(usize, String, ModelId, Model)],
+        wake: &(impl Fn() + Clone + Send + 'static),
+    ) {
+        for (_, _, id, model) in models {
+            if self.beliefs.contains_key(id) || !self.start(Job::Belief(*id)) {
                 continue;
             }
-            self.belief_pending.push(k);
-            let (tx, model, wake) = (self.tx.clone(), model.clone(), wake.clone());
-            std::thread::spawn(move || {
-                let Some(Ok(spec)) = builtin("occluded_crossing") else {
-                    return;
+            let (model, id) = (model.clone(), *id);
+            background(
+                Job::Belief(id),
+                "the belief probe",
+                self.tx.clone(),
+                wake.clone(),
+                move || {
+                    let spec = builtin("occluded_crossing")?.ok()?;
+                    let rec = memory::record_driving(
+                        &model,
+                        &spec,
+                        PROBE_SEED_BASE..PROBE_SEED_BASE + BELIEF_EPISODES,
+                        Some(1),
+                    );
+                    Some(Message::Belief(id, Box::new(memory::belief_probe(&rec))))
+                },
+            );
+        }
+    }
+
+    /// Live readouts for models without them on this scenario.
+    fn start_readouts(
+        &mut self,
+        lab: &Lab,
+        models: &[(usize, String, ModelId, Model)],
+        wake: &(impl Fn() + Clone + Send + 'static),
+    ) {
+        let key = lab.scenario_key();
+        for (_, _, id, model) in models {
+            let job = Job::Readouts(*id, key);
+            if self.readouts.contains_key(&(*id, key)) || !self.start(job) {
+                continue;
+            }
+            let (model, id, spec) = (model.clone(), *id, lab.spec().clone());
+            background(
+                job,
+                "fitting the memory readouts",
+                self.tx.clone(),
+                wake.clone(),
+                move || {
+                    let rec = fitting_recording(&model, &spec);
+                    if rec.is_empty() {
+                        return None;
+                    }
+                    let elements = memory::curve_elements(&crate::learned::builtin_layout());
+                    let state = LagReadouts::fit(&rec, &elements, DEFAULT_LAGS);
+                    // The same readouts from the observation itself: how much of the past the
+                    // present frame alone gives away (the world is predictable); memory is
+                    // what a controller reads beyond it.
+                    let observed = Recording {
+                        state_dim: rec.input_dim,
+                        states: rec.inputs.clone(),
+                        ..rec
+                    };
+                    let present = LagReadouts::fit(&observed, &elements, DEFAULT_LAGS);
+                    Some(Message::Readouts(
+                        id,
+                        key,
+                        Box::new(Readouts { state, present }),
+                    ))
+                },
+            );
+        }
+    }
+
+    /// Scores the steps recorded since the last frame on each learned lane's live curve.
+    fn score(&mut self, lab: &Lab, models: &[(usize, String, ModelId, Model)]) {
+        let key = lab.scenario_key();
+        let Some(first) = lab.history().front().map(|m| m.step) else {
+            return;
+        };
+        let mut state = Vec::new();
+        self.backlog = false;
+        for (index, name, id, model) in models {
+            let Some(readouts) = self.readouts.get(&(*id, key)) else {
+                continue;
+            };
+            let fresh = |episode| LaneCurve {
+                id: *id,
+                name: name.clone(),
+                episode,
+                readouts: readouts.clone(),
+                curve: LiveCurve::new(&readouts.state),
+                present: LiveCurve::new(&readouts.present),
+                next_step: 0,
+            };
+            let position = self.curves.iter().position(|c| c.name == *name);
+            let lane = match position {
+                Some(p)
+                    if self.curves[p].id == *id
+                        && self.curves[p].episode == lab.episode()
+                        && Arc::ptr_eq(&self.curves[p].readouts, readouts) =>
+                {
+                    &mut self.curves[p]
+                }
+                Some(p) => {
+                    self.curves[p] = fresh(lab.episode());
+                    &mut self.curves[p]
+                }
+                None => {
+                    self.curves.push(fresh(lab.episode()));
+                    let last = self.curves.len() - 1;
+                    &mut self.curves[last]
+                }
+            };
+            if lane.next_step < first {
+                lane.curve.break_here();
+                lane.present.break_here();
+                lane.next_step = first;
+            }
+            state.resize(memory::state_dim(model), 0.0);
+            let skip = (lane.next_step - first) as usize;
+            self.backlog |= lab.history().len() > skip + LIVE_STEPS_PER_FRAME;
+            for moment in lab.history().iter().skip(skip).take(LIVE_STEPS_PER_FRAME) {
+                lane.next_step = moment.step + 1;
+                let Some(frame) = moment.lanes.get(*index) else {
+                    continue;
                 };
-                let rec = memory::record_driving(
-                    &model,
-                    &spec,
-                    PROBE_SEED_BASE..PROBE_SEED_BASE + BELIEF_EPISODES,
-                    Some(1),
-                );
-                let _ = tx.send(Message::Belief(k, Box::new(memory::belief_probe(&rec))));
-                wake();
-            });
+                // The episode of this lane has ended: nothing more to score.
+                let Some(snapshot) = &frame.memory else {
+                    continue;
+                };
+                memory::state_vector(model, snapshot, &mut state);
+                let observed = frame.world.observation().values();
+                lane.curve.push(&lane.readouts.state, &state, observed);
+                lane.present
+                    .push(&lane.readouts.present, observed, observed);
+            }
         }
-        // Live curves on the recorded episode, every few seconds while it grows.
-        let due = self.last_fit.is_none_or(|t| t.elapsed() >= REFIT_EVERY);
-        let step = lab.step_count();
-        if curves
-            && due
-            && !self.live_running
-            && step != self.last_fit_step
-            && lab.history().len() >= MIN_LIVE_STEPS
-        {
-            self.last_fit = Some(Instant::now());
-            self.last_fit_step = step;
-            self.live_running = true;
-            let recordings: Vec<(String, Recording)> = models
+        self.curves.sort_by_key(|c| {
+            models
                 .iter()
-                .map(|(i, name, model)| (name.clone(), history_recording(lab, *i, model)))
-                .collect();
-            let (tx, wake) = (self.tx.clone(), wake.clone());
-            std::thread::spawn(move || {
-                let elements = memory::curve_elements(&crate::learned::builtin_layout());
-                let lags = DEFAULT_LAGS.min(MIN_LIVE_STEPS / 3);
-                let refs: Vec<&Recording> = recordings.iter().map(|(_, r)| r).collect();
-                let curves = memory::memory_curves(&refs, &elements, lags, Some(1));
-                let named = recordings
-                    .iter()
-                    .map(|(n, _)| n.clone())
-                    .zip(curves)
-                    .collect();
-                let _ = tx.send(Message::Live(named));
-                wake();
-            });
+                .position(|(_, n, _, _)| *n == c.name)
+                .unwrap_or(usize::MAX)
+        });
+    }
+
+    /// Live memory curves of this episode, per learned lane in lane order: (controller,
+    /// R²(k) for k = 0…L, `None` where nothing is scored yet), once `MIN_LIVE_STEPS` are in.
+    pub fn live(&self) -> Vec<(String, Vec<Option<f64>>)> {
+        self.curves
+            .iter()
+            .filter(|c| c.curve.steps() >= MIN_LIVE_STEPS)
+            .map(|c| (c.name.clone(), c.curve.r2(&c.readouts.state)))
+            .collect()
+    }
+
+    /// The same curve from the observation of the moment alone, averaged over the lanes: how
+    /// much of the past the present frame gives away without any memory.
+    pub fn present_alone(&self) -> Option<Vec<Option<f64>>> {
+        let curves: Vec<Vec<Option<f64>>> = self
+            .curves
+            .iter()
+            .filter(|c| c.present.steps() >= MIN_LIVE_STEPS)
+            .map(|c| c.present.r2(&c.readouts.present))
+            .collect();
+        let lags = curves.first()?.len();
+        Some(
+            (0..lags)
+                .map(|k| {
+                    let known: Vec<f64> = curves.iter().filter_map(|c| c[k]).collect();
+                    (!known.is_empty()).then(|| known.iter().sum::<f64>() / known.len() as f64)
+                })
+                .collect(),
+        )
+    }
+
+    /// Where the live curves stand, for the one line under the plot.
+    pub fn live_status(&self, lab: &Lab) -> LiveStatus {
+        let models = learned_models(lab);
+        if models.is_empty() {
+            return LiveStatus::Unavailable("no learned controller is driving".into());
         }
+        let key = lab.scenario_key();
+        if models
+            .iter()
+            .any(|(_, _, id, _)| self.failed.contains(&Job::Readouts(*id, key)))
+        {
+            return LiveStatus::Unavailable("fitting the readouts failed (see the banner)".into());
+        }
+        if models
+            .iter()
+            .any(|(_, _, id, _)| !self.readouts.contains_key(&(*id, key)))
+        {
+            return LiveStatus::Fitting(self.scenario.clone());
+        }
+        let scored = self
+            .curves
+            .iter()
+            .filter(|c| c.episode == lab.episode())
+            .map(|c| c.curve.steps())
+            .min()
+            .unwrap_or(0);
+        if self.curves.len() < models.len() || scored < MIN_LIVE_STEPS {
+            LiveStatus::Waiting(scored)
+        } else {
+            LiveStatus::Ready
+        }
+    }
+
+    /// Failures of background work since the last call, for banners.
+    pub fn take_failures(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.failures)
+    }
+
+    /// Whether any background job is running (the UI repaints when it ends).
+    pub fn busy(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Whether recorded steps wait to be scored (the UI should come back soon).
+    pub fn catching_up(&self) -> bool {
+        self.backlog
+    }
+
+    /// Whether the white-noise probe is running.
+    pub fn noise_running(&self) -> bool {
+        self.pending.contains(&Job::Noise)
+    }
+
+    /// Memory curves under the white-noise probe, once run: (controller, curve).
+    pub fn noise(&self) -> impl Iterator<Item = (&str, &MemoryCurve)> {
+        self.noise.iter().map(|(n, _, c)| (n.as_str(), c))
     }
 
     /// Starts the white-noise probe of every learned lane in the background.
     pub fn run_noise_probe(&mut self, lab: &Lab, wake: impl Fn() + Send + 'static) {
-        if self.noise_running {
+        self.failed.remove(&Job::Noise);
+        if !self.start(Job::Noise) {
             return;
         }
-        self.noise_running = true;
         let models = learned_models(lab);
-        let tx = self.tx.clone();
-        std::thread::spawn(move || {
-            // The built-in scenarios always load; an empty pool would give empty curves.
-            let pool = crate::memory::pool(Some(1)).unwrap_or_default();
-            let recordings: Vec<Recording> = models
-                .iter()
-                .map(|(_, _, m)| crate::memory::noise_recording(m, &pool, NOISE_STEPS))
-                .collect();
-            let refs: Vec<&Recording> = recordings.iter().collect();
-            let elements = memory::curve_elements(&crate::learned::builtin_layout());
-            let curves = memory::memory_curves(&refs, &elements, DEFAULT_LAGS, Some(1));
-            let named = models.into_iter().map(|(_, n, _)| n).zip(curves).collect();
-            let _ = tx.send(Message::Noise(named));
-            wake();
-        });
+        background(
+            Job::Noise,
+            "the white-noise probe",
+            self.tx.clone(),
+            wake,
+            move || {
+                // The built-in scenarios always load; an empty pool would give empty curves.
+                let pool = crate::memory::pool(Some(1)).unwrap_or_default();
+                let recordings: Vec<Recording> = models
+                    .iter()
+                    .map(|(_, _, _, m)| crate::memory::noise_recording(m, &pool, NOISE_STEPS))
+                    .collect();
+                let refs: Vec<&Recording> = recordings.iter().collect();
+                let elements = memory::curve_elements(&crate::learned::builtin_layout());
+                let curves = memory::memory_curves(&refs, &elements, DEFAULT_LAGS, Some(1));
+                let named = models
+                    .into_iter()
+                    .zip(curves)
+                    .map(|((_, n, id, _), c)| (n, id, c))
+                    .collect();
+                Some(Message::Noise(named))
+            },
+        );
     }
 
-    /// The belief probe of `model`, once fitted.
-    pub fn belief(&self, model: &Model) -> Option<&Arc<Belief>> {
-        let k = key(model);
-        self.beliefs.iter().find(|(b, _)| *b == k).map(|(_, b)| b)
+    /// The belief probe of the model `id`, once fitted.
+    pub fn belief(&self, id: ModelId) -> Option<&Arc<Belief>> {
+        self.beliefs.get(&id)
     }
 
     /// Whether any belief probe is still being fitted.
     pub fn beliefs_pending(&self) -> bool {
-        !self.belief_pending.is_empty()
+        self.pending.iter().any(|j| matches!(j, Job::Belief(_)))
     }
 
-    /// Where `model`'s controller, holding `snapshot`, believes the hidden pedestrian of
-    /// `world` is — when one is hidden and the probe is fitted.
-    pub fn ghost(&self, model: &Model, snapshot: &MemorySnapshot, world: &World) -> Option<Ghost> {
+    /// Where the controller of model `id` (`model`), holding `snapshot`, believes the hidden
+    /// pedestrian of `world` is — when one is hidden and the probe is fitted.
+    pub fn ghost(
+        &self,
+        id: ModelId,
+        model: &Model,
+        snapshot: &MemorySnapshot,
+        world: &World,
+    ) -> Option<Ghost> {
         let hidden = memory::nearest_hidden_pedestrian(world)?;
-        let belief = self.belief(model)?;
+        let belief = self.belief(id)?;
         let readout = belief.readout.as_ref()?;
         let mut state = vec![0.0; memory::state_dim(model)];
+        // A readout of another model could never apply; say nothing rather than guess.
+        if readout.inputs() != state.len() {
+            return None;
+        }
         memory::state_vector(model, snapshot, &mut state);
         let p = readout.predict_row(&state);
         let bin = belief
@@ -281,6 +601,42 @@ pub fn influence_now(model: &Model, recent: &[&LaneFrame]) -> Vec<f64> {
     memory::influence_at(model, &raw, &before, lags)
 }
 
+/// The memory curve's legend, above the plot so it never covers a line: one entry per
+/// controller, and one for the dashed white-noise lines when there are any.
+fn legend_ui(
+    ui: &mut egui::Ui,
+    live: &[(String, Vec<Option<f64>>)],
+    noise: &[(&str, &MemoryCurve)],
+) {
+    let mut names: Vec<&str> = live.iter().map(|(n, _)| n.as_str()).collect();
+    for (n, _) in noise {
+        if !names.contains(n) {
+            names.push(n);
+        }
+    }
+    ui.horizontal_wrapped(|ui| {
+        for name in names {
+            ui.label(
+                egui::RichText::new(format!("— {name}"))
+                    .color(controller_color(name))
+                    .small(),
+            );
+        }
+        if !live.is_empty() {
+            ui.label(egui::RichText::new("solid: this episode").small());
+            ui.label(
+                egui::RichText::new("··· present frame alone")
+                    .color(egui::Color32::GRAY)
+                    .small(),
+            )
+            .on_hover_text("The same readouts from the observation of the moment instead of the state: what the present gives away about the past without any memory. A controller's line above it is memory.");
+        }
+        if !noise.is_empty() {
+            ui.label(egui::RichText::new("- - dashed: noise probe").small());
+        }
+    });
+}
+
 /// Line colour of each learned controller in the instrument plots.
 pub fn controller_color(name: &str) -> egui::Color32 {
     match name {
@@ -290,67 +646,111 @@ pub fn controller_color(name: &str) -> egui::Color32 {
     }
 }
 
+/// Lowest R² drawn: a readout that generalises worse than the mean scores below 0 without
+/// bound; the plot clips there so the interesting range stays visible.
+const R2_FLOOR: f64 = -0.5;
+
 /// The instruments panel: memory curves, the white-noise probe button, belief probe errors and
 /// influence by lag at the step on screen. Returns true when the probe was asked for.
 pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u32) -> bool {
     let mut run_noise = false;
     ui.heading("Memory instruments");
-    ui.label(egui::RichText::new("Memory curve").strong()).on_hover_text(
-        "Held-out R² of a linear readout from the controller's state now to what it observed k steps ago (lidar distances and ego state). Solid: this episode so far, refitted every 2 s. Dashed: the white-noise probe, where frames are drawn independently so only memory can explain the past. Values below -0.5 are drawn at -0.5.",
-    );
-    egui_plot::Plot::new("memory curves")
-        .height(180.0)
-        .include_y(0.0)
-        .include_y(1.0)
-        .x_axis_label("lag (s)")
-        .y_axis_label("R²")
-        .legend(egui_plot::Legend::default())
-        .allow_scroll(false)
-        .show(ui, |plot| {
-            for (curves, dashed) in [(&instruments.live, false), (&instruments.noise, true)] {
-                for (name, curve) in curves {
+    ui.label(egui::RichText::new("Memory curve").strong()).on_hover_text(format!(
+        "R² of a linear readout from the controller's state now to what it observed k steps ago \
+         (lidar distances and ego state). Solid: this episode so far — readouts fitted on the \
+         controller's own driving of other seeds of this scenario, scored here step by step. \
+         Each element's R² counts at least 0 (read no better than its mean: not known). Grey \
+         dots: the same readouts from the present frame alone, what the world's predictability \
+         gives away without memory. Dashed: the white-noise probe, where frames are drawn \
+         independently so only memory can explain the past. Values below {R2_FLOOR} are drawn \
+         at {R2_FLOOR}."
+    ));
+    let live = instruments.live();
+    let present = instruments.present_alone().filter(|_| !live.is_empty());
+    let noise: Vec<(&str, &MemoryCurve)> = instruments.noise().collect();
+    let status = instruments.live_status(lab);
+    let reason = match &status {
+        LiveStatus::Ready => None,
+        LiveStatus::Fitting(scenario) => {
+            Some(format!("fitting readouts on other seeds of {scenario}…"))
+        }
+        LiveStatus::Waiting(steps) => Some(format!(
+            "scoring this episode from {:.0} s on: {steps} of {MIN_LIVE_STEPS} steps",
+            DEFAULT_LAGS as f64 * 0.1
+        )),
+        LiveStatus::Unavailable(why) => Some(why.clone()),
+    };
+    if live.is_empty() && noise.is_empty() {
+        ui.small(reason.unwrap_or_default());
+    } else {
+        legend_ui(ui, &live, &noise);
+        egui_plot::Plot::new("memory curves")
+            .height(170.0)
+            .include_y(0.0)
+            .include_y(1.0)
+            .include_x(0.0)
+            .include_x(DEFAULT_LAGS as f64 * 0.1)
+            .x_axis_label("lag (s)")
+            .y_axis_label("R²")
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                if let Some(present) = &present {
+                    let points: Vec<[f64; 2]> = present
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, r)| r.map(|r| [k as f64 * 0.1, r.max(R2_FLOOR)]))
+                        .collect();
+                    plot.line(
+                        egui_plot::Line::new("the present frame alone", points)
+                            .color(egui::Color32::GRAY)
+                            .style(egui_plot::LineStyle::dotted_dense()),
+                    );
+                }
+                for (name, r2) in &live {
+                    let points: Vec<[f64; 2]> = r2
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, r)| r.map(|r| [k as f64 * 0.1, r.max(R2_FLOOR)]))
+                        .collect();
+                    plot.line(
+                        egui_plot::Line::new(name.clone(), points)
+                            .color(controller_color(name))
+                            .width(2.0),
+                    );
+                }
+                for (name, curve) in &noise {
                     let points: Vec<[f64; 2]> = curve
                         .lags
                         .iter()
                         .zip(&curve.r2)
-                        // A readout that generalises worse than the mean scores below 0 without
-                        // bound; the plot clips at -0.5 so the interesting range stays visible.
-                        .map(|(&k, &r)| [k as f64 * 0.1, r.max(-0.5)])
+                        .map(|(&k, &r)| [k as f64 * 0.1, r.max(R2_FLOOR)])
                         .collect();
-                    let label = if dashed {
-                        format!("{name} (noise probe)")
-                    } else {
-                        name.clone()
-                    };
-                    let mut line =
-                        egui_plot::Line::new(label, points).color(controller_color(name));
-                    if dashed {
-                        line = line.style(egui_plot::LineStyle::dashed_loose());
-                    }
-                    plot.line(line);
+                    plot.line(
+                        egui_plot::Line::new(format!("{name} (noise probe)"), points)
+                            .color(controller_color(name))
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
                 }
-            }
-        });
-    if instruments.live.is_empty() {
-        ui.small(format!(
-            "the live curves appear once {MIN_LIVE_STEPS} steps are recorded"
-        ));
+            });
+        if let Some(reason) = reason {
+            ui.small(reason);
+        }
     }
     ui.horizontal(|ui| {
-        let label = if instruments.noise_running {
+        let label = if instruments.noise_running() {
             "White-noise probe running…"
         } else {
             "Run white-noise probe"
         };
         if ui
-            .add_enabled(!instruments.noise_running, egui::Button::new(label))
+            .add_enabled(!instruments.noise_running(), egui::Button::new(label))
             .on_hover_text("Feed each controller 10,000 frames drawn independently from real driving and fit its memory curve (a few seconds, in the background)")
             .clicked()
         {
             run_noise = true;
         }
     });
-    for (name, curve) in &instruments.noise {
+    for (name, curve) in &noise {
         ui.small(format!(
             "{name}: capacity {:.2} (noise probe)",
             curve.capacity
@@ -363,10 +763,10 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
         ui.small("fitting belief probes…");
     }
     for lane in lab.lanes() {
-        let (LaneKind::Learned(kind), Some(model)) = (lane.kind, lane.model()) else {
+        let (LaneKind::Learned(kind), Some(id)) = (lane.kind, lane.model_id()) else {
             continue;
         };
-        if let Some(belief) = instruments.belief(model) {
+        if let Some(belief) = instruments.belief(id) {
             let errors: Vec<String> = belief
                 .time_since_seen_s
                 .iter()
@@ -414,4 +814,30 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
             });
     }
     run_noise
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic in background work comes back as a failure naming the work, for a banner; the
+    /// thread's panic does not reach the app.
+    #[test]
+    fn a_panic_in_background_work_becomes_a_message() {
+        let (tx, rx) = channel();
+        background(
+            Job::Noise,
+            "the white-noise probe",
+            tx,
+            || {},
+            || panic!("dimensions mismatch"),
+        );
+        match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok(Message::Failed(Job::Noise, text)) => {
+                assert_eq!(text, "the white-noise probe failed: dimensions mismatch");
+            }
+            Ok(_) => panic!("another message"),
+            Err(e) => panic!("{e}"),
+        }
+    }
 }

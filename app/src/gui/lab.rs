@@ -10,6 +10,7 @@ use memdrive_sim::{Controller, Expert, ScenarioSpec, World};
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Ego positions further apart than this (m) count as trajectories that diverged.
 pub const DIVERGENCE_M: f64 = 1.0;
@@ -107,10 +108,33 @@ impl LongTermMemory {
     }
 }
 
+/// A learned model's identity in the app: a number drawn when the model is loaded or trained,
+/// never reused while the app runs. Caches of anything computed from a model (belief probes,
+/// memory readouts) are keyed by it, never by where the model sits in memory: an address is
+/// reused as soon as the model is dropped, a `ModelId` never is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModelId(u64);
+
+impl ModelId {
+    /// A new identity, different from every one handed out before.
+    pub fn fresh() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl std::fmt::Display for ModelId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
 /// What drives a lane.
 pub enum Driver {
     /// A learned controller, with the file its weights came from (kept for saving).
     Learned {
+        /// Who the model is, for caches of what was computed from it.
+        id: ModelId,
         /// The network.
         model: Model,
         /// Its weight file, as loaded or trained.
@@ -131,6 +155,7 @@ impl Driver {
         let model = Model::from_file(file.clone(), source)?;
         let controller = model.controller();
         Ok(Self::Learned {
+            id: ModelId::fresh(),
             model,
             file: Arc::new(file),
             controller,
@@ -272,6 +297,19 @@ impl Lane {
             Driver::Expert(_) => None,
         }
     }
+
+    /// The identity and model of a learned lane.
+    pub fn identified_model(&self) -> Option<(ModelId, &Model)> {
+        match &self.driver {
+            Driver::Learned { id, model, .. } => Some((*id, model)),
+            Driver::Expert(_) => None,
+        }
+    }
+
+    /// The identity of a learned lane's model.
+    pub fn model_id(&self) -> Option<ModelId> {
+        self.identified_model().map(|(id, _)| id)
+    }
 }
 
 /// The whole comparison: lanes in lockstep and their recorded history.
@@ -282,6 +320,17 @@ pub struct Lab {
     history: VecDeque<Moment>,
     history_capacity: usize,
     divergence_step: Option<u32>,
+    episode: u64,
+    scenario_key: u64,
+}
+
+/// A fingerprint of a scenario's every field, to tell scenarios apart (two files may share a
+/// name).
+fn fingerprint(spec: &ScenarioSpec) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{spec:?}").hash(&mut h);
+    h.finish()
 }
 
 impl Lab {
@@ -299,6 +348,7 @@ impl Lab {
             let driver = Driver::learned(file, &source)?;
             lanes.push(Lane::new(LaneKind::Learned(kind), driver, &spec, seed));
         }
+        let scenario_key = fingerprint(&spec);
         let mut lab = Self {
             spec,
             seed,
@@ -306,23 +356,40 @@ impl Lab {
             history: VecDeque::new(),
             history_capacity: history_steps.max(2),
             divergence_step: None,
+            episode: 0,
+            scenario_key,
         };
         lab.set_expert(with_expert);
         lab.reset();
         Ok(lab)
     }
 
-    /// Adds or removes the expert lane (after the learned ones); restarts every lane.
+    /// Adds or removes the expert lane (after the learned ones). The other lanes keep their
+    /// time: a new expert lane is replayed from step 0 up to now, its frames recorded beside
+    /// the others' in the history.
     pub fn set_expert(&mut self, with_expert: bool) {
-        let has = self.lanes.iter().any(|l| l.kind == LaneKind::Expert);
-        if with_expert && !has {
-            let driver = Driver::Expert(Box::new(Expert::new()));
-            self.lanes
-                .push(Lane::new(LaneKind::Expert, driver, &self.spec, self.seed));
-        } else if !with_expert && has {
-            self.lanes.retain(|l| l.kind != LaneKind::Expert);
+        let position = self.lanes.iter().position(|l| l.kind == LaneKind::Expert);
+        match (with_expert, position) {
+            (true, None) => {
+                let driver = Driver::Expert(Box::new(Expert::new()));
+                let mut lane = Lane::new(LaneKind::Expert, driver, &self.spec, self.seed);
+                for moment in &mut self.history {
+                    while lane.world.steps() < moment.step && lane.step() {}
+                    moment.lanes.push(lane.frame());
+                }
+                while lane.world.steps() < self.step_count() && lane.step() {}
+                self.lanes.push(lane);
+            }
+            (false, Some(index)) => {
+                self.lanes.remove(index);
+                for moment in &mut self.history {
+                    if index < moment.lanes.len() {
+                        moment.lanes.remove(index);
+                    }
+                }
+            }
+            _ => {}
         }
-        self.reset();
     }
 
     /// Restarts every lane at step 0 of the current scenario and seed.
@@ -332,11 +399,24 @@ impl Lab {
         }
         self.history.clear();
         self.divergence_step = None;
+        self.episode += 1;
         self.record();
+    }
+
+    /// Counts restarts: changes whenever every lane starts a new episode (reset, new seed,
+    /// scenario or driver).
+    pub fn episode(&self) -> u64 {
+        self.episode
+    }
+
+    /// Tells scenarios apart: the same for the same scenario definition, whatever the seed.
+    pub fn scenario_key(&self) -> u64 {
+        self.scenario_key
     }
 
     /// Switches scenario and/or seed and restarts.
     pub fn restart_with(&mut self, spec: ScenarioSpec, seed: u64) {
+        self.scenario_key = fingerprint(&spec);
         self.spec = spec;
         self.seed = seed;
         self.reset();
@@ -512,6 +592,48 @@ mod tests {
                 lane.kind.title()
             );
         }
+    }
+
+    /// An expert lane added mid-episode is replayed up to now: the other lanes keep their time,
+    /// every recorded moment gets its frame, and the expert's episode is the same as if it had
+    /// driven from the start.
+    #[test]
+    fn an_expert_lane_added_mid_episode_is_replayed_to_now() {
+        let mut lab = lab(false);
+        for _ in 0..50 {
+            lab.step();
+        }
+        let before = lab.lanes()[1].world.metrics().trajectory_hash;
+        lab.set_expert(true);
+        assert_eq!(lab.step_count(), 50);
+        assert_eq!(lab.lanes()[1].world.metrics().trajectory_hash, before);
+        assert_eq!(lab.lanes()[3].world.steps(), 50);
+        assert!(lab.history().iter().all(|m| m.lanes.len() == 4));
+        let then = lab
+            .moment(20)
+            .unwrap_or_else(|| panic!("step 20 is recorded"));
+        assert_eq!(then.lanes[3].world.steps(), 20);
+        while lab.step() {}
+        let headless = memdrive_sim::run_episode(lab.spec(), 7, &mut Expert::new());
+        assert_eq!(
+            format!("{:016x}", lab.lanes()[3].world.metrics().trajectory_hash),
+            headless.trajectory_hash
+        );
+        // Removing it again leaves the others as they were.
+        lab.set_expert(false);
+        assert!(lab.history().iter().all(|m| m.lanes.len() == 3));
+    }
+
+    /// Every model gets its own identity, even one built from the same file.
+    #[test]
+    fn model_identities_are_never_reused() {
+        let a = ModelId::fresh();
+        let b = ModelId::fresh();
+        assert_ne!(a, b);
+        let lab = lab(false);
+        let ids: Vec<ModelId> = lab.lanes().iter().filter_map(Lane::model_id).collect();
+        assert_eq!(ids.len(), 3);
+        assert!(ids.iter().all(|&id| id != a && id != b));
     }
 
     /// History keeps the last N moments, and each recorded memory is the one the lane held

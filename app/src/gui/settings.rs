@@ -120,6 +120,8 @@ pub struct Settings {
     pub hidden_truth: bool,
     /// Draw lidar rays.
     pub rays: bool,
+    /// Draw the key to colours and shapes in each world view.
+    pub legend: bool,
     /// Show the expert as a fourth lane.
     pub expert_lane: bool,
     /// Lane arrangement.
@@ -136,6 +138,8 @@ pub struct Settings {
     pub ghosts: bool,
     /// Training panel settings.
     pub train: TrainRequest,
+    /// Scenario files opened before, listed in the picker after the built-ins.
+    pub scenario_files: Vec<PathBuf>,
 }
 
 impl Default for Settings {
@@ -144,6 +148,7 @@ impl Default for Settings {
             speed: Speed::One,
             hidden_truth: true,
             rays: true,
+            legend: true,
             expert_lane: false,
             layout: Layout::Columns,
             scenario: ScenarioChoice::default(),
@@ -153,6 +158,7 @@ impl Default for Settings {
             instruments_open: true,
             ghosts: true,
             train: TrainRequest::default(),
+            scenario_files: Vec::new(),
         }
     }
 }

@@ -2,13 +2,14 @@
 //! progress and loss, and can cancel it. The job is plain data; `ui` draws the panel.
 
 use memdrive_models::train::{
-    Monitor, RoundReport, StepReport, TrainOptions, bundled_options, train_gru, train_rbf,
+    Monitor, Phase, RoundReport, StepReport, TrainOptions, bundled_options, train_gru, train_rbf,
     train_transformer,
 };
 use memdrive_models::weights::{ModelKind, WeightFile};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
 
 /// What the user asks for.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -55,19 +56,34 @@ impl Default for TrainRequest {
 
 /// Messages from the training thread.
 enum Event {
+    Phase(u32, Phase),
     Step(StepReport),
     Round(RoundReport),
     Done(Result<WeightFile, memdrive_models::Error>),
+    Panicked(String),
 }
 
 /// Sends progress to the UI and reads the cancel flag.
 struct ChannelMonitor {
     tx: Sender<Event>,
     cancel: Arc<AtomicBool>,
+    episodes_done: Arc<AtomicUsize>,
     wake: Box<dyn Fn() + Send>,
 }
 
 impl Monitor for ChannelMonitor {
+    fn phase(&mut self, round: u32, phase: Phase) {
+        if let Phase::Collecting { .. } = phase {
+            self.episodes_done.store(0, Ordering::Relaxed);
+        }
+        let _ = self.tx.send(Event::Phase(round, phase));
+        (self.wake)();
+    }
+
+    fn episode_counter(&self) -> Option<Arc<AtomicUsize>> {
+        Some(self.episodes_done.clone())
+    }
+
     fn round(&mut self, report: &RoundReport) {
         let _ = self.tx.send(Event::Round(report.clone()));
         (self.wake)();
@@ -115,22 +131,40 @@ pub struct TrainingJob {
     pub progress: f32,
     /// Where it stands.
     pub status: Status,
+    /// The round and phase running now, once the run has begun.
+    pub phase: Option<(u32, Phase)>,
+    /// The latest optimiser step of the phase (step, steps).
+    fit_step: Option<(usize, usize)>,
+    episodes_done: Arc<AtomicUsize>,
+    started: Instant,
 }
+
+/// Share of a round's time each phase takes, roughly (collecting, fitting, scoring), for the
+/// overall progress bar; within a phase progress is counted, not guessed.
+const PHASE_SHARE: [f32; 3] = [0.35, 0.55, 0.10];
 
 impl TrainingJob {
     /// Starts training on a worker thread; `wake` asks the UI to repaint.
     pub fn start(request: TrainRequest, wake: impl Fn() + Send + 'static) -> Self {
         let (tx, rx) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
+        let episodes_done = Arc::new(AtomicUsize::new(0));
         let mut monitor = ChannelMonitor {
             tx: tx.clone(),
             cancel: cancel.clone(),
+            episodes_done: episodes_done.clone(),
             wake: Box::new(wake),
         };
         let job = request.clone();
         std::thread::spawn(move || {
-            let result = run(&job, &mut monitor);
-            let _ = tx.send(Event::Done(result));
+            // A bug in training must end the run, not the app: the panic becomes a failure.
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&job, &mut monitor)));
+            let event = match result {
+                Ok(result) => Event::Done(result),
+                Err(panic) => Event::Panicked(super::instruments::panic_text(&panic)),
+            };
+            let _ = tx.send(event);
             (monitor.wake)();
         });
         Self {
@@ -142,7 +176,74 @@ impl TrainingJob {
             rounds: Vec::new(),
             progress: 0.0,
             status: Status::Running,
+            phase: None,
+            fit_step: None,
+            episodes_done,
+            started: Instant::now(),
         }
+    }
+
+    /// Progress within the current phase, 0..1, when it can be counted: episodes driven while
+    /// collecting, optimiser steps while fitting a network trained by gradient descent.
+    pub fn phase_progress(&self) -> Option<f32> {
+        match self.phase? {
+            (_, Phase::Collecting { episodes }) => Some(
+                self.episodes_done.load(Ordering::Relaxed).min(episodes) as f32
+                    / episodes.max(1) as f32,
+            ),
+            (_, Phase::Fitting) => self
+                .fit_step
+                .map(|(step, steps)| (step + 1) as f32 / steps.max(1) as f32),
+            (_, Phase::Scoring) => None,
+        }
+    }
+
+    /// What the run is doing, in words: "round 2 of 4: collecting episodes (37 of 100)".
+    pub fn phase_text(&self) -> String {
+        let Some((round, phase)) = self.phase else {
+            return "starting…".into();
+        };
+        let of = self.request.rounds + 1;
+        let what = if round == 0 {
+            "behaviour cloning"
+        } else {
+            "DAgger"
+        };
+        let doing = match phase {
+            Phase::Collecting { episodes } => format!(
+                "collecting episodes ({} of {episodes})",
+                self.episodes_done.load(Ordering::Relaxed).min(episodes)
+            ),
+            Phase::Fitting => match self.fit_step {
+                Some((step, steps)) => format!("fitting (step {} of {steps})", step + 1),
+                None => "fitting".into(),
+            },
+            Phase::Scoring => "scoring the fit".into(),
+        };
+        format!("round {} of {of} ({what}): {doing}", round + 1)
+    }
+
+    /// Share of the whole run done, 0..1: finished rounds plus the current one's phases.
+    fn overall(&self) -> f32 {
+        let Some((round, phase)) = self.phase else {
+            return 0.0;
+        };
+        let within = self.phase_progress().unwrap_or(0.5);
+        let in_round = match phase {
+            Phase::Collecting { .. } => PHASE_SHARE[0] * within,
+            Phase::Fitting => PHASE_SHARE[0] + PHASE_SHARE[1] * within,
+            Phase::Scoring => PHASE_SHARE[0] + PHASE_SHARE[1] + PHASE_SHARE[2] * within,
+        };
+        (round as f32 + in_round) / (self.request.rounds + 1) as f32
+    }
+
+    /// Time left, estimated from the time taken so far and the share done; `None` until the
+    /// estimate means something.
+    pub fn time_left(&self) -> Option<Duration> {
+        let done = self.overall();
+        let elapsed = self.started.elapsed().as_secs_f32();
+        (self.running() && done > 0.03 && elapsed > 2.0)
+            .then(|| Duration::from_secs_f32(elapsed * (1.0 - done) / done))
     }
 
     /// Asks the thread to stop at its next step.
@@ -150,29 +251,45 @@ impl TrainingJob {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    /// Takes in what the thread reported since the last call.
-    pub fn poll(&mut self) {
-        let rounds = f64::from(self.request.rounds + 1);
+    /// Takes in what the thread reported since the last call. Returns a message for a banner
+    /// when the run failed.
+    pub fn poll(&mut self) -> Option<String> {
+        let mut failure = None;
         while let Ok(event) = self.rx.try_recv() {
             match event {
+                Event::Phase(round, phase) => {
+                    self.phase = Some((round, phase));
+                    self.fit_step = None;
+                }
                 Event::Step(s) => {
                     let x = f64::from(s.round) * s.steps as f64 + s.step as f64;
                     self.step_losses.push([x, s.loss]);
                     self.steps_per_round = Some(s.steps);
-                    let done = f64::from(s.round) + (s.step + 1) as f64 / s.steps.max(1) as f64;
-                    self.progress = (done / rounds) as f32;
+                    self.fit_step = Some((s.step, s.steps));
                 }
-                Event::Round(r) => {
-                    self.progress = (f64::from(r.round + 1) / rounds) as f32;
-                    self.rounds.push(r);
+                Event::Round(r) => self.rounds.push(r),
+                Event::Done(Ok(file)) => {
+                    self.progress = 1.0;
+                    self.status = Status::Finished(Arc::new(file));
                 }
-                Event::Done(Ok(file)) => self.status = Status::Finished(Arc::new(file)),
                 Event::Done(Err(memdrive_models::Error::Cancelled)) => {
                     self.status = Status::Cancelled;
                 }
-                Event::Done(Err(e)) => self.status = Status::Failed(e.to_string()),
+                Event::Done(Err(e)) => {
+                    failure = Some(format!("training failed: {e}"));
+                    self.status = Status::Failed(e.to_string());
+                }
+                Event::Panicked(message) => {
+                    let text = format!("training stopped by an internal error: {message}");
+                    failure = Some(text.clone());
+                    self.status = Status::Failed(text);
+                }
             }
         }
+        if self.running() {
+            self.progress = self.overall();
+        }
+        failure
     }
 
     /// Whether the thread is still working.
@@ -308,10 +425,27 @@ pub fn ui(
         ui.label("Training runs in the background; the comparison keeps driving.");
         return action;
     };
-    ui.add(egui::ProgressBar::new(job.progress).show_percentage());
+    let left = job.time_left().map_or_else(String::new, |d| {
+        format!(", about {} left", duration_text(d))
+    });
+    ui.add(
+        egui::ProgressBar::new(job.progress).text(format!("{:.0}%{left}", job.progress * 100.0)),
+    )
+    .on_hover_text("The whole run: every round's collecting, fitting and scoring");
     match &job.status {
         Status::Running => {
-            ui.label(format!("training {} …", job.request.kind.as_str()));
+            ui.label(format!(
+                "training {}: {}",
+                job.request.kind.as_str(),
+                job.phase_text()
+            ));
+            let within = job.phase_progress();
+            ui.add(
+                egui::ProgressBar::new(within.unwrap_or(0.0))
+                    .desired_height(6.0)
+                    .animate(within.is_none()),
+            )
+            .on_hover_text("This phase (moving when its progress cannot be counted)");
         }
         Status::Cancelled => {
             ui.label("cancelled");
@@ -339,6 +473,14 @@ pub fn ui(
             });
         }
     }
+    if job.request.kind == ModelKind::Rbf {
+        ui.small(
+            "The RBF is fitted in closed form (k-means, then least squares): no optimiser \
+             steps, one loss per round.",
+        );
+    } else if job.step_losses.is_empty() {
+        ui.small("The loss of every optimiser step appears here once fitting starts.");
+    }
     for r in &job.rounds {
         ui.label(format!(
             "round {}: {} samples, loss {:.4} (mean predictor {:.4})",
@@ -351,7 +493,14 @@ pub fn ui(
         .y_axis_label("loss")
         .allow_scroll(false)
         .show(ui, |plot| {
+            // Every optimiser step, as a line and (while there are few) as points, so a short
+            // run shows as more than a couple of dots.
             plot.line(egui_plot::Line::new("batch loss", job.step_losses.clone()));
+            if job.step_losses.len() <= 200 {
+                plot.points(
+                    egui_plot::Points::new("batch loss steps", job.step_losses.clone()).radius(1.5),
+                );
+            }
             // Each round's loss over all data so far, at the step where the round ended (at its
             // index for the RBF, which has no optimiser steps).
             let rounds: Vec<[f64; 2]> = job
@@ -367,4 +516,14 @@ pub fn ui(
             plot.points(egui_plot::Points::new("round loss", rounds).radius(4.0));
         });
     action
+}
+
+/// "1 min 20 s", "45 s".
+fn duration_text(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{} min {:02} s", s / 60, s % 60)
+    } else {
+        format!("{s} s")
+    }
 }

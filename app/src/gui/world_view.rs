@@ -35,6 +35,8 @@ pub struct Layers {
     pub hidden_truth: bool,
     /// The lidar rays.
     pub rays: bool,
+    /// The key to colours and shapes.
+    pub legend: bool,
 }
 
 /// Colours of actor classes (also used by the lidar rays that hit them).
@@ -45,6 +47,13 @@ pub fn actor_color(kind: ActorKind) -> Color32 {
         ActorKind::Pedestrian => Color32::from_rgb(250, 160, 40),
     }
 }
+
+/// Least size of an actor on screen (points), so a pedestrian is never a dot.
+const MIN_ACTOR_POINTS: f32 = 9.0;
+/// Least distance (points) between the ego and the edge of the view.
+const EGO_MARGIN: f32 = 24.0;
+/// Size of the labels drawn in the world.
+const LABEL_FONT: f32 = 12.0;
 
 const EGO_COLOR: Color32 = Color32::from_rgb(90, 220, 120);
 const ROAD_COLOR: Color32 = Color32::from_rgb(52, 54, 60);
@@ -84,7 +93,11 @@ pub fn ui(
     if response.hovered() {
         let scroll = ui.input(|i| i.smooth_scroll_delta.y);
         if scroll != 0.0 {
-            camera.points_per_m = (camera.points_per_m * (scroll * 0.003).exp()).clamp(1.0, 60.0);
+            let before = camera.points_per_m;
+            camera.points_per_m = (before * (scroll * 0.003).exp()).clamp(1.0, 60.0);
+            // The ego keeps its place on screen: the pan, in metres, shrinks as the zoom grows.
+            let keep = f64::from(before / camera.points_per_m);
+            camera.pan_m = [camera.pan_m[0] * keep, camera.pan_m[1] * keep];
         }
     }
     if response.dragged() {
@@ -105,33 +118,71 @@ pub fn ui(
     let (sin, cos) = heading.sin_cos();
     let along = WorldVec::new(cos, sin);
     let across = WorldVec::new(-sin, cos);
-    let t = Transform {
+    let mut t = Transform {
         center_in_world: ego_center + along * camera.pan_m[0] + across * camera.pan_m[1],
         center_on_screen: rect.center(),
         scale: camera.points_per_m,
     };
+    // However narrow the view, the ego stays inside it (the look-ahead gives way first).
+    let margin = (rect.size() * 0.5 - Vec2::splat(1.0)).min(Vec2::splat(EGO_MARGIN));
+    let on_screen = t.screen_from_world(ego_center);
+    let inside = on_screen.clamp(rect.min + margin, rect.max - margin);
+    let shift = on_screen - inside;
+    t.center_in_world += WorldVec::new(f64::from(shift.x / t.scale), f64::from(-shift.y / t.scale));
     draw_road(&painter, world, &t, rect);
     draw_goal(&painter, world, &t);
     if ui.is_rect_visible(rect) {
         if layers.rays {
             draw_rays(&painter, world, &t);
         }
-        draw_actors(&painter, world, &t, layers.hidden_truth);
         let ego_box = ego.body(world.limits());
-        let corners: Vec<Pos2> = ego_box
+        let ego_corners: Vec<Pos2> = ego_box
             .corners()
             .iter()
             .map(|c| t.screen_from_world(*c))
             .collect();
-        painter.add(Shape::convex_polygon(corners, EGO_COLOR, Stroke::NONE));
-        if let Some((ghost, color)) = ghost {
-            draw_ghost(&painter, &t, ego_center, along, across, ghost, color);
-        }
+        // Labels are placed where they cover neither the car nor each other.
+        // The readout line at the bottom, the badge at the top left and the legend at the top
+        // right are taken too.
+        let mut labels = Labels {
+            taken: vec![
+                Rect::from_points(&ego_corners).expand(2.0),
+                Rect::from_min_max(
+                    rect.left_bottom() - Vec2::new(0.0, 20.0),
+                    rect.right_bottom(),
+                ),
+                Rect::from_min_size(rect.left_top(), Vec2::new(120.0, 34.0)),
+            ],
+            bounds: rect,
+        };
+        let legend = legend_rect(rect).filter(|_| layers.legend);
+        labels.taken.extend(legend);
+        draw_actors(&painter, world, &t, layers.hidden_truth, &mut labels);
+        painter.add(Shape::convex_polygon(
+            ego_corners,
+            EGO_COLOR,
+            Stroke::new(1.0, Color32::BLACK),
+        ));
         let nose = ego_center + along * (0.5 * world.limits().length_m);
         painter.line_segment(
             [t.screen_from_world(ego_center), t.screen_from_world(nose)],
             Stroke::new(2.0, Color32::BLACK),
         );
+        if let Some((ghost, color)) = ghost {
+            draw_ghost(
+                &painter,
+                &t,
+                ego_center,
+                along,
+                across,
+                ghost,
+                color,
+                &mut labels,
+            );
+        }
+        if let Some(frame) = legend {
+            draw_legend(&painter, frame);
+        }
     }
     draw_readouts(&painter, world, rect);
     response
@@ -233,8 +284,119 @@ fn draw_rays(painter: &egui::Painter, world: &World, t: &Transform) {
     }
 }
 
-fn draw_actors(painter: &egui::Painter, world: &World, t: &Transform, hidden_truth: bool) {
+/// Screen space already used by the car and by labels, so later labels go elsewhere.
+struct Labels {
+    taken: Vec<Rect>,
+    bounds: Rect,
+}
+
+impl Labels {
+    /// Draws `text` next to `anchor` (above, below, right or left of a `clearance`-point
+    /// radius, the first of them that is free); skips it when none is.
+    fn place(
+        &mut self,
+        painter: &egui::Painter,
+        anchor: Pos2,
+        clearance: f32,
+        text: String,
+        color: Color32,
+    ) {
+        let galley = painter.layout_no_wrap(text, FontId::proportional(LABEL_FONT), color);
+        let size = galley.size() + Vec2::new(6.0, 2.0);
+        let gap = clearance + 3.0;
+        let candidates = [
+            Rect::from_center_size(anchor - Vec2::new(0.0, gap + size.y / 2.0), size),
+            Rect::from_center_size(anchor + Vec2::new(0.0, gap + size.y / 2.0), size),
+            Rect::from_min_size(anchor + Vec2::new(gap, -size.y / 2.0), size),
+            Rect::from_min_size(anchor - Vec2::new(gap + size.x, size.y / 2.0), size),
+        ];
+        let Some(spot) = candidates.into_iter().find(|c| {
+            self.bounds.contains_rect(*c) && !self.taken.iter().any(|t| t.intersects(*c))
+        }) else {
+            return;
+        };
+        self.taken.push(spot);
+        painter.rect_filled(spot, 3.0, Color32::from_black_alpha(150));
+        painter.galley(spot.min + Vec2::new(3.0, 1.0), galley, color);
+    }
+}
+
+/// Draws one actor by class: cars as boxes with a windscreen, parked vehicles as boxes with a
+/// cross, pedestrians as ringed discs — each at least `MIN_ACTOR_POINTS` across. Hidden actors
+/// (drawn only with the hidden truth on) are outlines. Returns the screen radius it covers.
+fn draw_actor(
+    painter: &egui::Painter,
+    t: &Transform,
+    actor: &memdrive_sim::actors::Actor,
+    visible: bool,
+) -> f32 {
+    let color = actor_color(actor.kind);
+    let faint = color.gamma_multiply(0.6);
+    let center = t.screen_from_world(actor.body.center);
+    let mut corners: Vec<Pos2> = actor
+        .body
+        .corners()
+        .iter()
+        .map(|c| t.screen_from_world(*c))
+        .collect();
+    let extent = Rect::from_points(&corners);
+    if actor.kind == ActorKind::Pedestrian {
+        let radius = (0.5 * extent.size().max_elem()).max(MIN_ACTOR_POINTS / 2.0 + 1.0);
+        if visible {
+            painter.circle(center, radius, color, Stroke::new(2.0, Color32::WHITE));
+            painter.circle_filled(center, radius * 0.35, Color32::from_rgb(90, 50, 10));
+        } else {
+            painter.circle_stroke(center, radius, Stroke::new(2.0, faint));
+        }
+        return radius;
+    }
+    // Grow a box too small to read about its centre.
+    let small = extent.size().min_elem();
+    if small < MIN_ACTOR_POINTS {
+        let grow = MIN_ACTOR_POINTS / small.max(0.5);
+        for c in &mut corners {
+            *c = center + (*c - center) * grow.min(8.0);
+        }
+    }
+    let radius = 0.5 * Rect::from_points(&corners).size().length();
+    if visible {
+        painter.add(Shape::convex_polygon(
+            corners.clone(),
+            color,
+            Stroke::new(1.0, Color32::BLACK),
+        ));
+    } else {
+        painter.add(Shape::closed_line(corners.clone(), Stroke::new(1.5, faint)));
+    }
+    let mark = if visible {
+        Stroke::new(1.5, Color32::from_black_alpha(170))
+    } else {
+        Stroke::new(1.0, faint)
+    };
+    match actor.kind {
+        ActorKind::Parked => {
+            painter.line_segment([corners[0], corners[2]], mark);
+            painter.line_segment([corners[1], corners[3]], mark);
+        }
+        // A windscreen 30% back from the front edge (corners 0 and 3; 1 and 2 are the rear).
+        _ => {
+            let a = corners[0] + (corners[1] - corners[0]) * 0.3;
+            let b = corners[3] + (corners[2] - corners[3]) * 0.3;
+            painter.line_segment([a, b], mark);
+        }
+    }
+    radius
+}
+
+fn draw_actors(
+    painter: &egui::Painter,
+    world: &World,
+    t: &Transform,
+    hidden_truth: bool,
+    labels: &mut Labels,
+) {
     let truth = world.truth();
+    let mut hidden_labels = Vec::new();
     for (i, actor) in world.actors().iter().enumerate() {
         if !actor.active {
             continue;
@@ -243,28 +405,27 @@ fn draw_actors(painter: &egui::Painter, world: &World, t: &Transform, hidden_tru
         if !visible && !hidden_truth {
             continue;
         }
-        let corners: Vec<Pos2> = actor
-            .body
-            .corners()
-            .iter()
-            .map(|c| t.screen_from_world(*c))
-            .collect();
-        let color = actor_color(actor.kind);
-        if visible {
-            painter.add(Shape::convex_polygon(corners, color, Stroke::NONE));
-        } else {
-            let faint = color.gamma_multiply(0.55);
-            painter.add(Shape::closed_line(corners, Stroke::new(1.5, faint)));
+        let radius = draw_actor(painter, t, actor, visible);
+        if !visible {
             let seen = match truth.time_since_seen_s(i) {
                 Some(s) => format!("last seen {s:.1} s ago"),
                 None => "never seen".to_owned(),
             };
-            painter.text(
-                t.screen_from_world(actor.body.center) + Vec2::new(0.0, -10.0),
-                Align2::CENTER_BOTTOM,
-                seen,
-                FontId::proportional(10.0),
-                faint,
+            let anchor = t.screen_from_world(actor.body.center);
+            // Pedestrians first: theirs is the label the scenario is about.
+            let rank = u8::from(actor.kind != ActorKind::Pedestrian);
+            hidden_labels.push((rank, anchor, radius, seen, actor_color(actor.kind)));
+        }
+    }
+    hidden_labels.sort_by_key(|l| l.0);
+    for (_, anchor, radius, text, color) in hidden_labels {
+        if painter.clip_rect().contains(anchor) {
+            labels.place(
+                painter,
+                anchor,
+                radius.min(40.0),
+                text,
+                color.gamma_multiply(0.9),
             );
         }
     }
@@ -272,6 +433,7 @@ fn draw_actors(painter: &egui::Painter, world: &World, t: &Transform, hidden_tru
 
 /// The controller's belief of where the hidden pedestrian is: a circle as wide as the probe's
 /// error at this time since it was last seen, fainter the closer the probe is to a blind guess.
+#[allow(clippy::too_many_arguments)] // one drawing call: transform, frame, ghost and label space
 fn draw_ghost(
     painter: &egui::Painter,
     t: &Transform,
@@ -280,11 +442,12 @@ fn draw_ghost(
     across: WorldVec,
     ghost: super::instruments::Ghost,
     color: Color32,
+    labels: &mut Labels,
 ) {
     let [ahead, left] = ghost.relative_m;
     let p = ego_center + along * f64::from(ahead) + across * f64::from(left);
     let center = t.screen_from_world(p);
-    let radius = (ghost.error_m * t.scale).max(4.0);
+    let radius = (ghost.error_m * t.scale).max(5.0);
     let alpha = 0.15 + 0.6 * ghost.confidence;
     painter.circle(
         center,
@@ -292,14 +455,77 @@ fn draw_ghost(
         color.gamma_multiply(alpha * 0.35),
         Stroke::new(1.5, color.gamma_multiply(alpha)),
     );
-    painter.circle_filled(center, 3.0, color.gamma_multiply(alpha.max(0.5)));
-    painter.text(
-        center + Vec2::new(radius.min(30.0) + 3.0, 0.0),
-        Align2::LEFT_CENTER,
+    painter.circle_filled(center, 3.5, color.gamma_multiply(alpha.max(0.5)));
+    labels.place(
+        painter,
+        center,
+        radius.min(30.0),
         format!("belief ±{:.1} m", ghost.error_m),
-        FontId::proportional(10.0),
         color,
     );
+}
+
+/// Entries of the legend.
+const LEGEND_ROWS: usize = 5;
+/// Size of the legend (points).
+const LEGEND_SIZE: Vec2 = Vec2::new(88.0, 14.0 * LEGEND_ROWS as f32 + 6.0);
+
+/// Where the legend goes in a view of `rect`: its top-right corner, if the view is large
+/// enough to spare the room.
+fn legend_rect(rect: Rect) -> Option<Rect> {
+    (rect.width() >= 3.0 * LEGEND_SIZE.x && rect.height() >= 2.0 * LEGEND_SIZE.y).then(|| {
+        Rect::from_min_size(
+            rect.right_top() + Vec2::new(-LEGEND_SIZE.x - 6.0, 6.0),
+            LEGEND_SIZE,
+        )
+    })
+}
+
+/// A small key in `frame`: what each colour and shape is.
+fn draw_legend(painter: &egui::Painter, frame: Rect) {
+    let entries: [(&str, Color32, u8); LEGEND_ROWS] = [
+        ("ego", EGO_COLOR, 0),
+        ("car", actor_color(ActorKind::Car), 0),
+        ("parked", actor_color(ActorKind::Parked), 1),
+        ("pedestrian", actor_color(ActorKind::Pedestrian), 2),
+        ("unseen now", Color32::GRAY, 3),
+    ];
+    let font = FontId::proportional(11.0);
+    let row = 14.0;
+    painter.rect_filled(frame, 4.0, Color32::from_black_alpha(140));
+    for (i, (name, color, shape)) in entries.into_iter().enumerate() {
+        let y = frame.min.y + 3.0 + row * (i as f32 + 0.5);
+        let icon = Pos2::new(frame.min.x + 10.0, y);
+        let swatch = Rect::from_center_size(icon, Vec2::new(10.0, 7.0));
+        match shape {
+            2 => {
+                painter.circle(icon, 4.5, color, Stroke::new(1.5, Color32::WHITE));
+            }
+            3 => {
+                painter.rect_stroke(
+                    swatch,
+                    0.0,
+                    Stroke::new(1.2, color),
+                    egui::StrokeKind::Inside,
+                );
+            }
+            _ => {
+                painter.rect_filled(swatch, 1.0, color);
+                if shape == 1 {
+                    let mark = Stroke::new(1.0, Color32::BLACK);
+                    painter.line_segment([swatch.left_top(), swatch.right_bottom()], mark);
+                    painter.line_segment([swatch.right_top(), swatch.left_bottom()], mark);
+                }
+            }
+        }
+        painter.text(
+            Pos2::new(frame.min.x + 20.0, y),
+            Align2::LEFT_CENTER,
+            name,
+            font.clone(),
+            Color32::WHITE,
+        );
+    }
 }
 
 fn draw_readouts(painter: &egui::Painter, world: &World, rect: Rect) {

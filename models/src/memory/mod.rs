@@ -28,6 +28,7 @@
 //! Readouts standardise their inputs, so no unit or scale of a state or an observation element
 //! favours it; R² does not depend on units either.
 
+pub mod live;
 pub mod presence;
 pub mod ridge;
 

@@ -45,6 +45,12 @@ fn standardised(m: &DMatrix<f32>, means: &[f32], scales: &[f32]) -> DMatrix<f32>
 impl Ridge {
     /// Fits `y ≈ x` over the rows of `x` (rows, features) and `y` (rows, targets).
     pub fn fit(x: &DMatrix<f32>, y: &DMatrix<f32>) -> Self {
+        Self::fit_with_ridge(x, y, RELATIVE_RIDGE)
+    }
+
+    /// [`Self::fit`] with the regularisation `relative_ridge` (relative to the mean diagonal
+    /// of the standardised `XᵀX`) instead of [`RELATIVE_RIDGE`].
+    pub fn fit_with_ridge(x: &DMatrix<f32>, y: &DMatrix<f32>, relative_ridge: f64) -> Self {
         assert_eq!(x.nrows(), y.nrows());
         let x_mean = column_means(x);
         let n = x.nrows().max(1) as f64;
@@ -66,7 +72,7 @@ impl Ridge {
         let xt = xc.transpose();
         let gram: DMatrix<f64> = (&xt * &xc).cast();
         let scale = (0..p).map(|i| gram[(i, i)]).sum::<f64>() / p.max(1) as f64;
-        let lambda = RELATIVE_RIDGE * scale + 1e-9;
+        let lambda = relative_ridge * scale + 1e-9;
         let regularised = gram + DMatrix::<f64>::identity(p, p) * lambda;
         let xty: DMatrix<f64> = (&xt * &yc).cast();
         // One inverse and a blocked multiply beat thousands of triangular solves.
@@ -92,7 +98,12 @@ impl Ridge {
         out
     }
 
-    /// Predictions for one input row.
+    /// Number of features a row must have.
+    pub fn inputs(&self) -> usize {
+        self.x_mean.len()
+    }
+
+    /// Predictions for one input row. Panics unless `x` has [`Self::inputs`] features.
     pub fn predict_row(&self, x: &[f32]) -> Vec<f32> {
         let row = DMatrix::from_row_slice(1, x.len(), x);
         self.predict(&row).iter().copied().collect()
