@@ -13,7 +13,7 @@ use crate::learned;
 use egui::{Color32, Key, RichText};
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::ScenarioSpec;
-use memdrive_sim::scenario::builtins;
+use memdrive_sim::scenario::all_builtins;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,7 +80,7 @@ impl MemdriveApp {
         mut settings: Settings,
         dialogs: Arc<dyn FileDialogs>,
     ) -> anyhow::Result<Self> {
-        let builtins = builtins()?;
+        let builtins = all_builtins()?;
         let mut notices = Vec::new();
         let spec = match resolve(&settings.scenario, &builtins) {
             Ok(spec) => spec,

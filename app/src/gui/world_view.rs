@@ -552,15 +552,33 @@ fn draw_readouts(painter: &egui::Painter, world: &World, rect: Rect) {
         );
     }
     if let Some(outcome) = world.outcome() {
-        let (text, color) = outcome_badge(outcome);
-        let galley =
-            painter.layout_no_wrap(text.to_owned(), FontId::proportional(16.0), Color32::BLACK);
+        let (_, color) = outcome_badge(outcome);
+        let text = badge_text(outcome, world.collision());
+        let galley = painter.layout_no_wrap(text, FontId::proportional(16.0), Color32::BLACK);
         let badge = Rect::from_min_size(
             rect.left_top() + Vec2::new(6.0, 6.0),
             galley.size() + Vec2::new(12.0, 6.0),
         );
         painter.rect_filled(badge, 4.0, color);
         painter.galley(badge.min + Vec2::new(6.0, 3.0), galley, Color32::BLACK);
+    }
+}
+
+/// The badge of an ended episode: the outcome, and for a collision what was hit and what the
+/// sensors knew of it ("COLLISION: pedestrian, forgotten"), so a crash says whether memory
+/// failed or driving did.
+pub fn badge_text(outcome: Outcome, collision: Option<memdrive_sim::world::Collision>) -> String {
+    let (text, _) = outcome_badge(outcome);
+    match collision {
+        Some(c) if outcome == Outcome::Collision => {
+            let victim = match c.victim {
+                memdrive_sim::world::Victim::Pedestrian => "pedestrian",
+                memdrive_sim::world::Victim::MovingCar => "car",
+                memdrive_sim::world::Victim::ParkedVehicle => "parked vehicle",
+            };
+            format!("{text}: {victim}, {}", c.knowledge.label())
+        }
+        _ => text.to_owned(),
     }
 }
 
@@ -571,5 +589,35 @@ pub fn outcome_badge(outcome: Outcome) -> (&'static str, Color32) {
         Outcome::Collision => ("COLLISION", Color32::from_rgb(255, 80, 80)),
         Outcome::OffRoad => ("OFF ROAD", Color32::from_rgb(255, 170, 60)),
         Outcome::Timeout => ("TIMEOUT", Color32::from_rgb(180, 180, 180)),
+    }
+}
+
+#[cfg(test)]
+mod badge_tests {
+    use super::*;
+    use memdrive_sim::world::{Collision, Knowledge, Victim};
+
+    #[test]
+    fn a_collision_badge_says_what_was_hit_and_what_the_sensors_knew() {
+        let c = Collision {
+            actor: 3,
+            victim: Victim::Pedestrian,
+            knowledge: Knowledge::Forgotten,
+            last_seen_s_before: Some(2.5),
+        };
+        assert_eq!(
+            badge_text(Outcome::Collision, Some(c)),
+            "COLLISION: pedestrian, forgotten"
+        );
+        assert_eq!(badge_text(Outcome::Goal, None), "GOAL");
+        let seen = Collision {
+            victim: Victim::MovingCar,
+            knowledge: Knowledge::InView,
+            ..c
+        };
+        assert_eq!(
+            badge_text(Outcome::Collision, Some(seen)),
+            "COLLISION: car, in view"
+        );
     }
 }
