@@ -41,7 +41,7 @@ impl Default for Idm {
             decel_mps2: 2.0,
             headway_s: 1.4,
             min_gap_m: 2.0,
-            max_brake_mps2: 9.0,
+            max_brake_mps2: 8.0,
         }
     }
 }
