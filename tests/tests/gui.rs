@@ -851,3 +851,36 @@ fn an_opened_scenario_file_joins_the_picker() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// With `memory_gap` chosen, a "Gap" slider sets how long the pedestrian stays hidden (the
+/// worlds restart with it); without it there is no slider; an impossible gap is a banner and
+/// changes nothing.
+#[test]
+fn the_gap_slider_sets_how_long_the_pedestrian_hides() {
+    use memdrive::gui::settings::ScenarioChoice;
+    let mut harness = harness_with_settings(Settings::default());
+    harness.step();
+    assert!(harness.query_by_label("Gap").is_none());
+    harness
+        .state_mut()
+        .select_scenario(ScenarioChoice::Builtin("memory_gap".into()));
+    harness.step();
+    harness.get_by_label("Gap");
+    harness.state_mut().set_gap(4.0);
+    harness.step();
+    let gap = |h: &Harness<'_, MemdriveApp>| {
+        h.state()
+            .lab()
+            .spec()
+            .memory_gap
+            .clone()
+            .map(|g| (g.gap_s.min(), g.gap_s.max()))
+    };
+    assert_eq!(gap(&harness), Some((4.0, 4.0)));
+    assert_eq!(harness.state().lab().step_count(), 0, "the worlds restart");
+    harness.state_mut().set_gap(99.0);
+    harness.step();
+    assert_eq!(gap(&harness), Some((4.0, 4.0)));
+    let notice = &harness.state().notices()[0];
+    assert!(notice.text.contains("memory_gap.gap_s"), "{}", notice.text);
+}

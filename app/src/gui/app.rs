@@ -197,6 +197,49 @@ impl MemdriveApp {
         }
     }
 
+    /// With a memory-gap scenario, a slider for how long the pedestrian stays hidden.
+    fn gap_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(gap) = self.lab.spec().memory_gap.as_ref() else {
+            return;
+        };
+        let (mut gap_s, drawn) = if gap.gap_s.is_range() {
+            (2.0, true)
+        } else {
+            (gap.gap_s.min(), false)
+        };
+        ui.separator();
+        ui.label("Gap");
+        let response = ui
+            .add(
+                egui::Slider::new(&mut gap_s, 0.2..=10.0)
+                    .suffix(" s")
+                    .step_by(0.1),
+            )
+            .on_hover_text(if drawn {
+                "Seconds the pedestrian stays hidden while the car waits: now drawn per seed \
+                 (0.2-8 s); set one to watch each controller at that gap. Restarts the episode."
+            } else {
+                "Seconds the pedestrian stays hidden while the car waits (memory_gap.gap_s). \
+                 Restarts the episode."
+            });
+        if response.drag_stopped() || (response.changed() && !response.dragged()) {
+            self.set_gap(gap_s);
+        }
+    }
+
+    /// Restarts the memory-gap scenario with the pedestrian hidden for `gap_s` seconds; an
+    /// impossible gap is shown as an error and changes nothing.
+    pub fn set_gap(&mut self, gap_s: f64) {
+        let set = memdrive_sim::scenario::Override::parse(&format!("memory_gap.gap_s={gap_s}"));
+        match set.and_then(|o| self.lab.spec().with_overrides(&[o])) {
+            Ok(spec) => {
+                self.view_step = None;
+                self.lab.restart_with(spec, self.settings.seed);
+            }
+            Err(e) => self.notify(format!("{e}"), true),
+        }
+    }
+
     /// Restarts with `seed`.
     pub fn set_seed(&mut self, seed: u64) {
         self.settings.seed = seed;
@@ -487,6 +530,7 @@ impl MemdriveApp {
                 let next = self.settings.seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407) % 1_000_000;
                 self.set_seed(next);
             }
+            self.gap_ui(ui);
             ui.separator();
             let mut expert = self.settings.expert_lane;
             if ui
