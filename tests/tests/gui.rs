@@ -746,10 +746,18 @@ fn every_lane_is_on_screen_in_every_layout() {
 /// of hiding anything.
 #[test]
 fn the_top_bar_is_one_row_at_1280_and_wraps_when_narrower() {
-    for (width, one_row) in [(1280.0, true), (1024.0, false)] {
-        let app =
-            MemdriveApp::with_settings(plain_settings(), Arc::new(ScriptedDialogs::default()))
-                .unwrap_or_else(|e| panic!("{e:#}"));
+    // With memory_gap the bar also holds the Gap slider.
+    let gap = Settings {
+        scenario: memdrive::gui::settings::ScenarioChoice::Builtin("memory_gap".into()),
+        ..plain_settings()
+    };
+    for (settings, width, one_row) in [
+        (plain_settings(), 1280.0, true),
+        (gap, 1280.0, true),
+        (plain_settings(), 1024.0, false),
+    ] {
+        let app = MemdriveApp::with_settings(settings, Arc::new(ScriptedDialogs::default()))
+            .unwrap_or_else(|e| panic!("{e:#}"));
         let mut harness = Harness::builder()
             .with_size(egui::vec2(width, 800.0))
             .with_step_dt(1.0 / 60.0)

@@ -209,11 +209,14 @@ impl MemdriveApp {
         };
         ui.separator();
         ui.label("Gap");
+        // Narrow, so that the top bar keeps to one row at 1280 px.
+        ui.spacing_mut().slider_width = 48.0;
         let response = ui
             .add(
                 egui::Slider::new(&mut gap_s, 0.2..=10.0)
                     .suffix(" s")
-                    .step_by(0.1),
+                    .step_by(0.1)
+                    .max_decimals(1),
             )
             .on_hover_text(if drawn {
                 "Seconds the pedestrian stays hidden while the car waits: now drawn per seed \
