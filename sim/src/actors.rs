@@ -233,6 +233,7 @@ mod tests {
         assert!(idm.accel(15.0, 15.0, Some((20.0, 0.0))) < -6.0);
         // A leader far ahead at the same speed barely matters.
         assert!(idm.accel(15.0, 15.0, Some((200.0, 15.0))) > -0.1);
-        assert_eq!(idm.accel(5.0, 15.0, Some((0.0, 0.0))), -9.0);
+        // In contact it brakes as hard as a car can: the ego's limit, 8 m/s².
+        assert_eq!(idm.accel(5.0, 15.0, Some((0.0, 0.0))), -8.0);
     }
 }
