@@ -32,7 +32,7 @@ fn pinned_episodes_replay_exactly() {
             "expert",
             "goal",
             532,
-            "92c21e40a71b8e5e",
+            "8d88d305bb6fcfd6",
         ),
     ];
     for (scenario, seed, controller, outcome, steps, hash) in golden {
