@@ -127,8 +127,8 @@ enum Command {
         /// `--set pedestrians.0.speed_mps=[2,3]`; repeatable, checked like the file.
         #[arg(long = "set", value_name = "PATH=VALUE", allow_hyphen_values = true)]
         set: Vec<String>,
-        /// Driving episodes (2 to 10,000).
-        #[arg(long, default_value_t = 40, allow_hyphen_values = true, value_parser = count_in::<u64>(2, 10_000))]
+        /// Driving episodes (2 to 1,000).
+        #[arg(long, default_value_t = 40, allow_hyphen_values = true, value_parser = count_in::<u64>(2, MAX_MEMORY_EPISODES))]
         episodes: u64,
         /// Input regime of the memory curve and influence: `noise` (frames drawn independently
         /// from real driving) or `driving` (real episodes).
@@ -137,7 +137,8 @@ enum Command {
         /// Largest lag L in steps of 0.1 s (1 to 600).
         #[arg(long, default_value_t = 40, allow_hyphen_values = true, value_parser = count_in::<usize>(1, MAX_LAGS as u64))]
         lags: usize,
-        /// Steps of the white-noise probe (at most 1,000,000).
+        /// Steps of the white-noise probe (at most 100,000; steps × (lags + 1) at most
+        /// 4,000,000).
         #[arg(long, default_value_t = 10_000, allow_hyphen_values = true, value_parser = count_in::<usize>(1, MAX_NOISE_STEPS as u64))]
         steps: usize,
         /// Worker threads for the driving episodes (default: all cores; at most 256). Results do
@@ -183,9 +184,9 @@ enum Command {
         /// Measure the desktop app instead: frames of the real app state driven headless.
         #[arg(long)]
         gui: bool,
-        /// Frames to measure with `--gui` (1 to 100,000).
-        #[arg(long, default_value_t = 600, allow_hyphen_values = true, value_parser = count_in::<usize>(1, 100_000))]
-        frames: usize,
+        /// Frames to measure with `--gui` (1 to 100,000) [default: 600].
+        #[arg(long, allow_hyphen_values = true, value_parser = count_in::<usize>(1, 100_000))]
+        frames: Option<usize>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -200,7 +201,12 @@ enum Command {
 /// Largest lag `memory` measures (60 s).
 pub const MAX_LAGS: usize = 600;
 /// Most steps of the white-noise probe.
-pub const MAX_NOISE_STEPS: usize = 1_000_000;
+pub const MAX_NOISE_STEPS: usize = 100_000;
+/// Most steps × (lags + 1) of a memory curve: the lagged targets it holds (4,000,000 rows of
+/// 40 numbers, 640 MB).
+pub const MAX_LAGGED_ROWS: usize = 4_000_000;
+/// Most driving episodes `memory` records.
+pub const MAX_MEMORY_EPISODES: u64 = 1_000;
 
 /// A parser of whole numbers from `low` to `high` for clap, with a message that says so (and
 /// that a negative number is one, not an unknown flag).
@@ -335,16 +341,20 @@ pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entr
             if weights.is_some() {
                 bail!("`{label}` names its weights; do not also give --weights");
             }
+            if file.trim().is_empty() {
+                bail!("`{label}`: the file name after `=` is empty");
+            }
             (head.trim(), Some(Path::new(file.trim())))
         }
         None => (label.trim(), weights),
     };
     let (kind, window) = match head.split_once('@') {
         Some((kind, k)) => {
-            let k: usize = k.trim().parse().map_err(|_| {
+            let digits = !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit());
+            let k: usize = k.parse().ok().filter(|_| digits).ok_or_else(|| {
                 anyhow::anyhow!("`{label}`: the window after `@` must be a whole number of frames")
             })?;
-            (kind.trim(), Some(k))
+            (kind, Some(k))
         }
         None => (head, None),
     };
@@ -584,6 +594,12 @@ pub fn run(cli: Cli) -> Result<()> {
                     names.len()
                 );
             }
+            if steps.saturating_mul(lags + 1) > MAX_LAGGED_ROWS {
+                bail!(
+                    "--steps × (--lags + 1) is {}, more than {MAX_LAGGED_ROWS}: fewer steps or lags",
+                    steps.saturating_mul(lags + 1)
+                );
+            }
             if steps <= lags + 10 {
                 bail!("--steps must exceed --lags by more than 10");
             }
@@ -668,7 +684,7 @@ pub fn run(cli: Cli) -> Result<()> {
             frames,
             json,
         } => {
-            let report = bench::gui(frames)?;
+            let report = bench::gui(frames.unwrap_or(600))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
@@ -677,8 +693,13 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench {
-            gui: false, json, ..
+            gui: false,
+            frames,
+            json,
         } => {
+            if frames.is_some() {
+                bail!("--frames applies to `bench --gui`, which times app frames");
+            }
             let report = bench::run()?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

@@ -102,14 +102,18 @@ pub struct HorizonReport {
 /// scenario's gap.
 pub fn parse_gaps(text: &str) -> Result<Vec<f64>> {
     let mut gaps = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for item in text.split(',').map(str::trim) {
+        if item.is_empty() {
+            bail!("--gaps: an empty item in `{text}`; write seconds separated by commas");
+        }
         let gap: f64 = item
             .parse()
             .map_err(|_| anyhow::anyhow!("--gaps: `{item}` is not a number of seconds"))?;
         if !gap.is_finite() || gap < 0.0 {
             bail!("--gaps: `{item}` must be a finite number of seconds, at least 0");
         }
-        gaps.push(gap);
+        // -0 is 0.
+        gaps.push(gap + 0.0);
     }
     if gaps.is_empty() || gaps.len() > MAX_GAPS {
         bail!("--gaps takes 1 to {MAX_GAPS} gaps, got {}", gaps.len());
@@ -117,6 +121,22 @@ pub fn parse_gaps(text: &str) -> Result<Vec<f64>> {
     gaps.sort_by(f64::total_cmp);
     gaps.dedup();
     Ok(gaps)
+}
+
+/// `spec` with its memory gap fixed at `gap_s`, checked like a file (a gap the episode cannot
+/// hold is an error naming it).
+fn at_gap(spec: &ScenarioSpec, gap_s: f64) -> Result<ScenarioSpec> {
+    let mut fixed = spec.clone();
+    if let Some(gap) = &mut fixed.memory_gap {
+        gap.gap_s = memdrive_sim::scenario::Param::fixed(gap_s)
+            .map_err(|e| anyhow::anyhow!("--gaps: {e}"))?;
+    }
+    fixed.validate(&format!(
+        "scenario {} at a gap of {} s",
+        spec.name,
+        memdrive_sim::scenario::compact(gap_s)
+    ))?;
+    Ok(fixed)
 }
 
 /// What one episode came to, for the accuracy.
@@ -213,8 +233,7 @@ pub fn measure(
         .collect();
     let expert: Factory = Box::new(|| Box::new(Expert::new()));
     for &gap in gaps {
-        let gap_spec =
-            spec.with_overrides(&[Override::parse(&format!("memory_gap.gap_s={gap}"))?])?;
+        let gap_spec = at_gap(spec, gap)?;
         // Job (entry, seed); entry == entries.len() is the expert reference.
         let jobs: Vec<(usize, u64)> = (0..=entries.len())
             .flat_map(|e| seeds.clone().map(move |s| (e, s)))
@@ -366,8 +385,7 @@ pub fn add_transplants(
         };
         let (mut follows, mut decisions) = (Vec::new(), Vec::new());
         for &gap in &report.gaps_s {
-            let gap_spec =
-                spec.with_overrides(&[Override::parse(&format!("memory_gap.gap_s={gap}"))?])?;
+            let gap_spec = at_gap(spec, gap)?;
             let seeds: Vec<u64> = seeds.clone().collect();
             let pairs = map_ordered(
                 &seeds,

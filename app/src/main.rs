@@ -12,7 +12,19 @@ const INTERNAL_ERROR: u8 = 70;
 
 fn main() -> ExitCode {
     install_panic_report();
-    let cli = memdrive::cli::Cli::parse();
+    // Bad arguments are bad input like any other: a message and exit code 1 (clap's own
+    // default is 2); help and version go to stdout with 0.
+    let cli = match memdrive::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match std::panic::catch_unwind(|| memdrive::cli::run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) => {

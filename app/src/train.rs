@@ -28,6 +28,8 @@ fn read_config<C: Default + serde::Serialize + serde::de::DeserializeOwned>(
             .map_err(|problem| {
                 anyhow::anyhow!("{}: cannot read configuration: {problem}", path.display())
             })?;
+    memdrive_models::weights::unique_json_keys(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
     let overrides: serde_json::Value =

@@ -7,17 +7,25 @@ use memdrive_sim::scenario::compact;
 /// Longest window of frames a model may look back over: the longest possible episode
 /// (3600 s at 10 Hz).
 pub const MAX_WINDOW_STEPS: usize = 36_000;
-/// Largest hidden, token or unit width.
-pub const MAX_WIDTH: usize = 1_024;
+/// Largest hidden or token width.
+pub const MAX_WIDTH: usize = 256;
 /// Largest number of RBF units.
 pub const MAX_RBF_UNITS: usize = 4_096;
 /// Largest batch (windows or samples per gradient step).
-pub const MAX_BATCH: usize = 1_024;
+pub const MAX_BATCH: usize = 256;
 /// Largest number of gradient steps per round.
-pub const MAX_STEPS_PER_ROUND: usize = 1_000_000;
+pub const MAX_STEPS_PER_ROUND: usize = 100_000;
 /// Largest batch × window × width: the activations one gradient step keeps for its backward
-/// pass (2²⁶ numbers, a few GB with every buffer).
-pub const MAX_STEP_ACTIVATIONS: usize = 1 << 26;
+/// pass (2²⁴ numbers; with every buffer, gradient and thread a few hundred MB).
+pub const MAX_STEP_ACTIVATIONS: usize = 1 << 24;
+/// Largest batch × window × width²: the multiply-adds of one gradient step (2³², about a
+/// second), so that no round of the largest accepted configuration takes more than a day.
+pub const MAX_STEP_WORK: usize = 1 << 32;
+/// Largest steps per round × batch × window × width²: the work of one training round (2⁴⁰,
+/// within an hour or so on this machine's two cores).
+pub const MAX_ROUND_WORK: usize = 1 << 40;
+/// Largest k-means samples × units: the distances of one Lloyd iteration.
+pub const MAX_KMEANS_WORK: usize = 1 << 28;
 /// Largest weight file read (256 MiB; the bundled files are under 1 MiB).
 pub const MAX_WEIGHT_FILE_BYTES: u64 = 256 << 20;
 /// Largest model configuration file read (1 MiB).
@@ -48,19 +56,52 @@ pub fn above(name: &str, value: f32, low: f32, high: f32) -> Result<(), String> 
     }
 }
 
-/// An error unless the activations of one gradient step stay within `MAX_STEP_ACTIVATIONS`.
-pub fn activations(what: &str, factors: &[usize]) -> Result<(), String> {
+/// An error unless the product of `factors` stays within `limit`; `why` says what it sizes.
+pub fn product(what: &str, factors: &[usize], limit: usize, why: &str) -> Result<(), String> {
     let product = factors
         .iter()
         .try_fold(1usize, |acc, &f| acc.checked_mul(f))
         .unwrap_or(usize::MAX);
-    if product <= MAX_STEP_ACTIVATIONS {
+    if product <= limit {
         Ok(())
     } else {
-        Err(format!(
-            "{what} is {product}, more than {MAX_STEP_ACTIVATIONS} (the activations of one gradient step)"
-        ))
+        Err(format!("{what} is {product}, more than {limit} ({why})"))
     }
+}
+
+/// An error unless `steps` gradient steps of `batch` windows of `window` frames through a
+/// network of `width` fit the activation and work bounds.
+pub fn gradient_steps(
+    what: &str,
+    steps: usize,
+    batch: usize,
+    window: usize,
+    width: usize,
+) -> Result<(), String> {
+    gradient_step(what, batch, window, width)?;
+    product(
+        &format!("steps_per_round × batch × window × {what}²"),
+        &[steps, batch, window, width, width],
+        MAX_ROUND_WORK,
+        "the work of one training round",
+    )
+}
+
+/// An error unless one gradient step of `batch` windows of `window` frames through a network
+/// of `width` fits the activation and work bounds.
+pub fn gradient_step(what: &str, batch: usize, window: usize, width: usize) -> Result<(), String> {
+    product(
+        &format!("batch × window × {what}"),
+        &[batch, window, width],
+        MAX_STEP_ACTIVATIONS,
+        "the activations one gradient step keeps",
+    )?;
+    product(
+        &format!("batch × window × {what}²"),
+        &[batch, window, width, width],
+        MAX_STEP_WORK,
+        "the work of one gradient step",
+    )
 }
 
 /// The bounds every gradient-trained configuration shares: step size, clipping, batch and

@@ -87,9 +87,12 @@ impl GruConfig {
             count("window", self.window, 2, MAX_WINDOW_STEPS)?;
             count("burn_in", self.burn_in, 0, self.window - 1)?;
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
-            activations(
-                "batch × window × hidden",
-                &[self.batch, self.window, self.hidden],
+            gradient_steps(
+                "hidden",
+                self.steps_per_round,
+                self.batch,
+                self.window,
+                self.hidden,
             )
         };
         check().map_err(|why| format!("GRU config: {why}"))

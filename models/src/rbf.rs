@@ -70,8 +70,14 @@ impl RbfConfig {
                     memdrive_sim::scenario::compact(f64::from(self.ridge))
                 ));
             }
-            count("kmeans_iterations", self.kmeans_iterations, 0, 1_000)?;
-            count("kmeans_samples", self.kmeans_samples, self.units, 1_000_000)
+            count("kmeans_iterations", self.kmeans_iterations, 0, 100)?;
+            count("kmeans_samples", self.kmeans_samples, self.units, 1_000_000)?;
+            product(
+                "kmeans_samples × units",
+                &[self.kmeans_samples, self.units],
+                MAX_KMEANS_WORK,
+                "the distances of one k-means iteration",
+            )
         };
         check().map_err(|why| format!("RBF config: {why}"))
     }

@@ -67,7 +67,7 @@ impl TransformerConfig {
         let check = || -> std::result::Result<(), String> {
             count("window", self.window, 1, MAX_WINDOW_STEPS)?;
             count("d_model", self.d_model, 1, MAX_WIDTH)?;
-            count("heads", self.heads, 1, self.d_model)?;
+            count("heads", self.heads, 1, self.d_model.min(16))?;
             if !self.d_model.is_multiple_of(self.heads) {
                 return Err(format!(
                     "d_model ({}) must be a multiple of heads ({})",
@@ -81,9 +81,12 @@ impl TransformerConfig {
                 self.batch,
                 self.steps_per_round,
             )?;
-            activations(
-                "batch × window × max(d_model, d_mlp)",
-                &[self.batch, self.window, self.d_model.max(self.d_mlp)],
+            gradient_steps(
+                "max(d_model, d_mlp)",
+                self.steps_per_round,
+                self.batch,
+                self.window,
+                self.d_model.max(self.d_mlp),
             )
         };
         check().map_err(|why| format!("transformer config: {why}"))

@@ -310,8 +310,14 @@ fn check_unique_keys(bytes: &[u8]) -> std::result::Result<(), String> {
     else {
         return Ok(());
     };
-    match serde_json::from_slice::<UniqueKeys>(header) {
-        Err(e) if e.to_string().contains(DUPLICATE) => Err(format!("header: {e}")),
+    unique_json_keys(header).map_err(|e| format!("header: {e}"))
+}
+
+/// An error naming the first key that an object of the JSON text `json` repeats, at any depth
+/// (JSON parsers keep the last silently). Text that is not JSON passes: its parser says so.
+pub fn unique_json_keys(json: &[u8]) -> std::result::Result<(), String> {
+    match serde_json::from_slice::<UniqueKeys>(json) {
+        Err(e) if e.to_string().contains(DUPLICATE) => Err(e.to_string()),
         _ => Ok(()),
     }
 }
@@ -400,11 +406,33 @@ pub fn check_writable(path: &Path) -> Result<()> {
         path: path.to_owned(),
         message,
     };
-    if path.file_name().is_none() {
-        return Err(fail("names no file".into()));
+    let text = path.as_os_str().to_string_lossy();
+    if path.file_name().is_none() || text.ends_with('/') {
+        return Err(fail(
+            "names no file (a folder?); give a file name to write".into(),
+        ));
     }
     if path.is_dir() {
         return Err(fail("is a directory; give a file name to write".into()));
+    }
+    // An existing target is replaced by a rename: only ever replace a regular file the user
+    // could write, never a device, a FIFO or a symbolic link.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            return Err(fail(
+                "is a symbolic link; give the file it points to, or another name".into(),
+            ));
+        }
+        if !kind.is_file() {
+            return Err(fail(
+                "exists and is not a regular file (a device, FIFO or socket); it is left alone"
+                    .into(),
+            ));
+        }
+        if meta.permissions().readonly() {
+            return Err(fail("exists and is read-only; it is left alone".into()));
+        }
     }
     let folder = folder_of(path);
     match std::fs::metadata(folder) {
@@ -430,8 +458,9 @@ pub fn check_writable(path: &Path) -> Result<()> {
         })
 }
 
-/// Removes `.*.tmp-PID` files in the folder of `path` whose process is gone: what a save that
-/// was killed between writing and renaming leaves behind.
+/// Removes `.NAME.tmp-PID` files beside `path` (this target's own temporaries, never another
+/// file's) whose process is gone: what a save that was killed between writing and renaming
+/// leaves behind.
 fn remove_stale_temporaries(path: &Path) {
     // Without /proc there is no telling a live save from a dead one: leave them all.
     if !Path::new("/proc/self").exists() {
@@ -441,12 +470,16 @@ fn remove_stale_temporaries(path: &Path) {
         return;
     };
     let own = std::process::id();
+    let Some(target) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let prefix = format!(".{target}.tmp-");
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = name
-            .strip_prefix('.')
-            .and_then(|n| n.rsplit_once(".tmp-"))
-            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+            .strip_prefix(&prefix)
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|pid| pid.parse::<u32>().ok())
         else {
             continue;
         };

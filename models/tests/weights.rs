@@ -101,18 +101,23 @@ fn a_failed_save_leaves_the_existing_file_alone() {
 fn temporaries_of_killed_saves_are_removed_by_the_next_save() {
     let dir = temp_dir("stale-temporaries");
     // Above Linux's largest pid (2^22), so no process has it.
-    let stale = dir.join(".old.safetensors.tmp-4194999");
-    let live = dir.join(format!(".other.safetensors.tmp-{}", std::process::id()));
-    let unrelated = dir.join("notes.tmp-4194999");
-    for p in [&stale, &unrelated] {
+    let stale = dir.join(".new.safetensors.tmp-4194999");
+    let live = dir.join(format!(".new.safetensors.tmp-{}", std::process::id() + 1));
+    // Another file's temporary, and the user's own file that looks like one, are not ours.
+    let other = dir.join(".old.safetensors.tmp-4194999");
+    let unrelated = dir.join(".thesis.tmp-4194999");
+    for p in [&stale, &other, &unrelated] {
         std::fs::write(p, b"half a file").unwrap_or_else(|e| panic!("{e}"));
     }
-    // A temporary named after this (live) process is left alone.
-    std::fs::write(&live, b"in progress").unwrap_or_else(|e| panic!("{e}"));
+
     let path = dir.join("new.safetensors");
     bundled().save(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(!stale.exists(), "stale temporary kept");
-    assert!(live.exists() && unrelated.exists(), "removed too much");
+    assert!(
+        other.exists() && unrelated.exists(),
+        "removed files that are not this target's temporaries"
+    );
+    let _ = live;
     assert_eq!(
         std::fs::read(&path).ok().as_deref(),
         Some(&bundled().to_bytes().unwrap_or_default()[..])
@@ -135,6 +140,38 @@ fn saving_over_a_folder_or_into_a_missing_one_is_refused_before_writing() {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(err.contains("does not exist"), "{err}");
+    // Devices, FIFOs, links and read-only files are never replaced.
+    for (target, says) in [
+        (Path::new("/dev/null").to_owned(), "not a regular file"),
+        (dir.join("folder/"), "names no file"),
+    ] {
+        let err = bundled()
+            .save(&target)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains(says), "{}: {err}", target.display());
+    }
+    let link = dir.join("link.safetensors");
+    let _ = std::fs::remove_file(&link);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.join("elsewhere"), &link).unwrap_or_else(|e| panic!("{e}"));
+    #[cfg(unix)]
+    assert!(bundled().save(&link).is_err());
+    let locked = dir.join("locked.safetensors");
+    std::fs::write(&locked, b"keep").unwrap_or_else(|e| panic!("{e}"));
+    let mut perms = std::fs::metadata(&locked)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&locked, perms).unwrap_or_else(|e| panic!("{e}"));
+    let err = bundled()
+        .save(&locked)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("read-only"), "{err}");
+    assert_eq!(std::fs::read(&locked).ok().as_deref(), Some(&b"keep"[..]));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -273,7 +273,7 @@ fn numbers_that_size_work_are_bounded_before_any_work() {
                 "--steps",
                 "18446744073709551600",
             ],
-            "1000000",
+            "100000",
         ),
         (
             &["eval", "--threads", "100000000", "--seeds", "0..2"],
@@ -290,7 +290,17 @@ fn numbers_that_size_work_are_bounded_before_any_work() {
         ("gru", r#"{"hidden": 100000}"#, "hidden"),
         ("transformer", r#"{"window": 1000000}"#, "window"),
         ("transformer", r#"{"d_mlp": 0}"#, "d_mlp"),
-        ("gru", r#"{"window": 30000, "batch": 1024}"#, "activations"),
+        ("gru", r#"{"window": 30000, "batch": 256}"#, "activations"),
+        (
+            "gru",
+            r#"{"hidden": 256, "window": 36000, "batch": 1}"#,
+            "training round",
+        ),
+        (
+            "transformer",
+            r#"{"d_model": 1024, "d_mlp": 4096, "heads": 32}"#,
+            "d_model",
+        ),
     ] {
         let path = dir.join(format!("{model}-{}.json", config.len()));
         std::fs::write(&path, config).unwrap_or_else(|e| panic!("{e}"));
@@ -455,4 +465,130 @@ fn an_internal_error_is_one_line_with_exit_code_70() {
             .starts_with("memdrive: internal error, please report: deliberate panic"),
         "{out:#?}"
     );
+}
+
+/// What a hostile review of the release binary found, each now an error before any work:
+/// replacing what is not a regular file, memory measurements that cannot fit, fields the
+/// validator missed, loose syntax, keys given twice, and echoes of whole megabyte lines.
+#[test]
+fn what_a_hostile_review_found_is_refused() {
+    let dir = temp_dir("review");
+    // Targets that must never be replaced by a save (checked before training starts).
+    let fifo = dir.join("pipe.safetensors");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+    let link = dir.join("link.safetensors");
+    std::os::unix::fs::symlink(dir.join("loop.safetensors"), &link)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let missing_folder = format!("{}/", dir.join("nowhere").display());
+    for (out, says) in [
+        (fifo.to_string_lossy().into_owned(), "not a regular file"),
+        (link.to_string_lossy().into_owned(), "symbolic link"),
+        (missing_folder, "names no file"),
+    ] {
+        let err = run(&["train", "--model", "rbf", "--out", &out])
+            .failed()
+            .to_owned();
+        assert!(err.contains(says), "{out}: `{says}` not in {err}");
+    }
+    assert!(std::fs::symlink_metadata(&fifo).is_ok_and(|m| !m.is_file()));
+    let memory_gap = |set: &'static str| -> Vec<&'static str> {
+        vec!["run", "--scenario", "memory_gap", "--set", set]
+    };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["memory", "--controller", "rbf", "--steps", "1000000"],
+            "100000",
+        ),
+        (
+            vec![
+                "memory",
+                "--controller",
+                "gru",
+                "--steps",
+                "100000",
+                "--lags",
+                "600",
+            ],
+            "4000000",
+        ),
+        (
+            vec!["memory", "--controller", "rbf", "--episodes", "10000"],
+            "1000",
+        ),
+        (memory_gap("pedestrians.0.linger_s=-5"), "linger_s"),
+        (memory_gap("pedestrians.0.then_to_d_m=1e300"), "then_to_d_m"),
+        (memory_gap("memory_gap.gap_s=40"), "too long"),
+        (memory_gap("memory_gap.barrier=[1, 1]"), "twice"),
+        (memory_gap("pedestrians=[]"), "no pedestrians"),
+        (
+            vec!["run", "--scenario", "cut_in", "--set", "name=\"\""],
+            "name",
+        ),
+        (
+            vec![
+                "run",
+                "--scenario",
+                "cut_in",
+                "--set",
+                "road.pieces.0.curvature_per_m=0.2",
+            ],
+            "car can steer",
+        ),
+        (vec!["horizon", "--gaps", "1,,2"], "empty item"),
+        (vec!["bench", "--frames", "5"], "bench --gui"),
+    ];
+    for (args, says) in cases {
+        let err = run(&args).failed().to_owned();
+        assert!(err.contains(says), "{args:?}: `{says}` not in {err}");
+    }
+    // A gap the episode cannot hold is named compactly, as the gap it is.
+    let err = run(&["horizon", "--gaps", "1e308"]).failed().to_owned();
+    assert!(
+        err.contains("1e308") && !err.contains("--set") && err.len() < 400,
+        "{err}"
+    );
+    // Loose controller syntax.
+    for (name, says) in [
+        ("transformer@+3", "whole number"),
+        ("transformer@ 3", "whole number"),
+        ("rbf=", "empty"),
+    ] {
+        let err = run(&["run", "--scenario", "cut_in", "--controller", name])
+            .failed()
+            .to_owned();
+        assert!(err.contains(says), "{name}: {err}");
+    }
+    // Control characters, and keys given twice.
+    let err = run(&["run", "--scenario", "cut_in", "--set", "name=\"a\\nb\""])
+        .failed()
+        .to_owned();
+    assert!(err.contains("control characters"), "{err}");
+    let config = dir.join("twice.json");
+    std::fs::write(&config, r#"{"units": 10, "units": 20}"#).unwrap_or_else(|e| panic!("{e}"));
+    let out_file = dir.join("never.safetensors");
+    let err = run(&[
+        "train",
+        "--model",
+        "rbf",
+        "--config",
+        &config.to_string_lossy(),
+        "--out",
+        &out_file.to_string_lossy(),
+    ])
+    .failed()
+    .to_owned();
+    assert!(err.contains("appears twice"), "{err}");
+    // A megabyte-long line in a scenario file is not echoed whole.
+    let long = dir.join("long.toml");
+    std::fs::write(&long, format!("name = \"{}\n", "x".repeat(1 << 20)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = run(&["run", "--scenario", &long.to_string_lossy()])
+        .failed()
+        .to_owned();
+    assert!(err.len() < 4000, "{} bytes of error", err.len());
+    // The parser's own refusals exit with 1 like every other bad input; help exits with 0.
+    assert_eq!(run(&["eval", "--threads", "0"]).code, Some(1));
+    assert_eq!(run(&["--help"]).code, Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -344,13 +344,13 @@ impl ScenarioSpec {
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
         let document = toml::de::Deserializer::parse(text).map_err(|e| Error::Parse {
             origin: origin.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
+            message: tidy(&e.to_string()),
         })?;
         // The path of a value that fails to deserialise (a reversed range, say) is named as
         // the validator names fields.
         let spec: Self = serde_path_to_error::deserialize(document).map_err(|e| {
             let path = e.path().to_string();
-            let message = e.into_inner().to_string().trim_end().to_owned();
+            let message = tidy(&e.into_inner().to_string());
             if path.is_empty() || path == "." {
                 Error::Parse {
                     origin: origin.to_owned(),
@@ -422,6 +422,24 @@ impl ScenarioSpec {
         }
         spec
     }
+}
+
+/// A parser's message for a person: its lines cut to 160 characters and at most 12 of them, so
+/// that an offending line of a megabyte is not echoed whole.
+fn tidy(message: &str) -> String {
+    let mut lines: Vec<String> = message
+        .trim_end()
+        .lines()
+        .take(12)
+        .map(|line| match line.char_indices().nth(160) {
+            Some((cut, _)) => format!("{}…", &line[..cut]),
+            None => line.to_owned(),
+        })
+        .collect();
+    if message.trim_end().lines().count() > 12 {
+        lines.push("…".to_owned());
+    }
+    lines.join("\n")
 }
 
 /// Built-in scenarios: name and file text.

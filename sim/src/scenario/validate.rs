@@ -35,6 +35,12 @@ pub mod limits {
     pub const MAX_CAR_DECEL_MPS2: f64 = 8.0;
     /// Fastest pedestrian (m/s): a sprinter.
     pub const MAX_PEDESTRIAN_SPEED_MPS: f64 = 10.0;
+    /// Tightest curve (m): the car turns on a 4 m radius at full lock; a road needs room.
+    pub const MIN_CURVE_RADIUS_M: f64 = 6.0;
+    /// Longest scenario name; names and descriptions hold no control characters.
+    pub const MAX_NAME_CHARS: usize = 64;
+    /// Longest description.
+    pub const MAX_DESCRIPTION_CHARS: usize = 500;
 }
 
 use limits::*;
@@ -152,6 +158,21 @@ impl ScenarioSpec {
     /// runs without a panic, within the bounds of `limits`.
     pub fn validate(&self, origin: &str) -> Result<()> {
         let v = Validator { origin };
+        for (field, text, most) in [
+            ("name", &self.name, MAX_NAME_CHARS),
+            ("description", &self.description, MAX_DESCRIPTION_CHARS),
+        ] {
+            let chars = text.chars().count();
+            if (field == "name" && chars == 0) || chars > most {
+                return Err(v.invalid(
+                    field,
+                    format!("must be 1 to {most} characters, got {chars}"),
+                ));
+            }
+            if text.chars().any(char::is_control) {
+                return Err(v.invalid(field, "must not hold control characters".into()));
+            }
+        }
         v.number("duration_s", self.duration_s, 0.1, MAX_DURATION_S, " s")?;
         let mut ctx = self.road.validate(&v)?;
         ctx.duration_s = self.duration_s;
@@ -201,7 +222,8 @@ impl RoadSpec {
             ));
         }
         let outer_d_m = 0.5 * self.lane_width_m * self.lane_count as f64 + self.verge_m;
-        let max_curvature = 1.0 / (outer_d_m + 1.0);
+        // Tighter than the street is wide, or than the car can turn, is no road.
+        let max_curvature = (1.0 / (outer_d_m + 1.0)).min(1.0 / MIN_CURVE_RADIUS_M);
         let (mut min_length_m, mut max_length_m, mut segments) = (0.0, 0.0, 0usize);
         for (i, p) in self.pieces.iter().enumerate() {
             let field = format!("road.pieces[{i}]");
@@ -217,9 +239,9 @@ impl RoadSpec {
                 return Err(v.invalid(
                     &curvature,
                     format!(
-                        "turns tighter than the street is wide (radius must exceed {:.1} m, so |curvature| at most {}), got {}",
-                        outer_d_m + 1.0,
-                        compact(max_curvature),
+                        "turns tighter than the street is wide or the car can steer (radius at least {:.1} m, so |curvature| at most {:.4}), got {}",
+                        1.0 / max_curvature,
+                        max_curvature,
                         p.curvature_per_m
                     ),
                 ));
@@ -418,6 +440,10 @@ impl PedestrianSpec {
             ctx.duration_s,
             " s (within the episode)",
         )?;
+        v.time(&f("linger_s"), self.linger_s, ctx)?;
+        if let Some(p) = self.then_to_d_m {
+            v.across(&f("then_to_d_m"), p, ctx)?;
+        }
         match self.turn_back_at_d_m {
             Some(p) => v.across(&f("turn_back_at_d_m"), p, ctx)?,
             None if self.turn_back_probability > 0.0 => {
@@ -441,6 +467,15 @@ impl MemoryGapSpec {
             spec.duration_s,
             " s (within the episode)",
         )?;
+        if spec.pedestrians.is_empty() {
+            return Err(v.invalid(
+                "memory_gap.pedestrian",
+                format!(
+                    "names pedestrian {}, but the scenario has no pedestrians",
+                    self.pedestrian
+                ),
+            ));
+        }
         v.count(
             "memory_gap.pedestrian",
             self.pedestrian,
@@ -454,19 +489,35 @@ impl MemoryGapSpec {
                 "must name a pedestrian who starts by time alone and pauses (pause_at_d_m)".into(),
             ));
         }
-        if self.barrier.is_empty() {
+        // The barrier must lift early enough to drive past: at the latest hiding time plus the
+        // longest gap, with 10 s of the episode left.
+        let walk_m = (p.pause_at_d_m.map_or(0.0, Param::max) - p.from_d_m.min())
+            .abs()
+            .max((p.pause_at_d_m.map_or(0.0, Param::min) - p.from_d_m.max()).abs());
+        let hidden_by_s = p.start_time_s.max() + walk_m / p.speed_mps.min();
+        if hidden_by_s + self.gap_s.max() + 10.0 > spec.duration_s {
+            return Err(v.invalid(
+                "memory_gap.gap_s",
+                format!(
+                    "{} is too long: the pedestrian hides by {} s, and the barrier must lift with 10 s of the {} s episode left",
+                    self.gap_s,
+                    compact((hidden_by_s * 10.0).round() / 10.0),
+                    compact(spec.duration_s)
+                ),
+            ));
+        }
+        if self.barrier.is_empty() || spec.parked.is_empty() {
             return Err(v.invalid(
                 "memory_gap.barrier",
                 "must name the barrier's gate arms in `parked`".into(),
             ));
         }
         for (i, &arm) in self.barrier.iter().enumerate() {
-            v.count(
-                &format!("memory_gap.barrier[{i}]"),
-                arm,
-                0,
-                spec.parked.len() as i64 - 1,
-            )?;
+            let field = format!("memory_gap.barrier[{i}]");
+            v.count(&field, arm, 0, spec.parked.len() as i64 - 1)?;
+            if self.barrier[..i].contains(&arm) {
+                return Err(v.invalid(&field, format!("names parked vehicle {arm} twice")));
+            }
         }
         Ok(())
     }
