@@ -420,7 +420,7 @@ fn train_writes_weights_that_run_and_eval_then_use() {
     .failed()
     .to_owned();
     assert!(
-        err.contains(&bad_shown) && err.contains("hidden must be between 1 and 1024, got 0"),
+        err.contains(&bad_shown) && err.contains("hidden must be between 1 and 256, got 0"),
         "{err}"
     );
     // An RBF file is not a GRU.
