@@ -176,7 +176,7 @@ impl TrainOptions {
         let total = per_round.saturating_mul(u64::from(self.rounds) + 1);
         if total > MAX_EPISODES {
             return fail(format!(
-                "the run would collect {total} episodes ({per_round} per round, {} rounds), more than {MAX_EPISODES}: the aggregated data must fit in memory",
+                "the run would collect {total} episodes ({per_round} per round, {} round(s) with behaviour cloning), more than {MAX_EPISODES}: the aggregated data must fit in memory",
                 self.rounds + 1
             ));
         }

@@ -80,7 +80,8 @@ impl Override {
                     .ok()
                     .and_then(|i| items.get_mut(i))
                     .ok_or_else(|| {
-                        fail(format!("`{walked}` has {count} elements, counted from 0"))
+                        let noun = if count == 1 { "element" } else { "elements" };
+                        fail(format!("`{walked}` has {count} {noun}, counted from 0"))
                     })?;
                 *slot = self.value.clone();
                 Ok(())
@@ -199,7 +200,7 @@ mod tests {
         let e = err(&["ego.wheels=4"]);
         assert!(e.contains("unknown field `wheels`"), "{e}");
         let e = err(&["pedestrians.5.speed_mps=2"]);
-        assert!(e.contains("has 1 elements") || e.contains("no `5`"), "{e}");
+        assert!(e.contains("has 1 element,") || e.contains("no `5`"), "{e}");
         let e = err(&["duration_s"]);
         assert!(e.contains("path=value"), "{e}");
         let e = err(&["duration_s=fast"]);
