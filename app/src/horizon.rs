@@ -414,7 +414,7 @@ pub fn text(report: &HorizonReport) -> String {
     );
     out += &format!("{:<28}", "controller \\ gap (s)");
     for g in &report.gaps_s {
-        out += &format!(" {:>14}", format!("{g}"));
+        out += &format!(" {:>14}", memdrive_sim::scenario::compact(*g));
     }
     out += "  horizon\n";
     for c in &report.controllers {
@@ -423,7 +423,7 @@ pub fn text(report: &HorizonReport) -> String {
             out += &format!(" {:>14}", format!("{a:.2} [{lo:.2}-{hi:.2}]"));
         }
         match c.horizon_s {
-            Some(h) => out += &format!("  {h} s\n"),
+            Some(h) => out += &format!("  {} s\n", memdrive_sim::scenario::compact(h)),
             None => out += "  none\n",
         }
     }
