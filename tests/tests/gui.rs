@@ -892,3 +892,26 @@ fn the_gap_slider_sets_how_long_the_pedestrian_hides() {
     let notice = &harness.state().notices()[0];
     assert!(notice.text.contains("memory_gap.gap_s"), "{}", notice.text);
 }
+
+/// A collision says what kind of failure it was on the timeline too: lead_brake seed 0, where
+/// the RBF, which cannot read the braking car's speed from one frame, runs into it in view.
+#[test]
+fn the_timeline_says_what_each_collision_was() {
+    let settings = Settings {
+        scenario: memdrive::gui::settings::ScenarioChoice::Builtin("lead_brake".into()),
+        seed: 0,
+        ..plain_settings()
+    };
+    let mut harness = harness_with_settings(settings);
+    harness.step();
+    click(&mut harness, "Pause");
+    assert!(harness.query_by_label_contains("collided at").is_none());
+    let mut steps = 0;
+    while harness.state().lab().lanes()[0].world.outcome().is_none() {
+        assert!(steps < 400, "the RBF never finished");
+        harness.state_mut().step_once();
+        steps += 1;
+    }
+    harness.step();
+    harness.get_by_label("RBF network collided at 12.9 s: car, in view");
+}

@@ -690,6 +690,20 @@ impl MemdriveApp {
         }
     }
 
+    /// The lanes whose episode ended in a collision: title, step, and what was hit and known.
+    fn collisions(&self) -> Vec<(&'static str, u32, String)> {
+        self.lab
+            .lanes()
+            .iter()
+            .filter_map(|lane| {
+                let c = lane.world.collision()?;
+                let text = world_view::badge_text(memdrive_sim::Outcome::Collision, Some(c));
+                let text = text.trim_start_matches("COLLISION: ").to_owned();
+                Some((lane.kind.title(), lane.world.steps(), text))
+            })
+            .collect()
+    }
+
     fn timeline_ui(&mut self, ui: &mut egui::Ui) {
         let Some(first) = self.lab.history().front().map(|m| m.step) else {
             return;
@@ -722,11 +736,41 @@ impl MemdriveApp {
                 "The first step at which two learned controllers' cars were more than {} m apart (red mark)",
                 super::lab::DIVERGENCE_M
             ));
+            let collisions = self.collisions();
+            if let Some((title, step, text)) = collisions.first() {
+                let all: Vec<String> = collisions
+                    .iter()
+                    .map(|(t, s, c)| format!("{t} at {:.1} s: {c}", f64::from(*s) * 0.1))
+                    .collect();
+                ui.label(
+                    RichText::new(format!(
+                        "{title} collided at {:.1} s: {text}",
+                        f64::from(*step) * 0.1
+                    ))
+                    .color(Color32::from_rgb(255, 150, 80)),
+                )
+                .on_hover_text(format!(
+                    "Every collision (orange marks): what was hit and what the car's sensors knew of it — in view, forgotten (seen before, then hidden) or never seen\n{}",
+                    all.join("\n")
+                ));
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.label(RichText::new(format!("{:.1} ms/frame", self.frame_ms)).monospace().small())
                     .on_hover_text("Time the app spent on the last frames (stepping and drawing), smoothed");
             });
-            // Marks on the rail: where trajectories diverged.
+            // Marks on the rail: collisions, and where trajectories diverged.
+            let span = (now.max(first + 1) - first) as f32;
+            let handle = ui.spacing().interact_size.y / 2.0;
+            let width = (rail.width() - 2.0 * handle).max(1.0);
+            for (_, step, _) in self.collisions() {
+                if step >= first {
+                    let x = rail.min.x + handle + width * (step - first) as f32 / span;
+                    ui.painter().line_segment(
+                        [egui::pos2(x, rail.min.y), egui::pos2(x, rail.max.y)],
+                        egui::Stroke::new(3.0, Color32::from_rgb(255, 150, 80)),
+                    );
+                }
+            }
             if let Some(d) = self.lab.divergence_step()
                 && d >= first
             {
