@@ -6,7 +6,7 @@ use egui_kittest::kittest::Queryable;
 use memdrive::gui::MemdriveApp;
 use memdrive::gui::dialogs::ScriptedDialogs;
 use memdrive::gui::instruments::LiveStatus;
-use memdrive::gui::lab::ModelId;
+use memdrive::gui::lab::{LaneKind, ModelId};
 use memdrive::gui::settings::Settings;
 use memdrive_models::MemorySnapshot;
 use std::path::PathBuf;
@@ -914,4 +914,93 @@ fn the_timeline_says_what_each_collision_was() {
     }
     harness.step();
     harness.get_by_label("RBF network collided at 12.9 s: car, in view");
+}
+
+/// The sequence a first-time user crashed the app with, all in one lane: weights loaded into
+/// the GRU lane, then an RBF and a transformer trained in the app and put into that same lane
+/// ("Use in lane…"), each driven with ghosts and instruments on; then an RBF file loaded into
+/// it. The lane takes each model's kind, and nothing crashes or reports an error.
+#[test]
+fn three_kinds_of_model_in_one_lane_never_crash() {
+    use memdrive_models::weights::ModelKind;
+    let dir = temp_dir("one-lane");
+    let weights = |kind: &str| {
+        let path = dir.join(format!("{kind}.safetensors"));
+        std::fs::copy(
+            format!(
+                "{}/../assets/weights/{kind}.safetensors",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+            &path,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        path
+    };
+    let dialogs = Arc::new(ScriptedDialogs::new([
+        Some(weights("gru")),
+        Some(weights("rbf")),
+    ]));
+    let settings = Settings {
+        ghosts: true,
+        instruments_open: true,
+        ..quick_training(ModelKind::Rbf)
+    };
+    let app = MemdriveApp::with_settings(settings, dialogs).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(2400.0, 1000.0))
+        .with_step_dt(1.0 / 60.0)
+        .build_eframe(|_| app);
+    harness.step();
+    let lane_kind = |h: &Harness<'_, MemdriveApp>| h.state().lab().lanes()[1].kind;
+    let drive = |h: &mut Harness<'_, MemdriveApp>| {
+        for _ in 0..100 {
+            h.state_mut().step_once();
+        }
+        h.step();
+        let app = h.state();
+        for l in app.lab().lanes() {
+            if let (Some((id, model)), Some(snapshot)) = (l.identified_model(), &l.memory) {
+                let _ = app.instruments().ghost(id, model, snapshot, &l.world);
+            }
+        }
+        assert!(
+            app.notices().iter().all(|n| !n.error),
+            "{:?}",
+            app.notices()
+        );
+    };
+    click_nth(&mut harness, "Load weights…", 1);
+    wait_until(&mut harness, |app| !app.notices().is_empty());
+    drive(&mut harness);
+    for kind in [ModelKind::Rbf, ModelKind::Transformer] {
+        harness.state_mut().settings_mut().train.kind = kind;
+        harness.step();
+        click(&mut harness, "Start training");
+        let job = training_done(&mut harness);
+        assert!(matches!(
+            job.status,
+            memdrive::gui::training::Status::Finished(_)
+        ));
+        harness.state_mut().use_trained_in(1);
+        harness.step();
+        assert_eq!(lane_kind(&harness), LaneKind::Learned(kind));
+        drive(&mut harness);
+    }
+    // Two lanes of one kind are told apart by number.
+    harness.get_by_label("Transformer (lane 2)");
+    // The banners float over the lanes: clear them, as a user would, to reach the button.
+    while harness.query_all_by_label("Dismiss").next().is_some() {
+        click_nth(&mut harness, "Dismiss", 0);
+    }
+    click_nth(&mut harness, "Load weights…", 1);
+    wait_until(&mut harness, |app| !app.notices().is_empty());
+    assert_eq!(
+        lane_kind(&harness),
+        LaneKind::Learned(ModelKind::Rbf),
+        "{:?}",
+        harness.state().notices()
+    );
+    drive(&mut harness);
+    harness.get_by_label("RBF network (lane 2)");
+    let _ = std::fs::remove_dir_all(dir);
 }

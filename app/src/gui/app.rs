@@ -4,7 +4,7 @@
 
 use super::dialogs::{self, FileDialogs, Pending, Purpose};
 use super::instruments::{self, Instruments};
-use super::lab::{Driver, Lab, LaneKind, load_driver};
+use super::lab::{Driver, Lab, LaneKind, load_any_driver};
 use super::memory_view::{self, HISTORY_STEPS, MemoryInputs, WeightTexture};
 use super::settings::{Layout, ScenarioChoice, Settings, Speed};
 use super::training::{self, TrainingJob};
@@ -254,20 +254,66 @@ impl MemdriveApp {
     /// dialog's answer). A file that fails any check leaves the lane as it was and shows the
     /// error.
     pub fn load_weights(&mut self, index: usize, path: &Path) {
-        let Some(LaneKind::Learned(kind)) = self.lab.lanes().get(index).map(|l| l.kind) else {
+        if !matches!(
+            self.lab.lanes().get(index).map(|l| l.kind),
+            Some(LaneKind::Learned(_))
+        ) {
+            return;
+        }
+        // Any kind of model may drive any learned lane: the lane takes the file's kind.
+        match load_any_driver(path) {
+            Ok(driver) => {
+                let title = self.lane_title(index);
+                self.install_at(
+                    index,
+                    driver,
+                    format!(
+                        "loaded {} into lane {} ({title}; all lanes restarted)",
+                        path.display(),
+                        index + 1
+                    ),
+                );
+            }
+            Err(e) => self.notify(format!("could not load weights: {e:#}"), true),
+        }
+    }
+
+    /// Drives lane `index` with `driver`, whatever its kind (restarting every lane), and says so.
+    fn install_at(&mut self, index: usize, driver: Driver, message: String) {
+        if self.lab.replace_driver_at(index, driver).is_ok() {
+            self.view_step = None;
+            self.notify(message, false);
+        }
+    }
+
+    /// The title of lane `index`: its kind, numbered when another lane has the same kind.
+    pub fn lane_title(&self, index: usize) -> String {
+        let lanes = self.lab.lanes();
+        let Some(lane) = lanes.get(index) else {
+            return String::new();
+        };
+        let same = lanes.iter().filter(|l| l.kind == lane.kind).count();
+        if same > 1 {
+            format!("{} (lane {})", lane.kind.title(), index + 1)
+        } else {
+            lane.kind.title().to_owned()
+        }
+    }
+
+    /// Puts the finished training result into lane `index`, whatever kind that lane drove.
+    pub fn use_trained_in(&mut self, index: usize) {
+        let Some(job) = &self.training else { return };
+        let training::Status::Finished(file) = &job.status else {
             return;
         };
-        match load_driver(kind, path) {
-            Ok(driver) => self.install(
-                kind,
+        let source = Path::new("<trained in the app>");
+        match Driver::learned((**file).clone(), source) {
+            Ok(driver) => self.install_at(
+                index,
                 driver,
-                format!(
-                    "loaded {} into the {} lane (all lanes restarted)",
-                    path.display(),
-                    kind.as_str()
-                ),
+                format!("lane {} now drives the newly trained weights", index + 1),
             ),
-            Err(e) => self.notify(format!("could not load weights: {e:#}"), true),
+            Err(e) => self.notify(format!("{e}"), true),
         }
     }
 
@@ -826,7 +872,7 @@ impl MemdriveApp {
             match action {
                 LaneAction::Forget(i) => self.lab.forget(i),
                 LaneAction::Load(i) => {
-                    let title = format!("Load weights into {}", self.lab.lanes()[i].kind.title());
+                    let title = format!("Load weights into {}", self.lane_title(i));
                     self.open_dialog(Purpose::LoadWeights(i), title, dialogs::WEIGHTS, None);
                 }
                 LaneAction::Save(i) => {
@@ -835,7 +881,7 @@ impl MemdriveApp {
                         LaneKind::Learned(k) => format!("{}.safetensors", k.as_str()),
                         LaneKind::Expert => "expert.safetensors".into(),
                     };
-                    let title = format!("Save the weights of {}", lane.kind.title());
+                    let title = format!("Save the weights of {}", self.lane_title(i));
                     self.open_dialog(Purpose::SaveWeights(i), title, dialogs::WEIGHTS, Some(name));
                 }
             }
@@ -847,6 +893,7 @@ impl MemdriveApp {
         let step = self.view_step.unwrap_or(self.lab.step_count());
         let lane = &self.lab.lanes()[index];
         let kind = lane.kind;
+        let title = self.lane_title(index);
         let Some(moment) = self.lab.moment(step) else {
             return actions;
         };
@@ -861,7 +908,7 @@ impl MemdriveApp {
             |ui| {
                 ui.set_min_size(egui::vec2(width, LANE_HEADER_HEIGHT));
                 ui.add(
-                    egui::Label::new(RichText::new(kind.title()).strong().size(16.0))
+                    egui::Label::new(RichText::new(title.as_str()).strong().size(16.0))
                         .truncate(),
                 );
                 if let LaneKind::Learned(_) = kind {
@@ -926,7 +973,7 @@ impl MemdriveApp {
             &mut self.cameras[index],
             layers,
             size,
-            &format!("{} world", kind.title()),
+            &format!("{title} world"),
             ghost,
         );
         let inputs = MemoryInputs {
@@ -950,10 +997,25 @@ impl MemdriveApp {
 
     fn training_ui(&mut self, ui: &mut egui::Ui) {
         let wake = self.wake();
-        let action = training::ui(ui, &mut self.settings.train, &mut self.training, wake);
+        let lanes: Vec<(usize, String)> = self
+            .lab
+            .lanes()
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches!(l.kind, LaneKind::Learned(_)))
+            .map(|(i, _)| (i, self.lane_title(i)))
+            .collect();
+        let action = training::ui(
+            ui,
+            &mut self.settings.train,
+            &mut self.training,
+            &lanes,
+            wake,
+        );
         match action {
             training::Action::None => {}
             training::Action::UseInComparison => self.use_trained(),
+            training::Action::UseInLane(index) => self.use_trained_in(index),
             training::Action::Save => {
                 let name = self
                     .training

@@ -434,6 +434,27 @@ impl Lab {
         Ok(())
     }
 
+    /// Replaces the driver of learned lane `index` with a learned `driver` of any kind (the
+    /// lane takes the driver's kind) and restarts every lane. The driver is returned untouched
+    /// when there is no such lane.
+    pub fn replace_driver_at(&mut self, index: usize, driver: Driver) -> Result<(), Driver> {
+        let kind = match &driver {
+            Driver::Learned { model, .. } => LaneKind::Learned(model.kind()),
+            _ => return Err(driver),
+        };
+        let Some(lane) = self
+            .lanes
+            .get_mut(index)
+            .filter(|l| matches!(l.kind, LaneKind::Learned(_)))
+        else {
+            return Err(driver);
+        };
+        lane.kind = kind;
+        lane.driver = driver;
+        self.reset();
+        Ok(())
+    }
+
     /// One control step of every lane still running. Returns false when all have ended.
     pub fn step(&mut self) -> bool {
         let mut any = false;
@@ -557,6 +578,12 @@ impl Lab {
 pub fn load_driver(kind: ModelKind, path: &Path) -> anyhow::Result<Driver> {
     let (file, source) = learned::load_file(kind, Some(path))?;
     Ok(Driver::learned(file, &source)?)
+}
+
+/// A driver for the weight file at `path`, whatever kind of model it holds.
+pub fn load_any_driver(path: &Path) -> anyhow::Result<Driver> {
+    let file = memdrive_models::weights::WeightFile::load(path, &learned::builtin_layout())?;
+    Ok(Driver::learned(file, path)?)
 }
 
 #[cfg(test)]

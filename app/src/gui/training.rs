@@ -327,8 +327,10 @@ fn run(
 pub enum Action {
     /// Nothing.
     None,
-    /// Put the finished model into the comparison.
+    /// Put the finished model into the comparison, in the lane of its kind.
     UseInComparison,
+    /// Put the finished model into lane `n`, whatever kind that lane drove before.
+    UseInLane(usize),
     /// Save the finished model through the dialog.
     Save,
 }
@@ -338,6 +340,7 @@ pub fn ui(
     ui: &mut egui::Ui,
     request: &mut TrainRequest,
     job: &mut Option<TrainingJob>,
+    lanes: &[(usize, String)],
     wake: impl Fn() + Send + 'static,
 ) -> Action {
     let mut action = Action::None;
@@ -463,6 +466,18 @@ pub fn ui(
                 {
                     action = Action::UseInComparison;
                 }
+                ui.menu_button("Use in lane…", |ui| {
+                    for (index, title) in lanes {
+                        if ui
+                            .button(format!("Use in {title}"))
+                            .on_hover_text("This lane drives the new model, whatever kind it drove before (restarts)")
+                            .clicked()
+                        {
+                            action = Action::UseInLane(*index);
+                            ui.close();
+                        }
+                    }
+                });
                 if ui
                     .button("Save trained…")
                     .on_hover_text("Save the new weights as a .safetensors file")
