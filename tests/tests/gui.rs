@@ -674,23 +674,28 @@ fn loading_training_and_using_models_of_every_kind_never_crashes() {
                 .iter()
                 .all(|&id| app.instruments().belief(id).is_some())
         });
-        for _ in 0..100 {
-            harness.state_mut().step_once();
-        }
-        harness.step();
-        let app = harness.state();
-        for l in app.lab().lanes() {
-            if let (Some((id, model)), Some(snapshot)) = (l.identified_model(), &l.memory) {
-                let _ = app.instruments().ghost(id, model, snapshot, &l.world);
-            }
-        }
-        assert!(
-            app.notices().iter().all(|n| !n.error),
-            "{:?}",
-            app.notices()
-        );
+        drive_with_instruments(&mut harness);
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// 100 steps of every lane, then a ghost drawn for every learned lane; no error may appear.
+fn drive_with_instruments(harness: &mut Harness<'_, MemdriveApp>) {
+    for _ in 0..100 {
+        harness.state_mut().step_once();
+    }
+    harness.step();
+    let app = harness.state();
+    for l in app.lab().lanes() {
+        if let (Some((id, model)), Some(snapshot)) = (l.identified_model(), &l.memory) {
+            let _ = app.instruments().ghost(id, model, snapshot, &l.world);
+        }
+    }
+    assert!(
+        app.notices().iter().all(|n| !n.error),
+        "{:?}",
+        app.notices()
+    );
 }
 
 /// Every lane's name is in the accessibility tree and inside the window, in both layouts, at
@@ -952,23 +957,7 @@ fn three_kinds_of_model_in_one_lane_never_crash() {
         .build_eframe(|_| app);
     harness.step();
     let lane_kind = |h: &Harness<'_, MemdriveApp>| h.state().lab().lanes()[1].kind;
-    let drive = |h: &mut Harness<'_, MemdriveApp>| {
-        for _ in 0..100 {
-            h.state_mut().step_once();
-        }
-        h.step();
-        let app = h.state();
-        for l in app.lab().lanes() {
-            if let (Some((id, model)), Some(snapshot)) = (l.identified_model(), &l.memory) {
-                let _ = app.instruments().ghost(id, model, snapshot, &l.world);
-            }
-        }
-        assert!(
-            app.notices().iter().all(|n| !n.error),
-            "{:?}",
-            app.notices()
-        );
-    };
+    let drive = drive_with_instruments;
     click_nth(&mut harness, "Load weights…", 1);
     wait_until(&mut harness, |app| !app.notices().is_empty());
     drive(&mut harness);
