@@ -993,3 +993,34 @@ fn three_kinds_of_model_in_one_lane_never_crash() {
     harness.get_by_label("RBF network (lane 2)");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Below 1400 px the lanes need the room of one side panel: a narrow window keeps the training
+/// panel only, and opening the instruments then closes it; wide, both stay open.
+#[test]
+fn a_narrow_window_keeps_one_side_panel() {
+    for (width, both) in [(1024.0, false), (1600.0, true)] {
+        let settings = Settings {
+            instruments_open: true,
+            training_open: true,
+            ..plain_settings()
+        };
+        let app = MemdriveApp::with_settings(settings, Arc::new(ScriptedDialogs::default()))
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(width, 700.0))
+            .with_step_dt(1.0 / 60.0)
+            .build_eframe(|_| app);
+        harness.run_steps(2);
+        let open = |h: &Harness<'_, MemdriveApp>| {
+            let s = h.state().settings();
+            (s.instruments_open, s.training_open)
+        };
+        assert_eq!(open(&harness), (both, true), "{width}");
+        if !both {
+            click(&mut harness, "Instruments");
+            assert_eq!(open(&harness), (true, false));
+            // Every lane's buttons are reachable.
+            assert_eq!(harness.get_all_by_label("…").count(), 3);
+        }
+    }
+}

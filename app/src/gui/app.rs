@@ -27,6 +27,9 @@ const LANE_HEADER_HEIGHT: f32 = 26.0;
 const LANE_BUTTONS_WIDTH: f32 = 400.0;
 /// Banners shown at once; older ones are counted and can be dismissed together.
 const MAX_BANNERS: usize = 4;
+/// Below this window width the lanes need the room of one side panel: the instruments and the
+/// training panel are not open together (px).
+const NARROW_FOR_TWO_PANELS: f32 = 1400.0;
 /// Wall time the app may spend stepping per frame at "as fast as possible".
 const MAX_STEP_TIME: Duration = Duration::from_millis(10);
 
@@ -263,12 +266,15 @@ impl MemdriveApp {
         // Any kind of model may drive any learned lane: the lane takes the file's kind.
         match load_any_driver(path) {
             Ok(driver) => {
-                let title = self.lane_title(index);
+                let kind = match &driver {
+                    Driver::Learned { model, .. } => model.kind().as_str(),
+                    _ => "expert",
+                };
                 self.install_at(
                     index,
                     driver,
                     format!(
-                        "loaded {} into lane {} ({title}; all lanes restarted)",
+                        "loaded {} into lane {}, which now drives a {kind} (all lanes restarted)",
                         path.display(),
                         index + 1
                     ),
@@ -358,16 +364,23 @@ impl MemdriveApp {
             return;
         };
         let kind = file.kind;
+        let lane = self
+            .lab
+            .lanes()
+            .iter()
+            .position(|l| l.kind == LaneKind::Learned(kind));
         let source = Path::new("<trained in the app>");
         match Driver::learned((**file).clone(), source) {
-            Ok(driver) => self.install(
-                kind,
-                driver,
-                format!(
-                    "the {} lane now drives with the newly trained weights",
-                    kind.as_str()
-                ),
-            ),
+            Ok(driver) => {
+                let which = lane.map_or_else(String::new, |i| {
+                    format!("lane {} ({})", i + 1, self.lane_title(i))
+                });
+                self.install(
+                    kind,
+                    driver,
+                    format!("{which} now drives with the newly trained weights"),
+                );
+            }
             Err(e) => self.notify(format!("{e}"), true),
         }
     }
@@ -607,10 +620,26 @@ impl MemdriveApp {
             })
             .response
             .on_hover_text("What the world views draw, and how the lanes are arranged");
-            ui.toggle_value(&mut self.settings.instruments_open, "Instruments")
-                .on_hover_text("Show the memory instruments: memory curves, belief probe, influence by lag");
-            ui.toggle_value(&mut self.settings.training_open, "Training")
-                .on_hover_text("Show the training panel");
+            // Below 1400 px the lanes need the room of one side panel: opening one closes the other.
+            let narrow = ui.ctx().content_rect().width() < NARROW_FOR_TWO_PANELS;
+            if ui
+                .toggle_value(&mut self.settings.instruments_open, "Instruments")
+                .on_hover_text("Show the memory instruments: memory curves, belief probe, influence by lag (in a window narrower than 1400 px, instead of the training panel)")
+                .changed()
+                && self.settings.instruments_open
+                && narrow
+            {
+                self.settings.training_open = false;
+            }
+            if ui
+                .toggle_value(&mut self.settings.training_open, "Training")
+                .on_hover_text("Show the training panel (in a window narrower than 1400 px, instead of the instruments)")
+                .changed()
+                && self.settings.training_open
+                && narrow
+            {
+                self.settings.instruments_open = false;
+            }
         });
     }
 
@@ -737,15 +766,16 @@ impl MemdriveApp {
     }
 
     /// The lanes whose episode ended in a collision: title, step, and what was hit and known.
-    fn collisions(&self) -> Vec<(&'static str, u32, String)> {
+    fn collisions(&self) -> Vec<(String, u32, String)> {
         self.lab
             .lanes()
             .iter()
-            .filter_map(|lane| {
+            .enumerate()
+            .filter_map(|(i, lane)| {
                 let c = lane.world.collision()?;
                 let text = world_view::badge_text(memdrive_sim::Outcome::Collision, Some(c));
                 let text = text.trim_start_matches("COLLISION: ").to_owned();
-                Some((lane.kind.title(), lane.world.steps(), text))
+                Some((self.lane_title(i), lane.world.steps(), text))
             })
             .collect()
     }
@@ -758,7 +788,9 @@ impl MemdriveApp {
         ui.horizontal(|ui| {
             let label = ui.label("Timeline");
             let mut step = self.view_step.unwrap_or(now);
-            ui.spacing_mut().slider_width = (ui.available_width() - 460.0).max(100.0);
+            // Room for the labels after the rail, the collision line included when there is one.
+            let labels = if self.collisions().is_empty() { 460.0 } else { 820.0 };
+            ui.spacing_mut().slider_width = (ui.available_width() - labels).max(100.0);
             let response = ui
                 .add(egui::Slider::new(&mut step, first..=now.max(first + 1)).suffix(" step"))
                 .labelled_by(label.id)
@@ -1076,6 +1108,13 @@ impl eframe::App for MemdriveApp {
             .bottom();
         egui::Panel::bottom("timeline").show(ui, |ui| self.timeline_ui(ui));
         let width = ui.ctx().content_rect().width();
+        // A window made narrow with both side panels open keeps the training panel only.
+        if width < NARROW_FOR_TWO_PANELS
+            && self.settings.instruments_open
+            && self.settings.training_open
+        {
+            self.settings.instruments_open = false;
+        }
         if self.settings.instruments_open {
             let step = self.view_step.unwrap_or(self.lab.step_count());
             let mut run_noise = false;

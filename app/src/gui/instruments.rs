@@ -170,12 +170,24 @@ fn learned_models(lab: &Lab) -> Vec<(usize, String, ModelId, Model)> {
         .iter()
         .enumerate()
         .filter_map(|(i, l)| match (l.kind, l.identified_model()) {
-            (LaneKind::Learned(k), Some((id, m))) => {
-                Some((i, k.as_str().to_owned(), id, m.clone()))
-            }
+            (LaneKind::Learned(_), Some((id, m))) => Some((i, lane_name(lab, i), id, m.clone())),
             _ => None,
         })
         .collect()
+}
+
+/// The instruments' name of learned lane `index`: its kind, with the lane number when another
+/// lane has the same kind ("rbf (lane 2)").
+fn lane_name(lab: &Lab, index: usize) -> String {
+    let lanes = lab.lanes();
+    let LaneKind::Learned(kind) = lanes[index].kind else {
+        return "expert".to_owned();
+    };
+    if lanes.iter().filter(|l| l.kind == lanes[index].kind).count() > 1 {
+        format!("{} (lane {})", kind.as_str(), index + 1)
+    } else {
+        kind.as_str().to_owned()
+    }
 }
 
 /// The model's own driving of other seeds of `spec`: whole episodes until `LIVE_FIT_STEPS`.
@@ -639,7 +651,8 @@ fn legend_ui(
 
 /// Line colour of each learned controller in the instrument plots.
 pub fn controller_color(name: &str) -> egui::Color32 {
-    match name {
+    // "rbf (lane 2)" has the colour of its kind.
+    match name.split(' ').next().unwrap_or_default() {
         "rbf" => egui::Color32::from_rgb(230, 120, 90),
         "gru" => egui::Color32::from_rgb(90, 180, 240),
         _ => egui::Color32::from_rgb(170, 220, 90),
@@ -762,10 +775,11 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
     if instruments.beliefs_pending() {
         ui.small("fitting belief probes…");
     }
-    for lane in lab.lanes() {
-        let (LaneKind::Learned(kind), Some(id)) = (lane.kind, lane.model_id()) else {
+    for (index, lane) in lab.lanes().iter().enumerate() {
+        let (LaneKind::Learned(_), Some(id)) = (lane.kind, lane.model_id()) else {
             continue;
         };
+        let name = lane_name(lab, index);
         if let Some(belief) = instruments.belief(id) {
             let errors: Vec<String> = belief
                 .time_since_seen_s
@@ -774,8 +788,7 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
                 .map(|(t, e)| format!("{t:.2} s: {e:.1} m"))
                 .collect();
             ui.small(format!(
-                "{}: error by time since seen: {}",
-                kind.as_str(),
+                "{name}: error by time since seen: {}",
                 errors.join(", ")
             ));
         }
@@ -784,9 +797,10 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
     ui.label(egui::RichText::new("Influence by lag, this step").strong())
         .on_hover_text("‖∂action/∂observation k steps ago‖ through the network's own backward pass: how much what it saw k steps ago still moves what it does now.");
     for (index, lane) in lab.lanes().iter().enumerate() {
-        let (LaneKind::Learned(kind), Some(model)) = (lane.kind, lane.model()) else {
+        let (LaneKind::Learned(_), Some(model)) = (lane.kind, lane.model()) else {
             continue;
         };
+        let name = lane_name(lab, index);
         let recent: Vec<&LaneFrame> = lab
             .moments_up_to(step, DEFAULT_LAGS + 2)
             .map(|m| &m.lanes[index])
@@ -797,7 +811,7 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
             .enumerate()
             .map(|(k, &v)| egui_plot::Bar::new(k as f64 * 0.1, v).width(0.08))
             .collect();
-        ui.small(kind.as_str());
+        ui.small(name.as_str());
         egui_plot::Plot::new(("influence", index))
             .height(70.0)
             .include_y(0.0)
@@ -808,8 +822,8 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
             .allow_zoom(false)
             .show(ui, |plot| {
                 plot.bar_chart(
-                    egui_plot::BarChart::new(format!("{} influence", kind.as_str()), bars)
-                        .color(controller_color(kind.as_str())),
+                    egui_plot::BarChart::new(format!("{name} influence"), bars)
+                        .color(controller_color(&name)),
                 );
             });
     }
