@@ -475,14 +475,16 @@ impl Instruments {
         {
             return LiveStatus::Fitting(self.scenario.clone());
         }
+        // A lane whose car crashed early stops scoring: the curves are ready as soon as one
+        // of them has the steps (the others are drawn as far as they go).
         let scored = self
             .curves
             .iter()
             .filter(|c| c.episode == lab.episode())
             .map(|c| c.curve.steps())
-            .min()
+            .max()
             .unwrap_or(0);
-        if self.curves.len() < models.len() || scored < MIN_LIVE_STEPS {
+        if scored < MIN_LIVE_STEPS {
             LiveStatus::Waiting(scored)
         } else {
             LiveStatus::Ready

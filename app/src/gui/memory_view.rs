@@ -104,7 +104,11 @@ fn expert_ui(ui: &mut egui::Ui, world: &World) {
             })
         })
         .collect();
-    ui.label(format!("{} actors remembered", remembered.len()));
+    let n = remembered.len();
+    ui.label(format!(
+        "{n} {} remembered",
+        if n == 1 { "actor" } else { "actors" }
+    ));
     for line in remembered.iter().take(8) {
         ui.small(line);
     }
