@@ -911,16 +911,6 @@ pub struct WindowState {
 }
 
 impl WindowState {
-    /// Frames held.
-    pub fn len(&self) -> usize {
-        self.frames.len()
-    }
-
-    /// Whether it holds no frame (a forgotten window).
-    pub fn is_empty(&self) -> bool {
-        self.frames.is_empty()
-    }
-
     /// An empty window: what `forget` leaves.
     pub fn empty() -> Self {
         Self { frames: Vec::new() }
@@ -955,11 +945,6 @@ impl TransformerController {
             self.window.pop_front();
         }
         Some(self)
-    }
-
-    /// Frames it looks back over now.
-    pub fn window_limit(&self) -> usize {
-        self.limit
     }
 
     /// A controller with an empty window.

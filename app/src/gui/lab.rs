@@ -574,12 +574,6 @@ impl Lab {
     }
 }
 
-/// Loads a learned driver of `kind` from `path`, checking it fully; nothing changes on error.
-pub fn load_driver(kind: ModelKind, path: &Path) -> anyhow::Result<Driver> {
-    let (file, source) = learned::load_file(kind, Some(path))?;
-    Ok(Driver::learned(file, &source)?)
-}
-
 /// A driver for the weight file at `path`, whatever kind of model it holds.
 pub fn load_any_driver(path: &Path) -> anyhow::Result<Driver> {
     let file = memdrive_models::weights::WeightFile::load(path, &learned::builtin_layout())?;

@@ -72,9 +72,6 @@ impl Knowledge {
             Self::NeverSeen => "never seen",
         }
     }
-
-    /// Every class, in table order.
-    pub const ALL: [Self; 3] = [Self::InView, Self::Forgotten, Self::NeverSeen];
 }
 
 /// One collision, classified.
