@@ -266,69 +266,56 @@ const LEARNED: [&str; 3] = ["rbf", "gru", "transformer"];
 /// Controllers available from the command line.
 pub const CONTROLLERS: [&str; 6] = ["expert", "reactive", "cruise", "rbf", "gru", "transformer"];
 
-/// A maker of fresh instances of the controller called `name`, or an error listing the valid
-/// names. Everything that can fail (finding, reading, checking weights) happens here, once.
-pub fn controller(name: &str, weights: Option<&Path>) -> Result<Factory> {
-    windowed_controller(name, weights, None)
+/// The learned kind called `name`, if it is one.
+fn learned_kind(name: &str) -> Option<ModelKind> {
+    match name {
+        "rbf" => Some(ModelKind::Rbf),
+        "gru" => Some(ModelKind::Gru),
+        "transformer" => Some(ModelKind::Transformer),
+        _ => None,
+    }
 }
 
-/// `controller`, a transformer's window shrunk to `window` frames when given.
-fn windowed_controller(
+/// A maker of fresh instances of the controller called `name` (a transformer's window shrunk
+/// to `window` frames when given) and, for a learned controller, a maker of the same
+/// controller with its memory open, for the transplant check; or an error listing the valid
+/// names. Everything that can fail (finding, reading, checking weights) happens here, once.
+fn factories(
     name: &str,
     weights: Option<&Path>,
     window: Option<usize>,
-) -> Result<Factory> {
-    if weights.is_some() && !LEARNED.contains(&name) {
+) -> Result<(Factory, Option<crate::horizon::MemoryFactory>)> {
+    if weights.is_some() && learned_kind(name).is_none() {
         bail!("--weights applies to a learned controller, not `{name}`");
     }
     if window.is_some() && name != "transformer" {
         bail!("a window (`@K`) applies to a transformer, not `{name}`");
     }
-    match name {
-        "rbf" | "gru" | "transformer" => {
-            let kind = match name {
-                "rbf" => ModelKind::Rbf,
-                "gru" => ModelKind::Gru,
-                _ => ModelKind::Transformer,
-            };
-            let model = learned::load(kind, weights)?;
-            // Checked once here; every instance is then made the same way.
-            model.controller_with_window(window)?;
-            Ok(Box::new(move || -> Box<dyn Controller + Send> {
-                model
-                    .controller_with_window(window)
-                    .unwrap_or_else(|_| model.controller())
-            }))
-        }
-        "expert" => Ok(Box::new(|| Box::new(Expert::new()))),
-        "reactive" => Ok(Box::new(|| Box::new(Expert::reactive()))),
-        "cruise" => Ok(Box::new(|| Box::new(Cruise::new(12.0)))),
+    if let Some(kind) = learned_kind(name) {
+        let model = learned::load(kind, weights)?;
+        // Checked once here; every instance is then made the same way.
+        model.controller_with_window(window)?;
+        let fresh = move |model: &memdrive_models::model::Model| {
+            model
+                .controller_with_window(window)
+                .unwrap_or_else(|_| model.controller())
+        };
+        let driving = model.clone();
+        return Ok((
+            Box::new(move || -> Box<dyn Controller + Send> { fresh(&driving) }),
+            Some(Box::new(move || fresh(&model))),
+        ));
+    }
+    let factory: Factory = match name {
+        "expert" => Box::new(|| Box::new(Expert::new())),
+        "reactive" => Box::new(|| Box::new(Expert::reactive())),
+        "cruise" => Box::new(|| Box::new(Cruise::new(12.0))),
         other => bail!(
             "unknown controller `{other}`; valid controllers: {}",
             CONTROLLERS.join(", ")
         ),
-    }
-}
-
-/// A maker of learned controllers with their memory open, for the transplant check.
-fn memory_factory(
-    kind: &str,
-    weights: Option<&Path>,
-    window: Option<usize>,
-) -> Result<Option<crate::horizon::MemoryFactory>> {
-    let kind = match kind {
-        "rbf" => ModelKind::Rbf,
-        "gru" => ModelKind::Gru,
-        "transformer" => ModelKind::Transformer,
-        _ => return Ok(None),
     };
-    let model = learned::load(kind, weights)?;
-    model.controller_with_window(window)?;
-    Ok(Some(Box::new(move || {
-        model
-            .controller_with_window(window)
-            .unwrap_or_else(|_| model.controller())
-    })))
+    Ok((factory, None))
 }
 
 /// A controller as named on the command line: `kind`, `kind=FILE` for a learned controller
@@ -367,9 +354,8 @@ pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entr
         }
         bail!("--weights applies to a learned controller, not `{kind}`");
     }
-    let factory =
-        windowed_controller(kind, file, window).map_err(|e| anyhow::anyhow!("`{label}`: {e:#}"))?;
-    let memory_factory = memory_factory(kind, file, window)?;
+    let (factory, memory_factory) =
+        factories(kind, file, window).map_err(|e| anyhow::anyhow!("`{label}`: {e:#}"))?;
     let weights = match file {
         Some(f) => f.display().to_string(),
         None if LEARNED.contains(&kind) => "bundled".to_owned(),
