@@ -322,23 +322,33 @@ fn decision_mps(mut world: World, controller: &mut dyn MemoryController) -> f64 
     world.ego().speed_mps
 }
 
-/// Paired runs of one seed at the moment the barrier lifts: the world with the hazard and
-/// without, each driven by the expert until then (identical in all the car senses), with the
-/// controller watching each. Then four continuations: each run with its own memory and with
-/// the other's. Returns the transplants whose own decisions differed and how many of them
-/// followed the transplanted memory.
-fn transplant_pair(spec: &ScenarioSpec, seed: u64, make: &MemoryFactory) -> Result<(usize, usize)> {
-    let paired = |hazard: bool| -> Result<World> {
+/// The scenario `spec` with its memory-gap pedestrian certain to cross and certain not to:
+/// the pair of worlds a transplant swaps memories between.
+fn hazard_pair(spec: &ScenarioSpec) -> Result<[ScenarioSpec; 2]> {
+    let with = |hazard: bool| -> Result<ScenarioSpec> {
         let o = Override::parse(&format!(
             "pedestrians.{}.probability={}",
             spec.memory_gap.as_ref().map_or(0, |g| g.pedestrian),
             u8::from(hazard)
         ))?;
-        Ok(World::new(&spec.with_overrides(&[o])?, seed))
+        Ok(spec.with_overrides(&[o])?)
     };
+    Ok([with(true)?, with(false)?])
+}
+
+/// Paired runs of one seed at the moment the barrier lifts: the worlds of `pair` (with the
+/// hazard and without), each driven by the expert until then (identical in all the car senses), with the
+/// controller watching each. Then four continuations: each run with its own memory and with
+/// the other's. Returns the transplants whose own decisions differed and how many of them
+/// followed the transplanted memory.
+fn transplant_pair(
+    pair: &[ScenarioSpec; 2],
+    seed: u64,
+    make: &MemoryFactory,
+) -> Result<(usize, usize)> {
     let mut runs = Vec::new();
-    for hazard in [true, false] {
-        let mut world = paired(hazard)?;
+    for spec in pair {
+        let mut world = World::new(spec, seed);
         let release = world.memory_gap_release_s().unwrap_or(0.0);
         let mut expert = Expert::new();
         let mut watcher = make();
@@ -379,19 +389,21 @@ pub fn add_transplants(
     entries: &[Entry],
     threads: Option<usize>,
 ) -> Result<()> {
+    let pairs_by_gap = (report.gaps_s.iter())
+        .map(|&gap| hazard_pair(&at_gap(spec, gap)?))
+        .collect::<Result<Vec<_>>>()?;
+    let seeds: Vec<u64> = seeds.collect();
     for (curve, entry) in report.controllers.iter_mut().zip(entries) {
         let Some(make) = &entry.memory_factory else {
             continue;
         };
         let (mut follows, mut decisions) = (Vec::new(), Vec::new());
-        for &gap in &report.gaps_s {
-            let gap_spec = at_gap(spec, gap)?;
-            let seeds: Vec<u64> = seeds.clone().collect();
+        for pair in &pairs_by_gap {
             let pairs = map_ordered(
                 &seeds,
                 threads,
                 || (),
-                |(), &seed| transplant_pair(&gap_spec, seed, make),
+                |(), &seed| transplant_pair(pair, seed, make),
             )
             .into_iter()
             .collect::<Result<Vec<_>>>()?;
