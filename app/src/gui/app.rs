@@ -294,16 +294,10 @@ impl MemdriveApp {
 
     /// The title of lane `index`: its kind, numbered when another lane has the same kind.
     pub fn lane_title(&self, index: usize) -> String {
-        let lanes = self.lab.lanes();
-        let Some(lane) = lanes.get(index) else {
+        let Some(lane) = self.lab.lanes().get(index) else {
             return String::new();
         };
-        let same = lanes.iter().filter(|l| l.kind == lane.kind).count();
-        if same > 1 {
-            format!("{} (lane {})", lane.kind.title(), index + 1)
-        } else {
-            lane.kind.title().to_owned()
-        }
+        self.lab.numbered(index, lane.kind.title())
     }
 
     /// Puts the finished training result into lane `index`, whatever kind that lane drove.
@@ -773,9 +767,11 @@ impl MemdriveApp {
             .enumerate()
             .filter_map(|(i, lane)| {
                 let c = lane.world.collision()?;
-                let text = world_view::badge_text(memdrive_sim::Outcome::Collision, Some(c));
-                let text = text.trim_start_matches("COLLISION: ").to_owned();
-                Some((self.lane_title(i), lane.world.steps(), text))
+                Some((
+                    self.lane_title(i),
+                    lane.world.steps(),
+                    world_view::collision_text(c),
+                ))
             })
             .collect()
     }
@@ -788,8 +784,9 @@ impl MemdriveApp {
         ui.horizontal(|ui| {
             let label = ui.label("Timeline");
             let mut step = self.view_step.unwrap_or(now);
+            let collisions = self.collisions();
             // Room for the labels after the rail, the collision line included when there is one.
-            let labels = if self.collisions().is_empty() { 460.0 } else { 820.0 };
+            let labels = if collisions.is_empty() { 460.0 } else { 820.0 };
             ui.spacing_mut().slider_width = (ui.available_width() - labels).max(100.0);
             let response = ui
                 .add(egui::Slider::new(&mut step, first..=now.max(first + 1)).suffix(" step"))
@@ -814,7 +811,6 @@ impl MemdriveApp {
                 "The first step at which two learned controllers' cars were more than {} m apart (red mark)",
                 super::lab::DIVERGENCE_M
             ));
-            let collisions = self.collisions();
             if let Some((title, step, text)) = collisions.first() {
                 let all: Vec<String> = collisions
                     .iter()
@@ -840,7 +836,7 @@ impl MemdriveApp {
             let span = (now.max(first + 1) - first) as f32;
             let handle = ui.spacing().interact_size.y / 2.0;
             let width = (rail.width() - 2.0 * handle).max(1.0);
-            for (_, step, _) in self.collisions() {
+            for &(_, step, _) in &collisions {
                 if step >= first {
                     let x = rail.min.x + handle + width * (step - first) as f32 / span;
                     ui.painter().line_segment(

@@ -179,14 +179,9 @@ fn learned_models(lab: &Lab) -> Vec<(usize, String, ModelId, Model)> {
 /// The instruments' name of learned lane `index`: its kind, with the lane number when another
 /// lane has the same kind ("rbf (lane 2)").
 fn lane_name(lab: &Lab, index: usize) -> String {
-    let lanes = lab.lanes();
-    let LaneKind::Learned(kind) = lanes[index].kind else {
-        return "expert".to_owned();
-    };
-    if lanes.iter().filter(|l| l.kind == lanes[index].kind).count() > 1 {
-        format!("{} (lane {})", kind.as_str(), index + 1)
-    } else {
-        kind.as_str().to_owned()
+    match lab.lanes()[index].kind {
+        LaneKind::Learned(kind) => lab.numbered(index, kind.as_str()),
+        _ => "expert".to_owned(),
     }
 }
 

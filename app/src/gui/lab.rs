@@ -531,6 +531,17 @@ impl Lab {
         &self.lanes
     }
 
+    /// `name` for lane `index`, with the lane number when another lane drives the same kind
+    /// ("rbf (lane 2)"), so two lanes of one kind can be told apart.
+    pub fn numbered(&self, index: usize, name: &str) -> String {
+        let kind = self.lanes.get(index).map(|l| &l.kind);
+        if self.lanes.iter().filter(|l| Some(&l.kind) == kind).count() > 1 {
+            format!("{name} (lane {})", index + 1)
+        } else {
+            name.to_owned()
+        }
+    }
+
     /// The lane at `index`, to change.
     pub fn lane_mut(&mut self, index: usize) -> Option<&mut Lane> {
         self.lanes.get_mut(index)

@@ -570,16 +570,19 @@ fn draw_readouts(painter: &egui::Painter, world: &World, rect: Rect) {
 pub fn badge_text(outcome: Outcome, collision: Option<memdrive_sim::world::Collision>) -> String {
     let (text, _) = outcome_badge(outcome);
     match collision {
-        Some(c) if outcome == Outcome::Collision => {
-            let victim = match c.victim {
-                memdrive_sim::world::Victim::Pedestrian => "pedestrian",
-                memdrive_sim::world::Victim::MovingCar => "car",
-                memdrive_sim::world::Victim::ParkedVehicle => "parked vehicle",
-            };
-            format!("{text}: {victim}, {}", c.knowledge.label())
-        }
+        Some(c) if outcome == Outcome::Collision => format!("{text}: {}", collision_text(c)),
         _ => text.to_owned(),
     }
+}
+
+/// What a collision hit and what the sensors knew of it: "pedestrian, forgotten".
+pub fn collision_text(c: memdrive_sim::world::Collision) -> String {
+    let victim = match c.victim {
+        memdrive_sim::world::Victim::Pedestrian => "pedestrian",
+        memdrive_sim::world::Victim::MovingCar => "car",
+        memdrive_sim::world::Victim::ParkedVehicle => "parked vehicle",
+    };
+    format!("{victim}, {}", c.knowledge.label())
 }
 
 /// The badge text and colour of an outcome.
