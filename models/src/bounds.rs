@@ -42,6 +42,17 @@ pub fn count(name: &str, value: usize, low: usize, high: usize) -> Result<(), St
     }
 }
 
+/// An error unless the weight of an auxiliary loss is finite and within 0…10.
+pub fn presence_weight(value: f32) -> Result<(), String> {
+    if value.is_finite() && (0.0..=10.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "presence_loss must be between 0 and 10, got {value}"
+        ))
+    }
+}
+
 /// An error unless `value` is finite and `low < value <= high`.
 pub fn above(name: &str, value: f32, low: f32, high: f32) -> Result<(), String> {
     if value.is_finite() && value > low && value <= high {

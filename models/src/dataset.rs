@@ -23,6 +23,10 @@ pub struct Dataset {
     pub targets: Vec<f32>,
     /// Row ranges of each episode, in order.
     pub episodes: Vec<Range<usize>>,
+    /// For each row, 1 when a pedestrian the car saw is hidden ahead of it now (the ground
+    /// truth of [`hidden_ahead`]), else 0: the target of the auxiliary presence loss, never an
+    /// input.
+    pub presence: Vec<f32>,
 }
 
 impl Dataset {
@@ -51,7 +55,16 @@ impl Dataset {
         );
         self.observations.extend(other.observations);
         self.targets.extend(other.targets);
+        self.presence.extend(other.presence);
     }
+}
+
+/// Whether the nearest pedestrian the car saw before and does not see now is ahead of it: what
+/// a driver with memory should keep in mind. Ground truth, for training targets only. (Counting
+/// only pedestrians within 30 m ahead and 6 m to the side trained a GRU that forgot in
+/// `memory_gap`; see docs/memory-horizon.md.)
+pub fn hidden_ahead(world: &World) -> bool {
+    crate::memory::nearest_hidden_pedestrian(world).is_some_and(|h| h.relative_m[0] > 0.0)
 }
 
 /// Who drives while the expert labels.
@@ -102,12 +115,13 @@ pub fn collect_counted(
             if let Some(l) = learner.as_mut() {
                 l.reset();
             }
-            let (mut obs, mut targets) = (Vec::new(), Vec::new());
+            let (mut obs, mut targets, mut presence) = (Vec::new(), Vec::new(), Vec::new());
             while world.outcome().is_none() {
                 expert.observe_truth(&world.truth());
                 let label = expert.act(world.observation());
                 obs.extend_from_slice(world.observation().values());
                 targets.extend_from_slice(&scale.raw(label));
+                presence.push(f32::from(u8::from(hidden_ahead(&world))));
                 let action = match learner.as_mut() {
                     Some(l) => l.act(world.observation()),
                     None => label,
@@ -117,15 +131,16 @@ pub fn collect_counted(
             if let Some(done) = done {
                 done.fetch_add(1, Ordering::Relaxed);
             }
-            (world.observation().values().len(), obs, targets)
+            (world.observation().values().len(), obs, targets, presence)
         },
     );
     let mut data = Dataset::default();
-    for (dim, obs, targets) in episodes {
+    for (dim, obs, targets, presence) in episodes {
         let start = data.len();
         data.dim = dim;
         data.observations.extend(obs);
         data.targets.extend(targets);
+        data.presence.extend(presence);
         data.episodes.push(start..data.len());
     }
     data
@@ -149,5 +164,6 @@ mod tests {
         assert_eq!(one.observations.len(), one.len() * one.dim);
         assert_eq!(one.episodes.last().map(|r| r.end), Some(one.len()));
         assert!(one.targets.iter().all(|t| t.is_finite()));
+        assert_eq!(one.presence.len(), one.len());
     }
 }

@@ -42,6 +42,12 @@ pub struct GruConfig {
     /// Files written before it existed lack the field: 1, a constant step size.
     #[serde(default = "constant_rate")]
     pub final_rate_fraction: f32,
+    /// Weight of the auxiliary presence loss: a logistic head on the hidden state, trained to
+    /// tell whether a pedestrian the car saw is hidden ahead now (ground truth, in training
+    /// only; the head is not part of the controller). 0 turns it off; files written before it
+    /// existed lack the field: 0.
+    #[serde(default)]
+    pub presence_loss: f32,
 }
 
 /// A step size that does not decay.
@@ -67,6 +73,7 @@ impl Default for GruConfig {
             batch: 16,
             steps_per_round: 1500,
             final_rate_fraction: 0.05,
+            presence_loss: 0.5,
         }
     }
 }
@@ -87,6 +94,7 @@ impl GruConfig {
             count("window", self.window, 2, MAX_WINDOW_STEPS)?;
             count("burn_in", self.burn_in, 0, self.window - 1)?;
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
+            presence_weight(self.presence_loss)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,
@@ -121,6 +129,10 @@ pub struct GruParams {
     pub head_weight: Vec<f32>,
     /// (2,).
     pub head_bias: Vec<f32>,
+    /// (H,): the auxiliary presence head, trained only (never written to a weight file).
+    pub presence_weight: Vec<f32>,
+    /// (1,).
+    pub presence_bias: Vec<f32>,
 }
 
 /// What one step computed, kept for the backward pass.
@@ -191,6 +203,9 @@ impl GruParams {
             bias_hh: draw(3 * hidden),
             head_weight: draw(OUTPUTS * hidden),
             head_bias: vec![0.0; OUTPUTS],
+            // Zeros, drawing nothing: without the presence loss training is what it was.
+            presence_weight: vec![0.0; hidden],
+            presence_bias: vec![0.0],
         }
     }
 
@@ -206,6 +221,8 @@ impl GruParams {
             bias_hh: z(&self.bias_hh),
             head_weight: z(&self.head_weight),
             head_bias: z(&self.head_bias),
+            presence_weight: z(&self.presence_weight),
+            presence_bias: z(&self.presence_bias),
         }
     }
 
@@ -223,6 +240,18 @@ impl GruParams {
 
     /// Every tensor, mutable, in the order of `named`.
     pub fn tensors_mut(&mut self) -> [&mut Vec<f32>; 6] {
+        let [a, b, c, d, e, f, _, _] = self.trainable_mut();
+        [a, b, c, d, e, f]
+    }
+
+    /// Every trained tensor: those of `named`, then the presence head's (not in weight files).
+    pub fn trainable(&self) -> [&Vec<f32>; 8] {
+        let [a, b, c, d, e, f] = self.named().map(|(_, t)| t);
+        [a, b, c, d, e, f, &self.presence_weight, &self.presence_bias]
+    }
+
+    /// Every trained tensor, mutable, in the order of `trainable`.
+    pub fn trainable_mut(&mut self) -> [&mut Vec<f32>; 8] {
         [
             &mut self.weight_ih,
             &mut self.weight_hh,
@@ -230,6 +259,8 @@ impl GruParams {
             &mut self.bias_hh,
             &mut self.head_weight,
             &mut self.head_bias,
+            &mut self.presence_weight,
+            &mut self.presence_bias,
         ]
     }
 
@@ -309,19 +340,24 @@ impl GruParams {
     }
 
     /// Loss of a window: mean over `(step, output)` for steps at or after `from` of
-    /// `(tanh(y) − target)²`, where `targets` holds 2 squashed actions per step. Adds the
-    /// gradient of that loss to `grads` (backpropagation through time) and returns the loss.
+    /// `(tanh(y) − target)²`, where `targets` holds 2 squashed actions per step; with
+    /// `presence = Some((labels, λ))`, plus λ times the mean binary cross-entropy of the
+    /// presence head `σ(w·h + b)` against one 0/1 label per step. Adds the gradient of that
+    /// loss to `grads` (backpropagation through time) and returns the loss.
     pub fn loss_and_grad(
         &self,
         caches: &[StepCache],
         targets: &[f32],
+        presence: Option<(&[f32], f32)>,
         from: usize,
         grads: &mut Self,
     ) -> f64 {
         let hidden = self.hidden;
         let (steps, gates) = (caches.len(), 3 * hidden);
         let counted = (steps.saturating_sub(from) * OUTPUTS).max(1) as f32;
+        let counted_steps = steps.saturating_sub(from).max(1) as f32;
         let mut loss = 0.0f64;
+        let mut presence_loss = 0.0f64;
         let mut dh_next = vec![0.0f32; hidden];
         // Gate gradients of every step, row-major (3H, steps): the weight gradients are then
         // one matrix product each.
@@ -343,6 +379,21 @@ impl GruParams {
                     *g += d;
                 }
                 add_transposed(&self.head_weight, &dy, &mut dh);
+                if let Some((labels, weight)) = presence {
+                    let logit = self.presence_logit(&c.h);
+                    let label = labels[t];
+                    // Cross-entropy from the logit, stable for large |logit|.
+                    presence_loss +=
+                        f64::from(logit.max(0.0) - logit * label + (-logit.abs()).exp().ln_1p());
+                    let d = weight * (sigmoid(logit) - label) / counted_steps;
+                    for (g, &h) in grads.presence_weight.iter_mut().zip(&c.h) {
+                        *g += d * h;
+                    }
+                    grads.presence_bias[0] += d;
+                    for (dk, &w) in dh.iter_mut().zip(&self.presence_weight) {
+                        *dk += d * w;
+                    }
+                }
             }
             let (dgi, dgh, mut dh_prev) = cell_backward(c, &dh);
             for (g, d) in grads.bias_ih.iter_mut().zip(&dgi) {
@@ -373,7 +424,19 @@ impl GruParams {
             gates,
         );
         gemm_acc(&hs, &dgh_all, &mut grads.weight_hh, hidden, steps, gates);
-        loss / f64::from(counted)
+        let weight = presence.map_or(0.0, |(_, w)| f64::from(w));
+        loss / f64::from(counted) + weight * presence_loss / f64::from(counted_steps)
+    }
+
+    /// The presence head's logit for hidden state `h`.
+    fn presence_logit(&self, h: &[f32]) -> f32 {
+        self.presence_bias[0]
+            + self
+                .presence_weight
+                .iter()
+                .zip(h)
+                .map(|(w, x)| w * x)
+                .sum::<f32>()
     }
 
     /// How much the squashed action after the last step of `caches` depends on each step's
@@ -441,6 +504,8 @@ pub struct Sequences<'a> {
     pub targets: &'a [f32],
     /// Rows of each episode.
     pub episodes: &'a [std::ops::Range<usize>],
+    /// Per row, 1 when a pedestrian the car saw is hidden ahead now (auxiliary target).
+    pub presence: &'a [f32],
 }
 
 /// Trains `params` for `config.steps_per_round` Adam steps on random windows of the episodes
@@ -462,6 +527,7 @@ pub fn train_windows(
         inputs,
         targets,
         episodes,
+        presence,
     } = *data;
     let dim = params.inputs;
     let usable: Vec<&std::ops::Range<usize>> = episodes.iter().filter(|e| e.len() >= 2).collect();
@@ -496,9 +562,12 @@ pub fn train_windows(
                     &inputs[rows.start * dim..rows.end * dim],
                     &vec![0.0; params.hidden],
                 );
+                let labels = (config.presence_loss > 0.0)
+                    .then(|| (&presence[rows.clone()], config.presence_loss));
                 let loss = params.loss_and_grad(
                     &caches,
                     &targets[rows.start * 2..rows.end * 2],
+                    labels,
                     *from,
                     &mut grads,
                 );
@@ -509,24 +578,20 @@ pub fn train_windows(
         let mut loss = 0.0;
         for (l, g) in &per_window {
             loss += l / per_window.len() as f64;
-            for (t, gi) in total
-                .tensors_mut()
-                .into_iter()
-                .zip(g.named().map(|(_, v)| v))
-            {
+            for (t, gi) in total.trainable_mut().into_iter().zip(g.trainable()) {
                 for (a, b) in t.iter_mut().zip(gi) {
                     *a += b / per_window.len() as f32;
                 }
             }
         }
-        let grads: Vec<&Vec<f32>> = total.named().map(|(_, v)| v).to_vec();
+        let grads: Vec<&Vec<f32>> = total.trainable().to_vec();
         adam.learning_rate = cosine_rate(
             config.learning_rate,
             config.final_rate_fraction,
             step,
             config.steps_per_round,
         );
-        adam.step(&mut params.tensors_mut(), &grads);
+        adam.step(&mut params.trainable_mut(), &grads);
         recent.push(loss);
         if !on_step(step, config.steps_per_round, loss) {
             break;
@@ -570,6 +635,8 @@ impl GruParams {
             bias_hh: Vec::new(),
             head_weight: Vec::new(),
             head_bias: Vec::new(),
+            presence_weight: vec![0.0; hidden],
+            presence_bias: vec![0.0],
         };
         let names = params.named().map(|(n, _)| n);
         for ((name, shape), slot) in names
@@ -716,22 +783,40 @@ mod tests {
         let params = GruParams::init(inputs, hidden, &mut rng);
         let (xs, targets) = window(&mut rng, inputs, steps);
         let h0: Vec<f32> = (0..hidden).map(|_| rng.random_range(-0.5..0.5)).collect();
+        let mut params = params;
+        // A presence head that is not zero, so its gradient reaches the hidden state.
+        for w in &mut params.presence_weight {
+            *w = rng.random_range(-0.5..0.5);
+        }
+        let labels: Vec<f32> = (0..steps)
+            .map(|t| f32::from(u8::from(t % 3 == 0)))
+            .collect();
+        let presence = Some((labels.as_slice(), 0.7));
         let mut grads = params.zeros_like();
         let caches = params.forward(&xs, &h0);
-        params.loss_and_grad(&caches, &targets, from, &mut grads);
+        params.loss_and_grad(&caches, &targets, presence, from, &mut grads);
         let loss = |p: &GruParams| {
             let mut scratch = p.zeros_like();
-            p.loss_and_grad(&p.forward(&xs, &h0), &targets, from, &mut scratch)
+            p.loss_and_grad(&p.forward(&xs, &h0), &targets, presence, from, &mut scratch)
         };
         let eps = 1e-2f32;
-        let names = params.named().map(|(n, _)| n);
-        let analytic: Vec<Vec<f32>> = grads.named().iter().map(|(_, g)| (*g).clone()).collect();
+        let names = [
+            "gru.weight_ih",
+            "gru.weight_hh",
+            "gru.bias_ih",
+            "gru.bias_hh",
+            "head.weight",
+            "head.bias",
+            "presence.weight",
+            "presence.bias",
+        ];
+        let analytic: Vec<Vec<f32>> = grads.trainable().iter().map(|g| (*g).clone()).collect();
         for (tensor, (name, grad)) in names.iter().zip(&analytic).enumerate() {
             for (i, &a) in grad.iter().enumerate() {
                 let mut plus = params.clone();
-                plus.tensors_mut()[tensor][i] += eps;
+                plus.trainable_mut()[tensor][i] += eps;
                 let mut minus = params.clone();
-                minus.tensors_mut()[tensor][i] -= eps;
+                minus.trainable_mut()[tensor][i] -= eps;
                 let numeric = ((loss(&plus) - loss(&minus)) / f64::from(2.0 * eps)) as f32;
                 let bound = 1e-2 * a.abs().max(numeric.abs()) + 2e-4;
                 assert!(
@@ -760,6 +845,8 @@ mod tests {
             bias_hh: vec![0.0; 3],
             head_weight: vec![1.0, -1.0],
             head_bias: vec![0.0, 0.1],
+            presence_weight: vec![0.0],
+            presence_bias: vec![0.0],
         };
         let c = p.step(&[1.0], &[0.2]);
         assert!((c.r[0] - 0.645_656).abs() < 1e-5);

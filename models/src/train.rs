@@ -215,19 +215,25 @@ impl TrainOptions {
     }
 }
 
-/// The options the bundled weights of `kind` are trained with (the README's commands): seed 0,
-/// 3 DAgger rounds, 40 episodes per scenario per round; for the GRU 120, with 400 of
-/// `mixed_traffic` and 240 of `occluded_crossing`, where it needed the most data, and 240 of
-/// `memory_gap`, which teaches it to remember a hidden pedestrian for up to 8 s.
+/// The options the bundled weights of `kind` are trained with (the README's commands): 3 DAgger
+/// rounds; for the RBF seed 0 and 40 episodes per scenario per round; for the GRU and the
+/// transformer 120, with 400 of `mixed_traffic` and 240 of `occluded_crossing`, where they
+/// needed the most data, and 240 of `memory_gap`, where a hidden pedestrian must be remembered
+/// for up to 8 s; the GRU from seed 1.
 pub fn bundled_options(kind: ModelKind) -> TrainOptions {
     let mut options = TrainOptions::default();
-    if kind == ModelKind::Gru {
+    if matches!(kind, ModelKind::Gru | ModelKind::Transformer) {
         options.episodes_per_scenario = 120;
         options.scenario_episodes = BTreeMap::from([
             ("mixed_traffic".to_owned(), 400),
             ("occluded_crossing".to_owned(), 240),
             ("memory_gap".to_owned(), 240),
         ]);
+    }
+    if kind == ModelKind::Gru {
+        // Of initialisation seeds 0-5 the one that learned to bridge the memory gap and kept
+        // occluded_crossing at 1% collisions (README, "Bundled weights").
+        options.seed = 1;
     }
     options
 }
@@ -367,7 +373,7 @@ impl Network for GruParams {
     }
 
     fn tensor_lengths(&self) -> Vec<usize> {
-        self.named().iter().map(|(_, t)| t.len()).collect()
+        self.trainable().iter().map(|t| t.len()).collect()
     }
 
     fn train_round(
@@ -476,6 +482,7 @@ impl<N: Network> Learner for GradientLearner<N> {
             inputs: &inputs,
             targets: &targets,
             episodes: &data.episodes,
+            presence: &data.presence,
         };
         params.train_round(adam, &self.config, &sequences, rng, threads, on_step);
         self.shared = Some(Arc::new(params.clone()));

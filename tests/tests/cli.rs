@@ -572,8 +572,10 @@ fn set_overrides_a_field_and_is_validated_like_the_file() {
 }
 
 /// `transformer@K` shrinks a transformer's window at run time: on `occluded_crossing`, where the
-/// pedestrian is hidden for 1–4 s, a window of 0.2 s forgets them and collides where the full
-/// 1.6 s window does not. Bad windows are errors naming the range.
+/// pedestrian is hidden for 1–4 s, a window of 0.2 s forgets whether anyone walked behind the
+/// truck, and fails where the full 1.6 s window does not (the bundled transformer, not knowing,
+/// stops at the truck and waits until time runs out; one trained before hit the pedestrian).
+/// Bad windows are errors naming the range.
 #[test]
 fn a_transformer_window_shrunk_at_run_time_forgets_the_pedestrian() {
     let out = memdrive(&[
@@ -589,13 +591,8 @@ fn a_transformer_window_shrunk_at_run_time_forgets_the_pedestrian() {
     let v = json(out.ok());
     let (full, short) = (&v["results"][0], &v["results"][1]);
     assert_eq!(short["controller"], "transformer@2");
-    let rate = |r: &Value| r["collision_rate"].as_f64().unwrap_or(f64::NAN);
-    assert!(rate(short) >= rate(full) + 0.05, "{full} {short}");
-    assert!(
-        short["collisions"]["forgotten"].as_u64().unwrap_or(0)
-            > short["collisions"]["in_view"].as_u64().unwrap_or(0),
-        "{short}"
-    );
+    let failed = |r: &Value| 1.0 - r["goal_rate"].as_f64().unwrap_or(f64::NAN);
+    assert!(failed(short) >= failed(full) + 0.05, "{full} {short}");
     for (name, says) in [
         ("transformer@0", "1 to 16 frames"),
         ("transformer@17", "1 to 16 frames"),

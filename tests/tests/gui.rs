@@ -372,7 +372,7 @@ fn the_training_panel_offers_the_bundled_recipe() {
     click(&mut harness, "Bundled recipe");
     let train = harness.state().settings().train.clone();
     assert_eq!(train, TrainRequest::bundled(ModelKind::Gru));
-    assert_eq!((train.episodes, train.rounds, train.seed), (120, 3, 0));
+    assert_eq!((train.episodes, train.rounds, train.seed), (120, 3, 1));
     assert_eq!(train.scenario_episodes.get("mixed_traffic"), Some(&400));
     harness.get_by_label("memory_gap 240, mixed_traffic 400, occluded_crossing 240");
     click(&mut harness, "Same for all");
@@ -549,6 +549,10 @@ fn the_live_memory_curve_means_something_after_30_s() {
         )
     });
     harness.state_mut().reset();
+    // On a loaded machine the fitting can outlast the episode, which then ends paused.
+    if !harness.state().playing() {
+        click(&mut harness, "Play");
+    }
     for _ in 0..300 {
         harness.step();
     }

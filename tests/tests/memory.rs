@@ -163,15 +163,16 @@ fn memory_does_not_depend_on_the_thread_count() {
 }
 
 /// The presence probe on `memory_gap` with a 4 s gap, where while the car waits the frames with
-/// and without a hidden pedestrian are the same: the memoryless RBF reads nothing (AUC 0.5), the GRU reads
-/// whether someone is there from its hidden state.
+/// and without a hidden pedestrian are the same: the memoryless RBF reads nothing (AUC 0.5), the
+/// GRU reads whether someone is there from its hidden state, the transformer only while the
+/// sighting is inside its window.
 #[test]
 fn presence_is_read_from_memory_not_from_the_present() {
     let out = memdrive(&[
         "memory",
         "--json",
         "--controller",
-        "rbf,gru",
+        "rbf,gru,transformer",
         "--scenario",
         "memory_gap",
         "--set",
@@ -180,8 +181,12 @@ fn presence_is_read_from_memory_not_from_the_present() {
         "30",
     ]);
     let json: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}"));
-    let (rbf, gru) = (&json["controllers"][0], &json["controllers"][1]);
-    for c in [rbf, gru] {
+    let (rbf, gru, transformer) = (
+        &json["controllers"][0],
+        &json["controllers"][1],
+        &json["controllers"][2],
+    );
+    for c in [rbf, gru, transformer] {
         for key in [
             "presence_auc",
             "presence_auc_current_only",
@@ -203,4 +208,17 @@ fn presence_is_read_from_memory_not_from_the_present() {
         series(gru, "presence_auc")[0] >= 0.95,
         "GRU presence: {gru}"
     );
+    // The transformer reads presence while the sighting is inside its 1.6 s window, and
+    // nothing once it has left it.
+    let auc = series(transformer, "presence_auc");
+    let time = series(transformer, "presence_time_since_seen_s");
+    for (t, a) in time.iter().zip(&auc) {
+        if *t <= 1.25 {
+            assert!(*a >= 0.95, "transformer presence at {t} s: {transformer}");
+        }
+        if *t >= 3.0 {
+            assert!(*a <= 0.6, "transformer presence at {t} s: {transformer}");
+        }
+    }
+    assert!(time.iter().any(|&t| t >= 3.0), "{transformer}");
 }
