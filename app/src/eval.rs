@@ -92,7 +92,7 @@ impl CollisionCounts {
 }
 
 /// Makes fresh instances of one controller; loading (and failing) happened before.
-pub type Factory = Box<dyn Fn() -> Box<dyn Controller + Send> + Sync>;
+pub type Factory = Box<dyn Fn() -> Box<dyn Controller + Send> + Send + Sync>;
 
 /// Episodes handed to the workers at a time: results are tallied block by block, so a seed
 /// range of any length needs no more memory than this many results.

@@ -45,7 +45,7 @@ pub struct Entry {
 }
 
 /// Makes fresh controllers whose memory can be copied and replaced.
-pub type MemoryFactory = Box<dyn Fn() -> Box<dyn MemoryController + Send> + Sync>;
+pub type MemoryFactory = Box<dyn Fn() -> Box<dyn MemoryController + Send> + Send + Sync>;
 
 /// Most steps after the barrier lifts within which a decision is measured (15 s).
 pub const DECISION_STEPS: u32 = 150;
@@ -85,6 +85,19 @@ pub struct ControllerHorizon {
     /// With `--transplant`, per gap: transplants made into runs whose own decisions differed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transplant_decisions: Option<Vec<usize>>,
+}
+
+impl ControllerHorizon {
+    /// Adds the gaps of `more` (a measurement of the same controller at further gaps) after
+    /// this one's; the horizon is left for the caller to work out over all of them.
+    pub fn append(&mut self, more: Self) {
+        self.accuracy.extend(more.accuracy);
+        self.accuracy_ci.extend(more.accuracy_ci);
+        self.collision_rate.extend(more.collision_rate);
+        self.time_to_goal_s.extend(more.time_to_goal_s);
+        self.episodes.extend(more.episodes);
+        self.hazard_episodes.extend(more.hazard_episodes);
+    }
 }
 
 /// The whole measurement.

@@ -1028,3 +1028,162 @@ fn a_narrow_window_keeps_one_side_panel() {
         }
     }
 }
+
+/// A transformer lane's window slider shrinks its working memory at run time: the worlds
+/// restart, the controller keeps at most that many frames, the lane is measured again by the
+/// horizon panel (its curve is cached per window), and a lane of another kind has no slider.
+#[test]
+fn the_window_slider_shrinks_a_transformers_memory() {
+    let mut harness = harness();
+    harness.step();
+    let transformer = 2;
+    let window = |h: &Harness<'_, MemdriveApp>, i: usize| h.state().lab().lanes()[i].window();
+    assert_eq!(window(&harness, transformer), Some((16, 16)));
+    assert_eq!(window(&harness, 1), None, "a GRU has no window");
+    // One slider, in the transformer's lane (the slider and its text are two nodes).
+    assert_eq!(harness.get_all_by_label("frames").count(), 2);
+    harness.get_by_label("= 1.6 s");
+    for _ in 0..20 {
+        harness.state_mut().step_once();
+    }
+    harness.state_mut().set_window(transformer, 4);
+    harness.step();
+    assert_eq!(window(&harness, transformer), Some((4, 16)));
+    assert_eq!(harness.state().lab().step_count(), 0, "the worlds restart");
+    harness.get_by_label("= 0.4 s");
+    for _ in 0..20 {
+        harness.state_mut().step_once();
+    }
+    let frames = |h: &Harness<'_, MemdriveApp>| match &h.state().lab().lanes()[transformer].memory {
+        Some(MemorySnapshot::Transformer { ages, .. }) => ages.len(),
+        other => panic!("a transformer snapshot, got {other:?}"),
+    };
+    assert_eq!(frames(&harness), 4);
+    // Asking a GRU for a window changes nothing and says why.
+    harness.state_mut().set_window(1, 4);
+    harness.step();
+    assert_eq!(window(&harness, 1), None);
+    assert!(
+        harness.state().notices()[0]
+            .text
+            .contains("not a transformer"),
+        "{:?}",
+        harness.state().notices()
+    );
+    harness.state_mut().set_window(transformer, 16);
+    harness.step();
+    assert_eq!(window(&harness, transformer), Some((16, 16)));
+    for _ in 0..20 {
+        harness.state_mut().step_once();
+    }
+    assert_eq!(frames(&harness), 16);
+}
+
+/// The presence gauge reads, from each learned lane's memory, how sure it is that somebody it
+/// saw is hidden: on memory_gap, while the pedestrian waits behind the van, the gauge shows a
+/// percentage in every learned lane.
+#[test]
+fn the_presence_gauge_reads_each_lanes_memory() {
+    use memdrive::gui::settings::ScenarioChoice;
+    let mut harness = harness_with_settings(Settings {
+        instruments_open: false,
+        ..Settings::default()
+    });
+    harness.step();
+    harness
+        .state_mut()
+        .select_scenario(ScenarioChoice::Builtin("memory_gap".into()));
+    harness.state_mut().set_gap(4.0);
+    click(&mut harness, "Pause");
+    wait_until(&mut harness, |app| {
+        !app.instruments().presence_pending()
+            && app.lab().lanes().iter().all(|l| {
+                let (Some((id, model)), Some(memory)) = (l.identified_model(), &l.memory) else {
+                    return true;
+                };
+                app.instruments().presence(id, model, memory).is_some()
+            })
+    });
+    for _ in 0..60 {
+        harness.state_mut().step_once();
+    }
+    harness.step();
+    let gauges: Vec<f64> = harness
+        .state()
+        .lab()
+        .lanes()
+        .iter()
+        .filter_map(|l| {
+            let (id, model) = l.identified_model()?;
+            harness
+                .state()
+                .instruments()
+                .presence(id, model, l.memory.as_ref()?)
+        })
+        .collect();
+    assert_eq!(gauges.len(), 3, "{gauges:?}");
+    assert!(gauges.iter().all(|p| (0.0..=1.0).contains(p)), "{gauges:?}");
+    assert_eq!(harness.get_all_by_label("someone hidden:").count(), 3);
+}
+
+/// The memory-horizon panel measures every lane in the background with progress, draws one
+/// curve per lane, and caches them per model: measuring again does nothing until a lane
+/// changes, and then only that lane is measured.
+#[test]
+fn the_memory_horizon_panel_measures_and_caches_per_model() {
+    use memdrive::gui::horizon_view::HorizonKey;
+    let mut harness = harness_with_settings(Settings {
+        ghosts: false,
+        expert_lane: true,
+        ..Settings::default()
+    });
+    harness.step();
+    click(&mut harness, "Pause");
+    click(&mut harness, "Measure memory horizon");
+    assert!(harness.state().horizon().progress().is_some());
+    wait_until(&mut harness, |app| app.horizon().progress().is_none());
+    let keys: Vec<HorizonKey> = harness
+        .state()
+        .lab()
+        .lanes()
+        .iter()
+        .map(HorizonKey::of)
+        .collect();
+    assert_eq!(keys.len(), 4);
+    let gaps = harness.state().horizon().gaps().len();
+    for key in &keys {
+        let curve = harness
+            .state()
+            .horizon()
+            .curve(*key)
+            .unwrap_or_else(|| panic!("{key:?} measured"));
+        assert_eq!(curve.accuracy.len(), gaps);
+        assert_eq!(curve.accuracy_ci.len(), gaps);
+    }
+    // The expert remembers every pedestrian it saw: a horizon as long as the longest gap.
+    let expert = harness.state().horizon().curve(HorizonKey::Expert);
+    assert!(
+        expert.is_some_and(|c| c.accuracy.iter().all(|&a| a >= 0.98)),
+        "{expert:?}"
+    );
+    // Nothing new to measure.
+    assert!(!harness.state_mut().measure_horizon());
+    harness.get_by_label("Every lane measured");
+    // A shrunk window is another controller: only that lane is measured again.
+    harness.state_mut().set_window(2, 8);
+    harness.step();
+    harness.get_by_label("Measure 1 more");
+    assert!(harness.state_mut().measure_horizon());
+    harness.step();
+    harness.get_by_label_contains("measuring…");
+    wait_until(&mut harness, |app| app.horizon().progress().is_none());
+    let shrunk = HorizonKey::of(&harness.state().lab().lanes()[2]);
+    assert_ne!(shrunk, keys[2]);
+    assert!(harness.state().horizon().curve(shrunk).is_some());
+    // The whole window again: its curve was kept, nothing to measure.
+    harness.state_mut().set_window(2, 16);
+    harness.step();
+    assert_eq!(HorizonKey::of(&harness.state().lab().lanes()[2]), keys[2]);
+    harness.get_by_label("Every lane measured");
+    assert!(!harness.state_mut().measure_horizon());
+}

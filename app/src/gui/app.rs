@@ -3,6 +3,7 @@
 //! `Ui` only draw and collect what the user asked for.
 
 use super::dialogs::{self, FileDialogs, Pending, Purpose};
+use super::horizon_view::{self, HorizonPanel};
 use super::instruments::{self, Instruments};
 use super::lab::{Driver, Lab, LaneKind, load_any_driver};
 use super::memory_view::{self, HISTORY_STEPS, MemoryInputs, WeightTexture};
@@ -56,6 +57,7 @@ pub struct MemdriveApp {
     dialogs: Pending,
     training: Option<TrainingJob>,
     instruments: Instruments,
+    horizon: HorizonPanel,
     frame_ms: f32,
     ctx: Option<egui::Context>,
     last_frame_s: Option<f64>,
@@ -109,6 +111,7 @@ impl MemdriveApp {
             dialogs: Pending::new(dialogs),
             training: None,
             instruments: Instruments::default(),
+            horizon: HorizonPanel::default(),
             frame_ms: 0.0,
             ctx: None,
             last_frame_s: None,
@@ -157,6 +160,18 @@ impl MemdriveApp {
     /// The memory instruments.
     pub fn instruments(&self) -> &Instruments {
         &self.instruments
+    }
+
+    /// The memory-horizon panel's state.
+    pub fn horizon(&self) -> &HorizonPanel {
+        &self.horizon
+    }
+
+    /// Measures the memory horizon of every lane not measured yet, in the background (what
+    /// the panel's button does). Returns false when there was nothing to start.
+    pub fn measure_horizon(&mut self) -> bool {
+        let wake = self.wake();
+        self.horizon.start(&self.lab, wake)
     }
 
     /// Whether any file dialog is still waiting for the user.
@@ -267,14 +282,14 @@ impl MemdriveApp {
         match load_any_driver(path) {
             Ok(driver) => {
                 let kind = match &driver {
-                    Driver::Learned { model, .. } => model.kind().as_str(),
-                    _ => "expert",
+                    Driver::Learned { model, .. } => LaneKind::Learned(model.kind()).title(),
+                    _ => LaneKind::Expert.title(),
                 };
                 self.install_at(
                     index,
                     driver,
                     format!(
-                        "loaded {} into lane {}, which now drives a {kind} (all lanes restarted)",
+                        "loaded {} into lane {} (now: {kind}; all lanes restarted)",
                         path.display(),
                         index + 1
                     ),
@@ -326,6 +341,15 @@ impl MemdriveApp {
         {
             self.view_step = None;
             self.notify(message, false);
+        }
+    }
+
+    /// Shrinks (or restores) the window of transformer lane `index` to `frames` and restarts
+    /// every lane; an impossible request is shown and changes nothing.
+    pub fn set_window(&mut self, index: usize, frames: usize) {
+        match self.lab.set_window(index, frames) {
+            Ok(()) => self.view_step = None,
+            Err(e) => self.notify(format!("could not change the window: {e:#}"), true),
         }
     }
 
@@ -456,6 +480,10 @@ impl MemdriveApp {
             self.settings.instruments_open,
         );
         for failure in self.instruments.take_failures() {
+            self.notify(failure, true);
+        }
+        self.horizon.poll();
+        for failure in self.horizon.take_failures() {
             self.notify(failure, true);
         }
     }
@@ -795,7 +823,14 @@ impl MemdriveApp {
             if response.changed() {
                 self.view(Some(step));
             }
-            let rail = response.rect;
+            // The rail alone: the slider's rectangle also holds its value box.
+            let rail = egui::Rect::from_min_size(
+                response.rect.min,
+                egui::vec2(
+                    ui.spacing().slider_width.min(response.rect.width()),
+                    response.rect.height(),
+                ),
+            );
             if ui
                 .add_enabled(self.view_step.is_some(), egui::Button::new("Live"))
                 .on_hover_text("Back to now")
@@ -836,25 +871,19 @@ impl MemdriveApp {
             let span = (now.max(first + 1) - first) as f32;
             let handle = ui.spacing().interact_size.y / 2.0;
             let width = (rail.width() - 2.0 * handle).max(1.0);
-            for &(_, step, _) in &collisions {
-                if step >= first {
-                    let x = rail.min.x + handle + width * (step - first) as f32 / span;
-                    ui.painter().line_segment(
-                        [egui::pos2(x, rail.min.y), egui::pos2(x, rail.max.y)],
-                        egui::Stroke::new(3.0, Color32::from_rgb(255, 150, 80)),
-                    );
-                }
-            }
-            if let Some(d) = self.lab.divergence_step()
-                && d >= first
-            {
-                let span = (now.max(first + 1) - first) as f32;
-                let handle = ui.spacing().interact_size.y / 2.0;
-                let width = (rail.width() - 2.0 * handle).max(1.0);
-                let x = rail.min.x + handle + width * (d - first) as f32 / span;
+            let marks = collisions
+                .iter()
+                .map(|&(_, step, _)| (step, Color32::from_rgb(255, 150, 80)))
+                .chain(
+                    self.lab
+                        .divergence_step()
+                        .map(|d| (d, Color32::from_rgb(255, 80, 80))),
+                );
+            for (step, color) in marks.filter(|&(step, _)| step >= first) {
+                let x = rail.min.x + handle + width * (step - first) as f32 / span;
                 ui.painter().line_segment(
                     [egui::pos2(x, rail.min.y), egui::pos2(x, rail.max.y)],
-                    egui::Stroke::new(3.0, Color32::from_rgb(255, 80, 80)),
+                    egui::Stroke::new(3.0, color),
                 );
             }
         });
@@ -898,6 +927,7 @@ impl MemdriveApp {
         ui.allocate_rect(area, egui::Sense::hover());
         for action in actions {
             match action {
+                LaneAction::Window(i, frames) => self.set_window(i, frames),
                 LaneAction::Forget(i) => self.lab.forget(i),
                 LaneAction::Load(i) => {
                     let title = format!("Load weights into {}", self.lane_title(i));
@@ -1004,6 +1034,32 @@ impl MemdriveApp {
             &format!("{title} world"),
             ghost,
         );
+        let presence = match (lane.identified_model(), &frame.memory) {
+            (Some((id, model)), Some(snapshot)) if self.settings.ghosts => {
+                Some(self.instruments.presence(id, model, snapshot))
+            }
+            _ => None,
+        };
+        if let Some(p) = presence {
+            ui.horizontal(|ui| presence_gauge_ui(ui, p, self.instruments.presence_pending()));
+        }
+        if let Some((now, trained)) = lane.window() {
+            ui.horizontal_wrapped(|ui| {
+                let mut frames = now;
+                let response = ui
+                    .add(egui::Slider::new(&mut frames, 1..=trained).text("frames"))
+                    .on_hover_text(format!(
+                        "The transformer's window: the last K frames it attends to (trained with {trained}). Shrink it and the worlds restart: it forgets everything older, and the memory horizon moves in."
+                    ));
+                ui.add(
+                    egui::Label::new(RichText::new(format!("= {:.1} s", now as f64 * 0.1)).small())
+                        .extend(),
+                );
+                if response.changed() && frames != now {
+                    actions.push(LaneAction::Window(index, frames));
+                }
+            });
+        }
         let inputs = MemoryInputs {
             kind,
             recent: self
@@ -1013,6 +1069,7 @@ impl MemdriveApp {
                 .collect(),
             long_term: lane.long_term().map(Arc::as_ref),
             forgotten_at: &lane.forgotten_at,
+            window: lane.window().map(|(now, _)| now),
         };
         egui::ScrollArea::vertical()
             .id_salt(("memory", index))
@@ -1060,8 +1117,30 @@ impl MemdriveApp {
     }
 }
 
+/// The presence gauge of a lane: how sure its controller is, read from its memory by the
+/// presence probe, that a pedestrian it saw is hidden now.
+fn presence_gauge_ui(ui: &mut egui::Ui, p: Option<f64>, pending: bool) {
+    let hover = "The presence probe: a logistic readout from this controller's memory to \"a pedestrian it saw is hidden now\", fitted on its own driving of memory_gap (half the episodes with nobody there). A controller without memory reads the same whether or not someone hides.";
+    match p {
+        Some(p) => {
+            ui.label("someone hidden:").on_hover_text(hover);
+            ui.add(
+                egui::ProgressBar::new(p as f32)
+                    .desired_width(64.0)
+                    .text(format!("{:.0}%", 100.0 * p)),
+            )
+            .on_hover_text(hover);
+        }
+        None if pending => {
+            ui.small("someone hidden: fitting…").on_hover_text(hover);
+        }
+        None => {}
+    }
+}
+
 /// What a lane's buttons asked for.
 enum LaneAction {
+    Window(usize, usize),
     Forget(usize),
     Load(usize),
     Save(usize),
@@ -1113,18 +1192,23 @@ impl eframe::App for MemdriveApp {
         }
         if self.settings.instruments_open {
             let step = self.view_step.unwrap_or(self.lab.step_count());
-            let mut run_noise = false;
+            let (mut run_noise, mut run_horizon) = (false, false);
             egui::Panel::right("instruments")
                 .default_size(340.0)
                 .max_size((width * 0.32).max(220.0))
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
                         run_noise = instruments::panel_ui(ui, &self.instruments, &self.lab, step);
+                        ui.separator();
+                        run_horizon = horizon_view::ui(ui, &self.horizon, &self.lab);
                     });
                 });
             if run_noise {
                 let wake = self.wake();
                 self.instruments.run_noise_probe(&self.lab, wake);
+            }
+            if run_horizon {
+                self.measure_horizon();
             }
         }
         if self.settings.training_open {

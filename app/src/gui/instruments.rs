@@ -10,6 +10,7 @@
 
 use super::lab::{Lab, LaneFrame, LaneKind, ModelId};
 use memdrive_models::memory::live::{LagReadouts, LiveCurve};
+use memdrive_models::memory::presence::Logistic;
 use memdrive_models::memory::{
     self, Belief, DEFAULT_LAGS, MemoryCurve, NOISE_STEPS, PROBE_SEED_BASE, Recording,
 };
@@ -22,6 +23,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// Episodes of `occluded_crossing` each belief probe is fitted on.
 const BELIEF_EPISODES: u64 = 30;
+/// Episodes of `memory_gap` (half of them with somebody hiding) each presence probe is fitted
+/// on.
+const PRESENCE_EPISODES: u64 = 40;
 /// First seed of the episodes the live readouts are fitted on (probe seeds, apart from the
 /// belief probe's).
 const LIVE_SEED_BASE: u64 = PROBE_SEED_BASE + 10_000;
@@ -39,16 +43,27 @@ const LIVE_STEPS_PER_FRAME: usize = 12;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Job {
     Belief(ModelId),
+    Presence(ModelId),
     Readouts(ModelId, u64),
     Noise,
 }
 
 enum Message {
     Belief(ModelId, Box<Belief>),
+    Presence(ModelId, Box<Logistic>),
     Readouts(ModelId, u64, Box<Readouts>),
     Noise(Vec<(String, ModelId, MemoryCurve)>),
     Failed(Job, String),
 }
+
+/// A probe fitted per model: the models fitted already, the job and its name, the built-in
+/// scenario and number of episodes it is fitted on, and what becomes of the recording.
+type Probe = (
+    HashSet<ModelId>,
+    (fn(ModelId) -> Job, &'static str),
+    (&'static str, u64),
+    fn(ModelId, &Recording) -> Option<Message>,
+);
 
 /// Runs `work` on a new thread behind `catch_unwind`, after any other such work has finished:
 /// its message, or a failure naming `what` if it panicked, goes to `tx`; `wake` repaints
@@ -133,6 +148,7 @@ pub struct Instruments {
     tx: Sender<Message>,
     rx: Receiver<Message>,
     beliefs: HashMap<ModelId, Arc<Belief>>,
+    presence: HashMap<ModelId, Arc<Logistic>>,
     readouts: HashMap<(ModelId, u64), Arc<Readouts>>,
     pending: HashSet<Job>,
     failed: HashSet<Job>,
@@ -152,6 +168,7 @@ impl Default for Instruments {
             tx,
             rx,
             beliefs: HashMap::new(),
+            presence: HashMap::new(),
             readouts: HashMap::new(),
             pending: HashSet::new(),
             failed: HashSet::new(),
@@ -232,6 +249,12 @@ impl Instruments {
                         self.beliefs.insert(id, Arc::from(belief));
                     }
                 }
+                Message::Presence(id, readout) => {
+                    self.pending.remove(&Job::Presence(id));
+                    if alive.contains(&id) {
+                        self.presence.insert(id, Arc::from(readout));
+                    }
+                }
                 Message::Readouts(id, key, readouts) => {
                     self.pending.remove(&Job::Readouts(id, key));
                     if alive.contains(&id) && key == lab.scenario_key() {
@@ -252,13 +275,36 @@ impl Instruments {
         // Drop everything computed from models that are gone (or another scenario's readouts).
         let key = lab.scenario_key();
         self.beliefs.retain(|id, _| alive.contains(id));
+        self.presence.retain(|id, _| alive.contains(id));
         self.readouts
             .retain(|(id, k), _| alive.contains(id) && *k == key);
         self.noise.retain(|(_, id, _)| alive.contains(id));
         self.curves.retain(|c| alive.contains(&c.id));
         self.scenario.clone_from(&lab.spec().name);
         if beliefs {
-            self.start_beliefs(&models, wake);
+            // Where each model believes a hidden pedestrian is, fitted on its own driving of
+            // occluded_crossing; and whether it believes one is hidden at all, on memory_gap,
+            // where in half the episodes somebody it saw hides behind a van.
+            let probes: [Probe; 2] = [
+                (
+                    self.beliefs.keys().copied().collect(),
+                    (Job::Belief, "the belief probe"),
+                    ("occluded_crossing", BELIEF_EPISODES),
+                    |id, rec| Some(Message::Belief(id, Box::new(memory::belief_probe(rec)))),
+                ),
+                (
+                    self.presence.keys().copied().collect(),
+                    (Job::Presence, "the presence probe"),
+                    ("memory_gap", PRESENCE_EPISODES),
+                    |id, rec| {
+                        let readout = memory::presence_probe(rec).readout?;
+                        Some(Message::Presence(id, Box::new(readout)))
+                    },
+                ),
+            ];
+            for (fitted, job, source, finish) in probes {
+                self.start_probes(&models, wake, &fitted, job, source, finish);
+            }
         }
         if curves {
             self.start_readouts(lab, &models, wake);
@@ -274,33 +320,32 @@ impl Instruments {
         true
     }
 
-    /// Belief probes for models not probed yet.
-    fn start_beliefs(
+    /// For every model not in `fitted`: records its own driving of `episodes` probe seeds of
+    /// the built-in `scenario` in the background and sends what `finish` makes of it.
+    fn start_probes(
         &mut self,
         models: &[(usize, String, ModelId, Model)],
         wake: &(impl Fn() + Clone + Send + 'static),
+        fitted: &HashSet<ModelId>,
+        (job, what): (fn(ModelId) -> Job, &'static str),
+        (scenario, episodes): (&'static str, u64),
+        finish: fn(ModelId, &Recording) -> Option<Message>,
     ) {
         for (_, _, id, model) in models {
-            if self.beliefs.contains_key(id) || !self.start(Job::Belief(*id)) {
+            if fitted.contains(id) || !self.start(job(*id)) {
                 continue;
             }
             let (model, id) = (model.clone(), *id);
-            background(
-                Job::Belief(id),
-                "the belief probe",
-                self.tx.clone(),
-                wake.clone(),
-                move || {
-                    let spec = builtin("occluded_crossing")?.ok()?;
-                    let rec = memory::record_driving(
-                        &model,
-                        &spec,
-                        PROBE_SEED_BASE..PROBE_SEED_BASE + BELIEF_EPISODES,
-                        Some(1),
-                    );
-                    Some(Message::Belief(id, Box::new(memory::belief_probe(&rec))))
-                },
-            );
+            background(job(id), what, self.tx.clone(), wake.clone(), move || {
+                let spec = builtin(scenario)?.ok()?;
+                let rec = memory::record_driving(
+                    &model,
+                    &spec,
+                    PROBE_SEED_BASE..PROBE_SEED_BASE + episodes,
+                    Some(1),
+                );
+                finish(id, &rec)
+            });
         }
     }
 
@@ -553,6 +598,23 @@ impl Instruments {
         self.pending.iter().any(|j| matches!(j, Job::Belief(_)))
     }
 
+    /// Whether any presence probe is still being fitted.
+    pub fn presence_pending(&self) -> bool {
+        self.pending.iter().any(|j| matches!(j, Job::Presence(_)))
+    }
+
+    /// How sure the controller of model `id` (`model`), holding `snapshot`, is that a
+    /// pedestrian it saw is hidden now (0..1), once its presence probe is fitted.
+    pub fn presence(&self, id: ModelId, model: &Model, snapshot: &MemorySnapshot) -> Option<f64> {
+        let readout = self.presence.get(&id)?;
+        let mut state = vec![0.0; memory::state_dim(model)];
+        if readout.inputs() != state.len() {
+            return None;
+        }
+        memory::state_vector(model, snapshot, &mut state);
+        Some(readout.probability(&state))
+    }
+
     /// Where the controller of model `id` (`model`), holding `snapshot`, believes the hidden
     /// pedestrian of `world` is — when one is hidden and the probe is fitted.
     pub fn ghost(
@@ -587,8 +649,13 @@ impl Instruments {
 }
 
 /// Influence by lag (0…`DEFAULT_LAGS`) of the lane whose recorded frames up to the viewed step
-/// are `recent` (oldest first), for the step shown last.
-pub fn influence_now(model: &Model, recent: &[&LaneFrame]) -> Vec<f64> {
+/// are `recent` (oldest first), for the step shown last; a transformer whose window is shrunk
+/// to `window_limit` frames sees only those (what is older has no influence at all).
+pub fn influence_now(
+    model: &Model,
+    recent: &[&LaneFrame],
+    window_limit: Option<usize>,
+) -> Vec<f64> {
     let lags = DEFAULT_LAGS;
     let Some(last) = recent.len().checked_sub(1) else {
         return vec![0.0; lags + 1];
@@ -596,7 +663,10 @@ pub fn influence_now(model: &Model, recent: &[&LaneFrame]) -> Vec<f64> {
     if recent[last].memory.is_none() {
         return vec![0.0; lags + 1];
     }
-    let first = last.saturating_sub(lags);
+    let mut first = last.saturating_sub(lags);
+    if let Some(frames) = window_limit {
+        first = first.max((last + 1).saturating_sub(frames));
+    }
     let raw: Vec<f32> = recent[first..=last]
         .iter()
         .flat_map(|f| f.world.observation().values().iter().copied())
@@ -652,9 +722,13 @@ pub fn controller_color(name: &str) -> egui::Color32 {
     match name.split(' ').next().unwrap_or_default() {
         "rbf" => egui::Color32::from_rgb(230, 120, 90),
         "gru" => egui::Color32::from_rgb(90, 180, 240),
+        "expert" => egui::Color32::from_rgb(220, 220, 220),
         _ => egui::Color32::from_rgb(170, 220, 90),
     }
 }
+
+/// Height of the memory-curve plot (px).
+const MEMORY_PLOT_HEIGHT: f32 = 170.0;
 
 /// Lowest R² drawn: a readout that generalises worse than the mean scores below 0 without
 /// bound; the plot clips there so the interesting range stays visible.
@@ -691,11 +765,19 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
         LiveStatus::Unavailable(why) => Some(why.clone()),
     };
     if live.is_empty() && noise.is_empty() {
-        ui.small(reason.unwrap_or_default());
+        // The plot's room is kept while it waits, so nothing below jumps when it appears.
+        let (rect, _) = ui.allocate_exact_size(
+            egui::vec2(ui.available_width(), MEMORY_PLOT_HEIGHT + 18.0),
+            egui::Sense::hover(),
+        );
+        ui.put(
+            rect,
+            egui::Label::new(egui::RichText::new(reason.unwrap_or_default()).small()).wrap(),
+        );
     } else {
         legend_ui(ui, &live, &noise);
         egui_plot::Plot::new("memory curves")
-            .height(170.0)
+            .height(MEMORY_PLOT_HEIGHT)
             .include_y(0.0)
             .include_y(1.0)
             .include_x(0.0)
@@ -802,7 +884,7 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
             .moments_up_to(step, DEFAULT_LAGS + 2)
             .map(|m| &m.lanes[index])
             .collect();
-        let influence = influence_now(model, &recent);
+        let influence = influence_now(model, &recent, lane.window_limit());
         let bars: Vec<egui_plot::Bar> = influence
             .iter()
             .enumerate()

@@ -143,6 +143,8 @@ pub enum Driver {
         controller: Box<dyn MemoryController + Send>,
         /// Weights, summarised.
         long_term: Arc<LongTermMemory>,
+        /// A transformer's window shrunk at run time to this many frames (`None`: the trained K).
+        window_limit: Option<usize>,
     },
     /// The expert.
     Expert(Box<Expert>),
@@ -160,6 +162,7 @@ impl Driver {
             file: Arc::new(file),
             controller,
             long_term,
+            window_limit: None,
         })
     }
 
@@ -310,6 +313,27 @@ impl Lane {
     pub fn model_id(&self) -> Option<ModelId> {
         self.identified_model().map(|(id, _)| id)
     }
+
+    /// The frames a transformer lane looks back over: (now, as trained); `None` for other kinds.
+    pub fn window(&self) -> Option<(usize, usize)> {
+        match &self.driver {
+            Driver::Learned {
+                model: Model::Transformer(params, _),
+                window_limit,
+                ..
+            } => Some((window_limit.unwrap_or(params.window), params.window)),
+            _ => None,
+        }
+    }
+
+    /// A transformer lane's window at run time, if shrunk (`None`: as trained, or not a
+    /// transformer).
+    pub fn window_limit(&self) -> Option<usize> {
+        match &self.driver {
+            Driver::Learned { window_limit, .. } => *window_limit,
+            Driver::Expert(_) => None,
+        }
+    }
 }
 
 /// The whole comparison: lanes in lockstep and their recorded history.
@@ -451,6 +475,35 @@ impl Lab {
         };
         lane.kind = kind;
         lane.driver = driver;
+        self.reset();
+        Ok(())
+    }
+
+    /// Shrinks the window of transformer lane `index` to `frames` (1…K; K is the trained window,
+    /// as trained) and restarts every lane so the comparison stays fair. An error names a lane
+    /// that is not a transformer or a window outside 1…K; nothing changes then.
+    pub fn set_window(&mut self, index: usize, frames: usize) -> anyhow::Result<()> {
+        let Some(lane) = self.lanes.get_mut(index) else {
+            anyhow::bail!("there is no lane {}", index + 1);
+        };
+        let Some((_, trained)) = lane.window() else {
+            anyhow::bail!(
+                "lane {} is not a transformer: only a transformer has a window",
+                index + 1
+            );
+        };
+        let Driver::Learned {
+            model,
+            controller,
+            window_limit,
+            ..
+        } = &mut lane.driver
+        else {
+            anyhow::bail!("lane {} has no learned driver", index + 1);
+        };
+        let limit = (frames != trained).then_some(frames);
+        *controller = model.controller_with_window(limit)?;
+        *window_limit = limit;
         self.reset();
         Ok(())
     }

@@ -38,6 +38,8 @@ pub struct MemoryInputs<'a> {
     pub long_term: Option<&'a LongTermMemory>,
     /// Steps at which the user pressed Forget.
     pub forgotten_at: &'a [u32],
+    /// A transformer's window now (shrunk at run time, or as trained).
+    pub window: Option<usize>,
 }
 
 impl MemoryInputs<'_> {
@@ -262,12 +264,16 @@ fn transformer_ui(
 ) {
     tier_heading(ui, WORKING);
     let window = inputs
-        .long_term
-        .and_then(|l| l.window)
-        .unwrap_or(ages.len().max(1));
+        .window
+        .or(inputs.long_term.and_then(|l| l.window))
+        .unwrap_or(ages.len())
+        .max(1);
     ui.small(format!(
-        "Attention of each head over the {} frames in the window (age grows to the right; now at left; each row scaled to its peak)",
-        ages.len()
+        "Attention of each head over the {} in the window (age grows to the right; now at left; each row scaled to its peak)",
+        match ages.len() {
+            1 => "1 frame".to_owned(),
+            n => format!("{n} frames"),
+        }
     ));
     let heads = attention.len();
     let label_w = 46.0;

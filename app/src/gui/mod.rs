@@ -3,6 +3,7 @@
 
 mod app;
 pub mod dialogs;
+pub mod horizon_view;
 pub mod instruments;
 pub mod lab;
 mod memory_view;

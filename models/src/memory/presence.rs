@@ -91,6 +91,11 @@ impl Logistic {
         }
     }
 
+    /// Features it reads.
+    pub fn inputs(&self) -> usize {
+        self.weights.len()
+    }
+
     /// P(a seen pedestrian is hidden now) for one state.
     pub fn probability(&self, x: &[f32]) -> f64 {
         let eta = x
