@@ -1187,3 +1187,36 @@ fn the_memory_horizon_panel_measures_and_caches_per_model() {
     harness.get_by_label("Every lane measured");
     assert!(!harness.state_mut().measure_horizon());
 }
+
+/// Information banners go by themselves after 8 s; errors stay until dismissed.
+#[test]
+fn information_banners_go_by_themselves_and_errors_stay() {
+    let dir = temp_dir("info-banners");
+    let good = dir.join("gru.safetensors");
+    let bad = dir.join("broken.safetensors");
+    std::fs::write(&bad, b"not a weight file").unwrap_or_else(|e| panic!("{e}"));
+    let dialogs = Arc::new(ScriptedDialogs::default());
+    let app =
+        MemdriveApp::with_settings(plain_settings(), dialogs).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1600.0, 950.0))
+        .with_step_dt(0.5)
+        .build_eframe(|_| app);
+    harness.step();
+    harness.state_mut().save_weights(1, &good);
+    harness.state_mut().load_weights(0, &bad);
+    harness.step();
+    let kinds = |h: &Harness<'_, MemdriveApp>| -> Vec<bool> {
+        h.state().notices().iter().map(|n| n.error).collect()
+    };
+    assert_eq!(kinds(&harness), [false, true]);
+    for _ in 0..12 {
+        harness.step();
+    }
+    assert_eq!(kinds(&harness), [false, true], "still there after 6 s");
+    for _ in 0..6 {
+        harness.step();
+    }
+    assert_eq!(kinds(&harness), [true], "the information went after 8 s");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -34,14 +34,20 @@ const NARROW_FOR_TWO_PANELS: f32 = 1400.0;
 /// Wall time the app may spend stepping per frame at "as fast as possible".
 const MAX_STEP_TIME: Duration = Duration::from_millis(10);
 
-/// A message for the user, shown as a banner until dismissed.
+/// A message for the user, shown as a banner: an error until dismissed, information for
+/// `INFO_SHOWN` (or until dismissed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notice {
     /// What happened.
     pub text: String,
     /// An error (red) or information.
     pub error: bool,
+    /// When it was posted, in milliseconds of the app's clock.
+    posted_ms: u64,
 }
+
+/// How long an information banner stays (errors stay until dismissed).
+const INFO_SHOWN: Duration = Duration::from_secs(8);
 
 /// The memdrive desktop app.
 pub struct MemdriveApp {
@@ -93,6 +99,7 @@ impl MemdriveApp {
                 notices.push(Notice {
                     text: format!("{e:#}; opened the default scenario instead"),
                     error: true,
+                    posted_ms: 0,
                 });
                 settings.scenario = ScenarioChoice::default();
                 resolve(&settings.scenario, &builtins)?
@@ -180,7 +187,12 @@ impl MemdriveApp {
     }
 
     fn notify(&mut self, text: String, error: bool) {
-        self.notices.push(Notice { text, error });
+        let posted_ms = (self.last_frame_s.unwrap_or(0.0) * 1000.0) as u64;
+        self.notices.push(Notice {
+            text,
+            error,
+            posted_ms,
+        });
     }
 
     /// One control step of every lane; back to the live view.
@@ -232,9 +244,16 @@ impl MemdriveApp {
         let response = ui
             .add(
                 egui::Slider::new(&mut gap_s, 0.2..=10.0)
-                    .suffix(" s")
                     .step_by(0.1)
-                    .max_decimals(1),
+                    // While the file's range is in force the gap is drawn per seed: say so
+                    // rather than show a number that is not the one in play.
+                    .custom_formatter(move |v, _| {
+                        if drawn {
+                            "per seed".to_owned()
+                        } else {
+                            format!("{v:.1} s")
+                        }
+                    }),
             )
             .on_hover_text(if drawn {
                 "Seconds the pedestrian stays hidden while the car waits: now drawn per seed \
@@ -535,6 +554,18 @@ impl MemdriveApp {
         }
         if self.instruments.catching_up() {
             sooner(Duration::from_millis(16));
+        }
+        // The next information banner to go.
+        let now_ms = (self.last_frame_s.unwrap_or(0.0) * 1000.0) as u64;
+        if let Some(posted) = self
+            .notices
+            .iter()
+            .filter(|n| !n.error)
+            .map(|n| n.posted_ms)
+            .min()
+        {
+            let gone = posted + INFO_SHOWN.as_millis() as u64;
+            sooner(Duration::from_millis(gone.saturating_sub(now_ms)));
         }
         next
     }
@@ -1175,6 +1206,10 @@ impl eframe::App for MemdriveApp {
             .last_frame_s
             .map_or(0.0, |t| (now_s - t).clamp(0.0, 0.25));
         self.last_frame_s = Some(now_s);
+        let now_ms = (now_s * 1000.0) as u64;
+        let shown_ms = INFO_SHOWN.as_millis() as u64;
+        self.notices
+            .retain(|n| n.error || now_ms.saturating_sub(n.posted_ms) < shown_ms);
         self.advance(dt);
         let top = egui::Panel::top("controls")
             .show(ui, |ui| self.controls_ui(ui))
