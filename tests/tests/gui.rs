@@ -548,11 +548,8 @@ fn the_live_memory_curve_means_something_after_30_s() {
             LiveStatus::Fitting(_)
         )
     });
+    // On a loaded machine the fitting can outlast the episode; the restart plays again then.
     harness.state_mut().reset();
-    // On a loaded machine the fitting can outlast the episode, which then ends paused.
-    if !harness.state().playing() {
-        click(&mut harness, "Play");
-    }
     for _ in 0..300 {
         harness.step();
     }
@@ -1219,4 +1216,29 @@ fn information_banners_go_by_themselves_and_errors_stay() {
     }
     assert_eq!(kinds(&harness), [true], "the information went after 8 s");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Play stops when every episode has ended; a restart then plays again (a pause the user chose
+/// stays a pause).
+#[test]
+fn a_restart_after_the_end_plays_again() {
+    use memdrive::gui::settings::Speed;
+    let mut harness = harness_with_settings(Settings {
+        speed: Speed::Max,
+        ..plain_settings()
+    });
+    harness.step();
+    wait_until(&mut harness, |app| app.lab().finished());
+    harness.step();
+    assert!(!harness.state().playing(), "stopped at the end");
+    // At 1× from here, so the episode cannot end again under the test.
+    harness.state_mut().settings_mut().speed = Speed::One;
+    harness.state_mut().reset();
+    harness.step();
+    assert!(harness.state().playing(), "the restart plays");
+    click(&mut harness, "Pause");
+    assert!(!harness.state().playing(), "paused");
+    harness.state_mut().reset();
+    harness.step();
+    assert!(!harness.state().playing(), "a chosen pause stays");
 }

@@ -72,6 +72,8 @@ pub struct MemdriveApp {
     save_settings_now: bool,
     /// The play state before the timeline was dragged back, restored by "Live".
     playing_before_view: Option<bool>,
+    /// Play stopped because every episode ended (not the user): a restart plays again.
+    paused_at_end: bool,
 }
 
 impl MemdriveApp {
@@ -125,6 +127,7 @@ impl MemdriveApp {
             saved_settings: settings.clone(),
             save_settings_now: false,
             playing_before_view: None,
+            paused_at_end: false,
             settings,
         })
     }
@@ -509,12 +512,19 @@ impl MemdriveApp {
 
     /// Advances the simulation by `dt_s` of wall time at the chosen speed.
     fn advance(&mut self, dt_s: f64) {
+        // Stopped at the end of the episodes and restarted since (Reset, a new seed, scenario,
+        // gap, window or weights): play on, as the user would expect.
+        if self.paused_at_end && !self.lab.finished() {
+            self.paused_at_end = false;
+            self.playing = true;
+        }
         if !self.playing || self.view_step.is_some() {
             self.debt_s = 0.0;
             return;
         }
         if self.lab.finished() {
             self.playing = false;
+            self.paused_at_end = true;
             return;
         }
         let started = Instant::now();
@@ -595,6 +605,7 @@ impl MemdriveApp {
 
     fn toggle_play(&mut self) {
         self.playing_before_view = None;
+        self.paused_at_end = false;
         self.playing = !self.playing;
         if self.playing {
             self.view_step = None;
