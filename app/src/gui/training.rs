@@ -385,7 +385,7 @@ pub fn ui(
                     );
                 ui.end_row();
             });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .button("Bundled recipe")
                 .on_hover_text(
@@ -458,7 +458,8 @@ pub fn ui(
         }
         Status::Finished(_) => {
             ui.label(format!("finished: {} ready", job.request.kind.as_str()));
-            ui.horizontal(|ui| {
+            // Wrapped: in a narrow panel the three buttons would push it wider than the window.
+            ui.horizontal_wrapped(|ui| {
                 if ui
                     .button("Use in comparison")
                     .on_hover_text("Drive the lane of this kind with the new weights (restarts)")
