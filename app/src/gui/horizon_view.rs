@@ -356,6 +356,20 @@ pub fn ui(ui: &mut egui::Ui, panel: &HorizonPanel, lab: &Lab) -> bool {
         .x_axis_label("pedestrian hidden for (s)")
         .y_axis_label("accuracy")
         .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [0.5, 1.0, 2.0]))
+        // Hovering a point names the lane, the gap and the accuracy there.
+        .label_formatter(|pos| match pos {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } if plot_name.ends_with(" gaps") => Some(format!(
+                "{}: hidden {} s, accuracy {:.2}",
+                plot_name.trim_end_matches(" gaps"),
+                position.x,
+                position.y
+            )),
+            _ => None,
+        })
         .allow_scroll(false)
         .show(ui, |plot| {
             for (level, name) in [(BRIDGED, "bridged"), (0.5, "a guess")] {
