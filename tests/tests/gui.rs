@@ -897,6 +897,10 @@ fn the_gap_slider_sets_how_long_the_pedestrian_hides() {
     assert_eq!(gap(&harness), Some((4.0, 4.0)));
     let notice = &harness.state().notices()[0];
     assert!(notice.text.contains("memory_gap.gap_s"), "{}", notice.text);
+    // "Per seed" goes back to the scenario's own range.
+    click(&mut harness, "Per seed");
+    assert_eq!(gap(&harness), Some((0.2, 8.0)));
+    assert!(harness.query_by_label("Per seed").is_none());
 }
 
 /// A collision says what kind of failure it was on the timeline too: lead_brake seed 0, where

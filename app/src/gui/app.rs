@@ -268,6 +268,20 @@ impl MemdriveApp {
         if response.drag_stopped() || (response.changed() && !response.dragged()) {
             self.set_gap(gap_s);
         }
+        if !drawn
+            && ui
+                .small_button("Per seed")
+                .on_hover_text("Draw the gap for each seed again, from the scenario's own range (restarts the episode)")
+                .clicked()
+        {
+            self.gap_per_seed();
+        }
+    }
+
+    /// Back to the scenario's own gap (drawn per seed in `memory_gap`): the scenario as chosen,
+    /// without the Gap slider's value. Restarts the episode.
+    pub fn gap_per_seed(&mut self) {
+        self.select_scenario(self.settings.scenario.clone());
     }
 
     /// Restarts the memory-gap scenario with the pedestrian hidden for `gap_s` seconds; an
