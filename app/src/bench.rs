@@ -190,6 +190,7 @@ fn horizon_seconds() -> Result<f64> {
         0..200,
         &entries,
         None,
+        &mut || {},
     )?);
     Ok(start.elapsed().as_secs_f64())
 }

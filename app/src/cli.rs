@@ -295,11 +295,8 @@ fn factories(
         let model = learned::load(kind, weights)?;
         // Checked once here; every instance is then made the same way.
         model.controller_with_window(window)?;
-        let fresh = move |model: &memdrive_models::model::Model| {
-            model
-                .controller_with_window(window)
-                .unwrap_or_else(|_| model.controller())
-        };
+        let fresh =
+            move |model: &memdrive_models::model::Model| learned::fresh_controller(model, window);
         let driving = model.clone();
         return Ok((
             Box::new(move || -> Box<dyn Controller + Send> { fresh(&driving) }),
@@ -653,8 +650,14 @@ pub fn run(cli: Cli) -> Result<()> {
             if entries.iter().any(|e| LEARNED.contains(&e.kind.as_str())) {
                 learned::check_layout(&spec)?;
             }
-            let mut report =
-                crate::horizon::measure(&spec, &gaps, seeds.clone(), &entries, threads)?;
+            let mut report = crate::horizon::measure(
+                &spec,
+                &gaps,
+                seeds.clone(),
+                &entries,
+                threads,
+                &mut || {},
+            )?;
             if transplant {
                 crate::horizon::add_transplants(&mut report, &spec, seeds, &entries, threads)?;
             }

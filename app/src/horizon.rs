@@ -87,19 +87,6 @@ pub struct ControllerHorizon {
     pub transplant_decisions: Option<Vec<usize>>,
 }
 
-impl ControllerHorizon {
-    /// Adds the gaps of `more` (a measurement of the same controller at further gaps) after
-    /// this one's; the horizon is left for the caller to work out over all of them.
-    pub fn append(&mut self, more: Self) {
-        self.accuracy.extend(more.accuracy);
-        self.accuracy_ci.extend(more.accuracy_ci);
-        self.collision_rate.extend(more.collision_rate);
-        self.time_to_goal_s.extend(more.time_to_goal_s);
-        self.episodes.extend(more.episodes);
-        self.hazard_episodes.extend(more.hazard_episodes);
-    }
-}
-
 /// The whole measurement.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HorizonReport {
@@ -211,13 +198,15 @@ pub fn horizon(gaps: &[f64], accuracy: &[f64]) -> Option<f64> {
 }
 
 /// Measures every entry at every gap over `seeds` (the expert is driven too, as the reference
-/// for the hazard-free seeds). The result does not depend on `threads`.
+/// for the hazard-free seeds); `gap_done` hears of each gap as it is finished. The result does
+/// not depend on `threads`.
 pub fn measure(
     spec: &ScenarioSpec,
     gaps: &[f64],
     seeds: Range<u64>,
     entries: &[Entry],
     threads: Option<usize>,
+    gap_done: &mut dyn FnMut(),
 ) -> Result<HorizonReport> {
     if spec.memory_gap.is_none() {
         bail!(
@@ -309,6 +298,7 @@ pub fn measure(
                 .hazard_episodes
                 .push(mine.iter().filter(|m| m.hazard).count());
         }
+        gap_done();
     }
     for curve in &mut curves {
         curve.horizon_s = horizon(gaps, &curve.accuracy);

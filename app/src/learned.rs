@@ -62,6 +62,18 @@ pub fn load_file(kind: ModelKind, path: Option<&Path>) -> Result<(WeightFile, Pa
     Ok((file, shown))
 }
 
+/// A fresh controller of `model`, a transformer's window shrunk to `window` frames. The window
+/// is checked when it is chosen (`Model::controller_with_window`); should a model refuse it
+/// anyway, it drives with its whole window rather than not at all.
+pub fn fresh_controller(
+    model: &Model,
+    window: Option<usize>,
+) -> Box<dyn memdrive_models::MemoryController + Send> {
+    model
+        .controller_with_window(window)
+        .unwrap_or_else(|_| model.controller())
+}
+
 /// Loads `path`, or the bundled weights of `kind` when no path is given; the file must hold
 /// a model of that kind.
 pub fn load(kind: ModelKind, path: Option<&Path>) -> Result<Model> {

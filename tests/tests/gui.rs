@@ -32,10 +32,20 @@ fn harness_with_settings(settings: Settings) -> Harness<'static, MemdriveApp> {
 }
 
 fn build(settings: Settings, dialogs: Arc<ScriptedDialogs>) -> Harness<'static, MemdriveApp> {
+    build_sized(settings, dialogs, egui::vec2(1600.0, 950.0), 1.0 / 60.0)
+}
+
+/// The app in a window of `size`, each frame `step_dt` seconds after the last.
+fn build_sized(
+    settings: Settings,
+    dialogs: Arc<ScriptedDialogs>,
+    size: egui::Vec2,
+    step_dt: f32,
+) -> Harness<'static, MemdriveApp> {
     let app = MemdriveApp::with_settings(settings, dialogs).unwrap_or_else(|e| panic!("{e:#}"));
     Harness::builder()
-        .with_size(egui::vec2(1600.0, 950.0))
-        .with_step_dt(1.0 / 60.0)
+        .with_size(size)
+        .with_step_dt(step_dt)
         .build_eframe(|_| app)
 }
 
@@ -532,13 +542,13 @@ fn the_live_memory_curve_means_something_after_30_s() {
         ghosts: false,
         ..Settings::default()
     };
-    let app = MemdriveApp::with_settings(settings, Arc::new(ScriptedDialogs::default()))
-        .unwrap_or_else(|e| panic!("{e:#}"));
     // Frames of 0.1 s: at 1× each frame is one control step.
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1600.0, 950.0))
-        .with_step_dt(0.1)
-        .build_eframe(|_| app);
+    let mut harness = build_sized(
+        settings,
+        Arc::new(ScriptedDialogs::default()),
+        egui::vec2(1600.0, 950.0),
+        0.1,
+    );
     harness.step();
     // Until the readouts are fitted the curve is hidden, with the reason.
     harness.get_by_label_contains("fitting readouts on other seeds of occluded_crossing");
@@ -630,11 +640,7 @@ fn loading_training_and_using_models_of_every_kind_never_crashes() {
         ..settings
     };
     // Wide enough for the lanes' buttons beside both side panels.
-    let app = MemdriveApp::with_settings(settings, dialogs).unwrap_or_else(|e| panic!("{e:#}"));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(2400.0, 1000.0))
-        .with_step_dt(1.0 / 60.0)
-        .build_eframe(|_| app);
+    let mut harness = build_sized(settings, dialogs, egui::vec2(2400.0, 1000.0), 1.0 / 60.0);
     harness.step();
     let mut seen = std::collections::HashSet::new();
     let ids = |app: &MemdriveApp| -> Vec<ModelId> {
@@ -715,13 +721,12 @@ fn every_lane_is_on_screen_in_every_layout() {
                     training_open: panels,
                     ..plain_settings()
                 };
-                let app =
-                    MemdriveApp::with_settings(settings, Arc::new(ScriptedDialogs::default()))
-                        .unwrap_or_else(|e| panic!("{e:#}"));
-                let mut harness = Harness::builder()
-                    .with_size(size)
-                    .with_step_dt(1.0 / 60.0)
-                    .build_eframe(|_| app);
+                let mut harness = build_sized(
+                    settings,
+                    Arc::new(ScriptedDialogs::default()),
+                    size,
+                    1.0 / 60.0,
+                );
                 harness.run_steps(3);
                 let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
                 let mut titles = vec!["RBF network", "GRU", "Transformer"];
@@ -762,12 +767,12 @@ fn the_top_bar_is_one_row_at_1280_and_wraps_when_narrower() {
         (gap, 1280.0, true),
         (plain_settings(), 1024.0, false),
     ] {
-        let app = MemdriveApp::with_settings(settings, Arc::new(ScriptedDialogs::default()))
-            .unwrap_or_else(|e| panic!("{e:#}"));
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(width, 800.0))
-            .with_step_dt(1.0 / 60.0)
-            .build_eframe(|_| app);
+        let mut harness = build_sized(
+            settings,
+            Arc::new(ScriptedDialogs::default()),
+            egui::vec2(width, 800.0),
+            1.0 / 60.0,
+        );
         harness.run_steps(3);
         let pause = harness.get_by_label("Pause").rect();
         let training = harness.get_by_label("Training").rect();
@@ -955,11 +960,7 @@ fn three_kinds_of_model_in_one_lane_never_crash() {
         instruments_open: true,
         ..quick_training(ModelKind::Rbf)
     };
-    let app = MemdriveApp::with_settings(settings, dialogs).unwrap_or_else(|e| panic!("{e:#}"));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(2400.0, 1000.0))
-        .with_step_dt(1.0 / 60.0)
-        .build_eframe(|_| app);
+    let mut harness = build_sized(settings, dialogs, egui::vec2(2400.0, 1000.0), 1.0 / 60.0);
     harness.step();
     let lane_kind = |h: &Harness<'_, MemdriveApp>| h.state().lab().lanes()[1].kind;
     let drive = drive_with_instruments;
@@ -1009,12 +1010,12 @@ fn a_narrow_window_keeps_one_side_panel() {
             training_open: true,
             ..plain_settings()
         };
-        let app = MemdriveApp::with_settings(settings, Arc::new(ScriptedDialogs::default()))
-            .unwrap_or_else(|e| panic!("{e:#}"));
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(width, 700.0))
-            .with_step_dt(1.0 / 60.0)
-            .build_eframe(|_| app);
+        let mut harness = build_sized(
+            settings,
+            Arc::new(ScriptedDialogs::default()),
+            egui::vec2(width, 700.0),
+            1.0 / 60.0,
+        );
         harness.run_steps(2);
         let open = |h: &Harness<'_, MemdriveApp>| {
             let s = h.state().settings();
@@ -1081,13 +1082,15 @@ fn the_window_slider_shrinks_a_transformers_memory() {
 }
 
 /// The presence gauge reads, from each learned lane's memory, how sure it is that somebody it
-/// saw is hidden: on memory_gap, while the pedestrian waits behind the van, the gauge shows a
-/// percentage in every learned lane.
+/// saw is hidden: on memory_gap, while the pedestrian waits behind the van, every learned lane
+/// shows one, and the GRU's is high where the memoryless RBF's is not.
 #[test]
 fn the_presence_gauge_reads_each_lanes_memory() {
     use memdrive::gui::settings::ScenarioChoice;
+    // Seed 5: the pedestrian is there and hides behind the van while the car waits.
     let mut harness = harness_with_settings(Settings {
         instruments_open: false,
+        seed: 5,
         ..Settings::default()
     });
     harness.step();
@@ -1105,8 +1108,15 @@ fn the_presence_gauge_reads_each_lanes_memory() {
                 app.instruments().presence(id, model, memory).is_some()
             })
     });
-    for _ in 0..60 {
+    // Until the pedestrian has been hidden from the GRU for 2 s (the barrier is still down).
+    let mut hidden_steps = 0;
+    while hidden_steps < 20 {
+        assert!(harness.state().lab().step_count() < 300, "nobody hid");
         harness.state_mut().step_once();
+        let gru_world = &harness.state().lab().lanes()[1].world;
+        if memdrive_models::memory::nearest_hidden_pedestrian(gru_world).is_some() {
+            hidden_steps += 1;
+        }
     }
     harness.step();
     let gauges: Vec<f64> = harness
@@ -1124,6 +1134,9 @@ fn the_presence_gauge_reads_each_lanes_memory() {
         .collect();
     assert_eq!(gauges.len(), 3, "{gauges:?}");
     assert!(gauges.iter().all(|p| (0.0..=1.0).contains(p)), "{gauges:?}");
+    // The GRU remembers that someone is there; the RBF, which keeps nothing, cannot tell.
+    let (rbf, gru) = (gauges[0], gauges[1]);
+    assert!(gru >= 0.9 && gru > rbf + 0.3, "rbf {rbf}, gru {gru}");
     assert_eq!(harness.get_all_by_label("someone hidden:").count(), 3);
 }
 
@@ -1197,12 +1210,7 @@ fn information_banners_go_by_themselves_and_errors_stay() {
     let bad = dir.join("broken.safetensors");
     std::fs::write(&bad, b"not a weight file").unwrap_or_else(|e| panic!("{e}"));
     let dialogs = Arc::new(ScriptedDialogs::default());
-    let app =
-        MemdriveApp::with_settings(plain_settings(), dialogs).unwrap_or_else(|e| panic!("{e:#}"));
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1600.0, 950.0))
-        .with_step_dt(0.5)
-        .build_eframe(|_| app);
+    let mut harness = build_sized(plain_settings(), dialogs, egui::vec2(1600.0, 950.0), 0.5);
     harness.step();
     harness.state_mut().save_weights(1, &good);
     harness.state_mut().load_weights(0, &bad);

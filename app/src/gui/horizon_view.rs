@@ -113,11 +113,7 @@ fn entry(lane: &Lane, name: String) -> Entry {
                 model.kind().as_str().to_owned(),
                 long_term.source.clone(),
                 Box::new(move || {
-                    // The limit was checked when it was set; a model that refused it drives
-                    // with its whole window rather than not at all.
-                    model
-                        .controller_with_window(limit)
-                        .unwrap_or_else(|_| model.controller())
+                    crate::learned::fresh_controller(&model, limit)
                         as Box<dyn memdrive_sim::Controller + Send>
                 }),
             )
@@ -222,28 +218,14 @@ impl HorizonPanel {
         });
         std::thread::spawn(move || {
             let work = || -> Result<Vec<(HorizonKey, ControllerHorizon)>, String> {
-                let mut curves: Vec<Option<ControllerHorizon>> = vec![None; entries.len()];
-                for &gap in &gaps {
-                    let report = horizon::measure(&spec, &[gap], SEEDS, &entries, Some(1))
-                        .map_err(|e| format!("{e:#}"))?;
-                    for (curve, part) in curves.iter_mut().zip(report.controllers) {
-                        match curve {
-                            None => *curve = Some(part),
-                            Some(c) => c.append(part),
-                        }
-                    }
+                let mut gap_done = || {
                     done.fetch_add(1, Ordering::Relaxed);
                     wake();
-                }
-                Ok(keys
-                    .into_iter()
-                    .zip(curves)
-                    .filter_map(|(key, curve)| {
-                        let mut curve = curve?;
-                        curve.horizon_s = horizon::horizon(&gaps, &curve.accuracy);
-                        Some((key, curve))
-                    })
-                    .collect())
+                };
+                let report =
+                    horizon::measure(&spec, &gaps, SEEDS, &entries, Some(1), &mut gap_done)
+                        .map_err(|e| format!("{e:#}"))?;
+                Ok(keys.into_iter().zip(report.controllers).collect())
             };
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
                 .unwrap_or_else(|panic| Err(format!("failed: {}", panic_text(&panic))));

@@ -786,26 +786,23 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
             .y_axis_label("R²")
             .allow_scroll(false)
             .show(ui, |plot| {
-                if let Some(present) = &present {
-                    let points: Vec<[f64; 2]> = present
-                        .iter()
+                // R² by lag as plot points (lags without a value are left out).
+                let points = |r2: &[Option<f64>]| -> Vec<[f64; 2]> {
+                    r2.iter()
                         .enumerate()
                         .filter_map(|(k, r)| r.map(|r| [k as f64 * 0.1, r.max(R2_FLOOR)]))
-                        .collect();
+                        .collect()
+                };
+                if let Some(present) = &present {
                     plot.line(
-                        egui_plot::Line::new("the present frame alone", points)
+                        egui_plot::Line::new("the present frame alone", points(present))
                             .color(egui::Color32::GRAY)
                             .style(egui_plot::LineStyle::dotted_dense()),
                     );
                 }
                 for (name, r2) in &live {
-                    let points: Vec<[f64; 2]> = r2
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(k, r)| r.map(|r| [k as f64 * 0.1, r.max(R2_FLOOR)]))
-                        .collect();
                     plot.line(
-                        egui_plot::Line::new(name.clone(), points)
+                        egui_plot::Line::new(name.clone(), points(r2))
                             .color(controller_color(name))
                             .width(2.0),
                     );

@@ -183,9 +183,8 @@ pub fn curve_elements(spec: &ObservationSpec) -> Vec<usize> {
         .collect()
 }
 
-/// Every active pedestrian the car does not see now but saw before, relative to the car, with
-/// their distance.
-pub fn hidden_pedestrians(world: &World) -> impl Iterator<Item = (f64, HiddenActor)> + '_ {
+/// The nearest active pedestrian the car does not see now but saw before, relative to the car.
+pub fn nearest_hidden_pedestrian(world: &World) -> Option<HiddenActor> {
     let truth = world.truth();
     let ego = world.ego();
     let origin = ego.center(world.limits());
@@ -194,30 +193,22 @@ pub fn hidden_pedestrians(world: &World) -> impl Iterator<Item = (f64, HiddenAct
         .actors()
         .iter()
         .enumerate()
-        .filter(move |(i, a)| {
+        .filter(|(i, a)| {
             a.active && a.kind == ActorKind::Pedestrian && !truth.visibility[*i].visible_now
         })
-        .filter_map(move |(i, a)| {
+        .filter_map(|(i, a)| {
             let seen = truth.time_since_seen_s(i)?;
             let d: Vec2 = a.body.center - origin;
-            Some((
-                d.length(),
-                HiddenActor {
-                    relative_m: [
-                        (d.x * cos + d.y * sin) as f32,
-                        (-d.x * sin + d.y * cos) as f32,
-                    ],
-                    time_since_seen_s: seen,
-                },
-            ))
+            Some((d.length(), d, seen))
         })
-}
-
-/// The nearest active pedestrian the car does not see now but saw before, relative to the car.
-pub fn nearest_hidden_pedestrian(world: &World) -> Option<HiddenActor> {
-    hidden_pedestrians(world)
         .min_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, h)| h)
+        .map(|(_, d, seen)| HiddenActor {
+            relative_m: [
+                (d.x * cos + d.y * sin) as f32,
+                (-d.x * sin + d.y * cos) as f32,
+            ],
+            time_since_seen_s: seen,
+        })
 }
 
 /// Records `controller` (driving with `model`) acting on one observation.
