@@ -34,6 +34,49 @@ fn pinned_episodes_replay_exactly() {
             532,
             "8d88d305bb6fcfd6",
         ),
+        // The bundled learned controllers: any change to how a network is loaded, normalises,
+        // remembers or acts shows up here.
+        (
+            "occluded_crossing",
+            "7",
+            "rbf",
+            "collision",
+            130,
+            "53ed4b7bbb90dab3",
+        ),
+        (
+            "sensor_dropout",
+            "4",
+            "rbf",
+            "goal",
+            457,
+            "1d71c36f7a317adb",
+        ),
+        (
+            "occluded_crossing",
+            "7",
+            "gru",
+            "goal",
+            263,
+            "cc9836c2bb7fbbe6",
+        ),
+        ("memory_gap", "5", "gru", "goal", 318, "9be87b2e482bb8be"),
+        (
+            "mixed_traffic",
+            "2",
+            "transformer",
+            "collision",
+            178,
+            "8361ae09da5a4877",
+        ),
+        (
+            "memory_gap",
+            "5",
+            "transformer",
+            "goal",
+            330,
+            "ca4097ee8ab16581",
+        ),
     ];
     for (scenario, seed, controller, outcome, steps, hash) in golden {
         let out = memdrive(&[
