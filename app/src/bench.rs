@@ -39,22 +39,20 @@ pub struct BenchReport {
     pub sim_steps_per_s: f64,
     /// The same measurement at 50 and 200 actors.
     pub scaling: Vec<WorldBench>,
-    /// Median time of one `act()` of the bundled RBF controller (µs).
-    pub rbf_act_us: f64,
-    /// Median time of one `act()` of the bundled GRU controller (µs).
-    pub gru_act_us: f64,
-    /// Median time of one `act()` of the bundled transformer controller (µs).
-    pub transformer_act_us: f64,
-    /// Memory curves (lags 0…40) of all three bundled controllers over 10,000 white-noise
+    /// Median time of one `act()` of each kind's bundled controller (µs), keyed
+    /// `<id>_act_us` (e.g. `gru_act_us`), in the registry's order.
+    #[serde(flatten, serialize_with = "in_order")]
+    pub act_us: Vec<(String, f64)>,
+    /// Memory curves (lags 0…40) of every kind's bundled controller over 10,000 white-noise
     /// probe steps each, recording included (s, median of 3 runs, all cores).
     pub memory_curve_s: f64,
-    /// `memdrive horizon` as shipped: 8 gaps x 200 seeds x 5 controllers (expert, reactive and
-    /// the three bundled networks), all cores (s, one run).
+    /// `memdrive horizon` as shipped: 8 gaps x 200 seeds x the expert, the reactive baseline
+    /// and every kind's bundled network, all cores (s, one run).
     pub horizon_s: f64,
 }
 
 /// Times `memory_curve_s`: each bundled controller driven through 10,000 probe frames and its
-/// memory curve fitted, the three side by side on all cores (the result does not depend on the
+/// memory curve fitted, side by side on all cores (the result does not depend on the
 /// thread count). The frame pool is drawn beforehand.
 fn memory_curve_seconds(models: &[&memdrive_models::Model]) -> Result<f64> {
     use memdrive_models::memory;
@@ -152,26 +150,36 @@ pub fn run() -> Result<BenchReport> {
     let scaling = [50, 200]
         .map(|n| measure(&spec.with_actor_count(n)))
         .to_vec();
-    let rbf = learned::load(ModelKind::Rbf, None)?;
-    let rbf_act_us = act_latency_us(&|| -> Box<dyn Controller + Send> { rbf.controller() })?;
-    let gru = learned::load(ModelKind::Gru, None)?;
-    let gru_act_us = act_latency_us(&|| -> Box<dyn Controller + Send> { gru.controller() })?;
-    let transformer = learned::load(ModelKind::Transformer, None)?;
-    let transformer_act_us =
-        act_latency_us(&|| -> Box<dyn Controller + Send> { transformer.controller() })?;
-    let memory_curve_s = memory_curve_seconds(&[&rbf, &gru, &transformer])?;
+    let models = ModelKind::all()
+        .iter()
+        .map(|&kind| learned::load(kind, None))
+        .collect::<Result<Vec<_>>>()?;
+    let mut act_us = Vec::new();
+    for model in &models {
+        let us = act_latency_us(&|| -> Box<dyn Controller + Send> { model.controller() })?;
+        act_us.push((format!("{}_act_us", model.kind()), us));
+    }
+    let memory_curve_s = memory_curve_seconds(&models.iter().collect::<Vec<_>>())?;
     let horizon_s = horizon_seconds()?;
     Ok(BenchReport {
         actors: base.actors,
         rays: base.rays,
         sim_steps_per_s: base.sim_steps_per_s,
         scaling,
-        rbf_act_us,
-        gru_act_us,
-        transformer_act_us,
+        act_us,
         memory_curve_s,
         horizon_s,
     })
+}
+
+/// Writes `(key, value)` pairs as the fields of a map, in order.
+fn in_order<S: serde::Serializer>(pairs: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
 }
 
 /// Times the default `memdrive horizon` run (its controllers, gaps and seeds).
@@ -179,8 +187,9 @@ fn horizon_seconds() -> Result<f64> {
     use crate::horizon;
     let spec =
         builtin("memory_gap").ok_or_else(|| anyhow::anyhow!("memory_gap is not built in"))??;
-    let entries = ["expert", "reactive", "rbf", "gru", "transformer"]
-        .iter()
+    let entries = ["expert", "reactive"]
+        .into_iter()
+        .chain(ModelKind::ids())
         .map(|name| crate::cli::entry(name, None))
         .collect::<Result<Vec<_>>>()?;
     let start = Instant::now();
@@ -211,17 +220,20 @@ pub fn text(report: &BenchReport) -> String {
             b.actors, b.sim_steps_per_s
         );
     }
+    out += "controller act(), bundled weights, median per step\n";
+    for (key, us) in &report.act_us {
+        out += &format!("  {key}: {us:.2}\n");
+    }
     out += &format!(
-        "controller act(), bundled weights, median per step\n  rbf_act_us: {:.2}\n  gru_act_us: {:.2}\n  transformer_act_us: {:.2}\n",
-        report.rbf_act_us, report.gru_act_us, report.transformer_act_us
-    );
-    out += &format!(
-        "memory curves, 3 controllers x 10,000 white-noise steps, lags 0..40, all cores (median of 3)
+        "memory curves, {} controllers x 10,000 white-noise steps, lags 0..40, all cores (median of 3)
   memory_curve_s: {:.3}
-memory horizon, 8 gaps x 200 seeds x 5 controllers, all cores (one run)
+memory horizon, 8 gaps x 200 seeds x {} controllers, all cores (one run)
   horizon_s: {:.2}
 ",
-        report.memory_curve_s, report.horizon_s
+        report.act_us.len(),
+        report.memory_curve_s,
+        report.act_us.len() + 2,
+        report.horizon_s
     );
     out
 }

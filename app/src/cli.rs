@@ -10,6 +10,7 @@ use memdrive_sim::Controller;
 use memdrive_sim::parallel::MAX_THREADS;
 use memdrive_sim::scenario::{Override, ScenarioSpec, all_builtins};
 use memdrive_sim::{Cruise, Expert, run_episode};
+
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -77,8 +78,8 @@ enum Command {
     /// Train a learned controller by imitation (behaviour cloning, then DAgger rounds).
     Train {
         /// Which network.
-        #[arg(long, value_enum)]
-        model: ModelArg,
+        #[arg(long, value_parser = model_kinds())]
+        model: String,
         /// Where to write the weight file (safetensors).
         #[arg(long)]
         out: PathBuf,
@@ -115,7 +116,7 @@ enum Command {
     /// the belief probe of hidden pedestrians, and influence by lag.
     Memory {
         /// Comma-separated learned controllers.
-        #[arg(long, default_value = "rbf,gru,transformer")]
+        #[arg(long, default_value = LEARNED_DEFAULT.as_str())]
         controller: String,
         /// Weight file for the (single) learned controller (default: the bundled weights).
         #[arg(long)]
@@ -159,7 +160,7 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE", allow_hyphen_values = true)]
         set: Vec<String>,
         /// Comma-separated controllers, each `kind` (bundled weights) or `kind=FILE`.
-        #[arg(long, default_value = "expert,reactive,rbf,gru,transformer")]
+        #[arg(long, default_value = HORIZON_DEFAULT.as_str())]
         controller: String,
         /// Comma-separated gaps (s) [default: 0.5,1,1.5,2,3,4,6,8].
         #[arg(long, allow_hyphen_values = true)]
@@ -239,41 +240,35 @@ enum ProbeArg {
     Driving,
 }
 
-/// Networks `train` can fit.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum ModelArg {
-    /// Radial-basis-function network: no short-term memory.
-    Rbf,
-    /// Gated recurrent network: a hidden state that fades.
-    Gru,
-    /// Transformer over the last K frames: an exact window.
-    Transformer,
+/// The controllers that drive without weights: the privileged expert and its baselines.
+pub const BASELINES: [&str; 3] = ["expert", "reactive", "cruise"];
+
+/// Every controller available from the command line: the baselines, then every learned kind.
+pub fn controllers() -> Vec<&'static str> {
+    BASELINES.into_iter().chain(ModelKind::ids()).collect()
 }
 
-impl ModelArg {
-    fn kind(self) -> ModelKind {
-        match self {
-            Self::Rbf => ModelKind::Rbf,
-            Self::Gru => ModelKind::Gru,
-            Self::Transformer => ModelKind::Transformer,
-        }
-    }
+/// `memory`'s default controllers: every learned kind.
+static LEARNED_DEFAULT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| ModelKind::ids().join(","));
+
+/// `horizon`'s default controllers: the expert, the memoryless reactive expert, every learned
+/// kind.
+static HORIZON_DEFAULT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("expert,reactive,{}", *LEARNED_DEFAULT));
+
+/// The learned kinds `train --model` takes, each with its summary for `--help`.
+fn model_kinds() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        ModelKind::all()
+            .iter()
+            .map(|k| clap::builder::PossibleValue::new(k.id()).help(k.summary())),
+    )
 }
-
-/// The controllers that drive with weights.
-const LEARNED: [&str; 3] = ["rbf", "gru", "transformer"];
-
-/// Controllers available from the command line.
-pub const CONTROLLERS: [&str; 6] = ["expert", "reactive", "cruise", "rbf", "gru", "transformer"];
 
 /// The learned kind called `name`, if it is one.
 fn learned_kind(name: &str) -> Option<ModelKind> {
-    match name {
-        "rbf" => Some(ModelKind::Rbf),
-        "gru" => Some(ModelKind::Gru),
-        "transformer" => Some(ModelKind::Transformer),
-        _ => None,
-    }
+    ModelKind::from_id(name)
 }
 
 /// A maker of fresh instances of the controller called `name` (a transformer's window shrunk
@@ -288,8 +283,16 @@ fn factories(
     if weights.is_some() && learned_kind(name).is_none() {
         bail!("--weights applies to a learned controller, not `{name}`");
     }
-    if window.is_some() && name != "transformer" {
-        bail!("a window (`@K`) applies to a transformer, not `{name}`");
+    let windowed = || {
+        ModelKind::all()
+            .iter()
+            .filter(|k| k.has_window())
+            .map(|k| k.id())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    if window.is_some() && !learned_kind(name).is_some_and(|k| k.has_window()) {
+        bail!("a window (`@K`) applies to a {}, not `{name}`", windowed());
     }
     if let Some(kind) = learned_kind(name) {
         let model = learned::load(kind, weights)?;
@@ -309,7 +312,7 @@ fn factories(
         "cruise" => Box::new(|| Box::new(Cruise::new(12.0))),
         other => bail!(
             "unknown controller `{other}`; valid controllers: {}",
-            CONTROLLERS.join(", ")
+            controllers().join(", ")
         ),
     };
     Ok((factory, None))
@@ -342,11 +345,11 @@ pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entr
         }
         None => (head, None),
     };
-    if file.is_some() && !LEARNED.contains(&kind) {
+    if file.is_some() && learned_kind(kind).is_none() {
         if label.contains('=') {
             bail!(
                 "`{label}`: only a learned controller ({}) takes weights",
-                LEARNED.join(", ")
+                ModelKind::ids().join(", ")
             );
         }
         bail!("--weights applies to a learned controller, not `{kind}`");
@@ -355,7 +358,7 @@ pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entr
         factories(kind, file, window).map_err(|e| anyhow::anyhow!("`{label}`: {e:#}"))?;
     let weights = match file {
         Some(f) => f.display().to_string(),
-        None if LEARNED.contains(&kind) => "bundled".to_owned(),
+        None if learned_kind(kind).is_some() => "bundled".to_owned(),
         None => "none".to_owned(),
     };
     Ok(crate::horizon::Entry {
@@ -450,7 +453,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => {
             let spec = self::scenario(&scenario, &set)?;
             let entry = entry(&name, weights.as_deref())?;
-            if LEARNED.contains(&entry.kind.as_str()) {
+            if learned_kind(&entry.kind).is_some() {
                 learned::check_layout(&spec)?;
             }
             let mut driver = (entry.factory)();
@@ -495,7 +498,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .filter(|n| {
                     let kind = n.split(['=', '@']).next().unwrap_or_default();
-                    LEARNED.contains(&kind)
+                    learned_kind(kind).is_some()
                 })
                 .count();
             if learned > 0 {
@@ -510,7 +513,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             let entries: Vec<crate::horizon::Entry> = names
                 .iter()
-                .map(|n| entry(n, weights.as_deref().filter(|_| LEARNED.contains(n))))
+                .map(|n| entry(n, weights.as_deref().filter(|_| learned_kind(n).is_some())))
                 .collect::<Result<_>>()?;
             let labels: Vec<String> = entries.iter().map(|e| e.label.clone()).collect();
             let factories: Vec<Factory> = entries.into_iter().map(|e| e.factory).collect();
@@ -550,7 +553,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 threads,
             };
             train::run(
-                model.kind(),
+                ModelKind::parse(&model).map_err(anyhow::Error::msg)?,
                 config.as_deref(),
                 &out,
                 &options,
@@ -647,7 +650,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 .map(str::trim)
                 .map(|n| entry(n, None))
                 .collect::<Result<_>>()?;
-            if entries.iter().any(|e| LEARNED.contains(&e.kind.as_str())) {
+            if entries.iter().any(|e| learned_kind(&e.kind).is_some()) {
                 learned::check_layout(&spec)?;
             }
             let mut report = crate::horizon::measure(

@@ -7,14 +7,6 @@ use memdrive_models::weights::{ModelKind, WeightFile, bundled_path};
 use memdrive_sim::{ObservationSpec, ScenarioSpec};
 use std::path::{Path, PathBuf};
 
-/// Bundled weights: what `--controller rbf` drives with unless `--weights` is given.
-/// Produced by the commands in the README ("Bundled weights").
-const BUNDLED_RBF: &[u8] = include_bytes!("../../assets/weights/rbf.safetensors");
-/// Bundled GRU weights, as for the RBF.
-const BUNDLED_GRU: &[u8] = include_bytes!("../../assets/weights/gru.safetensors");
-/// Bundled transformer weights, as for the RBF.
-const BUNDLED_TRANSFORMER: &[u8] = include_bytes!("../../assets/weights/transformer.safetensors");
-
 /// The observation layout of every built-in scenario (32 beams).
 pub fn builtin_layout() -> ObservationSpec {
     ObservationSpec::new(32)
@@ -42,13 +34,13 @@ pub fn load_file(kind: ModelKind, path: Option<&Path>) -> Result<(WeightFile, Pa
     let (file, shown) = match path {
         Some(p) => (WeightFile::load(p, &layout)?, p.to_owned()),
         None => {
+            // Bundled with the kind (`Kind::bundled_weights`), produced by the commands in the
+            // README ("Bundled weights").
             let shown = bundled_path(kind);
-            let bytes = match kind {
-                ModelKind::Rbf => BUNDLED_RBF,
-                ModelKind::Gru => BUNDLED_GRU,
-                ModelKind::Transformer => BUNDLED_TRANSFORMER,
-            };
-            (WeightFile::from_bytes(bytes, &shown, &layout)?, shown)
+            (
+                WeightFile::from_bytes(kind.bundled_weights(), &shown, &layout)?,
+                shown,
+            )
         }
     };
     if file.kind != kind {

@@ -265,15 +265,12 @@ pub fn text(results: &[ControllerMemory]) -> String {
 
 /// The learned kind a controller name stands for, or an error for anything else.
 pub fn kind(name: &str) -> Result<ModelKind> {
-    match name {
-        "rbf" => Ok(ModelKind::Rbf),
-        "gru" => Ok(ModelKind::Gru),
-        "transformer" => Ok(ModelKind::Transformer),
-        "expert" | "reactive" | "cruise" => bail!(
-            "`{name}` has no state vector to measure; the memory instruments measure rbf, gru and transformer"
-        ),
-        other => bail!(
-            "unknown controller `{other}`; the memory instruments measure rbf, gru and transformer"
-        ),
+    let known = ModelKind::ids().join(", ");
+    match ModelKind::from_id(name) {
+        Some(kind) => Ok(kind),
+        None if crate::cli::BASELINES.contains(&name) => {
+            bail!("`{name}` has no state vector to measure; the memory instruments measure {known}")
+        }
+        None => bail!("unknown controller `{name}`; the memory instruments measure {known}"),
     }
 }

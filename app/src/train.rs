@@ -5,46 +5,41 @@ use crate::eval::{self, Factory};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use memdrive_models::Model;
-use memdrive_models::gru::GruConfig;
-use memdrive_models::rbf::RbfConfig;
-use memdrive_models::train::{RoundReport, TrainOptions, train_gru, train_rbf, train_transformer};
-use memdrive_models::transformer::TransformerConfig;
-use memdrive_models::weights::ModelKind;
+use memdrive_models::ModelKind;
+use memdrive_models::train::{Learner, RoundReport, TrainOptions, train};
 use memdrive_sim::Controller;
 use std::ops::Range;
 use std::path::Path;
 
-/// A model configuration from a JSON file over the defaults, or the defaults, checked by the
-/// model's one validator (`validate`) so that an error names the file.
-fn read_config<C: Default + serde::Serialize + serde::de::DeserializeOwned>(
-    path: Option<&Path>,
-    validate: fn(&C) -> std::result::Result<(), String>,
-) -> Result<C> {
-    let Some(path) = path else {
-        return Ok(C::default());
-    };
-    let bytes =
-        memdrive_sim::files::read_bounded(path, memdrive_models::bounds::MAX_CONFIG_FILE_BYTES)
-            .map_err(|problem| {
-                anyhow::anyhow!("{}: cannot read configuration: {problem}", path.display())
-            })?;
-    memdrive_models::weights::unique_json_keys(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
-    let overrides: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    let serde_json::Value::Object(overrides) = overrides else {
-        anyhow::bail!("{}: a configuration is a JSON object", path.display());
-    };
-    let mut merged = serde_json::to_value(C::default())?;
-    if let serde_json::Value::Object(fields) = &mut merged {
-        fields.extend(overrides);
+/// A configuration of `kind` from a JSON file over its defaults, or the defaults; checked by
+/// the kind's one validator when its learner is made, so that an error names the file.
+fn read_config(kind: ModelKind, path: Option<&Path>) -> Result<Box<dyn Learner>> {
+    let mut merged = kind.default_config();
+    if let Some(path) = path {
+        let bytes =
+            memdrive_sim::files::read_bounded(path, memdrive_models::bounds::MAX_CONFIG_FILE_BYTES)
+                .map_err(|problem| {
+                    anyhow::anyhow!("{}: cannot read configuration: {problem}", path.display())
+                })?;
+        memdrive_models::weights::unique_json_keys(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
+        let overrides: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+        let serde_json::Value::Object(overrides) = overrides else {
+            anyhow::bail!("{}: a configuration is a JSON object", path.display());
+        };
+        if let serde_json::Value::Object(fields) = &mut merged {
+            fields.extend(overrides);
+        }
     }
-    let config: C = serde_json::from_value(merged)
-        .with_context(|| format!("{}: not a valid configuration", path.display()))?;
-    validate(&config).map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
-    Ok(config)
+    let shown = path.map_or_else(
+        || format!("the default {kind} configuration"),
+        |p| p.display().to_string(),
+    );
+    kind.learner(merged)
+        .map_err(|why| anyhow::anyhow!("{shown}: not a valid configuration: {why}"))
 }
 
 /// Trains, saves to `out`, evaluates; prints text or JSON.
@@ -90,26 +85,8 @@ pub fn run(
             }
         }
     };
-    let (file, reports) = match kind {
-        ModelKind::Rbf => train_rbf(
-            &read_config(config, RbfConfig::validate)?,
-            &specs,
-            options,
-            &mut on_round,
-        )?,
-        ModelKind::Gru => train_gru(
-            &read_config(config, GruConfig::validate)?,
-            &specs,
-            options,
-            &mut on_round,
-        )?,
-        ModelKind::Transformer => train_transformer(
-            &read_config(config, TransformerConfig::validate)?,
-            &specs,
-            options,
-            &mut on_round,
-        )?,
-    };
+    let mut learner = read_config(kind, config)?;
+    let (file, reports) = train(learner.as_mut(), &specs, options, &mut on_round)?;
     bar.finish_and_clear();
     file.save(out)?;
     let model = Model::from_file(file, out)?;

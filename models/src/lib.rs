@@ -15,18 +15,18 @@ pub mod action;
 pub mod adam;
 pub mod bounds;
 pub mod dataset;
-pub mod gru;
 pub mod kernels;
+pub mod layers;
 pub mod memory;
 pub mod model;
+pub mod nets;
 pub mod normaliser;
-pub mod rbf;
 pub mod snapshot;
 pub mod train;
-pub mod transformer;
 pub mod weights;
 
 pub use model::Model;
+pub use nets::{Kind, ModelKind, Net, gru, rbf, transformer};
 pub use snapshot::MemorySnapshot;
 
 use memdrive_sim::Controller;
@@ -48,25 +48,52 @@ pub trait MemoryController: Controller {
 
 /// A controller's short-term memory as a value the caller owns (as candle's
 /// `RNN::step(&self, input, &state) -> state`): copied out, stored, put back or transplanted.
-#[derive(Clone, Debug)]
-pub enum MemoryState {
-    /// The RBF carries nothing from one step to the next.
-    Empty,
-    /// A GRU's hidden state.
-    Gru(Vec<f32>),
-    /// A transformer's window: the frames it holds, oldest first, with their cached keys and
-    /// values.
-    Transformer(transformer::WindowState),
+/// What it holds is the kind's own business (a hidden state, a window of frames); it says
+/// whose it is, so a controller can refuse one that does not fit.
+#[derive(Clone)]
+pub struct MemoryState {
+    owner: String,
+    value: std::sync::Arc<dyn std::any::Any + Send + Sync>,
 }
 
 impl MemoryState {
-    /// Which kind of controller it comes from.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Empty => "rbf",
-            Self::Gru(_) => "gru",
-            Self::Transformer(_) => "transformer",
+    /// `value`, the memory of `owner` (e.g. "a GRU of 64 units").
+    pub fn new<T: std::any::Any + Send + Sync>(owner: impl Into<String>, value: T) -> Self {
+        Self {
+            owner: owner.into(),
+            value: std::sync::Arc::new(value),
         }
+    }
+
+    /// Whose memory it is, in words.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// The value, if it is a `T`.
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.value.downcast_ref()
+    }
+
+    /// The value if it is a `T` and `fits` it, or the error a controller described as `into`
+    /// gives when asked to take it.
+    pub fn take_as<T: std::any::Any>(
+        &self,
+        into: impl FnOnce() -> String,
+        fits: impl FnOnce(&T) -> bool,
+    ) -> Result<&T> {
+        self.get::<T>()
+            .filter(|v| fits(v))
+            .ok_or_else(|| Error::MemoryMismatch {
+                found: format!("the memory of {}", self.owner),
+                into: into(),
+            })
+    }
+}
+
+impl std::fmt::Debug for MemoryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MemoryState(the memory of {})", self.owner)
     }
 }
 

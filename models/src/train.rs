@@ -8,13 +8,9 @@
 
 use crate::adam::Adam;
 use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};
-use crate::gru::{GruConfig, GruController, GruParams, Sequences, train_windows};
+use crate::nets::ModelKind;
 use crate::normaliser::Normaliser;
-use crate::rbf::{RbfConfig, RbfController, RbfNetwork};
-use crate::transformer::{
-    TransformerConfig, TransformerController, TransformerParams, train_samples,
-};
-use crate::weights::{ModelKind, ObservationLayout, TrainingInfo, WeightFile};
+use crate::weights::{ObservationLayout, TrainingInfo, WeightFile};
 use crate::{Error, Result};
 use memdrive_sim::{Controller, ObservationSpec, ScenarioSpec};
 use rand::SeedableRng;
@@ -215,27 +211,27 @@ impl TrainOptions {
     }
 }
 
-/// The options the bundled weights of `kind` are trained with (the README's commands): 3 DAgger
-/// rounds; for the RBF seed 0 and 40 episodes per scenario per round; for the GRU and the
-/// transformer 120, with 400 of `mixed_traffic` and 240 of `occluded_crossing`, where they
-/// needed the most data, and 240 of `memory_gap`, where a hidden pedestrian must be remembered
-/// for up to 8 s; the GRU from seed 1.
+/// The options the bundled weights of `kind` are trained with (the README's commands).
 pub fn bundled_options(kind: ModelKind) -> TrainOptions {
-    let mut options = TrainOptions::default();
-    if matches!(kind, ModelKind::Gru | ModelKind::Transformer) {
-        options.episodes_per_scenario = 120;
-        options.scenario_episodes = BTreeMap::from([
-            ("mixed_traffic".to_owned(), 400),
-            ("occluded_crossing".to_owned(), 240),
-            ("memory_gap".to_owned(), 240),
-        ]);
+    kind.bundled_options()
+}
+
+impl TrainOptions {
+    /// The options of the bundled recurrent networks (before their seeds): 3 DAgger rounds of
+    /// 120 episodes per scenario, with 400 of `mixed_traffic` and 240 of `occluded_crossing`,
+    /// where they needed the most data, and 240 of `memory_gap`, where a hidden pedestrian
+    /// must be remembered for up to 8 s.
+    pub fn recurrent() -> Self {
+        Self {
+            episodes_per_scenario: 120,
+            scenario_episodes: BTreeMap::from([
+                ("mixed_traffic".to_owned(), 400),
+                ("occluded_crossing".to_owned(), 240),
+                ("memory_gap".to_owned(), 240),
+            ]),
+            ..Self::default()
+        }
     }
-    if kind == ModelKind::Gru {
-        // Of initialisation seeds 0-5 the one that learned to bridge the memory gap and kept
-        // occluded_crossing at 1% collisions (README, "Bundled weights").
-        options.seed = 1;
-    }
-    options
 }
 
 /// Seeds of one round.
@@ -262,8 +258,9 @@ fn mean_predictor_mse(data: &Dataset) -> f64 {
     total / (2.0 * n)
 }
 
-/// A model being trained: fitted (or trained further) on the aggregated data each round.
-trait Learner: Sync {
+/// A model being trained: fitted (or trained further) on the aggregated data each round. Each
+/// kind makes its own (`Kind::learner`); gradient-trained kinds share `GradientLearner`.
+pub trait Learner: Send + Sync {
     /// Fits on all data so far; `on_step` hears of each optimiser step (loss) and stops the fit
     /// early by returning `false`.
     fn fit(
@@ -279,65 +276,13 @@ trait Learner: Sync {
     fn weight_file(&self, layout: ObservationLayout, training: TrainingInfo) -> Result<WeightFile>;
 }
 
-/// The RBF network is refitted from scratch on the aggregated data each round.
-struct RbfLearner {
-    config: RbfConfig,
-    fitted: Option<(Arc<RbfNetwork>, Arc<Normaliser>)>,
-}
-
-impl Learner for RbfLearner {
-    fn fit(
-        &mut self,
-        data: &Dataset,
-        rng: &mut ChaCha8Rng,
-        threads: Option<usize>,
-        _on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-    ) -> Result<()> {
-        if data.len() < self.config.units {
-            return Err(Error::Training(format!(
-                "only {} labelled observations for {} units",
-                data.len(),
-                self.config.units
-            )));
-        }
-        let normaliser = Normaliser::fit(&data.observations, data.dim);
-        let inputs = normalised(&normaliser, data);
-        let net = RbfNetwork::fit(
-            self.config.clone(),
-            &inputs,
-            data.dim,
-            &data.targets,
-            rng,
-            threads,
-        );
-        self.fitted = Some((Arc::new(net), Arc::new(normaliser)));
-        Ok(())
-    }
-
-    fn controller(&self) -> Box<dyn Controller + Send> {
-        match &self.fitted {
-            Some((net, normaliser)) => {
-                Box::new(RbfController::new(net.clone(), normaliser.clone()))
-            }
-            None => unreachable!("controller() before fit()"),
-        }
-    }
-
-    fn weight_file(&self, layout: ObservationLayout, training: TrainingInfo) -> Result<WeightFile> {
-        let (net, normaliser) = self
-            .fitted
-            .as_ref()
-            .ok_or_else(|| Error::Training("nothing fitted".into()))?;
-        Ok(net.to_weight_file(layout, (**normaliser).clone(), training))
-    }
-}
-
-/// A network trained by gradient descent (the GRU, the transformer).
-trait Network: Clone + Send + Sync + Sized + 'static {
+/// A network trained by gradient descent (the GRU, the transformer): what it gives the shared
+/// `GradientLearner`.
+pub trait GradientNet: Clone + Send + Sync + Sized + 'static {
     /// Its hyper-parameters.
-    type Config: Clone + Serialize + Sync;
+    type Config: Clone + Serialize + Send + Sync;
     /// The kind written into weight files.
-    const KIND: ModelKind;
+    fn kind() -> ModelKind;
     /// Fresh parameters for `inputs` observation elements.
     fn init(inputs: usize, config: &Self::Config, rng: &mut ChaCha8Rng) -> Self;
     /// Adam's learning rate and clipping norm from the config.
@@ -360,84 +305,24 @@ trait Network: Clone + Send + Sync + Sized + 'static {
     fn weight_tensors(&self) -> std::collections::BTreeMap<String, crate::weights::Tensor>;
 }
 
-impl Network for GruParams {
-    type Config = GruConfig;
-    const KIND: ModelKind = ModelKind::Gru;
-
-    fn init(inputs: usize, config: &GruConfig, rng: &mut ChaCha8Rng) -> Self {
-        GruParams::init(inputs, config.hidden, rng)
-    }
-
-    fn optimiser(config: &GruConfig) -> (f32, f32) {
-        (config.learning_rate, config.clip_norm)
-    }
-
-    fn tensor_lengths(&self) -> Vec<usize> {
-        self.trainable().iter().map(|t| t.len()).collect()
-    }
-
-    fn train_round(
-        &mut self,
-        adam: &mut Adam,
-        config: &GruConfig,
-        data: &Sequences<'_>,
-        rng: &mut ChaCha8Rng,
-        threads: Option<usize>,
-        on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-    ) {
-        train_windows(self, adam, config, data, rng, threads, on_step);
-    }
-
-    fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {
-        Box::new(GruController::new(params, normaliser))
-    }
-
-    fn weight_tensors(&self) -> std::collections::BTreeMap<String, crate::weights::Tensor> {
-        self.tensors()
-    }
-}
-
-impl Network for TransformerParams {
-    type Config = TransformerConfig;
-    const KIND: ModelKind = ModelKind::Transformer;
-
-    fn init(inputs: usize, config: &TransformerConfig, rng: &mut ChaCha8Rng) -> Self {
-        TransformerParams::init(inputs, config, rng)
-    }
-
-    fn optimiser(config: &TransformerConfig) -> (f32, f32) {
-        (config.learning_rate, config.clip_norm)
-    }
-
-    fn tensor_lengths(&self) -> Vec<usize> {
-        self.tensors.iter().map(Vec::len).collect()
-    }
-
-    fn train_round(
-        &mut self,
-        adam: &mut Adam,
-        config: &TransformerConfig,
-        data: &Sequences<'_>,
-        rng: &mut ChaCha8Rng,
-        threads: Option<usize>,
-        on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-    ) {
-        train_samples(self, adam, config, data, rng, threads, on_step);
-    }
-
-    fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {
-        Box::new(TransformerController::new(params, normaliser))
-    }
-
-    fn weight_tensors(&self) -> std::collections::BTreeMap<String, crate::weights::Tensor> {
-        TransformerParams::weight_tensors(self)
-    }
+/// Episodes to learn from: normalised inputs (row-major), squashed targets (2 per row), and
+/// the rows of each episode.
+#[derive(Clone, Copy, Debug)]
+pub struct Sequences<'a> {
+    /// Normalised observations, row-major.
+    pub inputs: &'a [f32],
+    /// Squashed expert actions, 2 per row.
+    pub targets: &'a [f32],
+    /// Rows of each episode.
+    pub episodes: &'a [std::ops::Range<usize>],
+    /// Per row, 1 when a pedestrian the car saw is hidden ahead now (auxiliary target).
+    pub presence: &'a [f32],
 }
 
 /// A gradient-trained network keeps its weights, optimiser and normaliser across rounds and
 /// trains further on the aggregated data; the normaliser is fitted once, on the expert data,
 /// so its inputs mean the same throughout.
-struct GradientLearner<N: Network> {
+pub struct GradientLearner<N: GradientNet> {
     config: N::Config,
     normaliser: Option<Arc<Normaliser>>,
     params: Option<N>,
@@ -445,8 +330,9 @@ struct GradientLearner<N: Network> {
     shared: Option<Arc<N>>,
 }
 
-impl<N: Network> GradientLearner<N> {
-    fn new(config: N::Config) -> Self {
+impl<N: GradientNet> GradientLearner<N> {
+    /// A learner that has not yet seen data, with hyper-parameters `config` (checked).
+    pub fn new(config: N::Config) -> Self {
         Self {
             config,
             normaliser: None,
@@ -457,7 +343,7 @@ impl<N: Network> GradientLearner<N> {
     }
 }
 
-impl<N: Network> Learner for GradientLearner<N> {
+impl<N: GradientNet> Learner for GradientLearner<N> {
     fn fit(
         &mut self,
         data: &Dataset,
@@ -505,7 +391,7 @@ impl<N: Network> Learner for GradientLearner<N> {
             return Err(Error::Training("nothing trained".into()));
         };
         Ok(WeightFile {
-            kind: N::KIND,
+            kind: N::kind(),
             config: serde_json::to_value(&self.config).unwrap_or_default(),
             observation,
             normaliser: (**normaliser).clone(),
@@ -516,7 +402,7 @@ impl<N: Network> Learner for GradientLearner<N> {
 }
 
 /// The observations standardised, row-major.
-fn normalised(normaliser: &Normaliser, data: &Dataset) -> Vec<f32> {
+pub(crate) fn normalised(normaliser: &Normaliser, data: &Dataset) -> Vec<f32> {
     let mut inputs = vec![0.0; data.observations.len()];
     for (x, out) in data
         .observations
@@ -559,47 +445,23 @@ fn replay_loss(
     sums.iter().sum::<f64>() / (2 * data.len()).max(1) as f64
 }
 
-/// Trains an RBF network; `progress` hears about every round as it ends.
-pub fn train_rbf(
-    config: &RbfConfig,
+/// Trains a network of `kind` with hyper-parameters `config` (a whole configuration; `None`:
+/// the kind's defaults); `monitor` hears about every round as it ends.
+pub fn train_kind(
+    kind: ModelKind,
+    config: Option<serde_json::Value>,
     specs: &[ScenarioSpec],
     options: &TrainOptions,
     monitor: &mut dyn Monitor,
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
-    config.validate().map_err(Error::Training)?;
-    let mut learner = RbfLearner {
-        config: config.clone(),
-        fitted: None,
-    };
-    train(&mut learner, specs, options, monitor)
-}
-
-/// Trains a GRU with backpropagation through time; `progress` hears about every round.
-pub fn train_gru(
-    config: &GruConfig,
-    specs: &[ScenarioSpec],
-    options: &TrainOptions,
-    monitor: &mut dyn Monitor,
-) -> Result<(WeightFile, Vec<RoundReport>)> {
-    config.validate().map_err(Error::Training)?;
-    let mut learner = GradientLearner::<GruParams>::new(config.clone());
-    train(&mut learner, specs, options, monitor)
-}
-
-/// Trains the transformer over recent frames; `progress` hears about every round.
-pub fn train_transformer(
-    config: &TransformerConfig,
-    specs: &[ScenarioSpec],
-    options: &TrainOptions,
-    monitor: &mut dyn Monitor,
-) -> Result<(WeightFile, Vec<RoundReport>)> {
-    config.validate().map_err(Error::Training)?;
-    let mut learner = GradientLearner::<TransformerParams>::new(config.clone());
-    train(&mut learner, specs, options, monitor)
+    let mut learner = kind
+        .learner(config.unwrap_or_else(|| kind.default_config()))
+        .map_err(Error::Training)?;
+    train(learner.as_mut(), specs, options, monitor)
 }
 
 /// Behaviour cloning, then `options.rounds` DAgger rounds.
-fn train(
+pub fn train(
     learner: &mut dyn Learner,
     specs: &[ScenarioSpec],
     options: &TrainOptions,
@@ -703,7 +565,22 @@ fn common_layout(specs: &[ScenarioSpec]) -> Result<ObservationSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gru::GruConfig;
+    use crate::rbf::RbfConfig;
+    use crate::transformer::TransformerConfig;
     use memdrive_sim::scenario::builtin;
+
+    /// Trains a network of `kind` with `config`.
+    fn train_with<C: Serialize>(
+        kind: ModelKind,
+        config: &C,
+        specs: &[ScenarioSpec],
+        options: &TrainOptions,
+        monitor: &mut dyn Monitor,
+    ) -> Result<(WeightFile, Vec<RoundReport>)> {
+        let config = serde_json::to_value(config).map_err(|e| Error::Training(e.to_string()))?;
+        train_kind(kind, Some(config), specs, options, monitor)
+    }
 
     /// The built-in scenarios of these names.
     fn specs(names: &[&str]) -> Vec<ScenarioSpec> {
@@ -730,9 +607,14 @@ mod tests {
             threads: Some(2),
         };
         let mut heard = 0;
-        let (file, reports) =
-            train_rbf(&config, &specs, &options, &mut |_: &RoundReport| heard += 1)
-                .unwrap_or_else(|e| panic!("{e}"));
+        let (file, reports) = train_with(
+            crate::rbf::KIND,
+            &config,
+            &specs,
+            &options,
+            &mut |_: &RoundReport| heard += 1,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((heard, reports.len()), (2, 2));
         assert!(
             reports[1].samples > reports[0].samples,
@@ -762,7 +644,8 @@ mod tests {
                     .collect(),
                 ..TrainOptions::default()
             };
-            train_rbf(
+            train_with(
+                crate::rbf::KIND,
                 &RbfConfig::default(),
                 &specs,
                 &options,
@@ -800,8 +683,14 @@ mod tests {
                 threads: Some(threads),
                 ..TrainOptions::default()
             };
-            train_gru(&config, &specs, &options, &mut |_: &RoundReport| {})
-                .unwrap_or_else(|e| panic!("{e}"))
+            train_with(
+                crate::gru::KIND,
+                &config,
+                &specs,
+                &options,
+                &mut |_: &RoundReport| {},
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
         };
         let (file, reports) = run(1);
         for r in &reports {
@@ -846,7 +735,13 @@ mod tests {
             steps: Vec::new(),
             limit: 7,
         };
-        let result = train_transformer(&config, &specs, &options, &mut monitor);
+        let result = train_with(
+            crate::transformer::KIND,
+            &config,
+            &specs,
+            &options,
+            &mut monitor,
+        );
         assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
         assert_eq!(monitor.steps.len(), 7);
         for (i, s) in monitor.steps.iter().enumerate() {

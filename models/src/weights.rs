@@ -26,28 +26,7 @@ pub const FORMAT_NAME: &str = "memdrive-weights";
 /// Value of the `format_version` key this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Which network a file holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelKind {
-    /// Radial-basis-function network.
-    Rbf,
-    /// Gated recurrent unit network.
-    Gru,
-    /// Transformer over recent frames.
-    Transformer,
-}
-
-impl ModelKind {
-    /// The name used in files and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Rbf => "rbf",
-            Self::Gru => "gru",
-            Self::Transformer => "transformer",
-        }
-    }
-}
+pub use crate::nets::ModelKind;
 
 /// The observation layout a model was trained on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,12 +203,12 @@ impl WeightFile {
             )));
         }
         let kind_text = key("model_kind")?;
-        let kind: ModelKind = serde_json::from_value(serde_json::Value::String(kind_text.clone()))
-            .map_err(|_| {
-                invalid(format!(
-                    "metadata `model_kind` is `{kind_text}`, expected rbf, gru or transformer"
-                ))
-            })?;
+        let kind = ModelKind::from_id(&kind_text).ok_or_else(|| {
+            invalid(format!(
+                "metadata `model_kind` is `{kind_text}`, expected one of {}",
+                ModelKind::ids().join(", ")
+            ))
+        })?;
         let config: serde_json::Value = serde_json::from_str(&key("config")?)
             .map_err(|e| invalid(format!("metadata `config` is not JSON: {e}")))?;
         let observation: ObservationLayout = serde_json::from_str(&key("observation")?)

@@ -224,7 +224,7 @@ fn rewritten(edit: impl FnOnce(&mut WeightFile)) -> Vec<u8> {
 #[test]
 fn the_wrong_model_kind_is_rejected() {
     // RBF tensors and config labelled as a GRU.
-    let err = load_error(&rewritten(|f| f.kind = ModelKind::Gru));
+    let err = load_error(&rewritten(|f| f.kind = memdrive_models::gru::KIND));
     assert!(err.contains("not a GRU configuration"), "{err}");
     // An unknown kind in the metadata itself.
     let err = load_error(&replaced(
@@ -367,7 +367,7 @@ fn gru_files_round_trip_and_name_their_tensors() {
         ..GruConfig::default()
     };
     let file = untrained_file(
-        ModelKind::Gru,
+        memdrive_models::gru::KIND,
         serde_json::to_value(&config),
         params.tensors(),
     );
@@ -405,7 +405,7 @@ fn transformer_files_round_trip_and_name_their_tensors() {
     };
     let params = TransformerParams::init(136, &config, &mut rng);
     let file = untrained_file(
-        ModelKind::Transformer,
+        memdrive_models::transformer::KIND,
         serde_json::to_value(&config),
         params.weight_tensors(),
     );

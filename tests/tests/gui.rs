@@ -310,6 +310,100 @@ fn dragging_the_timeline_back_shows_an_earlier_steps_memory() {
     assert_eq!(harness.state().view_step(), None);
 }
 
+/// Drag the timeline back and press Play: every world goes on from that moment and what had
+/// followed is gone (a branch). Forget in the past branches there too; a lane's memory can be
+/// copied and transplanted back through its Memory menu.
+#[test]
+fn play_forget_and_transplant_in_the_past_branch_from_there() {
+    let mut harness = harness();
+    click(&mut harness, "Pause");
+    for _ in 0..40 {
+        click(&mut harness, "Step");
+    }
+    let slider = |harness: &mut Harness<'_, MemdriveApp>, step: f64| {
+        harness
+            .get_by_role_and_label(egui::accesskit::Role::Slider, "Timeline")
+            .set_value_accesskit(step);
+        harness.step();
+        harness.step();
+    };
+    slider(&mut harness, 25.0);
+    let then = harness
+        .state()
+        .lab()
+        .moment(25)
+        .map(|m| m.lanes[1].world.clone());
+    click(&mut harness, "Step");
+    let lab = harness.state().lab();
+    assert_eq!((harness.state().view_step(), lab.step_count()), (None, 26));
+    assert_eq!(
+        lab.history().back().map(|m| m.step),
+        Some(26),
+        "the old future is gone"
+    );
+    let mut expected = then.unwrap_or_else(|| panic!("step 25 recorded"));
+    expected.step(
+        lab.moment(25)
+            .map(|m| m.lanes[1].controls)
+            .unwrap_or_default(),
+    );
+    assert_eq!(lab.lanes()[1].world.metrics(), expected.metrics());
+    // Forget on the GRU at step 10 of the past: the worlds go on from there, without its memory.
+    slider(&mut harness, 10.0);
+    click_nth(&mut harness, "Forget", 1);
+    let lab = harness.state().lab();
+    assert_eq!((harness.state().view_step(), lab.step_count()), (None, 10));
+    assert_eq!(lab.lanes()[1].forgotten_at, vec![10]);
+    assert!(
+        harness
+            .state()
+            .notices()
+            .iter()
+            .any(|n| n.text.contains("resumed every world"))
+    );
+    // Copy the GRU's memory, play on, and put the copy back: the GRU drives on it again.
+    for _ in 0..5 {
+        click(&mut harness, "Step");
+    }
+    click_nth(&mut harness, "Memory", 1);
+    click(&mut harness, "Copy memory");
+    let copied = harness
+        .state()
+        .copied_memory()
+        .unwrap_or_else(|| panic!("nothing copied"))
+        .to_owned();
+    assert!(copied.starts_with("GRU at 1.5 s of"), "{copied}");
+    let hidden = |app: &MemdriveApp| match &app.lab().lanes()[1].memory {
+        Some(MemorySnapshot::Gru { hidden, .. }) => hidden.clone(),
+        other => panic!("{other:?}"),
+    };
+    let at_copy = hidden(harness.state());
+    for _ in 0..5 {
+        click(&mut harness, "Step");
+    }
+    assert_ne!(hidden(harness.state()), at_copy);
+    click_nth(&mut harness, "Memory", 1);
+    click(&mut harness, &format!("the copied memory ({copied})"));
+    assert_eq!(hidden(harness.state()), at_copy);
+    // The RBF keeps no memory a GRU's could replace: refused, with a message.
+    click_nth(&mut harness, "Memory", 0);
+    click(&mut harness, &format!("the copied memory ({copied})"));
+    assert!(
+        harness
+            .state()
+            .notices()
+            .iter()
+            .any(|n| n.error && n.text.contains("could not transplant")),
+        "{:?}",
+        harness
+            .state()
+            .notices()
+            .iter()
+            .map(|n| &n.text)
+            .collect::<Vec<_>>()
+    );
+}
+
 fn quick_training(kind: memdrive_models::weights::ModelKind) -> Settings {
     Settings {
         training_open: true,
@@ -338,8 +432,7 @@ fn training_done<'h>(
 #[test]
 fn a_model_trained_in_the_app_joins_the_comparison() {
     use memdrive::gui::training::Status;
-    let mut harness =
-        harness_with_settings(quick_training(memdrive_models::weights::ModelKind::Rbf));
+    let mut harness = harness_with_settings(quick_training(memdrive_models::rbf::KIND));
     harness.step();
     click(&mut harness, "Pause");
     click(&mut harness, "Step");
@@ -376,12 +469,11 @@ fn a_model_trained_in_the_app_joins_the_comparison() {
 #[test]
 fn the_training_panel_offers_the_bundled_recipe() {
     use memdrive::gui::training::TrainRequest;
-    use memdrive_models::weights::ModelKind;
-    let mut harness = harness_with_settings(quick_training(ModelKind::Gru));
+    let mut harness = harness_with_settings(quick_training(memdrive_models::gru::KIND));
     harness.step();
     click(&mut harness, "Bundled recipe");
     let train = harness.state().settings().train.clone();
-    assert_eq!(train, TrainRequest::bundled(ModelKind::Gru));
+    assert_eq!(train, TrainRequest::bundled(memdrive_models::gru::KIND));
     assert_eq!((train.episodes, train.rounds, train.seed), (120, 3, 1));
     assert_eq!(train.scenario_episodes.get("mixed_traffic"), Some(&400));
     harness.get_by_label("memory_gap 240, mixed_traffic 400, occluded_crossing 240");
@@ -400,8 +492,7 @@ fn the_training_panel_offers_the_bundled_recipe() {
 #[test]
 fn training_can_be_cancelled() {
     use memdrive::gui::training::Status;
-    let mut harness =
-        harness_with_settings(quick_training(memdrive_models::weights::ModelKind::Gru));
+    let mut harness = harness_with_settings(quick_training(memdrive_models::gru::KIND));
     harness.step();
     click(&mut harness, "Start training");
     assert!(harness.state().training().is_some_and(|j| j.running()));
@@ -618,7 +709,6 @@ fn the_live_memory_curve_means_something_after_30_s() {
 /// ever meets another's belief probe, whatever addresses the allocator hands out.
 #[test]
 fn loading_training_and_using_models_of_every_kind_never_crashes() {
-    use memdrive_models::weights::ModelKind;
     let dir = temp_dir("kinds");
     let gru = dir.join("gru.safetensors");
     std::fs::copy(
@@ -632,7 +722,7 @@ fn loading_training_and_using_models_of_every_kind_never_crashes() {
     let dialogs = Arc::new(ScriptedDialogs::new([Some(gru.clone())]));
     let settings = Settings {
         training_open: true,
-        ..quick_training(ModelKind::Rbf)
+        ..quick_training(memdrive_models::rbf::KIND)
     };
     let settings = Settings {
         ghosts: true,
@@ -655,10 +745,10 @@ fn loading_training_and_using_models_of_every_kind_never_crashes() {
     assert!(!harness.state().notices()[0].error);
     seen.extend(ids(harness.state()));
     for (lane, kind) in [
-        (0, ModelKind::Rbf),
-        (1, ModelKind::Gru),
-        (2, ModelKind::Transformer),
-        (0, ModelKind::Rbf),
+        (0, memdrive_models::rbf::KIND),
+        (1, memdrive_models::gru::KIND),
+        (2, memdrive_models::transformer::KIND),
+        (0, memdrive_models::rbf::KIND),
     ] {
         harness.state_mut().settings_mut().train.kind = kind;
         harness.step();
@@ -937,7 +1027,6 @@ fn the_timeline_says_what_each_collision_was() {
 /// it. The lane takes each model's kind, and nothing crashes or reports an error.
 #[test]
 fn three_kinds_of_model_in_one_lane_never_crash() {
-    use memdrive_models::weights::ModelKind;
     let dir = temp_dir("one-lane");
     let weights = |kind: &str| {
         let path = dir.join(format!("{kind}.safetensors"));
@@ -958,7 +1047,7 @@ fn three_kinds_of_model_in_one_lane_never_crash() {
     let settings = Settings {
         ghosts: true,
         instruments_open: true,
-        ..quick_training(ModelKind::Rbf)
+        ..quick_training(memdrive_models::rbf::KIND)
     };
     let mut harness = build_sized(settings, dialogs, egui::vec2(2400.0, 1000.0), 1.0 / 60.0);
     harness.step();
@@ -967,7 +1056,10 @@ fn three_kinds_of_model_in_one_lane_never_crash() {
     click_nth(&mut harness, "Load weights…", 1);
     wait_until(&mut harness, |app| !app.notices().is_empty());
     drive(&mut harness);
-    for kind in [ModelKind::Rbf, ModelKind::Transformer] {
+    for kind in [
+        memdrive_models::rbf::KIND,
+        memdrive_models::transformer::KIND,
+    ] {
         harness.state_mut().settings_mut().train.kind = kind;
         harness.step();
         click(&mut harness, "Start training");
@@ -991,7 +1083,7 @@ fn three_kinds_of_model_in_one_lane_never_crash() {
     wait_until(&mut harness, |app| !app.notices().is_empty());
     assert_eq!(
         lane_kind(&harness),
-        LaneKind::Learned(ModelKind::Rbf),
+        LaneKind::Learned(memdrive_models::rbf::KIND),
         "{:?}",
         harness.state().notices()
     );

@@ -3,20 +3,17 @@
 //! Forget. On `memory_gap` the GRU's memory from the run that saw the pedestrian, put into the
 //! identical run that did not, changes what it does.
 
+use memdrive_models::gru::HiddenState;
 use memdrive_models::weights::{ModelKind, WeightFile};
 use memdrive_models::{MemoryController, MemoryState, Model};
 use memdrive_sim::scenario::{Override, ScenarioSpec, builtin};
 use memdrive_sim::{Controller, Controls, Expert, ObservationSpec, World};
 use std::path::Path;
 
-fn model(kind: ModelKind) -> Model {
-    let bytes: &[u8] = match kind {
-        ModelKind::Rbf => include_bytes!("../../assets/weights/rbf.safetensors"),
-        ModelKind::Gru => include_bytes!("../../assets/weights/gru.safetensors"),
-        ModelKind::Transformer => include_bytes!("../../assets/weights/transformer.safetensors"),
-    };
+fn model(id: &str) -> Model {
+    let kind = ModelKind::parse(id).unwrap_or_else(|e| panic!("{e}"));
     let path = Path::new("bundled");
-    WeightFile::from_bytes(bytes, path, &ObservationSpec::new(32))
+    WeightFile::from_bytes(kind.bundled_weights(), path, &ObservationSpec::new(32))
         .and_then(|f| Model::from_file(f, path))
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -57,7 +54,7 @@ fn until_release(world: &mut World, controller: &mut dyn MemoryController) {
 
 #[test]
 fn a_transplanted_memory_changes_the_action() {
-    let gru = model(ModelKind::Gru);
+    let gru = model("gru");
     let mut changed = 0;
     for seed in 0..10 {
         let (mut seen, mut unseen) = (gap_world(true, seed), gap_world(false, seed));
@@ -91,8 +88,8 @@ fn a_transplanted_memory_changes_the_action() {
 
 #[test]
 fn memory_copied_out_and_put_back_resumes_bit_for_bit() {
-    for kind in [ModelKind::Rbf, ModelKind::Gru, ModelKind::Transformer] {
-        let m = model(kind);
+    for &kind in ModelKind::all() {
+        let m = model(kind.id());
         let mut world = gap_world(true, 3);
         let mut c = m.controller();
         c.reset();
@@ -116,7 +113,7 @@ fn memory_copied_out_and_put_back_resumes_bit_for_bit() {
 
 #[test]
 fn a_zero_memory_is_forget_and_a_foreign_one_is_refused() {
-    let (gru, transformer) = (model(ModelKind::Gru), model(ModelKind::Transformer));
+    let (gru, transformer) = (model("gru"), model("transformer"));
     let mut world = gap_world(true, 5);
     let frames: Vec<_> = (0..40)
         .map(|_| {
@@ -133,13 +130,8 @@ fn a_zero_memory_is_forget_and_a_foreign_one_is_refused() {
                 c.act(f);
             }
             if zero {
-                let empty = match c.memory_state() {
-                    MemoryState::Gru(h) => MemoryState::Gru(vec![0.0; h.len()]),
-                    MemoryState::Transformer(_) => {
-                        MemoryState::Transformer(memdrive_models::transformer::WindowState::empty())
-                    }
-                    MemoryState::Empty => MemoryState::Empty,
-                };
+                // A controller that has seen nothing holds a zero memory.
+                let empty = m.controller().memory_state();
                 c.set_memory_state(&empty).unwrap_or_else(|e| panic!("{e}"));
             } else {
                 c.forget();
@@ -163,19 +155,26 @@ fn a_zero_memory_is_forget_and_a_foreign_one_is_refused() {
         .unwrap_or_default();
     assert_eq!(
         err,
-        "cannot take the memory of a transformer into a GRU of 64 units"
+        "cannot take the memory of a transformer of width 32 into a GRU of 64 units"
     );
     let err = g
-        .set_memory_state(&MemoryState::Gru(vec![0.0; 3]))
+        .set_memory_state(&MemoryState::new(
+            "a GRU of 3 units",
+            HiddenState(vec![0.0; 3]),
+        ))
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(err.contains("3 units"), "{err}");
-    let (MemoryState::Gru(kept), MemoryState::Gru(was)) = (g.memory_state(), before) else {
+    let (Some(kept), Some(was)) = (
+        g.memory_state().get::<HiddenState>().cloned(),
+        before.get::<HiddenState>(),
+    ) else {
         panic!("not a GRU state");
     };
-    assert_eq!(kept, was, "a refused state changed the memory");
-    let mut r = model(ModelKind::Rbf).controller();
+    assert_eq!(&kept, was, "a refused state changed the memory");
+    let mut r = model("rbf").controller();
     assert!(r.set_memory_state(&g.memory_state()).is_err());
-    assert!(r.set_memory_state(&MemoryState::Empty).is_ok());
+    let nothing = model("rbf").controller().memory_state();
+    assert!(r.set_memory_state(&nothing).is_ok());
 }

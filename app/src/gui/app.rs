@@ -5,13 +5,14 @@
 use super::dialogs::{self, FileDialogs, Pending, Purpose};
 use super::horizon_view::{self, HorizonPanel};
 use super::instruments::{self, Instruments};
-use super::lab::{Driver, Lab, LaneKind, load_any_driver};
+use super::lab::{Driver, DriverState, Lab, LaneFrame, LaneKind, load_any_driver};
 use super::memory_view::{self, HISTORY_STEPS, MemoryInputs, WeightTexture};
 use super::settings::{Layout, ScenarioChoice, Settings, Speed};
 use super::training::{self, TrainingJob};
 use super::world_view::{self, Camera, Layers};
 use crate::learned;
 use egui::{Color32, Key, RichText};
+use memdrive_models::MemoryState;
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::ScenarioSpec;
 use memdrive_sim::scenario::all_builtins;
@@ -74,6 +75,9 @@ pub struct MemdriveApp {
     playing_before_view: Option<bool>,
     /// Play stopped because every episode ended (not the user): a restart plays again.
     paused_at_end: bool,
+    /// A short-term memory copied from a lane, to transplant into another: what it is, and
+    /// the memory.
+    copied_memory: Option<(String, MemoryState)>,
 }
 
 impl MemdriveApp {
@@ -127,6 +131,7 @@ impl MemdriveApp {
             saved_settings: settings.clone(),
             save_settings_now: false,
             playing_before_view: None,
+            copied_memory: None,
             paused_at_end: false,
             settings,
         })
@@ -198,11 +203,118 @@ impl MemdriveApp {
         });
     }
 
-    /// One control step of every lane; back to the live view.
+    /// One control step of every lane; from the moment on show when the timeline was dragged
+    /// back (a branch), else from now.
     pub fn step_once(&mut self) {
-        self.view_step = None;
-        self.playing_before_view = None;
-        self.lab.step();
+        if self.branch_here() {
+            self.lab.step();
+        }
+    }
+
+    /// When the timeline shows a past moment, continues every lane from it (world and memory
+    /// restored, the recorded future replaced) and returns to the live view. False when that
+    /// moment could not be restored (shown as an error; nothing changes).
+    pub fn branch_here(&mut self) -> bool {
+        let Some(step) = self.view_step else {
+            return true;
+        };
+        match self.lab.resume_from(step) {
+            Ok(()) => {
+                self.view_step = None;
+                self.playing_before_view = None;
+                self.notify(
+                    format!(
+                        "resumed every world from {:.1} s: what had followed is replaced",
+                        f64::from(step) * memdrive_sim::world::DT_SECS
+                    ),
+                    false,
+                );
+                true
+            }
+            Err(e) => {
+                self.notify(format!("could not resume from step {step}: {e:#}"), true);
+                false
+            }
+        }
+    }
+
+    /// Wipes the short-term memory of lane `index`, at the moment on show (a branch from
+    /// there when it is in the past).
+    pub fn forget(&mut self, index: usize) {
+        if self.branch_here() {
+            self.lab.forget(index);
+        }
+    }
+
+    /// Copies the short-term memory of lane `index` (at the moment on show) for a later
+    /// transplant.
+    pub fn copy_memory(&mut self, index: usize) {
+        let step = self.view_step.unwrap_or(self.lab.step_count());
+        let state = match self.view_step {
+            Some(s) => self
+                .lab
+                .moment(s)
+                .and_then(|m| match &m.lanes.get(index)?.state {
+                    DriverState::Learned(state) => Some(state.clone()),
+                    DriverState::Expert(_) => None,
+                }),
+            None => self.lab.memory_state(index),
+        };
+        if let Some(state) = state {
+            let label = format!(
+                "{} at {:.1} s of {} seed {}",
+                self.lane_title(index),
+                f64::from(step) * memdrive_sim::world::DT_SECS,
+                self.lab.spec().name,
+                self.lab.seed()
+            );
+            self.notify(format!("copied the memory of {label}"), false);
+            self.copied_memory = Some((label, state));
+        }
+    }
+
+    /// What `copy_memory` copied, described.
+    pub fn copied_memory(&self) -> Option<&str> {
+        self.copied_memory.as_ref().map(|(label, _)| label.as_str())
+    }
+
+    /// Puts the memory of lane `from` (`None`: the copied memory) into lane `into` at the moment
+    /// on show (a branch from there when it is in the past). A memory that does not fit is
+    /// refused with a message, and nothing changes.
+    pub fn transplant(&mut self, from: Option<usize>, into: usize) {
+        let state = match from {
+            Some(i) => self.lab.memory_state(i),
+            None => self.copied_memory.as_ref().map(|(_, s)| s.clone()),
+        };
+        let Some(state) = state else { return };
+        // Taken before the branch, so a past moment gives its memory as it was then.
+        let state = match (from, self.view_step) {
+            (Some(i), Some(step)) => match self.lab.moment(step).and_then(|m| m.lanes.get(i)) {
+                Some(LaneFrame {
+                    state: DriverState::Learned(s),
+                    ..
+                }) => s.clone(),
+                _ => state,
+            },
+            _ => state,
+        };
+        if !self.branch_here() {
+            return;
+        }
+        let source = match from {
+            Some(i) => self.lane_title(i),
+            None => self.copied_memory().unwrap_or_default().to_owned(),
+        };
+        match self.lab.implant(into, &state) {
+            Ok(()) => self.notify(
+                format!(
+                    "{} now drives on the memory of {source}",
+                    self.lane_title(into)
+                ),
+                false,
+            ),
+            Err(e) => self.notify(format!("could not transplant: {e:#}"), true),
+        }
     }
 
     /// Restarts every lane.
@@ -620,12 +732,12 @@ impl MemdriveApp {
     fn toggle_play(&mut self) {
         self.playing_before_view = None;
         self.paused_at_end = false;
+        if !self.playing && !self.branch_here() {
+            return;
+        }
         self.playing = !self.playing;
-        if self.playing {
-            self.view_step = None;
-            if self.lab.finished() {
-                self.reset();
-            }
+        if self.playing && self.lab.finished() {
+            self.reset();
         }
     }
 
@@ -773,8 +885,9 @@ impl MemdriveApp {
         }
     }
 
-    /// Banners, newest last, as a stack over the top of the lanes: they never move the layout.
-    fn notices_ui(&mut self, ctx: &egui::Context, top: f32) {
+    /// Banners, newest last, as a stack over the bottom of the lanes, just above the timeline at
+    /// `bottom`: they never move the layout, and never hide the lanes' buttons.
+    fn notices_ui(&mut self, ctx: &egui::Context, bottom: f32) {
         if self.notices.is_empty() {
             return;
         }
@@ -783,7 +896,10 @@ impl MemdriveApp {
         let width = (ctx.content_rect().width() - 40.0).clamp(200.0, 760.0);
         egui::Area::new(egui::Id::unique("banners"))
             .order(egui::Order::Foreground)
-            .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, top + 6.0))
+            .anchor(
+                egui::Align2::CENTER_BOTTOM,
+                egui::vec2(0.0, bottom - ctx.content_rect().bottom() - 6.0),
+            )
             .interactable(true)
             .show(ctx, |ui| {
                 ui.set_max_width(width);
@@ -984,7 +1100,9 @@ impl MemdriveApp {
         for action in actions {
             match action {
                 LaneAction::Window(i, frames) => self.set_window(i, frames),
-                LaneAction::Forget(i) => self.lab.forget(i),
+                LaneAction::Forget(i) => self.forget(i),
+                LaneAction::Copy(i) => self.copy_memory(i),
+                LaneAction::Transplant(from, into) => self.transplant(from, into),
                 LaneAction::Load(i) => {
                     let title = format!("Load weights into {}", self.lane_title(i));
                     self.open_dialog(Purpose::LoadWeights(i), title, dialogs::WEIGHTS, None);
@@ -1026,14 +1144,57 @@ impl MemdriveApp {
                         .truncate(),
                 );
                 if let LaneKind::Learned(_) = kind {
+                    // Lanes whose memory fits this one's: the same kind of network.
+                    let donors: Vec<(usize, String)> = (0..self.lab.lanes().len())
+                        .filter(|&i| i != index && self.lab.lanes()[i].kind == kind)
+                        .map(|i| (i, self.lane_title(i)))
+                        .collect();
+                    let copied = self.copied_memory().map(str::to_owned);
+                    let memory_menu = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
+                        if ui
+                            .button("Copy memory")
+                            .on_hover_text("Keep this controller's short-term memory at the moment on show, to transplant it later (e.g. after changing the seed)")
+                            .clicked()
+                        {
+                            actions.push(LaneAction::Copy(index));
+                            ui.close();
+                        }
+                        ui.separator();
+                        ui.label("Transplant memory from:");
+                        for (i, title) in &donors {
+                            if ui
+                                .button(title.as_str())
+                                .on_hover_text("Copy that lane's short-term memory into this one at the moment on show; from then on this controller drives on what the other remembers")
+                                .clicked()
+                            {
+                                actions.push(LaneAction::Transplant(Some(*i), index));
+                                ui.close();
+                            }
+                        }
+                        if let Some(label) = &copied
+                            && ui
+                                .button(format!("the copied memory ({label})"))
+                                .on_hover_text("Put the copied memory into this controller at the moment on show (a memory of another kind or size is refused)")
+                                .clicked()
+                        {
+                            actions.push(LaneAction::Transplant(None, index));
+                            ui.close();
+                        }
+                        if donors.is_empty() && copied.is_none() {
+                            ui.small("No other lane of this kind, and nothing copied yet");
+                        }
+                    };
                     let buttons = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
                         if ui
                             .button("Forget")
-                            .on_hover_text("Clear short-term / working memory now (the weights stay)")
+                            .on_hover_text("Clear short-term / working memory at the moment on show (the weights stay); in the past, the worlds go on from there")
                             .clicked()
                         {
                             actions.push(LaneAction::Forget(index));
                         }
+                        ui.menu_button("Memory", |ui| memory_menu(ui, actions))
+                            .response
+                            .on_hover_text("Copy this controller's short-term memory, or transplant another's into it");
                         if ui
                             .button("Load weights…")
                             .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
@@ -1198,6 +1359,9 @@ fn presence_gauge_ui(ui: &mut egui::Ui, p: Option<f64>, pending: bool) {
 enum LaneAction {
     Window(usize, usize),
     Forget(usize),
+    Copy(usize),
+    /// From lane `.0` (`None`: the copied memory) into lane `.1`.
+    Transplant(Option<usize>, usize),
     Load(usize),
     Save(usize),
 }
@@ -1236,12 +1400,12 @@ impl eframe::App for MemdriveApp {
         self.notices
             .retain(|n| n.error || now_ms.saturating_sub(n.posted_ms) < shown_ms);
         self.advance(dt);
-        let top = egui::Panel::top("controls")
-            .show(ui, |ui| self.controls_ui(ui))
+        egui::Panel::top("controls").show(ui, |ui| self.controls_ui(ui));
+        let timeline_top = egui::Panel::bottom("timeline")
+            .show(ui, |ui| self.timeline_ui(ui))
             .response
             .rect
-            .bottom();
-        egui::Panel::bottom("timeline").show(ui, |ui| self.timeline_ui(ui));
+            .top();
         let width = ui.ctx().content_rect().width();
         // A window made narrow with both side panels open keeps the training panel only.
         if width < NARROW_FOR_TWO_PANELS
@@ -1281,7 +1445,7 @@ impl eframe::App for MemdriveApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.lanes_ui(ui));
         let ctx = ui.ctx().clone();
-        self.notices_ui(&ctx, top);
+        self.notices_ui(&ctx, timeline_top);
         if let Some(after) = self.next_repaint() {
             ctx.request_repaint_after(after);
         }

@@ -716,14 +716,17 @@ fn legend_ui(
     });
 }
 
-/// Line colour of each learned controller in the instrument plots.
+/// Line colour of each controller in the instrument plots: a learned one in its kind's colour
+/// ("rbf (lane 2)" and "transformer@8" too), the expert light grey, other baselines violet.
 pub fn controller_color(name: &str) -> egui::Color32 {
-    // "rbf (lane 2)" has the colour of its kind.
-    match name.split(' ').next().unwrap_or_default() {
-        "rbf" => egui::Color32::from_rgb(230, 120, 90),
-        "gru" => egui::Color32::from_rgb(90, 180, 240),
-        "expert" => egui::Color32::from_rgb(220, 220, 220),
-        _ => egui::Color32::from_rgb(170, 220, 90),
+    let id = name.split([' ', '@', '=']).next().unwrap_or_default();
+    match memdrive_models::ModelKind::from_id(id) {
+        Some(kind) => {
+            let [r, g, b] = kind.colour();
+            egui::Color32::from_rgb(r, g, b)
+        }
+        None if id == "expert" => egui::Color32::from_rgb(220, 220, 220),
+        None => egui::Color32::from_rgb(190, 150, 230),
     }
 }
 

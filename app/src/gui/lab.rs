@@ -4,7 +4,7 @@
 
 use crate::learned;
 use memdrive_models::weights::{ModelKind, WeightFile};
-use memdrive_models::{MemoryController, MemorySnapshot, Model};
+use memdrive_models::{MemoryController, MemorySnapshot, MemoryState, Model};
 use memdrive_sim::vehicle::Controls;
 use memdrive_sim::{Controller, Expert, ScenarioSpec, World};
 use std::collections::VecDeque;
@@ -28,9 +28,7 @@ impl LaneKind {
     /// The name shown above the lane.
     pub fn title(self) -> &'static str {
         match self {
-            Self::Learned(ModelKind::Rbf) => "RBF network",
-            Self::Learned(ModelKind::Gru) => "GRU",
-            Self::Learned(ModelKind::Transformer) => "Transformer",
+            Self::Learned(kind) => kind.title(),
             Self::Expert => "Expert",
         }
     }
@@ -54,7 +52,7 @@ pub struct LongTermMemory {
 }
 
 impl LongTermMemory {
-    fn of(file: &WeightFile, source: String) -> Self {
+    fn of(file: &WeightFile, model: &Model, source: String) -> Self {
         let parameters = file.tensors.values().map(|t| t.data.len()).sum();
         let all = || file.tensors.values().flat_map(|t| t.data.iter().copied());
         let (lo, hi) = all().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
@@ -74,11 +72,7 @@ impl LongTermMemory {
             .enumerate()
             .map(|(i, c)| (f64::from(-limit + (i as f32 + 0.5) * width), c))
             .collect();
-        let preferred = match file.kind {
-            ModelKind::Rbf => "rbf.centres",
-            ModelKind::Gru => "gru.weight_hh",
-            ModelKind::Transformer => "attn.0.q_proj.weight",
-        };
+        let preferred = file.kind.long_term_matrix();
         let matrix = file
             .tensors
             .get_key_value(preferred)
@@ -89,14 +83,7 @@ impl LongTermMemory {
                 (name.clone(), rows, cols, t.data.clone())
             })
             .unwrap_or_default();
-        let window = match file.kind {
-            ModelKind::Transformer => file
-                .config
-                .get("window")
-                .and_then(serde_json::Value::as_u64)
-                .map(|k| k as usize),
-            ModelKind::Rbf | ModelKind::Gru => None,
-        };
+        let window = model.window();
         Self {
             source,
             parameters,
@@ -153,8 +140,12 @@ pub enum Driver {
 impl Driver {
     /// A learned driver from a checked weight file.
     pub fn learned(file: WeightFile, source: &Path) -> memdrive_models::Result<Self> {
-        let long_term = Arc::new(LongTermMemory::of(&file, source.display().to_string()));
         let model = Model::from_file(file.clone(), source)?;
+        let long_term = Arc::new(LongTermMemory::of(
+            &file,
+            &model,
+            source.display().to_string(),
+        ));
         let controller = model.controller();
         Ok(Self::Learned {
             id: ModelId::fresh(),
@@ -191,6 +182,18 @@ pub struct LaneFrame {
     pub memory: Option<MemorySnapshot>,
     /// The controls the driver chose from that observation.
     pub controls: Controls,
+    /// What the driver carries to the next step, to resume from here.
+    pub state: DriverState,
+}
+
+/// What a driver carries from one step to the next, kept with every recorded frame so that
+/// the comparison can resume from any of them.
+#[derive(Clone, Debug)]
+pub enum DriverState {
+    /// A learned controller's short-term memory.
+    Learned(MemoryState),
+    /// The expert, whole (what it has seen).
+    Expert(Box<Expert>),
 }
 
 /// Every lane at one step.
@@ -265,7 +268,29 @@ impl Lane {
             world: self.world.clone(),
             memory: self.memory.clone(),
             controls: self.pending,
+            state: match &self.driver {
+                Driver::Learned { controller, .. } => {
+                    DriverState::Learned(controller.memory_state())
+                }
+                Driver::Expert(expert) => DriverState::Expert(expert.clone()),
+            },
         }
+    }
+
+    /// Puts the lane back as it was in `frame`: world, memory and next controls.
+    fn resume(&mut self, frame: &LaneFrame, step: u32) -> anyhow::Result<()> {
+        match (&mut self.driver, &frame.state) {
+            (Driver::Learned { controller, .. }, DriverState::Learned(state)) => {
+                controller.set_memory_state(state)?;
+            }
+            (Driver::Expert(expert), DriverState::Expert(saved)) => expert.clone_from(saved),
+            _ => anyhow::bail!("the recorded driver is not this lane's"),
+        }
+        self.world = frame.world.clone();
+        self.memory = frame.memory.clone();
+        self.pending = frame.controls;
+        self.forgotten_at.retain(|&s| s <= step);
+        Ok(())
     }
 
     /// Clears the driver's short-term memory (not its weights); the snapshot shows it at once.
@@ -318,11 +343,11 @@ impl Lane {
     pub fn window(&self) -> Option<(usize, usize)> {
         match &self.driver {
             Driver::Learned {
-                model: Model::Transformer(params, _),
+                model,
                 window_limit,
                 ..
-            } => Some((window_limit.unwrap_or(params.window), params.window)),
-            _ => None,
+            } => model.window().map(|k| (window_limit.unwrap_or(k), k)),
+            Driver::Expert(_) => None,
         }
     }
 
@@ -367,7 +392,7 @@ impl Lab {
         history_steps: usize,
     ) -> anyhow::Result<Self> {
         let mut lanes = Vec::new();
-        for kind in [ModelKind::Rbf, ModelKind::Gru, ModelKind::Transformer] {
+        for &kind in ModelKind::all() {
             let (file, source) = learned::load_file(kind, None)?;
             let driver = Driver::learned(file, &source)?;
             lanes.push(Lane::new(LaneKind::Learned(kind), driver, &spec, seed));
@@ -555,6 +580,75 @@ impl Lab {
     fn rerecord(&mut self) {
         self.history.pop_back();
         self.record();
+    }
+
+    /// Continues every lane from the recorded moment at `step`, as it was then (world, memory,
+    /// next controls): the recorded future after it is dropped, and play goes on from there —
+    /// a branch, counted as a new episode by the live instruments. An error (that moment is no
+    /// longer kept) changes nothing.
+    pub fn resume_from(&mut self, step: u32) -> anyhow::Result<()> {
+        if step == self.step_count() {
+            return Ok(());
+        }
+        let Some(moment) = self.moment(step).cloned() else {
+            anyhow::bail!("step {step} is no longer in the recorded history");
+        };
+        let before: Vec<LaneFrame> = self.lanes.iter().map(Lane::frame).collect();
+        let result = self
+            .lanes
+            .iter_mut()
+            .zip(&moment.lanes)
+            .try_for_each(|(lane, frame)| lane.resume(frame, step));
+        if let Err(e) = result {
+            // Put back what had been resumed already: all or nothing.
+            let now = self.step_count();
+            for (lane, frame) in self.lanes.iter_mut().zip(&before) {
+                let _ = lane.resume(frame, now);
+            }
+            return Err(e);
+        }
+        let first = self.history.front().map_or(0, |m| m.step);
+        self.history.truncate((step - first) as usize + 1);
+        if self.divergence_step.is_some_and(|d| d > step) {
+            self.divergence_step = None;
+        }
+        self.episode += 1;
+        Ok(())
+    }
+
+    /// Copies the short-term memory of lane `from` into lane `into` at this step (the weights
+    /// stay): from the next step on, `into` drives on what `from` remembers. An error names a
+    /// lane without learned memory or a memory that does not fit (another kind, another
+    /// size); nothing changes then.
+    pub fn transplant(&mut self, from: usize, into: usize) -> anyhow::Result<()> {
+        let state = self
+            .memory_state(from)
+            .ok_or_else(|| anyhow::anyhow!("lane {} has no learned memory to give", from + 1))?;
+        self.implant(into, &state)
+    }
+
+    /// The short-term memory of learned lane `index` now, as a value (to transplant later).
+    pub fn memory_state(&self, index: usize) -> Option<MemoryState> {
+        match self.lanes.get(index).map(|l| &l.driver) {
+            Some(Driver::Learned { controller, .. }) => Some(controller.memory_state()),
+            _ => None,
+        }
+    }
+
+    /// Puts `state` into lane `into` as its short-term memory at this step (the weights stay).
+    /// An error names a lane without learned memory or a memory that does not fit; nothing
+    /// changes then.
+    pub fn implant(&mut self, into: usize, state: &MemoryState) -> anyhow::Result<()> {
+        let Some(lane) = self.lanes.get_mut(into) else {
+            anyhow::bail!("there is no lane {}", into + 1);
+        };
+        let Driver::Learned { controller, .. } = &mut lane.driver else {
+            anyhow::bail!("lane {} has no learned memory to take", into + 1);
+        };
+        controller.set_memory_state(state)?;
+        lane.memory = Some(controller.memory());
+        self.rerecord();
+        Ok(())
     }
 
     /// Wipes the short-term memory of lane `index`.
@@ -767,5 +861,103 @@ mod tests {
             Some(MemorySnapshot::Transformer { ages, .. }) => assert_eq!(ages, &vec![0]),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// Each lane's trajectory hash.
+    fn hashes(lab: &Lab) -> Vec<u64> {
+        lab.lanes()
+            .iter()
+            .map(|l| l.world.metrics().trajectory_hash)
+            .collect()
+    }
+
+    /// Resuming from a recorded moment and playing on gives every lane, the expert's included,
+    /// the very episode it had: worlds, memories and next controls come back bit for bit.
+    #[test]
+    fn resuming_from_the_past_replays_the_same_future() {
+        let mut straight = lab(true);
+        for _ in 0..150 {
+            straight.step();
+        }
+        let mut branched = lab(true);
+        for _ in 0..90 {
+            branched.step();
+        }
+        branched.resume_from(40).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(branched.step_count(), 40);
+        assert_eq!(branched.history().back().map(|m| m.step), Some(40));
+        for _ in 0..110 {
+            branched.step();
+        }
+        assert_eq!(hashes(&branched), hashes(&straight));
+        // A moment no longer kept is an error that changes nothing.
+        let mut short =
+            Lab::new(straight.spec().clone(), 7, false, 10).unwrap_or_else(|e| panic!("{e:#}"));
+        for _ in 0..30 {
+            short.step();
+        }
+        let before = hashes(&short);
+        assert!(short.resume_from(5).is_err());
+        assert_eq!((short.step_count(), hashes(&short)), (30, before));
+    }
+
+    /// Rewind, forget on one lane, play on: that lane's future changes, the others' do not,
+    /// and the forget is marked at the step of the branch.
+    #[test]
+    fn a_branch_with_a_forget_changes_only_that_lane() {
+        let mut straight = lab(false);
+        for _ in 0..200 {
+            straight.step();
+        }
+        let mut branched = lab(false);
+        for _ in 0..200 {
+            branched.step();
+        }
+        branched.forget(1);
+        branched.resume_from(60).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(
+            branched.lanes()[1].forgotten_at.is_empty(),
+            "a later forget is undone"
+        );
+        branched.forget(1);
+        assert_eq!(branched.lanes()[1].forgotten_at, vec![60]);
+        for _ in 0..140 {
+            branched.step();
+        }
+        let (a, b) = (hashes(&straight), hashes(&branched));
+        assert_eq!((a[0], a[2]), (b[0], b[2]));
+        assert_ne!(a[1], b[1], "forgetting at 6 s changed nothing the GRU did");
+    }
+
+    /// A transplant copies one lane's memory into another of the same kind; one that does not
+    /// fit is refused and leaves the memory as it was.
+    #[test]
+    fn transplants_copy_memory_between_lanes_of_a_kind() {
+        let mut lab = lab(false);
+        let (file, source) = learned::load_file(memdrive_models::gru::KIND, None)
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let second = Driver::learned(file, &source).unwrap_or_else(|e| panic!("{e}"));
+        assert!(lab.replace_driver_at(0, second).is_ok());
+        for _ in 0..30 {
+            lab.step();
+        }
+        lab.forget(0);
+        let gru = lab.memory_state(1).map(|s| s.owner().to_owned());
+        assert_eq!(gru.as_deref(), Some("a GRU of 64 units"));
+        lab.transplant(1, 0).unwrap_or_else(|e| panic!("{e:#}"));
+        let hidden = |lab: &Lab, i| {
+            lab.memory_state(i)
+                .and_then(|s| s.get::<memdrive_models::gru::HiddenState>().cloned())
+        };
+        assert!(hidden(&lab, 0).is_some_and(|h| h.0.iter().any(|&v| v != 0.0)));
+        assert_eq!(hidden(&lab, 0), hidden(&lab, 1));
+        let before = lab.lanes()[0].memory.clone();
+        let err = lab.transplant(2, 0).err().map(|e| format!("{e:#}"));
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("transformer") && e.contains("GRU")),
+            "{err:?}"
+        );
+        assert_eq!(lab.lanes()[0].memory, before);
     }
 }

@@ -2,8 +2,7 @@
 //! progress and loss, and can cancel it. The job is plain data; `ui` draws the panel.
 
 use memdrive_models::train::{
-    Monitor, Phase, RoundReport, StepReport, TrainOptions, bundled_options, train_gru, train_rbf,
-    train_transformer,
+    Monitor, Phase, RoundReport, StepReport, TrainOptions, bundled_options, train_kind,
 };
 use memdrive_models::weights::{ModelKind, WeightFile};
 use std::sync::Arc;
@@ -44,7 +43,7 @@ impl TrainRequest {
 impl Default for TrainRequest {
     fn default() -> Self {
         Self {
-            kind: ModelKind::Gru,
+            kind: ModelKind::default(),
             rounds: 3,
             seed: 0,
             // Fewer than `memdrive train`'s 40 so a run in the app takes a minute or two.
@@ -314,12 +313,7 @@ fn run(
         threads: Some(threads),
     };
     let specs = options.scenarios()?;
-    let result = match request.kind {
-        ModelKind::Rbf => train_rbf(&Default::default(), &specs, &options, monitor),
-        ModelKind::Gru => train_gru(&Default::default(), &specs, &options, monitor),
-        ModelKind::Transformer => train_transformer(&Default::default(), &specs, &options, monitor),
-    };
-    result.map(|(file, _)| file)
+    train_kind(request.kind, None, &specs, &options, monitor).map(|(file, _)| file)
 }
 
 /// What the user did in the panel.
@@ -352,9 +346,13 @@ pub fn ui(
             .show(ui, |ui| {
                 ui.label("Model");
                 ui.horizontal(|ui| {
-                    for kind in [ModelKind::Rbf, ModelKind::Gru, ModelKind::Transformer] {
+                    for &kind in ModelKind::all() {
                         ui.selectable_value(&mut request.kind, kind, kind.as_str())
-                            .on_hover_text(format!("Train a new {} network", kind.as_str()));
+                            .on_hover_text(format!(
+                                "Train a new {}: {}",
+                                kind.title(),
+                                kind.summary()
+                            ));
                     }
                 });
                 ui.end_row();
@@ -489,11 +487,8 @@ pub fn ui(
             });
         }
     }
-    if job.request.kind == ModelKind::Rbf {
-        ui.small(
-            "The RBF is fitted in closed form (k-means, then least squares): no optimiser \
-             steps, one loss per round.",
-        );
+    if let Some(note) = job.request.kind.training_note() {
+        ui.small(note);
     } else if job.step_losses.is_empty() {
         ui.small("The loss of every optimiser step appears here once fitting starts.");
     }

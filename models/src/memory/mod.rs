@@ -137,40 +137,21 @@ impl Recording {
 
 /// Length of `model`'s state vector.
 pub fn state_dim(model: &Model) -> usize {
-    match model {
-        Model::Rbf(net, _) => net.units(),
-        Model::Gru(params, _) => params.hidden,
-        Model::Transformer(params, _) => params.window * params.d_model,
-    }
+    model.net().state_dim()
 }
 
 /// What the state vector of `model` is, in words.
 pub fn state_description(model: &Model) -> &'static str {
-    match model {
-        Model::Rbf(..) => "unit activations",
-        Model::Gru(..) => "hidden state",
-        Model::Transformer(..) => "value cache of the window, by frame age",
-    }
+    model.net().state_description()
 }
 
 /// Writes the state vector of `snapshot` (from a controller of `model`) into `out`.
 pub fn state_vector(model: &Model, snapshot: &MemorySnapshot, out: &mut [f32]) {
-    out.fill(0.0);
-    match (model, snapshot) {
-        (_, MemorySnapshot::Rbf { activations }) => copy_prefix(out, activations),
-        (_, MemorySnapshot::Gru { hidden, .. }) => copy_prefix(out, hidden),
-        (Model::Transformer(params, _), MemorySnapshot::Transformer { values, .. }) => {
-            let d = params.d_model;
-            // Newest first: slot `age` holds the frame of that age.
-            for (age, v) in values.iter().rev().take(params.window).enumerate() {
-                copy_prefix(&mut out[age * d..(age + 1) * d], v);
-            }
-        }
-        (_, MemorySnapshot::Transformer { .. }) => {}
-    }
+    model.net().state_vector(snapshot, out);
 }
 
-fn copy_prefix(out: &mut [f32], from: &[f32]) {
+/// Copies as much of `from` as fits into the start of `out`.
+pub(crate) fn copy_prefix(out: &mut [f32], from: &[f32]) {
     let n = out.len().min(from.len());
     out[..n].copy_from_slice(&from[..n]);
 }
@@ -592,19 +573,7 @@ pub fn influence_at(model: &Model, raw: &[f32], state_before: &[f32], lags: usiz
     if frames == 0 {
         return out;
     }
-    let newest = &inputs[(frames - 1) * dim..frames * dim];
-    let by_lag = match model {
-        Model::Rbf(net, _) => vec![net.input_influence(newest)],
-        Model::Gru(params, _) => {
-            let caches = params.forward(&inputs, state_before);
-            params.input_influence(&caches)
-        }
-        Model::Transformer(params, _) => {
-            let first = frames.saturating_sub(params.window);
-            let readout = params.readout(&inputs[first * dim..]);
-            params.input_influence(&readout)
-        }
-    };
+    let by_lag = model.net().input_influence(&inputs, state_before);
     for (o, v) in out.iter_mut().zip(by_lag) {
         *o = v;
     }

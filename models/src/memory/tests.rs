@@ -60,7 +60,7 @@ fn gru_influence_matches_finite_differences() {
     let params = GruParams::init(INPUTS, 4, &mut rng);
     let frames = random(&mut rng, 6 * INPUTS);
     let h0 = random(&mut rng, 4);
-    let model = Model::Gru(Arc::new(params.clone()), identity_normaliser(&mut rng));
+    let model = Model::new(Arc::new(params.clone()), identity_normaliser(&mut rng));
     let analytic = influence_at(&model, &frames, &h0, 5);
     let numeric = finite_difference_influence(&frames, &|f| {
         let caches = params.forward(f, &h0);
@@ -91,7 +91,7 @@ fn transformer_influence_matches_finite_differences_and_ends_at_the_window() {
         }
     }
     let frames = random(&mut rng, 7 * INPUTS);
-    let model = Model::Transformer(Arc::new(params.clone()), identity_normaliser(&mut rng));
+    let model = Model::new(Arc::new(params.clone()), identity_normaliser(&mut rng));
     let analytic = influence_at(&model, &frames, &[], 6);
     let numeric = finite_difference_influence(&frames, &|f| {
         let n = f.len() / INPUTS;
@@ -119,7 +119,7 @@ fn rbf_influence_is_only_the_current_frame() {
         config, &data, INPUTS, &targets, &mut rng, None,
     ));
     let normaliser = identity_normaliser(&mut rng);
-    let model = Model::Rbf(net.clone(), normaliser.clone());
+    let model = Model::new(net.clone(), normaliser.clone());
     let frames = random(&mut rng, 3 * INPUTS);
     let analytic = influence_at(&model, &frames, &[], 2);
     let numeric = finite_difference_influence(&frames, &|f| {
@@ -134,7 +134,7 @@ fn rbf_influence_is_only_the_current_frame() {
 
     let spec = Arc::new(ObservationSpec::new(1));
     assert_eq!(spec.len(), 12, "one beam: 4 ray fields + 8 ego fields");
-    let wide = Model::Rbf(
+    let wide = Model::new(
         Arc::new(RbfNetwork::fit(
             RbfConfig {
                 units: 12,
@@ -251,7 +251,7 @@ fn transformer_state_vectors_are_ordered_by_age() {
         ..TransformerConfig::default()
     };
     let params = TransformerParams::init(INPUTS, &config, &mut rng);
-    let model = Model::Transformer(Arc::new(params), identity_normaliser(&mut rng));
+    let model = Model::new(Arc::new(params), identity_normaliser(&mut rng));
     let snapshot = MemorySnapshot::Transformer {
         ages: vec![1, 0],
         attention: vec![vec![0.5, 0.5]],

@@ -10,19 +10,21 @@
 //! have to fit what a linear map of the frame cannot. It changes nothing about memory — the
 //! action is still a function of the current frame alone.
 
-use crate::action::ActionScale;
+mod controller;
+mod kind;
+
+pub use controller::RbfController;
+pub use kind::{KIND, Rbf};
+
 use crate::kernels::squared_distance;
 use crate::normaliser::Normaliser;
-use crate::weights::{ModelKind, ObservationLayout, Tensor, TrainingInfo, WeightFile};
-use crate::{MemoryController, MemorySnapshot};
+use crate::weights::{ObservationLayout, Tensor, TrainingInfo, WeightFile};
 use memdrive_sim::parallel::map_ordered;
-use memdrive_sim::{Controller, Controls, Observation};
 use nalgebra::DMatrix;
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// Hyper-parameters of the RBF network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -363,7 +365,7 @@ impl RbfNetwork {
         training: TrainingInfo,
     ) -> WeightFile {
         WeightFile {
-            kind: ModelKind::Rbf,
+            kind: KIND,
             config: serde_json::to_value(&self.config).unwrap_or_default(),
             observation,
             normaliser,
@@ -443,72 +445,6 @@ fn kmeans(inputs: &[f32], dim: usize, config: &RbfConfig, rng: &mut ChaCha8Rng) 
         }
     }
     centres
-}
-
-/// The RBF network driving: normalise, activate, read out.
-#[derive(Clone, Debug)]
-pub struct RbfController {
-    net: Arc<RbfNetwork>,
-    normaliser: Arc<Normaliser>,
-    scale: ActionScale,
-    input: Vec<f32>,
-    activations: Vec<f32>,
-}
-
-impl RbfController {
-    /// A controller over a fitted network and its observation statistics.
-    pub fn new(net: Arc<RbfNetwork>, normaliser: Arc<Normaliser>) -> Self {
-        let (inputs, units) = (normaliser.dim(), net.units());
-        Self {
-            net,
-            normaliser,
-            scale: ActionScale::default(),
-            input: vec![0.0; inputs],
-            activations: vec![0.0; units],
-        }
-    }
-}
-
-impl Controller for RbfController {
-    fn name(&self) -> &str {
-        "rbf"
-    }
-
-    fn reset(&mut self) {
-        self.activations.fill(0.0);
-    }
-
-    fn act(&mut self, obs: &Observation) -> Controls {
-        self.normaliser.apply(obs.values(), &mut self.input);
-        self.net.activations(&self.input, &mut self.activations);
-        self.scale
-            .controls(self.net.output(&self.input, &self.activations))
-    }
-}
-
-impl MemoryController for RbfController {
-    fn memory(&self) -> MemorySnapshot {
-        MemorySnapshot::Rbf {
-            activations: self.activations.clone(),
-        }
-    }
-
-    /// Nothing to forget: the activations are a function of the current frame alone.
-    fn forget(&mut self) {}
-
-    fn memory_state(&self) -> crate::MemoryState {
-        crate::MemoryState::Empty
-    }
-
-    fn set_memory_state(&mut self, state: &crate::MemoryState) -> crate::Result<()> {
-        match state {
-            crate::MemoryState::Empty => Ok(()),
-            other => Err(crate::Error::MemoryMismatch {
-                found: format!("the memory of a {}", other.kind()),
-                into: "an RBF network, which keeps none".into(),
-            }),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,442 @@
+//! The GRU cell: its parameters, one step forward, backpropagation through time, and its
+//! tensors in a weight file.
+
+use super::GruConfig;
+use crate::kernels::{affine, gemm_acc, transposed};
+
+/// Outputs: steering and acceleration (pre-`tanh`).
+const OUTPUTS: usize = 2;
+
+/// The GRU's parameters, row-major, shapes as in PyTorch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GruParams {
+    /// Observation elements.
+    pub inputs: usize,
+    /// Hidden units.
+    pub hidden: usize,
+    /// (3H, I): input weights of the r, z, n gates, stacked.
+    pub weight_ih: Vec<f32>,
+    /// (3H, H): recurrent weights of the r, z, n gates, stacked.
+    pub weight_hh: Vec<f32>,
+    /// (3H,).
+    pub bias_ih: Vec<f32>,
+    /// (3H,).
+    pub bias_hh: Vec<f32>,
+    /// (2, H).
+    pub head_weight: Vec<f32>,
+    /// (2,).
+    pub head_bias: Vec<f32>,
+    /// (H,): the auxiliary presence head, trained only (never written to a weight file).
+    pub presence_weight: Vec<f32>,
+    /// (1,).
+    pub presence_bias: Vec<f32>,
+}
+
+/// What one step computed, kept for the backward pass.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StepCache {
+    pub(super) x: Vec<f32>,
+    pub(super) h_prev: Vec<f32>,
+    pub(super) r: Vec<f32>,
+    pub(super) z: Vec<f32>,
+    pub(super) n: Vec<f32>,
+    /// W_hn h + b_hn, before the reset gate scales it.
+    pub(super) hn: Vec<f32>,
+    pub(super) h: Vec<f32>,
+}
+
+impl StepCache {
+    /// Update gate of the step.
+    pub fn update_gate(&self) -> &[f32] {
+        &self.z
+    }
+
+    /// Reset gate of the step.
+    pub fn reset_gate(&self) -> &[f32] {
+        &self.r
+    }
+
+    /// Hidden state after the step.
+    pub fn hidden(&self) -> &[f32] {
+        &self.h
+    }
+}
+
+fn sigmoid(v: f32) -> f32 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+/// `out += Wᵀ g` for row-major `w` of shape (g.len(), out.len()).
+fn add_transposed(w: &[f32], g: &[f32], out: &mut [f32]) {
+    for (row, &gi) in w.chunks_exact(out.len()).zip(g) {
+        for (o, &wij) in out.iter_mut().zip(row) {
+            *o += wij * gi;
+        }
+    }
+}
+
+/// `w += g ⊗ x` (outer product) for row-major `w` of shape (g.len(), x.len()).
+fn add_outer(w: &mut [f32], g: &[f32], x: &[f32]) {
+    for (row, &gi) in w.chunks_exact_mut(x.len()).zip(g) {
+        for (wij, &xj) in row.iter_mut().zip(x) {
+            *wij += gi * xj;
+        }
+    }
+}
+
+impl GruParams {
+    /// Parameters drawn uniformly from ±1/√H, as PyTorch initialises a GRU.
+    pub fn init(inputs: usize, hidden: usize, rng: &mut impl rand::Rng) -> Self {
+        use rand::RngExt;
+        let bound = 1.0 / (hidden as f32).sqrt();
+        let mut draw =
+            |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
+        Self {
+            inputs,
+            hidden,
+            weight_ih: draw(3 * hidden * inputs),
+            weight_hh: draw(3 * hidden * hidden),
+            bias_ih: draw(3 * hidden),
+            bias_hh: draw(3 * hidden),
+            head_weight: draw(OUTPUTS * hidden),
+            head_bias: vec![0.0; OUTPUTS],
+            // Zeros, drawing nothing: without the presence loss training is what it was.
+            presence_weight: vec![0.0; hidden],
+            presence_bias: vec![0.0],
+        }
+    }
+
+    /// Zeros of the same shapes (for gradients and optimiser moments).
+    pub fn zeros_like(&self) -> Self {
+        let z = |v: &Vec<f32>| vec![0.0; v.len()];
+        Self {
+            inputs: self.inputs,
+            hidden: self.hidden,
+            weight_ih: z(&self.weight_ih),
+            weight_hh: z(&self.weight_hh),
+            bias_ih: z(&self.bias_ih),
+            bias_hh: z(&self.bias_hh),
+            head_weight: z(&self.head_weight),
+            head_bias: z(&self.head_bias),
+            presence_weight: z(&self.presence_weight),
+            presence_bias: z(&self.presence_bias),
+        }
+    }
+
+    /// Every tensor with its PyTorch-style name, in a fixed order.
+    pub fn named(&self) -> [(&'static str, &Vec<f32>); 6] {
+        [
+            ("gru.weight_ih", &self.weight_ih),
+            ("gru.weight_hh", &self.weight_hh),
+            ("gru.bias_ih", &self.bias_ih),
+            ("gru.bias_hh", &self.bias_hh),
+            ("head.weight", &self.head_weight),
+            ("head.bias", &self.head_bias),
+        ]
+    }
+
+    /// Every tensor, mutable, in the order of `named`.
+    pub fn tensors_mut(&mut self) -> [&mut Vec<f32>; 6] {
+        let [a, b, c, d, e, f, _, _] = self.trainable_mut();
+        [a, b, c, d, e, f]
+    }
+
+    /// Every trained tensor: those of `named`, then the presence head's (not in weight files).
+    pub fn trainable(&self) -> [&Vec<f32>; 8] {
+        let [a, b, c, d, e, f] = self.named().map(|(_, t)| t);
+        [a, b, c, d, e, f, &self.presence_weight, &self.presence_bias]
+    }
+
+    /// Every trained tensor, mutable, in the order of `trainable`.
+    pub fn trainable_mut(&mut self) -> [&mut Vec<f32>; 8] {
+        [
+            &mut self.weight_ih,
+            &mut self.weight_hh,
+            &mut self.bias_ih,
+            &mut self.bias_hh,
+            &mut self.head_weight,
+            &mut self.head_bias,
+            &mut self.presence_weight,
+            &mut self.presence_bias,
+        ]
+    }
+
+    /// Shape of each tensor, in the order of `named`.
+    pub fn shapes(inputs: usize, hidden: usize) -> [Vec<usize>; 6] {
+        [
+            vec![3 * hidden, inputs],
+            vec![3 * hidden, hidden],
+            vec![3 * hidden],
+            vec![3 * hidden],
+            vec![OUTPUTS, hidden],
+            vec![OUTPUTS],
+        ]
+    }
+
+    /// One step from hidden state `h` on input `x`; everything it computed.
+    pub fn step(&self, x: &[f32], h: &[f32]) -> StepCache {
+        let mut gi = vec![0.0; 3 * self.hidden];
+        affine(&self.weight_ih, &self.bias_ih, x, &mut gi); // (3H,)
+        self.step_from(x, &gi, h)
+    }
+
+    /// One step given the input side of the gates, `gi = W_ih x + b_ih` (3H,).
+    fn step_from(&self, x: &[f32], gi: &[f32], h: &[f32]) -> StepCache {
+        let hidden = self.hidden;
+        let mut gh = vec![0.0; 3 * hidden];
+        affine(&self.weight_hh, &self.bias_hh, h, &mut gh); // (3H,)
+        let r: Vec<f32> = (0..hidden).map(|k| sigmoid(gi[k] + gh[k])).collect();
+        let z: Vec<f32> = (0..hidden)
+            .map(|k| sigmoid(gi[hidden + k] + gh[hidden + k]))
+            .collect();
+        let hn = gh[2 * hidden..].to_vec();
+        let n: Vec<f32> = (0..hidden)
+            .map(|k| (gi[2 * hidden + k] + r[k] * hn[k]).tanh())
+            .collect();
+        let h_new = (0..hidden)
+            .map(|k| (1.0 - z[k]) * n[k] + z[k] * h[k])
+            .collect();
+        StepCache {
+            x: x.to_vec(),
+            h_prev: h.to_vec(),
+            r,
+            z,
+            n,
+            hn,
+            h: h_new,
+        }
+    }
+
+    /// Raw outputs (pre-`tanh`) read from hidden state `h`.
+    pub fn head(&self, h: &[f32]) -> [f32; 2] {
+        let mut y = [0.0; OUTPUTS];
+        affine(&self.head_weight, &self.head_bias, h, &mut y);
+        y
+    }
+
+    /// Forward over a window from hidden state `h0`; returns the caches of every step. The
+    /// input side of the gates, which needs no recurrence, is one matrix product for the whole
+    /// window.
+    pub fn forward(&self, xs: &[f32], h0: &[f32]) -> Vec<StepCache> {
+        let (steps, gates) = (xs.len() / self.inputs, 3 * self.hidden);
+        // Column-major, (3H × steps) = W_ih (3H × I) · Xᵀ (I × steps) is row-major (steps × 3H).
+        let mut gi: Vec<f32> = (0..steps)
+            .flat_map(|_| self.bias_ih.iter().copied())
+            .collect();
+        let w = transposed(&self.weight_ih, gates, self.inputs);
+        gemm_acc(&w, xs, &mut gi, gates, self.inputs, steps);
+        let mut h = h0.to_vec();
+        xs.chunks_exact(self.inputs)
+            .zip(gi.chunks_exact(gates))
+            .map(|(x, gi)| {
+                let c = self.step_from(x, gi, &h);
+                h.clone_from(&c.h);
+                c
+            })
+            .collect()
+    }
+
+    /// Loss of a window: mean over `(step, output)` for steps at or after `from` of
+    /// `(tanh(y) − target)²`, where `targets` holds 2 squashed actions per step; with
+    /// `presence = Some((labels, λ))`, plus λ times the mean binary cross-entropy of the
+    /// presence head `σ(w·h + b)` against one 0/1 label per step. Adds the gradient of that
+    /// loss to `grads` (backpropagation through time) and returns the loss.
+    pub fn loss_and_grad(
+        &self,
+        caches: &[StepCache],
+        targets: &[f32],
+        presence: Option<(&[f32], f32)>,
+        from: usize,
+        grads: &mut Self,
+    ) -> f64 {
+        let hidden = self.hidden;
+        let (steps, gates) = (caches.len(), 3 * hidden);
+        let counted = (steps.saturating_sub(from) * OUTPUTS).max(1) as f32;
+        let counted_steps = steps.saturating_sub(from).max(1) as f32;
+        let mut loss = 0.0f64;
+        let mut presence_loss = 0.0f64;
+        let mut dh_next = vec![0.0f32; hidden];
+        // Gate gradients of every step, row-major (3H, steps): the weight gradients are then
+        // one matrix product each.
+        let mut dgi_all = vec![0.0f32; steps * gates];
+        let mut dgh_all = vec![0.0f32; steps * gates];
+        for (t, c) in caches.iter().enumerate().rev() {
+            let mut dh = dh_next.clone();
+            if t >= from {
+                let y = self.head(&c.h);
+                let mut dy = [0.0f32; OUTPUTS];
+                for o in 0..OUTPUTS {
+                    let a = y[o].tanh();
+                    let err = a - targets[t * OUTPUTS + o];
+                    loss += f64::from(err * err);
+                    dy[o] = 2.0 * err / counted * (1.0 - a * a);
+                }
+                add_outer(&mut grads.head_weight, &dy, &c.h);
+                for (g, d) in grads.head_bias.iter_mut().zip(&dy) {
+                    *g += d;
+                }
+                add_transposed(&self.head_weight, &dy, &mut dh);
+                if let Some((labels, weight)) = presence {
+                    let logit = self.presence_logit(&c.h);
+                    let label = labels[t];
+                    // Cross-entropy from the logit, stable for large |logit|.
+                    presence_loss +=
+                        f64::from(logit.max(0.0) - logit * label + (-logit.abs()).exp().ln_1p());
+                    let d = weight * (sigmoid(logit) - label) / counted_steps;
+                    for (g, &h) in grads.presence_weight.iter_mut().zip(&c.h) {
+                        *g += d * h;
+                    }
+                    grads.presence_bias[0] += d;
+                    for (dk, &w) in dh.iter_mut().zip(&self.presence_weight) {
+                        *dk += d * w;
+                    }
+                }
+            }
+            let (dgi, dgh, mut dh_prev) = cell_backward(c, &dh);
+            for (g, d) in grads.bias_ih.iter_mut().zip(&dgi) {
+                *g += d;
+            }
+            for (g, d) in grads.bias_hh.iter_mut().zip(&dgh) {
+                *g += d;
+            }
+            add_transposed(&self.weight_hh, &dgh, &mut dh_prev);
+            for (g, (&di, &dh)) in dgi.iter().zip(&dgh).enumerate() {
+                dgi_all[g * steps + t] = di;
+                dgh_all[g * steps + t] = dh;
+            }
+            dh_next = dh_prev;
+        }
+        let xs: Vec<f32> = caches.iter().flat_map(|c| c.x.iter().copied()).collect();
+        let hs: Vec<f32> = caches
+            .iter()
+            .flat_map(|c| c.h_prev.iter().copied())
+            .collect();
+        // Column-major, (I × 3H) = Xᵀ (I × steps) · dGI (steps × 3H) is row-major ∂L/∂W_ih.
+        gemm_acc(
+            &xs,
+            &dgi_all,
+            &mut grads.weight_ih,
+            self.inputs,
+            steps,
+            gates,
+        );
+        gemm_acc(&hs, &dgh_all, &mut grads.weight_hh, hidden, steps, gates);
+        let weight = presence.map_or(0.0, |(_, w)| f64::from(w));
+        loss / f64::from(counted) + weight * presence_loss / f64::from(counted_steps)
+    }
+
+    /// The presence head's logit for hidden state `h`.
+    fn presence_logit(&self, h: &[f32]) -> f32 {
+        self.presence_bias[0]
+            + self
+                .presence_weight
+                .iter()
+                .zip(h)
+                .map(|(w, x)| w * x)
+                .sum::<f32>()
+    }
+
+    /// How much the squashed action after the last step of `caches` depends on each step's
+    /// input: for every step, newest first, the Frobenius norm of `∂tanh(y)/∂x` (2 × inputs).
+    pub fn input_influence(&self, caches: &[StepCache]) -> Vec<f64> {
+        let Some(last) = caches.last() else {
+            return Vec::new();
+        };
+        let hidden = self.hidden;
+        let y = self.head(&last.h);
+        let mut squares = vec![0.0f64; caches.len()];
+        for o in 0..OUTPUTS {
+            let a = y[o].tanh();
+            let mut dh = vec![0.0f32; hidden];
+            let dy = {
+                let mut d = [0.0f32; OUTPUTS];
+                d[o] = 1.0 - a * a;
+                d
+            };
+            add_transposed(&self.head_weight, &dy, &mut dh);
+            for (lag, c) in caches.iter().rev().enumerate() {
+                let (dgi, dgh, mut dh_prev) = cell_backward(c, &dh);
+                let mut dx = vec![0.0f32; self.inputs];
+                add_transposed(&self.weight_ih, &dgi, &mut dx);
+                squares[lag] += dx.iter().map(|v| f64::from(v * v)).sum::<f64>();
+                add_transposed(&self.weight_hh, &dgh, &mut dh_prev);
+                dh = dh_prev;
+            }
+        }
+        squares.into_iter().map(f64::sqrt).collect()
+    }
+}
+
+/// Back through one cell, `h' = (1 − z) n + z h_prev`, given `dh = ∂L/∂h'`: the gradients of the
+/// input-side and hidden-side gate pre-activations (r, z, n stacked) and the direct part of
+/// `∂L/∂h_prev` (the part through `W_hh` is added by the caller).
+fn cell_backward(c: &StepCache, dh: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let hidden = dh.len();
+    let mut dgi = vec![0.0f32; 3 * hidden];
+    let mut dgh = vec![0.0f32; 3 * hidden];
+    let mut dh_prev = vec![0.0f32; hidden];
+    for k in 0..hidden {
+        let (r, z, n, hn) = (c.r[k], c.z[k], c.n[k], c.hn[k]);
+        let dn_pre = dh[k] * (1.0 - z) * (1.0 - n * n);
+        let dz_pre = dh[k] * (c.h_prev[k] - n) * z * (1.0 - z);
+        let dr_pre = dn_pre * hn * r * (1.0 - r);
+        dgi[k] = dr_pre;
+        dgh[k] = dr_pre;
+        dgi[hidden + k] = dz_pre;
+        dgh[hidden + k] = dz_pre;
+        dgi[2 * hidden + k] = dn_pre;
+        dgh[2 * hidden + k] = dn_pre * r;
+        dh_prev[k] = dh[k] * z;
+    }
+    (dgi, dgh, dh_prev)
+}
+
+impl GruParams {
+    /// The tensors of a weight file.
+    pub fn tensors(&self) -> std::collections::BTreeMap<String, crate::weights::Tensor> {
+        self.named()
+            .into_iter()
+            .zip(Self::shapes(self.inputs, self.hidden))
+            .map(|((name, data), shape)| {
+                (
+                    name.to_owned(),
+                    crate::weights::Tensor::new(shape, data.clone()),
+                )
+            })
+            .collect()
+    }
+
+    /// Rebuilds the network from a loaded file, checking every shape against the config.
+    pub fn from_weights(
+        file: &mut crate::weights::WeightFile,
+    ) -> std::result::Result<(Self, GruConfig), String> {
+        let config: GruConfig = serde_json::from_value(file.config.clone())
+            .map_err(|e| format!("metadata `config` is not a GRU configuration: {e}"))?;
+        config
+            .validate()
+            .map_err(|why| format!("metadata `config`: {why}"))?;
+        let (inputs, hidden) = (file.normaliser.dim(), config.hidden);
+        let mut params = Self {
+            inputs,
+            hidden,
+            weight_ih: Vec::new(),
+            weight_hh: Vec::new(),
+            bias_ih: Vec::new(),
+            bias_hh: Vec::new(),
+            head_weight: Vec::new(),
+            head_bias: Vec::new(),
+            presence_weight: vec![0.0; hidden],
+            presence_bias: vec![0.0],
+        };
+        let names = params.named().map(|(n, _)| n);
+        for ((name, shape), slot) in names
+            .into_iter()
+            .zip(Self::shapes(inputs, hidden))
+            .zip(params.tensors_mut())
+        {
+            *slot = file.take(name, &shape)?;
+        }
+        file.no_extra_tensors()?;
+        Ok((params, config))
+    }
+}

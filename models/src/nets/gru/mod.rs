@@ -1,0 +1,118 @@
+//! The recurrent network: a GRU whose hidden state carries what it saw, fading as the update
+//! gate lets it, and a linear head reading the action out of the state.
+//!
+//! Gates follow PyTorch's `nn.GRU` (order r, z, n in the stacked weights):
+//!
+//! ```text
+//! r  = σ(W_ir x + b_ir + W_hr h + b_hr)
+//! z  = σ(W_iz x + b_iz + W_hz h + b_hz)
+//! n  = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+//! h' = (1 − z) ⊙ n + z ⊙ h
+//! y  = W_head h' + b_head          (then tanh into the car's limits)
+//! ```
+//!
+//! The network is immutable while it steps; the hidden state is a value the caller owns. The
+//! backward pass is backpropagation through time over a window of steps, checked against
+//! finite differences in the tests.
+
+mod cell;
+mod controller;
+mod kind;
+#[cfg(test)]
+mod tests;
+mod train;
+
+pub use cell::{GruParams, StepCache};
+pub use controller::{GruController, HiddenState};
+pub use kind::{Gru, KIND};
+use serde::{Deserialize, Serialize};
+pub use train::train_windows;
+
+/// Hyper-parameters of the GRU controller and its training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GruConfig {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Adam step size.
+    pub learning_rate: f32,
+    /// Largest global gradient norm.
+    pub clip_norm: f32,
+    /// Steps per training window (backpropagation through time runs over all of them).
+    pub window: usize,
+    /// Leading steps of a window that only warm the hidden state up (no loss), unless the
+    /// window starts at the beginning of its episode, where the state is truly zero.
+    pub burn_in: usize,
+    /// Windows per gradient step.
+    pub batch: usize,
+    /// Gradient steps in each training round.
+    pub steps_per_round: usize,
+    /// Within each round the step size follows a cosine from `learning_rate` down to this
+    /// fraction of it, and starts again at the next round (aggregated data, warm restart).
+    /// Files written before it existed lack the field: 1, a constant step size.
+    #[serde(default = "constant_rate")]
+    pub final_rate_fraction: f32,
+    /// Weight of the auxiliary presence loss: a logistic head on the hidden state, trained to
+    /// tell whether a pedestrian the car saw is hidden ahead now (ground truth, in training
+    /// only; the head is not part of the controller). 0 turns it off; files written before it
+    /// existed lack the field: 0.
+    #[serde(default)]
+    pub presence_loss: f32,
+}
+
+/// A step size that does not decay.
+fn constant_rate() -> f32 {
+    1.0
+}
+
+/// The step size at `step` of `steps` under a cosine from `base` down to `base · fraction`.
+pub fn cosine_rate(base: f32, fraction: f32, step: usize, steps: usize) -> f32 {
+    let progress = step as f32 / steps.max(1) as f32;
+    let floor = base * fraction;
+    floor + (base - floor) * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())
+}
+
+impl Default for GruConfig {
+    fn default() -> Self {
+        Self {
+            hidden: 64,
+            learning_rate: 2e-3,
+            clip_norm: 1.0,
+            window: 96,
+            burn_in: 16,
+            batch: 16,
+            steps_per_round: 1500,
+            final_rate_fraction: 0.05,
+            presence_loss: 0.5,
+        }
+    }
+}
+
+impl GruConfig {
+    /// An error naming the first unusable value: the one check of a GRU configuration, for
+    /// training and for weight files alike.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        use crate::bounds::*;
+        let check = || -> std::result::Result<(), String> {
+            count("hidden", self.hidden, 1, MAX_WIDTH)?;
+            optimiser(
+                self.learning_rate,
+                self.clip_norm,
+                self.batch,
+                self.steps_per_round,
+            )?;
+            count("window", self.window, 2, MAX_WINDOW_STEPS)?;
+            count("burn_in", self.burn_in, 0, self.window - 1)?;
+            above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
+            presence_weight(self.presence_loss)?;
+            gradient_steps(
+                "hidden",
+                self.steps_per_round,
+                self.batch,
+                self.window,
+                self.hidden,
+            )
+        };
+        check().map_err(|why| format!("GRU config: {why}"))
+    }
+}

@@ -1,0 +1,156 @@
+//! The GRU's gradients, its step and its controller, checked.
+
+use super::*;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn window(rng: &mut ChaCha8Rng, inputs: usize, steps: usize) -> (Vec<f32>, Vec<f32>) {
+    let xs = (0..inputs * steps)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let targets = (0..2 * steps)
+        .map(|_| rng.random_range(-0.9..0.9))
+        .collect();
+    (xs, targets)
+}
+
+/// Every parameter tensor's gradient against central finite differences.
+/// Bound: |analytic − numeric| ≤ 1e-2 · max(|analytic|, |numeric|) + 2e-4, with ε = 1e-2
+/// in f32 (the loss is O(0.1), so rounding error is ~1e-5 and truncation ~ε² · f''').
+/// The step size starts at the base, ends at its fraction, and falls all the way.
+#[test]
+fn the_cosine_step_size_falls_from_the_base_to_its_fraction() {
+    let rates: Vec<f32> = (0..=100).map(|s| cosine_rate(2e-3, 0.05, s, 100)).collect();
+    assert!((rates[0] - 2e-3).abs() < 1e-9, "{}", rates[0]);
+    assert!((rates[100] - 1e-4).abs() < 1e-9, "{}", rates[100]);
+    assert!((rates[50] - 1.05e-3).abs() < 1e-8, "{}", rates[50]);
+    assert!(rates.windows(2).all(|w| w[1] <= w[0]));
+    assert_eq!(
+        cosine_rate(2e-3, 1.0, 37, 100),
+        2e-3,
+        "fraction 1: constant"
+    );
+}
+
+#[test]
+fn backpropagation_through_time_matches_finite_differences() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (inputs, hidden, steps, from) = (5, 4, 6, 2);
+    let params = GruParams::init(inputs, hidden, &mut rng);
+    let (xs, targets) = window(&mut rng, inputs, steps);
+    let h0: Vec<f32> = (0..hidden).map(|_| rng.random_range(-0.5..0.5)).collect();
+    let mut params = params;
+    // A presence head that is not zero, so its gradient reaches the hidden state.
+    for w in &mut params.presence_weight {
+        *w = rng.random_range(-0.5..0.5);
+    }
+    let labels: Vec<f32> = (0..steps)
+        .map(|t| f32::from(u8::from(t % 3 == 0)))
+        .collect();
+    let presence = Some((labels.as_slice(), 0.7));
+    let mut grads = params.zeros_like();
+    let caches = params.forward(&xs, &h0);
+    params.loss_and_grad(&caches, &targets, presence, from, &mut grads);
+    let loss = |p: &GruParams| {
+        let mut scratch = p.zeros_like();
+        p.loss_and_grad(&p.forward(&xs, &h0), &targets, presence, from, &mut scratch)
+    };
+    let eps = 1e-2f32;
+    let names = [
+        "gru.weight_ih",
+        "gru.weight_hh",
+        "gru.bias_ih",
+        "gru.bias_hh",
+        "head.weight",
+        "head.bias",
+        "presence.weight",
+        "presence.bias",
+    ];
+    let analytic: Vec<Vec<f32>> = grads.trainable().iter().map(|g| (*g).clone()).collect();
+    for (tensor, (name, grad)) in names.iter().zip(&analytic).enumerate() {
+        for (i, &a) in grad.iter().enumerate() {
+            let mut plus = params.clone();
+            plus.trainable_mut()[tensor][i] += eps;
+            let mut minus = params.clone();
+            minus.trainable_mut()[tensor][i] -= eps;
+            let numeric = ((loss(&plus) - loss(&minus)) / f64::from(2.0 * eps)) as f32;
+            let bound = 1e-2 * a.abs().max(numeric.abs()) + 2e-4;
+            assert!(
+                (a - numeric).abs() <= bound,
+                "{name}[{i}]: analytic {a}, numeric {numeric}"
+            );
+        }
+    }
+}
+
+/// Forward pass against numbers computed by hand for a one-unit, one-input GRU.
+///
+/// All weights 0.5, biases 0, h = 0.2, x = 1:
+/// gi = 0.5, gh = 0.1 → r = z = σ(0.6) = 0.645656;
+/// n = tanh(0.5 + 0.645656 · 0.1) = tanh(0.5645656) = 0.511357;
+/// h' = (1 − 0.645656) · 0.511357 + 0.645656 · 0.2 = 0.310327
+/// (evaluated with Python's math module).
+#[test]
+fn one_step_matches_a_hand_computation() {
+    let p = GruParams {
+        inputs: 1,
+        hidden: 1,
+        weight_ih: vec![0.5; 3],
+        weight_hh: vec![0.5; 3],
+        bias_ih: vec![0.0; 3],
+        bias_hh: vec![0.0; 3],
+        head_weight: vec![1.0, -1.0],
+        head_bias: vec![0.0, 0.1],
+        presence_weight: vec![0.0],
+        presence_bias: vec![0.0],
+    };
+    let c = p.step(&[1.0], &[0.2]);
+    assert!((c.r[0] - 0.645_656).abs() < 1e-5);
+    assert!((c.n[0] - 0.511_357).abs() < 1e-5);
+    assert!((c.h[0] - 0.310_327).abs() < 1e-5, "{}", c.h[0]);
+    let y = p.head(&c.h);
+    assert!((y[0] - 0.310_327).abs() < 1e-5 && (y[1] + 0.210_327).abs() < 1e-5);
+}
+
+#[test]
+fn the_controller_carries_state_and_forget_clears_it() {
+    use crate::normaliser::Normaliser;
+    use crate::{MemoryController, MemorySnapshot};
+    use memdrive_sim::{Controller, Observation, ObservationSpec};
+    use std::sync::Arc;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let spec = Arc::new(ObservationSpec::new(4));
+    let dim = spec.len();
+    let params = Arc::new(GruParams::init(dim, 8, &mut rng));
+    let normaliser = Normaliser::from_parts(vec![0.0; dim], vec![1.0; dim]);
+    let normaliser = Arc::new(normaliser.unwrap_or_else(|| panic!("valid statistics")));
+    let mut c = GruController::new(params, normaliser);
+    let mut obs = Observation::zeros(spec);
+    let values: Vec<f32> = (0..dim).map(|i| i as f32 * 0.1).collect();
+    obs.copy_from(&values);
+    let first = c.act(&obs);
+    let second = c.act(&obs);
+    // The same observation twice gives different actions: the state changed in between.
+    assert_ne!(first, second);
+    let MemorySnapshot::Gru {
+        hidden,
+        update_gate,
+        reset_gate,
+    } = c.memory()
+    else {
+        panic!("not a GRU snapshot");
+    };
+    assert_eq!(
+        (hidden.len(), update_gate.len(), reset_gate.len()),
+        (8, 8, 8)
+    );
+    assert!(hidden.iter().any(|h| *h != 0.0));
+    assert!(update_gate.iter().all(|z| (0.0..=1.0).contains(z)));
+    c.forget();
+    let MemorySnapshot::Gru { hidden, .. } = c.memory() else {
+        panic!("not a GRU snapshot");
+    };
+    assert!(hidden.iter().all(|h| *h == 0.0));
+    // After forgetting, it acts as it did from the start.
+    assert_eq!(c.act(&obs), first);
+}

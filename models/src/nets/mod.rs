@@ -1,0 +1,226 @@
+//! The kinds of learned controller, each in its own folder, and the registry that lists them.
+//!
+//! A kind is a value implementing [`Kind`] (what a kind *is*: its name, its bundled weights,
+//! how to build a network from a weight file and how to train one) whose networks implement
+//! [`Net`] (what a loaded network *does*: drive, show its state, measure its inputs'
+//! influence). Everything outside this folder — the command line, the app, the benchmarks —
+//! reaches the kinds through [`ModelKind::all`] and these two traits, never by name, so adding a
+//! kind is its folder plus one line in [`KINDS`].
+
+pub mod gru;
+pub mod rbf;
+pub mod transformer;
+
+use crate::normaliser::Normaliser;
+use crate::train::{Learner, TrainOptions};
+use crate::weights::WeightFile;
+use crate::{MemoryController, MemorySnapshot};
+use std::fmt;
+use std::sync::Arc;
+
+/// Every kind of learned controller, in the order the app shows them and the CLI lists them.
+static KINDS: [ModelKind; 3] = [rbf::KIND, gru::KIND, transformer::KIND];
+
+/// What a kind of learned controller is: its names, its bundled weights, how a network of it is
+/// built from a weight file, and how one is trained.
+pub trait Kind: Send + Sync + 'static {
+    /// The name in weight files, on the command line and in benchmark keys (`<id>_act_us`):
+    /// lowercase, no spaces.
+    fn id(&self) -> &'static str;
+    /// The name shown above its lane in the app.
+    fn title(&self) -> &'static str;
+    /// One line on where its memory lives, for `--help` and the app's tooltips.
+    fn summary(&self) -> &'static str;
+    /// Its colour in the app's plots, as RGB.
+    fn colour(&self) -> [u8; 3];
+    /// The weight file it drives with unless another is given (`assets/weights/<id>.safetensors`).
+    fn bundled_weights(&self) -> &'static [u8];
+    /// True when its networks look back over a window of frames that can be shrunk at run
+    /// time (`Net::window`, `transformer@K` on the command line).
+    fn has_window(&self) -> bool {
+        false
+    }
+    /// The tensor of its weight files most worth drawing as its long-term memory.
+    fn long_term_matrix(&self) -> &'static str;
+    /// Builds the network a checked weight file of this kind describes, taking its tensors and
+    /// reading its `config`; an error names the key or tensor that is wrong.
+    fn build(&self, file: &mut WeightFile) -> Result<Arc<dyn Net>, String>;
+    /// Its default hyper-parameters, as the JSON a configuration file overrides.
+    fn default_config(&self) -> serde_json::Value;
+    /// A fresh learner with hyper-parameters `config` (a whole configuration), checked once
+    /// here; an error names the field that is wrong.
+    fn learner(&self, config: serde_json::Value) -> Result<Box<dyn Learner>, String>;
+    /// A note for the app's training panel on how it fits, when that is not by optimiser steps
+    /// with a loss each (the panel's loss plot stays empty then).
+    fn training_note(&self) -> Option<&'static str> {
+        None
+    }
+    /// How its bundled weights were trained (the README's commands).
+    fn bundled_options(&self) -> TrainOptions {
+        TrainOptions::default()
+    }
+}
+
+/// A loaded network of some kind: immutable while it drives; the controllers it makes own its
+/// short-term memory.
+pub trait Net: fmt::Debug + Send + Sync {
+    /// Its kind.
+    fn kind(&self) -> ModelKind;
+    /// A fresh controller driving with this network and `normaliser`.
+    fn controller(self: Arc<Self>, normaliser: Arc<Normaliser>)
+    -> Box<dyn MemoryController + Send>;
+    /// The frames it looks back over, for a network with a window of frames.
+    fn window(&self) -> Option<usize> {
+        None
+    }
+    /// A fresh controller whose window is shrunk to `frames` (1 ..= `window()`); `None` when it
+    /// has no window or `frames` is outside it.
+    fn windowed_controller(
+        self: Arc<Self>,
+        _normaliser: Arc<Normaliser>,
+        _frames: usize,
+    ) -> Option<Box<dyn MemoryController + Send>> {
+        None
+    }
+    /// Length of the state vector the instruments read (`state_vector`).
+    fn state_dim(&self) -> usize;
+    /// What the state vector is, in words.
+    fn state_description(&self) -> &'static str;
+    /// Writes the state vector of `snapshot` (from a controller of this network) into `out`.
+    fn state_vector(&self, snapshot: &MemorySnapshot, out: &mut [f32]);
+    /// ‖∂action / ∂input_{t−k}‖ by lag k (from 0) at the last of `inputs` (normalised frames,
+    /// row-major, oldest first), with `state_before` the state vector before the first of them.
+    fn input_influence(&self, inputs: &[f32], state_before: &[f32]) -> Vec<f64>;
+}
+
+/// A kind of learned controller: one of [`ModelKind::all`]. Compared, hashed, printed and
+/// serialised by its id.
+#[derive(Clone, Copy)]
+pub struct ModelKind(&'static dyn Kind);
+
+impl ModelKind {
+    /// The registry entry of `kind`.
+    pub(crate) const fn of(kind: &'static dyn Kind) -> Self {
+        Self(kind)
+    }
+
+    /// Every kind, in the registry's order.
+    pub fn all() -> &'static [ModelKind] {
+        &KINDS
+    }
+
+    /// The kind whose id is `id`.
+    pub fn from_id(id: &str) -> Option<Self> {
+        KINDS.iter().copied().find(|k| k.id() == id)
+    }
+
+    /// The kind whose id is `id`, or an error listing the kinds there are.
+    pub fn parse(id: &str) -> Result<Self, String> {
+        Self::from_id(id).ok_or_else(|| {
+            format!(
+                "unknown model kind `{id}` (known: {})",
+                Self::ids().join(", ")
+            )
+        })
+    }
+
+    /// The id of every kind, in order.
+    pub fn ids() -> Vec<&'static str> {
+        KINDS.iter().map(|k| k.id()).collect()
+    }
+
+    /// The id: the name used in files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        self.0.id()
+    }
+}
+
+/// The kind the app's training panel starts on: the GRU, quick to train and with memory.
+impl Default for ModelKind {
+    fn default() -> Self {
+        gru::KIND
+    }
+}
+
+impl std::ops::Deref for ModelKind {
+    type Target = dyn Kind;
+
+    fn deref(&self) -> &Self::Target {
+        self.0
+    }
+}
+
+impl PartialEq for ModelKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for ModelKind {}
+
+impl std::hash::Hash for ModelKind {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+impl fmt::Debug for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl serde::Serialize for ModelKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.id())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ModelKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        Self::parse(&id).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ids are unique, lowercase words (they name files, CLI values and benchmark keys), and
+    /// every kind's bundled weights build a network of that kind.
+    #[test]
+    fn the_registry_is_consistent() {
+        let ids = ModelKind::ids();
+        for (i, id) in ids.iter().enumerate() {
+            assert!(!ids[..i].contains(id), "{id} twice");
+            assert!(
+                !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{id}"
+            );
+        }
+        let layout = memdrive_sim::ObservationSpec::new(32);
+        for &kind in ModelKind::all() {
+            let path = crate::weights::bundled_path(kind);
+            let file = WeightFile::from_bytes(kind.bundled_weights(), &path, &layout)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(file.kind, kind);
+            assert!(file.tensors.contains_key(kind.long_term_matrix()), "{kind}");
+            let model = crate::Model::from_file(file, &path).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(model.kind(), kind);
+            assert!(kind.learner(kind.default_config()).is_ok(), "{kind}");
+        }
+        assert_eq!(ModelKind::parse("gru").map(ModelKind::as_str), Ok("gru"));
+        let err = ModelKind::parse("lstm").err().unwrap_or_default();
+        assert!(
+            err.contains("`lstm`") && err.contains("rbf, gru, transformer"),
+            "{err}"
+        );
+    }
+}

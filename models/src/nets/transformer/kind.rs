@@ -1,0 +1,163 @@
+//! The transformer as a kind of learned controller, trained by backpropagation on windows of
+//! frames.
+
+use super::{TransformerConfig, TransformerController, TransformerParams, train_samples};
+use crate::adam::Adam;
+use crate::nets::{Kind, ModelKind, Net};
+use crate::normaliser::Normaliser;
+use crate::train::{GradientLearner, GradientNet, Learner, Sequences, TrainOptions};
+use crate::weights::{Tensor, WeightFile};
+use crate::{MemoryController, MemorySnapshot};
+use memdrive_sim::Controller;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The transformer kind.
+pub struct Transformer;
+
+/// The transformer kind, as a registry entry.
+pub const KIND: ModelKind = ModelKind::of(&Transformer);
+
+impl Kind for Transformer {
+    fn id(&self) -> &'static str {
+        "transformer"
+    }
+
+    fn title(&self) -> &'static str {
+        "Transformer"
+    }
+
+    fn summary(&self) -> &'static str {
+        "Transformer over the last K frames: an exact window"
+    }
+
+    fn colour(&self) -> [u8; 3] {
+        [170, 220, 90]
+    }
+
+    fn bundled_weights(&self) -> &'static [u8] {
+        include_bytes!("../../../../assets/weights/transformer.safetensors")
+    }
+
+    fn has_window(&self) -> bool {
+        true
+    }
+
+    fn long_term_matrix(&self) -> &'static str {
+        "attn.0.q_proj.weight"
+    }
+
+    fn build(&self, file: &mut WeightFile) -> Result<Arc<dyn Net>, String> {
+        Ok(Arc::new(TransformerParams::from_weights(file)?))
+    }
+
+    fn default_config(&self) -> serde_json::Value {
+        serde_json::to_value(TransformerConfig::default()).unwrap_or_default()
+    }
+
+    fn learner(&self, config: serde_json::Value) -> Result<Box<dyn Learner>, String> {
+        let config: TransformerConfig =
+            serde_json::from_value(config).map_err(|e| e.to_string())?;
+        config.validate()?;
+        Ok(Box::new(GradientLearner::<TransformerParams>::new(config)))
+    }
+
+    /// As the GRU's, from seed 0.
+    fn bundled_options(&self) -> TrainOptions {
+        TrainOptions::recurrent()
+    }
+}
+
+impl Net for TransformerParams {
+    fn kind(&self) -> ModelKind {
+        KIND
+    }
+
+    fn controller(
+        self: Arc<Self>,
+        normaliser: Arc<Normaliser>,
+    ) -> Box<dyn MemoryController + Send> {
+        Box::new(TransformerController::new(self, normaliser))
+    }
+
+    fn window(&self) -> Option<usize> {
+        Some(self.window)
+    }
+
+    fn windowed_controller(
+        self: Arc<Self>,
+        normaliser: Arc<Normaliser>,
+        frames: usize,
+    ) -> Option<Box<dyn MemoryController + Send>> {
+        TransformerController::new(self, normaliser)
+            .with_window_limit(frames)
+            .map(|c| Box::new(c) as Box<dyn MemoryController + Send>)
+    }
+
+    fn state_dim(&self) -> usize {
+        self.window * self.d_model
+    }
+
+    fn state_description(&self) -> &'static str {
+        "value cache of the window, by frame age"
+    }
+
+    fn state_vector(&self, snapshot: &MemorySnapshot, out: &mut [f32]) {
+        out.fill(0.0);
+        if let MemorySnapshot::Transformer { values, .. } = snapshot {
+            let d = self.d_model;
+            // Newest first: slot `age` holds the frame of that age.
+            for (age, v) in values.iter().rev().take(self.window).enumerate() {
+                crate::memory::copy_prefix(&mut out[age * d..(age + 1) * d], v);
+            }
+        }
+    }
+
+    fn input_influence(&self, inputs: &[f32], _state_before: &[f32]) -> Vec<f64> {
+        let frames = inputs.len() / self.inputs.max(1);
+        let first = frames.saturating_sub(self.window);
+        let readout = self.readout(&inputs[first * self.inputs..]);
+        TransformerParams::input_influence(self, &readout)
+    }
+}
+
+impl GradientNet for TransformerParams {
+    type Config = TransformerConfig;
+
+    fn kind() -> ModelKind {
+        KIND
+    }
+
+    fn init(inputs: usize, config: &TransformerConfig, rng: &mut ChaCha8Rng) -> Self {
+        TransformerParams::init(inputs, config, rng)
+    }
+
+    fn optimiser(config: &TransformerConfig) -> (f32, f32) {
+        (config.learning_rate, config.clip_norm)
+    }
+
+    fn tensor_lengths(&self) -> Vec<usize> {
+        self.tensors.iter().map(Vec::len).collect()
+    }
+
+    fn train_round(
+        &mut self,
+        adam: &mut Adam,
+        config: &TransformerConfig,
+        data: &Sequences<'_>,
+        rng: &mut ChaCha8Rng,
+        threads: Option<usize>,
+        on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
+    ) {
+        train_samples(self, adam, config, data, rng, threads, on_step);
+    }
+
+    fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {
+        Box::new(TransformerController::new(params, normaliser))
+    }
+
+    fn weight_tensors(&self) -> BTreeMap<String, Tensor> {
+        TransformerParams::weight_tensors(self)
+    }
+}

@@ -1,0 +1,114 @@
+//! The transformer over the last K frames: exact working memory inside its window, nothing
+//! beyond it.
+//!
+//! Each frame becomes a token `t = W_in x + b_in` (d_model). One pre-norm block reads out from
+//! the newest token, which attends to every frame in the window (all of them are its past, so
+//! the attention is causal):
+//!
+//! ```text
+//! a_j  = LN1(t_j)
+//! q    = W_q a_new + b_q,  k_j = W_k a_j + b_k + K_age[age_j],  v_j = W_v a_j + b_v + V_age[age_j]
+//! head h: p_h = softmax_j(q_h · k_{j,h} / √d_head),   o_h = Σ_j p_{h,j} v_{j,h}
+//! u    = t_new + W_o [o_1 … o_H] + b_o
+//! m    = u + W_2 relu(W_1 LN2(u) + b_1) + b_2
+//! y    = W_head LN_f(m) + b_head        (then tanh into the car's limits)
+//! ```
+//!
+//! The frame-age embedding is added to keys and values after their projections, so the
+//! projections of a frame never change as it ages: at inference the controller keeps them in a
+//! ring buffer (a key-value cache) and one step costs O(K·d), not O(K²·d). With a single block,
+//! reading out from the newest token only is exact. Backward passes are checked against finite
+//! differences in the tests.
+
+mod backward;
+mod controller;
+mod kind;
+mod model;
+#[cfg(test)]
+mod tests;
+mod train;
+
+pub use controller::{TransformerController, WindowState};
+pub use kind::{KIND, Transformer};
+pub use model::{KeyValue, NAMES, Readout, TransformerParams};
+pub use train::train_samples;
+
+use serde::{Deserialize, Serialize};
+
+/// Hyper-parameters of the transformer controller and its training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformerConfig {
+    /// Frames in the window (K); 16 frames = 1.6 s.
+    pub window: usize,
+    /// Token width.
+    pub d_model: usize,
+    /// Attention heads (d_model must divide evenly).
+    pub heads: usize,
+    /// Hidden width of the MLP.
+    pub d_mlp: usize,
+    /// Adam step size.
+    pub learning_rate: f32,
+    /// Largest global gradient norm.
+    pub clip_norm: f32,
+    /// Samples (windows) per gradient step.
+    pub batch: usize,
+    /// Gradient steps in each training round.
+    pub steps_per_round: usize,
+    /// Weight of the auxiliary presence loss: a logistic head on the readout's final features,
+    /// trained to tell whether a pedestrian the car saw is hidden ahead now (ground truth, in
+    /// training only; the head is not part of the controller). 0 turns it off; files written
+    /// before it existed lack the field: 0.
+    #[serde(default)]
+    pub presence_loss: f32,
+}
+
+impl Default for TransformerConfig {
+    fn default() -> Self {
+        Self {
+            window: 16,
+            d_model: 32,
+            heads: 2,
+            d_mlp: 64,
+            learning_rate: 2e-3,
+            clip_norm: 1.0,
+            batch: 64,
+            steps_per_round: 1500,
+            presence_loss: 0.0,
+        }
+    }
+}
+
+impl TransformerConfig {
+    /// An error naming the first unusable value.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        use crate::bounds::*;
+        let check = || -> std::result::Result<(), String> {
+            count("window", self.window, 1, MAX_WINDOW_STEPS)?;
+            count("d_model", self.d_model, 1, MAX_WIDTH)?;
+            count("heads", self.heads, 1, self.d_model.min(16))?;
+            if !self.d_model.is_multiple_of(self.heads) {
+                return Err(format!(
+                    "d_model ({}) must be a multiple of heads ({})",
+                    self.d_model, self.heads
+                ));
+            }
+            count("d_mlp", self.d_mlp, 1, 4 * MAX_WIDTH)?;
+            presence_weight(self.presence_loss)?;
+            optimiser(
+                self.learning_rate,
+                self.clip_norm,
+                self.batch,
+                self.steps_per_round,
+            )?;
+            gradient_steps(
+                "max(d_model, d_mlp)",
+                self.steps_per_round,
+                self.batch,
+                self.window,
+                self.d_model.max(self.d_mlp),
+            )
+        };
+        check().map_err(|why| format!("transformer config: {why}"))
+    }
+}

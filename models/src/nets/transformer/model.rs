@@ -1,0 +1,395 @@
+//! The transformer's parameters and its forward pass: tokens, the key-value cache, the readout
+//! from the newest token; and its tensors in a weight file.
+
+use super::TransformerConfig;
+use crate::kernels::{affine, dot};
+use crate::layers::{NormOut, layer_norm};
+
+/// Outputs: steering and acceleration (pre-`tanh`).
+pub(super) const OUTPUTS: usize = 2;
+
+/// Parameters, row-major, PyTorch-style names in `named`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransformerParams {
+    /// Observation elements.
+    pub inputs: usize,
+    /// Frames in the window.
+    pub window: usize,
+    /// Token width.
+    pub d_model: usize,
+    /// Heads.
+    pub heads: usize,
+    /// MLP width.
+    pub d_mlp: usize,
+    /// Tensors in the order of `NAMES`.
+    pub tensors: Vec<Vec<f32>>,
+}
+
+/// Tensor names, in storage order.
+pub const NAMES: [&str; 24] = [
+    "embed.weight",
+    "embed.bias",
+    "attn.0.ln.weight",
+    "attn.0.ln.bias",
+    "attn.0.q_proj.weight",
+    "attn.0.q_proj.bias",
+    "attn.0.k_proj.weight",
+    "attn.0.k_proj.bias",
+    "attn.0.v_proj.weight",
+    "attn.0.v_proj.bias",
+    "attn.0.age_key",
+    "attn.0.age_value",
+    "attn.0.out_proj.weight",
+    "attn.0.out_proj.bias",
+    "mlp.0.ln.weight",
+    "mlp.0.ln.bias",
+    "mlp.0.fc1.weight",
+    "mlp.0.fc1.bias",
+    "mlp.0.fc2.weight",
+    "mlp.0.fc2.bias",
+    "ln_f.weight",
+    "ln_f.bias",
+    "head.weight",
+    "head.bias",
+];
+
+// Indices into `tensors`.
+pub(super) const EMBED_W: usize = 0;
+pub(super) const EMBED_B: usize = 1;
+pub(super) const LN1_G: usize = 2;
+pub(super) const LN1_B: usize = 3;
+pub(super) const Q_W: usize = 4;
+pub(super) const Q_B: usize = 5;
+pub(super) const K_W: usize = 6;
+pub(super) const K_B: usize = 7;
+pub(super) const V_W: usize = 8;
+pub(super) const V_B: usize = 9;
+pub(super) const AGE_K: usize = 10;
+pub(super) const AGE_V: usize = 11;
+pub(super) const O_W: usize = 12;
+pub(super) const O_B: usize = 13;
+pub(super) const LN2_G: usize = 14;
+pub(super) const LN2_B: usize = 15;
+pub(super) const FC1_W: usize = 16;
+pub(super) const FC1_B: usize = 17;
+pub(super) const FC2_W: usize = 18;
+pub(super) const FC2_B: usize = 19;
+pub(super) const LNF_G: usize = 20;
+pub(super) const LNF_B: usize = 21;
+pub(super) const HEAD_W: usize = 22;
+pub(super) const HEAD_B: usize = 23;
+/// The auxiliary presence head (d,) and (1,): trained, never written to a weight file (after
+/// the tensors of `NAMES`).
+pub(super) const PRESENCE_W: usize = 24;
+pub(super) const PRESENCE_B: usize = 25;
+
+/// A frame's cache entry: its key and value projections (before the age embedding) and the
+/// layer norm they were computed from.
+pub type KeyValue = (Vec<f32>, Vec<f32>, NormOut);
+
+/// Everything one readout computed, kept for the backward pass.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Readout {
+    /// Raw outputs (pre-`tanh`).
+    pub y: [f32; 2],
+    /// Attention of the newest token to each frame, per head: `[head][frame]`, oldest first.
+    pub attention: Vec<Vec<f32>>,
+    pub(super) frames: Vec<Vec<f32>>,
+    pub(super) tokens: Vec<Vec<f32>>,
+    pub(super) ln1: Vec<NormOut>,
+    pub(super) keys: Vec<Vec<f32>>,
+    pub(super) values: Vec<Vec<f32>>,
+    pub(super) query: Vec<f32>,
+    pub(super) heads_out: Vec<f32>,
+    pub(super) u: Vec<f32>,
+    pub(super) ln2: NormOut,
+    pub(super) hidden: Vec<f32>,
+    pub(super) m: Vec<f32>,
+    pub(super) lnf: NormOut,
+}
+
+impl TransformerParams {
+    /// Shape of every tensor, in the order of `NAMES`.
+    pub fn shapes(inputs: usize, c: &TransformerConfig) -> Vec<Vec<usize>> {
+        let (d, k, f) = (c.d_model, c.window, c.d_mlp);
+        vec![
+            vec![d, inputs],
+            vec![d],
+            vec![d],
+            vec![d],
+            vec![d, d],
+            vec![d],
+            vec![d, d],
+            vec![d],
+            vec![d, d],
+            vec![d],
+            vec![k, d],
+            vec![k, d],
+            vec![d, d],
+            vec![d],
+            vec![d],
+            vec![d],
+            vec![f, d],
+            vec![f],
+            vec![d, f],
+            vec![d],
+            vec![d],
+            vec![d],
+            vec![OUTPUTS, d],
+            vec![OUTPUTS],
+        ]
+    }
+
+    /// Weights uniform in ±1/√fan_in, biases and age embeddings zero, layer norms identity.
+    pub fn init(inputs: usize, c: &TransformerConfig, rng: &mut impl rand::Rng) -> Self {
+        use rand::RngExt;
+        assert!(c.heads >= 1 && c.d_model.is_multiple_of(c.heads) && c.window >= 1);
+        let tensors = Self::shapes(inputs, c)
+            .iter()
+            .zip(NAMES)
+            .map(|(shape, name)| {
+                let n: usize = shape.iter().product();
+                if name.ends_with("ln.weight") || name == "ln_f.weight" {
+                    vec![1.0; n]
+                } else if shape.len() == 2 && !name.contains("age") {
+                    let bound = 1.0 / (shape[1] as f32).sqrt();
+                    (0..n).map(|_| rng.random_range(-bound..bound)).collect()
+                } else {
+                    vec![0.0; n]
+                }
+            })
+            // Zeros, drawing nothing: without the presence loss training is what it was.
+            .chain([vec![0.0; c.d_model], vec![0.0]])
+            .collect();
+        Self {
+            inputs,
+            window: c.window,
+            d_model: c.d_model,
+            heads: c.heads,
+            d_mlp: c.d_mlp,
+            tensors,
+        }
+    }
+
+    /// Zeros of the same shapes.
+    pub fn zeros_like(&self) -> Self {
+        Self {
+            tensors: self.tensors.iter().map(|t| vec![0.0; t.len()]).collect(),
+            ..self.clone()
+        }
+    }
+
+    pub(super) fn t(&self, i: usize) -> &[f32] {
+        &self.tensors[i]
+    }
+
+    /// A frame's token.
+    pub fn token(&self, x: &[f32]) -> Vec<f32> {
+        let mut t = vec![0.0; self.d_model];
+        affine(self.t(EMBED_W), self.t(EMBED_B), x, &mut t);
+        t
+    }
+
+    /// Key and value projections of a token (age embedding not yet added): the cache entry.
+    pub fn key_value(&self, token: &[f32]) -> KeyValue {
+        let ln = layer_norm(token, self.t(LN1_G), self.t(LN1_B));
+        let (mut k, mut v) = (vec![0.0; self.d_model], vec![0.0; self.d_model]);
+        affine(self.t(K_W), self.t(K_B), &ln.0, &mut k);
+        affine(self.t(V_W), self.t(V_B), &ln.0, &mut v);
+        (k, v, ln)
+    }
+
+    /// The readout from the newest of `frames` (oldest first, at most `window`), given each
+    /// frame's token and its cached key/value projections.
+    pub fn readout_cached(&self, tokens: &[Vec<f32>], cache: &[KeyValue]) -> Readout {
+        let (d, heads) = (self.d_model, self.heads);
+        let dh = d / heads;
+        let n = tokens.len();
+        assert!(n >= 1 && n <= self.window && cache.len() == n);
+        // Frame j (oldest first) has age n-1-j.
+        let keys: Vec<Vec<f32>> = cache
+            .iter()
+            .enumerate()
+            .map(|(j, (k, _, _))| {
+                let age = &self.t(AGE_K)[(n - 1 - j) * d..(n - j) * d];
+                k.iter().zip(age).map(|(a, b)| a + b).collect()
+            })
+            .collect();
+        let values: Vec<Vec<f32>> = cache
+            .iter()
+            .enumerate()
+            .map(|(j, (_, v, _))| {
+                let age = &self.t(AGE_V)[(n - 1 - j) * d..(n - j) * d];
+                v.iter().zip(age).map(|(a, b)| a + b).collect()
+            })
+            .collect();
+        let newest_ln = &cache[n - 1].2.0;
+        let mut query = vec![0.0; d];
+        affine(self.t(Q_W), self.t(Q_B), newest_ln, &mut query);
+        let scale = 1.0 / (dh as f32).sqrt();
+        let mut attention = Vec::with_capacity(heads);
+        let mut heads_out = vec![0.0; d];
+        for h in 0..heads {
+            let span = h * dh..(h + 1) * dh;
+            let scores: Vec<f32> = keys
+                .iter()
+                .map(|k| dot(&query[span.clone()], &k[span.clone()]) * scale)
+                .collect();
+            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
+            let total: f32 = exps.iter().sum();
+            let p: Vec<f32> = exps.iter().map(|e| e / total).collect();
+            for (pj, v) in p.iter().zip(&values) {
+                for (o, vi) in heads_out[span.clone()].iter_mut().zip(&v[span.clone()]) {
+                    *o += pj * vi;
+                }
+            }
+            attention.push(p);
+        }
+        let mut u = vec![0.0; d];
+        affine(self.t(O_W), self.t(O_B), &heads_out, &mut u);
+        for (ui, ti) in u.iter_mut().zip(&tokens[n - 1]) {
+            *ui += ti;
+        }
+        let ln2 = layer_norm(&u, self.t(LN2_G), self.t(LN2_B));
+        let mut hidden = vec![0.0; self.d_mlp];
+        affine(self.t(FC1_W), self.t(FC1_B), &ln2.0, &mut hidden);
+        hidden.iter_mut().for_each(|v| *v = v.max(0.0));
+        let mut m = vec![0.0; d];
+        affine(self.t(FC2_W), self.t(FC2_B), &hidden, &mut m);
+        for (mi, ui) in m.iter_mut().zip(&u) {
+            *mi += ui;
+        }
+        let lnf = layer_norm(&m, self.t(LNF_G), self.t(LNF_B));
+        let mut y = [0.0; OUTPUTS];
+        affine(self.t(HEAD_W), self.t(HEAD_B), &lnf.0, &mut y);
+        Readout {
+            y,
+            attention,
+            frames: Vec::new(),
+            tokens: tokens.to_vec(),
+            ln1: cache.iter().map(|c| c.2.clone()).collect(),
+            keys,
+            values,
+            query,
+            heads_out,
+            u,
+            ln2,
+            hidden,
+            m,
+            lnf,
+        }
+    }
+
+    /// The readout for a window of frames (row-major, oldest first), computed from scratch.
+    pub fn readout(&self, frames: &[f32]) -> Readout {
+        let tokens: Vec<Vec<f32>> = frames
+            .chunks_exact(self.inputs)
+            .map(|x| self.token(x))
+            .collect();
+        let cache: Vec<_> = tokens.iter().map(|t| self.key_value(t)).collect();
+        let mut r = self.readout_cached(&tokens, &cache);
+        r.frames = frames
+            .chunks_exact(self.inputs)
+            .map(<[f32]>::to_vec)
+            .collect();
+        r
+    }
+
+    /// Loss `mean_o (tanh(y_o) − target_o)²` of one readout (made by `readout`); adds its
+    /// gradient, scaled by `weight`, to `grads` and returns the loss.
+    pub fn loss_and_grad(
+        &self,
+        r: &Readout,
+        target: [f32; 2],
+        presence: Option<(f32, f32)>,
+        weight: f32,
+        grads: &mut Self,
+    ) -> f64 {
+        let mut loss = 0.0f64;
+        let mut dy = [0.0f32; OUTPUTS];
+        for o in 0..OUTPUTS {
+            let a = r.y[o].tanh();
+            let err = a - target[o];
+            loss += f64::from(err * err) / OUTPUTS as f64;
+            dy[o] = weight * 2.0 * err / OUTPUTS as f32 * (1.0 - a * a);
+        }
+        // The presence head reads the same final features as the action head.
+        let mut dlnf = vec![0.0f32; self.d_model];
+        if let Some((label, lambda)) = presence {
+            let features = &r.lnf.0;
+            let logit = self.t(PRESENCE_B)[0]
+                + self
+                    .t(PRESENCE_W)
+                    .iter()
+                    .zip(features)
+                    .map(|(w, x)| w * x)
+                    .sum::<f32>();
+            // Cross-entropy from the logit, stable for large |logit|.
+            loss +=
+                f64::from(lambda * (logit.max(0.0) - logit * label + (-logit.abs()).exp().ln_1p()));
+            let d = weight * lambda * (1.0 / (1.0 + (-logit).exp()) - label);
+            for ((g, &x), (dl, &w)) in grads.tensors[PRESENCE_W]
+                .iter_mut()
+                .zip(features)
+                .zip(dlnf.iter_mut().zip(self.t(PRESENCE_W)))
+            {
+                *g += d * x;
+                *dl += d * w;
+            }
+            grads.tensors[PRESENCE_B][0] += d;
+        }
+        self.backward(r, dy, &dlnf, grads);
+        loss
+    }
+}
+
+impl TransformerParams {
+    /// The tensors of a weight file.
+    pub fn weight_tensors(&self) -> std::collections::BTreeMap<String, crate::weights::Tensor> {
+        let config = TransformerConfig {
+            window: self.window,
+            d_model: self.d_model,
+            heads: self.heads,
+            d_mlp: self.d_mlp,
+            ..TransformerConfig::default()
+        };
+        NAMES
+            .iter()
+            .zip(Self::shapes(self.inputs, &config))
+            .zip(&self.tensors)
+            .map(|((name, shape), data)| {
+                (
+                    (*name).to_owned(),
+                    crate::weights::Tensor::new(shape, data.clone()),
+                )
+            })
+            .collect()
+    }
+
+    /// Rebuilds the network from a loaded file, checking every shape against the config.
+    pub fn from_weights(
+        file: &mut crate::weights::WeightFile,
+    ) -> std::result::Result<Self, String> {
+        let config: TransformerConfig = serde_json::from_value(file.config.clone())
+            .map_err(|e| format!("metadata `config` is not a transformer configuration: {e}"))?;
+        config
+            .validate()
+            .map_err(|why| format!("metadata `config`: {why}"))?;
+        let inputs = file.normaliser.dim();
+        let mut tensors = Vec::with_capacity(NAMES.len());
+        for (name, shape) in NAMES.iter().zip(Self::shapes(inputs, &config)) {
+            tensors.push(file.take(name, &shape)?);
+        }
+        tensors.extend([vec![0.0; config.d_model], vec![0.0]]);
+        file.no_extra_tensors()?;
+        Ok(Self {
+            inputs,
+            window: config.window,
+            d_model: config.d_model,
+            heads: config.heads,
+            d_mlp: config.d_mlp,
+            tensors,
+        })
+    }
+}

@@ -1,0 +1,183 @@
+//! The transformer's gradients, its cache and its controller's window, checked.
+
+use super::model::PRESENCE_W;
+use super::*;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn small() -> TransformerConfig {
+    TransformerConfig {
+        window: 4,
+        d_model: 6,
+        heads: 2,
+        d_mlp: 5,
+        ..TransformerConfig::default()
+    }
+}
+
+/// Every parameter tensor's gradient against central finite differences (ε = 1e-2, f32).
+/// Bound: |analytic − numeric| ≤ 2e-2 · max(|analytic|, |numeric|) + 3e-4.
+#[test]
+fn backpropagation_matches_finite_differences() {
+    // (Seed 11 put one ReLU of the MLP within ε of its kink for embed.bias[2] once the
+    // presence head weighed in: a finite difference across a kink is no derivative.)
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let inputs = 5;
+    let mut params = TransformerParams::init(inputs, &small(), &mut rng);
+    // Non-trivial layer norms, biases and age embeddings.
+    for (t, name) in params.tensors.iter_mut().zip(NAMES) {
+        if !name.ends_with("weight") || name.contains("ln") {
+            for v in t.iter_mut() {
+                *v += rng.random_range(-0.3..0.3);
+            }
+        }
+    }
+    let frames: Vec<f32> = (0..3 * inputs)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    // A presence head that is not zero, so its gradient reaches the features (drawn after
+    // the frames: the points checked stay clear of the MLP's kinks).
+    for v in &mut params.tensors[PRESENCE_W] {
+        *v = rng.random_range(-0.5..0.5);
+    }
+    let target = [0.3, -0.6];
+    let presence = Some((1.0, 0.7));
+    let mut grads = params.zeros_like();
+    params.loss_and_grad(&params.readout(&frames), target, presence, 1.0, &mut grads);
+    let loss = |p: &TransformerParams| {
+        let mut scratch = p.zeros_like();
+        p.loss_and_grad(&p.readout(&frames), target, presence, 1.0, &mut scratch)
+    };
+    let eps = 1e-2f32;
+    let names = NAMES.iter().chain(&["presence.weight", "presence.bias"]);
+    for (tensor, name) in names.enumerate() {
+        for i in 0..params.tensors[tensor].len() {
+            let mut plus = params.clone();
+            plus.tensors[tensor][i] += eps;
+            let mut minus = params.clone();
+            minus.tensors[tensor][i] -= eps;
+            let numeric = ((loss(&plus) - loss(&minus)) / f64::from(2.0 * eps)) as f32;
+            let a = grads.tensors[tensor][i];
+            let bound = 2e-2 * a.abs().max(numeric.abs()) + 3e-4;
+            assert!(
+                (a - numeric).abs() <= bound,
+                "{name}[{i}]: analytic {a}, numeric {numeric}"
+            );
+        }
+    }
+}
+
+/// The cached readout (projections computed once per frame) equals the from-scratch one.
+#[test]
+fn the_key_value_cache_gives_the_same_readout() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let params = TransformerParams::init(5, &small(), &mut rng);
+    let frames: Vec<f32> = (0..4 * 5).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let scratch = params.readout(&frames);
+    let tokens: Vec<Vec<f32>> = frames.chunks_exact(5).map(|x| params.token(x)).collect();
+    let cache: Vec<_> = tokens.iter().map(|t| params.key_value(t)).collect();
+    let cached = params.readout_cached(&tokens, &cache);
+    assert_eq!(scratch.y, cached.y);
+    for p in &cached.attention {
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+}
+
+/// A small random transformer with identity normalisation, and a maker of frames whose
+/// every element is one value.
+fn controller_fixture(
+    seed: u64,
+) -> (
+    std::sync::Arc<TransformerParams>,
+    std::sync::Arc<crate::normaliser::Normaliser>,
+    impl Fn(f32) -> memdrive_sim::Observation,
+) {
+    use memdrive_sim::{Observation, ObservationSpec};
+    use std::sync::Arc;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let spec = Arc::new(ObservationSpec::new(4));
+    let dim = spec.len();
+    let params = Arc::new(TransformerParams::init(dim, &small(), &mut rng));
+    let normaliser = crate::normaliser::Normaliser::from_parts(vec![0.0; dim], vec![1.0; dim]);
+    let normaliser = Arc::new(normaliser.unwrap_or_else(|| panic!("valid statistics")));
+    let frame = move |v: f32| {
+        let mut o = Observation::zeros(spec.clone());
+        o.copy_from(&vec![v; dim]);
+        o
+    };
+    (params, normaliser, frame)
+}
+
+/// A window shrunk at run time to L < K frames forgets exactly as the trained one does at
+/// K: histories that differ only more than L steps back give bit-identical actions.
+#[test]
+fn a_shrunk_window_forgets_exactly_beyond_its_limit() {
+    use memdrive_sim::Controller;
+    let (params, normaliser, frame) = controller_fixture(17);
+    let run = |limit: usize, first: f32, then: usize| {
+        let c = TransformerController::new(params.clone(), normaliser.clone());
+        let mut c = c
+            .with_window_limit(limit)
+            .unwrap_or_else(|| panic!("limit {limit}"));
+        c.act(&frame(first));
+        (0..then).map(|_| c.act(&frame(0.3))).last()
+    };
+    for limit in 1..=small().window {
+        assert_eq!(run(limit, 1.0, limit), run(limit, -1.0, limit), "{limit}");
+        if limit > 1 {
+            assert_ne!(run(limit, 1.0, limit - 1), run(limit, -1.0, limit - 1));
+        }
+    }
+    // The full window is the trained controller, bit for bit.
+    let full = {
+        let mut c = TransformerController::new(params.clone(), normaliser.clone());
+        c.act(&frame(1.0));
+        (0..2).map(|_| c.act(&frame(0.3))).last()
+    };
+    assert_eq!(full, run(small().window, 1.0, 2));
+    let c = TransformerController::new(params.clone(), normaliser.clone());
+    assert!(c.clone().with_window_limit(0).is_none());
+    assert!(c.with_window_limit(small().window + 1).is_none());
+}
+
+/// A frame older than K steps is gone: two histories that differ only more than K steps
+/// back give bit-identical actions, and ones that differ inside the window do not.
+#[test]
+fn the_controller_forgets_exactly_beyond_its_window() {
+    use crate::{MemoryController, MemorySnapshot};
+    use memdrive_sim::Controller;
+    let (params, normaliser, frame) = controller_fixture(13);
+    let run = |first: f32, then: usize| {
+        let mut c = TransformerController::new(params.clone(), normaliser.clone());
+        c.act(&frame(first));
+        let mut last = c.act(&frame(0.3));
+        for _ in 1..then {
+            last = c.act(&frame(0.3));
+        }
+        (last, c)
+    };
+    let k = small().window;
+    // After K more frames the first one has left the window.
+    assert_eq!(run(1.0, k).0, run(-1.0, k).0);
+    // After K-1 more it is still inside and changes the action.
+    assert_ne!(run(1.0, k - 1).0, run(-1.0, k - 1).0);
+    let (_, mut c) = run(1.0, 2);
+    let MemorySnapshot::Transformer {
+        ages, attention, ..
+    } = c.memory()
+    else {
+        panic!("not a transformer snapshot");
+    };
+    assert_eq!(ages, vec![2, 1, 0]);
+    assert_eq!(attention.len(), 2);
+    assert!(
+        attention
+            .iter()
+            .all(|p| p.len() == 3 && (p.iter().sum::<f32>() - 1.0).abs() < 1e-5)
+    );
+    c.forget();
+    let MemorySnapshot::Transformer { ages, .. } = c.memory() else {
+        panic!("not a transformer snapshot");
+    };
+    assert!(ages.is_empty());
+}

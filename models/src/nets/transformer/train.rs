@@ -1,0 +1,69 @@
+//! Training the transformer on windows of frames.
+
+use super::{TransformerConfig, TransformerParams};
+use crate::train::Sequences;
+
+/// Trains for `config.steps_per_round` Adam steps on random windows (the last K frames up to a
+/// random row of a random episode). Per-sample gradients are computed in parallel and summed
+/// in sample order, so the result does not depend on `threads`. `on_step(step, steps, loss)`
+/// hears of every step and stops training early by returning `false`. Returns the mean loss of
+/// the last 20 steps.
+pub fn train_samples(
+    params: &mut TransformerParams,
+    adam: &mut crate::adam::Adam,
+    config: &TransformerConfig,
+    data: &Sequences<'_>,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    threads: Option<usize>,
+    on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
+) -> f64 {
+    use rand::RngExt;
+    let dim = params.inputs;
+    let usable: Vec<&std::ops::Range<usize>> =
+        data.episodes.iter().filter(|e| !e.is_empty()).collect();
+    assert!(!usable.is_empty(), "no episode to train on");
+    let weight = 1.0 / config.batch as f32;
+    let mut recent = Vec::new();
+    for step in 0..config.steps_per_round {
+        let samples: Vec<(usize, usize)> = (0..config.batch)
+            .map(|_| {
+                let e = usable[rng.random_range(0..usable.len())];
+                let row = rng.random_range(e.clone());
+                ((row + 1).saturating_sub(config.window).max(e.start), row)
+            })
+            .collect();
+        let per_sample = memdrive_sim::parallel::map_ordered(
+            &samples,
+            threads,
+            || (),
+            |(), &(first, last)| {
+                let mut grads = params.zeros_like();
+                let readout = params.readout(&data.inputs[first * dim..(last + 1) * dim]);
+                let target = [data.targets[last * 2], data.targets[last * 2 + 1]];
+                let presence = (config.presence_loss > 0.0)
+                    .then(|| (data.presence[last], config.presence_loss));
+                let loss = params.loss_and_grad(&readout, target, presence, weight, &mut grads);
+                (loss, grads)
+            },
+        );
+        let mut total = params.zeros_like();
+        let mut loss = 0.0;
+        for (l, g) in &per_sample {
+            loss += l / per_sample.len() as f64;
+            for (t, gi) in total.tensors.iter_mut().zip(&g.tensors) {
+                for (a, b) in t.iter_mut().zip(gi) {
+                    *a += b;
+                }
+            }
+        }
+        let grads: Vec<&Vec<f32>> = total.tensors.iter().collect();
+        let mut tensors: Vec<&mut Vec<f32>> = params.tensors.iter_mut().collect();
+        adam.step(&mut tensors, &grads);
+        recent.push(loss);
+        if !on_step(step, config.steps_per_round, loss) {
+            break;
+        }
+    }
+    let tail = &recent[recent.len().saturating_sub(20)..];
+    tail.iter().sum::<f64>() / tail.len().max(1) as f64
+}
