@@ -249,7 +249,15 @@ impl MemdriveApp {
     /// Copies the short-term memory of lane `index` (at the moment on show) for a later
     /// transplant.
     pub fn copy_memory(&mut self, index: usize) {
-        let step = self.view_step.unwrap_or(self.lab.step_count());
+        // The lane's own time: its episode may have ended before the others'.
+        let step = match self.view_step {
+            Some(s) => self.lab.moment(s).and_then(|m| m.lanes.get(index)),
+            None => None,
+        }
+        .map_or_else(
+            || self.lab.lanes().get(index).map_or(0, |l| l.world.steps()),
+            |f| f.world.steps(),
+        );
         let state = match self.view_step {
             Some(s) => self
                 .lab

@@ -451,7 +451,7 @@ impl Instruments {
                 let Some(snapshot) = &frame.memory else {
                     continue;
                 };
-                memory::state_vector(model, snapshot, &mut state);
+                memory::state_vector(snapshot, &mut state);
                 let observed = frame.world.observation().values();
                 lane.curve.push(&lane.readouts.state, &state, observed);
                 lane.present
@@ -611,7 +611,7 @@ impl Instruments {
         if readout.inputs() != state.len() {
             return None;
         }
-        memory::state_vector(model, snapshot, &mut state);
+        memory::state_vector(snapshot, &mut state);
         Some(readout.probability(&state))
     }
 
@@ -632,7 +632,7 @@ impl Instruments {
         if readout.inputs() != state.len() {
             return None;
         }
-        memory::state_vector(model, snapshot, &mut state);
+        memory::state_vector(snapshot, &mut state);
         let p = readout.predict_row(&state);
         let bin = belief
             .time_since_seen_s
@@ -675,7 +675,7 @@ pub fn influence_now(
     // the start of the episode.
     let mut before = vec![0.0; memory::state_dim(model)];
     if let Some(snapshot) = first.checked_sub(1).and_then(|i| recent[i].memory.as_ref()) {
-        memory::state_vector(model, snapshot, &mut before);
+        memory::state_vector(snapshot, &mut before);
     }
     memory::influence_at(model, &raw, &before, lags)
 }

@@ -1,31 +1,20 @@
 //! The memory panel of one lane, drawn from `MemorySnapshot`s and the recorded history: what the
-//! controller holds now (short-term or working memory) and what training left in its weights
-//! (long-term memory).
+//! controller holds now, tier by tier, and what training left in its weights (long-term
+//! memory). Nothing here knows a kind of network: each array is drawn by its shape and role —
+//! a signed vector as a heatmap over time, activations as a grid now and over time, a gate as
+//! the share kept per step, attention over frame ages with the window's frames beside it.
 
 use super::lab::{LaneFrame, LaneKind, LongTermMemory};
 use super::paint::{diverging, heatmap, sequential, strip};
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, TextureHandle, Vec2};
-use memdrive_models::MemorySnapshot;
+use memdrive_models::snapshot::{Array, MemorySnapshot, Role, TierKind};
 use memdrive_sim::World;
 
-/// Steps of history the GRU and RBF heatmaps show.
+/// Steps of history the heatmaps over time show.
 pub const HISTORY_STEPS: usize = 100;
 
-/// The tier names the design uses, with their one-sentence explanations.
-pub const LONG_TERM: (&str, &str) = (
-    "Long-term memory (weights)",
-    "What training stored in the weights: the same at every step, and Forget does not touch it.",
-);
-/// Short-term memory: the recurrent state.
-pub const SHORT_TERM: (&str, &str) = (
-    "Short-term memory (state)",
-    "Numbers carried from one step to the next; each step the update gate decides how much of them is kept.",
-);
-/// Working memory: the context window.
-pub const WORKING: (&str, &str) = (
-    "Working memory (context window)",
-    "The last K frames, read exactly; a frame older than K steps is gone at once.",
-);
+/// Activations longer than this are shown as their busiest units over time.
+const BUSIEST: usize = 48;
 
 /// One lane's memory panel inputs.
 pub struct MemoryInputs<'a> {
@@ -38,13 +27,26 @@ pub struct MemoryInputs<'a> {
     pub long_term: Option<&'a LongTermMemory>,
     /// Steps at which the user pressed Forget.
     pub forgotten_at: &'a [u32],
-    /// A transformer's window now (shrunk at run time, or as trained).
+    /// The frames a windowed controller looks back over now (shrunk at run time, or as trained).
     pub window: Option<usize>,
 }
 
 impl MemoryInputs<'_> {
     fn now(&self) -> Option<&LaneFrame> {
         self.recent.last().copied()
+    }
+
+    /// The array called `name` in each recent frame, oldest first (`None` where a frame has
+    /// none), placed in the last columns of `HISTORY_STEPS`.
+    fn history(&self, name: &str) -> Vec<Option<&[f32]>> {
+        let mut columns = vec![None; HISTORY_STEPS.saturating_sub(self.recent.len())];
+        columns.extend(self.recent.iter().map(|f| {
+            f.memory
+                .as_ref()
+                .and_then(|m| m.array(name))
+                .map(|a| a.data.as_slice())
+        }));
+        columns
     }
 }
 
@@ -55,9 +57,9 @@ pub struct WeightTexture {
     texture: Option<TextureHandle>,
 }
 
-fn tier_heading(ui: &mut egui::Ui, tier: (&str, &str)) {
-    ui.label(egui::RichText::new(tier.0).strong())
-        .on_hover_text(tier.1);
+fn tier_heading(ui: &mut egui::Ui, tier: TierKind) {
+    ui.label(egui::RichText::new(tier.title()).strong())
+        .on_hover_text(tier.about());
 }
 
 /// Draws the panel.
@@ -67,16 +69,7 @@ pub fn ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, weights: &mut WeightText
     };
     match (&now.memory, inputs.kind) {
         (_, LaneKind::Expert) => expert_ui(ui, &now.world),
-        (Some(MemorySnapshot::Rbf { activations }), _) => rbf_ui(ui, inputs, activations),
-        (Some(MemorySnapshot::Gru { hidden, .. }), _) => gru_ui(ui, inputs, hidden.len()),
-        (
-            Some(MemorySnapshot::Transformer {
-                ages, attention, ..
-            }),
-            _,
-        ) => {
-            transformer_ui(ui, inputs, ages, attention);
-        }
+        (Some(snapshot), _) => snapshot_ui(ui, inputs, snapshot),
         (None, _) => {
             ui.label("episode over: nothing more is read");
         }
@@ -84,6 +77,30 @@ pub fn ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, weights: &mut WeightText
     if let Some(long_term) = inputs.long_term {
         ui.separator();
         long_term_ui(ui, long_term, weights);
+    }
+}
+
+/// Every tier of `snapshot`, each array in the view its shape and role call for.
+fn snapshot_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, snapshot: &MemorySnapshot) {
+    for tier in &snapshot.tiers {
+        tier_heading(ui, tier.kind);
+        if let Some(note) = tier.note {
+            ui.label(note);
+        }
+        for array in &tier.arrays {
+            match (array.role, array.axes.len()) {
+                (Role::Attention, 2) => {
+                    attention_ui(ui, inputs, array);
+                    window_frames_ui(ui, inputs, array.axes[1].len);
+                }
+                (Role::Kept, 1) => kept_ui(ui, inputs, array),
+                (_, 1) if array.signed => over_time_ui(ui, inputs, array),
+                (Role::State, 1) => activity_ui(ui, inputs, array),
+                (_, 1) => now_ui(ui, array),
+                (_, 2) => matrix_ui(ui, array),
+                _ => {}
+            }
+        }
     }
 }
 
@@ -116,109 +133,123 @@ fn expert_ui(ui: &mut egui::Ui, world: &World) {
     }
 }
 
-fn rbf_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, activations: &[f32]) {
-    tier_heading(ui, SHORT_TERM);
-    ui.label("none: nothing is carried from one step to the next (0 numbers)");
+/// A signed vector (a hidden state) over the last steps: one row per element, time left to
+/// right, with the Forget presses marked.
+fn over_time_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
+    let axis = array.axes[0];
     ui.small(format!(
-        "Activation of each of the {} units now",
-        activations.len()
+        "{}, {} {}s (rows) over the last {} steps (time runs left to right); blue < 0 < orange",
+        array.label,
+        axis.len,
+        axis.name,
+        inputs.recent.len()
+    ));
+    let columns = inputs.history(array.name);
+    let (response, painter) = strip(
+        ui,
+        (2.0 * axis.len as f32).clamp(24.0, 160.0),
+        &format!("{} over time", array.label),
+    );
+    heatmap(
+        &painter,
+        response.rect,
+        axis.len,
+        HISTORY_STEPS,
+        |r, c| match columns[c] {
+            Some(v) => diverging(v.get(r).copied().unwrap_or(0.0)),
+            None => Color32::TRANSPARENT,
+        },
+    );
+    let offset = HISTORY_STEPS.saturating_sub(inputs.recent.len());
+    forget_marks(&painter, response.rect, inputs, offset);
+}
+
+/// Activations in [0, 1] (what responds to the frame now): all of them now as a grid, the five
+/// strongest, and the busiest over the last steps, where every column is its own frame.
+fn activity_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
+    let values = &array.data;
+    let axis = array.axes[0];
+    ui.small(format!(
+        "{}: each of the {} {}s",
+        array.label,
+        values.len(),
+        axis.name
     ));
     let cols = 32;
-    let rows = activations.len().div_ceil(cols);
-    let (response, painter) = strip(ui, 6.0 * rows as f32, "RBF activations now");
+    let rows = values.len().div_ceil(cols);
+    let (response, painter) = strip(ui, 6.0 * rows as f32, array.label);
     heatmap(&painter, response.rect, rows, cols, |r, c| {
-        activations
+        values
             .get(r * cols + c)
             .map_or(Color32::TRANSPARENT, |&a| sequential(a))
     });
-    let mut order: Vec<usize> = (0..activations.len()).collect();
-    order.sort_by(|&a, &b| activations[b].total_cmp(&activations[a]));
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]));
     let top: Vec<String> = order
         .iter()
         .take(5)
-        .map(|&u| format!("#{u} {:.2}", activations[u]))
+        .map(|&u| format!("#{u} {:.2}", values[u]))
         .collect();
     ui.small(format!("firing most: {}", top.join(", ")));
-    // The same units over time: every column depends on its own frame only.
-    let shown = 48;
-    let mut mean = vec![0.0f32; activations.len()];
-    for frame in &inputs.recent {
-        if let Some(MemorySnapshot::Rbf { activations }) = &frame.memory {
-            for (m, a) in mean.iter_mut().zip(activations) {
-                *m += a;
-            }
+    let columns = inputs.history(array.name);
+    let mut mean = vec![0.0f32; values.len()];
+    for column in columns.iter().flatten() {
+        for (m, a) in mean.iter_mut().zip(*column) {
+            *m += a;
         }
     }
     let mut busiest: Vec<usize> = (0..mean.len()).collect();
     busiest.sort_by(|&a, &b| mean[b].total_cmp(&mean[a]));
-    busiest.truncate(shown);
+    busiest.truncate(BUSIEST);
     ui.small(format!(
-        "The {shown} busiest units over the last {} steps (time runs left to right): each column is its own frame",
+        "The {} busiest {}s over the last {} steps (time runs left to right): each column is its own frame",
+        busiest.len(),
+        axis.name,
         inputs.recent.len()
     ));
-    let (response, painter) = strip(ui, 70.0, "RBF activations over time");
-    let frames = &inputs.recent;
+    let (response, painter) = strip(ui, 70.0, &format!("{} over time", array.label));
     heatmap(
         &painter,
         response.rect,
         busiest.len(),
         HISTORY_STEPS,
-        |r, c| {
-            let offset = HISTORY_STEPS - frames.len();
-            match c
-                .checked_sub(offset)
-                .and_then(|i| frames.get(i))
-                .and_then(|f| f.memory.as_ref())
-            {
-                Some(MemorySnapshot::Rbf { activations }) => sequential(activations[busiest[r]]),
-                _ => Color32::TRANSPARENT,
-            }
+        |r, c| match columns[c] {
+            Some(v) => v
+                .get(busiest[r])
+                .map_or(Color32::TRANSPARENT, |&a| sequential(a)),
+            None => Color32::TRANSPARENT,
         },
     );
 }
 
-fn gru_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, units: usize) {
-    tier_heading(ui, SHORT_TERM);
-    ui.small(format!(
-        "Hidden state, {units} units (rows) over the last {} steps (time runs left to right); blue < 0 < orange",
-        inputs.recent.len()
-    ));
-    let (response, painter) = strip(ui, 2.0 * units as f32, "GRU hidden state over time");
-    let frames = &inputs.recent;
-    let offset = HISTORY_STEPS.saturating_sub(frames.len());
-    heatmap(
-        &painter,
-        response.rect,
-        units,
-        HISTORY_STEPS,
-        |r, c| match c
-            .checked_sub(offset)
-            .and_then(|i| frames.get(i))
-            .and_then(|f| f.memory.as_ref())
-        {
-            Some(MemorySnapshot::Gru { hidden, .. }) => {
-                diverging(hidden.get(r).copied().unwrap_or(0.0))
-            }
-            _ => Color32::TRANSPARENT,
-        },
-    );
-    forget_marks(&painter, response.rect, inputs, offset);
-    let kept: Vec<[f64; 2]> = frames
+/// A gate: the mean share of the old state kept per step, now and over the last steps.
+fn kept_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
+    let columns = inputs.history(array.name);
+    let offset = columns.len() - inputs.recent.len();
+    let kept: Vec<[f64; 2]> = columns[offset..]
         .iter()
         .enumerate()
-        .filter_map(|(i, f)| match &f.memory {
-            Some(MemorySnapshot::Gru { update_gate, .. }) if !update_gate.is_empty() => {
-                let mean = update_gate.iter().sum::<f32>() / update_gate.len() as f32;
-                Some([(i as f64) - (frames.len() as f64 - 1.0), f64::from(mean)])
-            }
-            _ => None,
+        .filter_map(|(i, column)| {
+            let v = (*column)?;
+            (!v.is_empty()).then(|| {
+                let mean = v.iter().sum::<f32>() / v.len() as f32;
+                [
+                    (i as f64) - (inputs.recent.len() as f64 - 1.0),
+                    f64::from(mean),
+                ]
+            })
         })
         .collect();
     if let Some(last) = kept.last() {
-        ui.small(format!("share kept per step (mean update gate): {:.2} now", last[1]))
-            .on_hover_text("z in h' = z·h + (1 - z)·candidate: how much of each unit's old value survives one step");
+        ui.small(format!(
+            "share kept per step (mean {}): {:.2} now",
+            array.label, last[1]
+        ))
+        .on_hover_text(
+            "z in h' = z·h + (1 - z)·candidate: how much of each unit's old value survives one step",
+        );
     }
-    egui_plot::Plot::new(ui.scope_id().with("kept"))
+    egui_plot::Plot::new(ui.scope_id().with(array.name))
         .height(70.0)
         .include_y(0.0)
         .include_y(1.0)
@@ -229,6 +260,54 @@ fn gru_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, units: usize) {
         .show(ui, |plot| {
             plot.line(egui_plot::Line::new("share kept", kept));
         });
+}
+
+/// Any other vector, as a strip of its values now.
+fn now_ui(ui: &mut egui::Ui, array: &Array) {
+    ui.small(format!("{} now, per {}", array.label, array.axes[0].name));
+    let (response, painter) = strip(ui, 8.0, &format!("{} now", array.label));
+    let values = &array.data;
+    heatmap(&painter, response.rect, 1, values.len().max(1), |_, c| {
+        values.get(c).map_or(Color32::TRANSPARENT, |&v| {
+            if array.signed {
+                diverging(v)
+            } else {
+                sequential(v)
+            }
+        })
+    });
+}
+
+/// A matrix now, as a heatmap scaled to its largest value.
+fn matrix_ui(ui: &mut egui::Ui, array: &Array) {
+    let [rows, cols] = [array.axes[0], array.axes[1]];
+    let unit = |a: &memdrive_models::snapshot::Axis| {
+        if a.unit.is_empty() {
+            a.name.to_owned()
+        } else {
+            format!("{} ({})", a.name, a.unit)
+        }
+    };
+    ui.small(format!(
+        "{}: {} (rows) × {} (columns)",
+        array.label,
+        unit(&rows),
+        unit(&cols)
+    ));
+    let scale = array
+        .data
+        .iter()
+        .fold(0.0f32, |m, v| m.max(v.abs()))
+        .max(1e-6);
+    let (response, painter) = strip(ui, (3.0 * rows.len as f32).clamp(24.0, 96.0), array.label);
+    heatmap(&painter, response.rect, rows.len, cols.len, |r, c| {
+        let v = array.row(r).get(c).copied().unwrap_or(0.0) / scale;
+        if array.signed {
+            diverging(v)
+        } else {
+            sequential(v)
+        }
+    });
 }
 
 fn forget_marks(painter: &egui::Painter, rect: Rect, inputs: &MemoryInputs<'_>, offset: usize) {
@@ -256,48 +335,39 @@ fn forget_marks(painter: &egui::Painter, rect: Rect, inputs: &MemoryInputs<'_>, 
     }
 }
 
-fn transformer_ui(
-    ui: &mut egui::Ui,
-    inputs: &MemoryInputs<'_>,
-    ages: &[u32],
-    attention: &[Vec<f32>],
-) {
-    tier_heading(ui, WORKING);
-    let window = inputs
-        .window
-        .or(inputs.long_term.and_then(|l| l.window))
-        .unwrap_or(ages.len())
-        .max(1);
+/// Attention of each head over the frames held, by age (now at the left), each row scaled to
+/// its peak, over a grid as wide as the window.
+fn attention_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
+    let (heads, held) = (array.axes[0].len, array.axes[1].len);
+    let window = window_of(inputs, held);
     ui.small(format!(
-        "Attention of each head over the {} in the window (age grows to the right; now at left; each row scaled to its peak)",
-        match ages.len() {
+        "{} of each head over the {} in the window (age grows to the right; now at left; each row scaled to its peak)",
+        array.label,
+        match held {
             1 => "1 frame".to_owned(),
             n => format!("{n} frames"),
         }
     ));
-    let heads = attention.len();
     let label_w = 46.0;
     let (response, painter) = strip(
         ui,
         16.0 * heads.max(1) as f32 + 14.0,
-        "Transformer attention by head and frame age",
+        "Attention by head and frame age",
     );
     let rect = response.rect;
     let grid = Rect::from_min_max(
         Pos2::new(rect.min.x + label_w, rect.min.y),
         Pos2::new(rect.max.x, rect.max.y - 14.0),
     );
-    // Column = age; ages are stored oldest first.
     // Each head's row is scaled to its own largest weight, so where it looks shows even when
     // it spreads its attention thinly.
-    let peaks: Vec<f32> = attention
-        .iter()
-        .map(|row| row.iter().fold(0.0f32, |m, &w| m.max(w)).max(1e-6))
+    let peaks: Vec<f32> = (0..heads)
+        .map(|h| array.row(h).iter().fold(0.0f32, |m, &w| m.max(w)).max(1e-6))
         .collect();
     heatmap(&painter, grid, heads, window, |h, age| {
-        ages.iter()
-            .position(|&a| a as usize == age)
-            .and_then(|i| attention.get(h).and_then(|row| row.get(i)))
+        array
+            .row(h)
+            .get(age)
             .map_or(Color32::from_gray(20), |&w| sequential(w / peaks[h]))
     });
     for h in 0..heads {
@@ -325,12 +395,26 @@ fn transformer_ui(
             ui.visuals().text_color(),
         );
     }
-    // The window's frames as what the lidar saw in each (beam rows, age columns), and the frame
-    // that fell out this step.
+}
+
+/// The frames a windowed controller looks back over now.
+fn window_of(inputs: &MemoryInputs<'_>, held: usize) -> usize {
+    inputs
+        .window
+        .or(inputs.long_term.and_then(|l| l.window))
+        .unwrap_or(held)
+        .max(1)
+}
+
+/// The window's frames as what the lidar saw in each (beam rows, age columns), and the frame
+/// that fell out this step.
+fn window_frames_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, held: usize) {
+    let window = window_of(inputs, held);
+    let label_w = 46.0;
     ui.small(
         "The window's frames: lidar distance per beam (rows), age grows to the right; the last column fell out this step",
     );
-    let (response, painter) = strip(ui, 64.0, "Transformer window frames");
+    let (response, painter) = strip(ui, 64.0, "Window frames");
     let rect = response.rect;
     let grid = Rect::from_min_max(Pos2::new(rect.min.x + label_w, rect.min.y), rect.max);
     let columns = window + 1;
@@ -338,7 +422,7 @@ fn transformer_ui(
     let beams = frames.last().map_or(0, |f| f.world.lidar().beams());
     let range = frames.last().map_or(1.0, |f| f.world.lidar().range_m()) as f32;
     heatmap(&painter, grid, beams, columns, |b, age| {
-        let in_window = ages.iter().any(|&a| a as usize == age);
+        let in_window = age < held;
         let frame = frames
             .len()
             .checked_sub(age + 1)
@@ -357,7 +441,8 @@ fn transformer_ui(
         Pos2::new(grid.min.x + window as f32 * cell, grid.min.y),
         Vec2::new(cell, grid.height()),
     );
-    if frames.len() > window && ages.len() == window {
+    let fell_out = frames.len() > window && held == window;
+    if fell_out {
         painter.line_segment(
             [gone.left_top(), gone.right_bottom()],
             Stroke::new(1.5, Color32::from_rgb(255, 90, 90)),
@@ -374,7 +459,7 @@ fn transformer_ui(
         FontId::proportional(10.0),
         ui.visuals().text_color(),
     );
-    if frames.len() > window && ages.len() == window {
+    if fell_out {
         ui.small(format!(
             "forgotten this step: the frame from {:.1} s ago",
             window as f64 * 0.1
@@ -383,7 +468,7 @@ fn transformer_ui(
 }
 
 fn long_term_ui(ui: &mut egui::Ui, long_term: &LongTermMemory, weights: &mut WeightTexture) {
-    tier_heading(ui, LONG_TERM);
+    tier_heading(ui, TierKind::LongTerm);
     ui.small(format!(
         "{} parameters · {}",
         long_term.parameters, long_term.source

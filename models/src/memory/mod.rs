@@ -145,9 +145,10 @@ pub fn state_description(model: &Model) -> &'static str {
     model.net().state_description()
 }
 
-/// Writes the state vector of `snapshot` (from a controller of `model`) into `out`.
-pub fn state_vector(model: &Model, snapshot: &MemorySnapshot, out: &mut [f32]) {
-    model.net().state_vector(snapshot, out);
+/// Writes the state vector of `snapshot` into `out` (zeros where it is shorter).
+pub fn state_vector(snapshot: &MemorySnapshot, out: &mut [f32]) {
+    out.fill(0.0);
+    copy_prefix(out, snapshot.state());
 }
 
 /// Copies as much of `from` as fits into the start of `out`.
@@ -192,17 +193,15 @@ pub fn nearest_hidden_pedestrian(world: &World) -> Option<HiddenActor> {
         })
 }
 
-/// Records `controller` (driving with `model`) acting on one observation.
-struct Recorder<'a> {
-    model: &'a Model,
+/// Records a controller of a model acting on one observation.
+struct Recorder {
     controller: Box<dyn MemoryController + Send>,
     state: Vec<f32>,
 }
 
-impl<'a> Recorder<'a> {
-    fn new(model: &'a Model) -> Self {
+impl Recorder {
+    fn new(model: &Model) -> Self {
         Self {
-            model,
             controller: model.controller(),
             state: vec![0.0; state_dim(model)],
         }
@@ -215,7 +214,7 @@ impl<'a> Recorder<'a> {
         out: &mut Recording,
     ) -> memdrive_sim::Controls {
         let controls = self.controller.act(obs);
-        state_vector(self.model, &self.controller.memory(), &mut self.state);
+        state_vector(&self.controller.memory(), &mut self.state);
         out.push(&self.state, obs.values(), hidden);
         controls
     }

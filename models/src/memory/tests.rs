@@ -243,6 +243,8 @@ fn the_belief_probe_decodes_a_remembered_position() {
 #[test]
 fn transformer_state_vectors_are_ordered_by_age() {
     let mut rng = ChaCha8Rng::seed_from_u64(16);
+    let spec = Arc::new(memdrive_sim::ObservationSpec::new(0));
+    let inputs = spec.len();
     let config = TransformerConfig {
         window: 3,
         d_model: 2,
@@ -250,14 +252,23 @@ fn transformer_state_vectors_are_ordered_by_age() {
         d_mlp: 4,
         ..TransformerConfig::default()
     };
-    let params = TransformerParams::init(INPUTS, &config, &mut rng);
-    let model = Model::new(Arc::new(params), identity_normaliser(&mut rng));
-    let snapshot = MemorySnapshot::Transformer {
-        ages: vec![1, 0],
-        attention: vec![vec![0.5, 0.5]],
-        values: vec![vec![1.0, 2.0], vec![3.0, 4.0]],
-    };
+    let params = Arc::new(TransformerParams::init(inputs, &config, &mut rng));
+    let normaliser = Normaliser::from_parts(vec![0.0; inputs], vec![1.0; inputs])
+        .map(Arc::new)
+        .unwrap_or_else(|| panic!("valid statistics"));
+    let model = Model::new(params.clone(), normaliser);
+    let frames: Vec<Vec<f32>> = (0..2)
+        .map(|_| (0..inputs).map(|_| rng.random_range(-1.0..1.0)).collect())
+        .collect();
+    let value = |x: &[f32]| params.key_value(&params.token(x)).1;
+    let mut controller = model.controller();
+    let mut obs = memdrive_sim::Observation::zeros(spec);
+    for x in &frames {
+        obs.copy_from(x);
+        controller.act(&obs);
+    }
     let mut out = vec![9.0; state_dim(&model)];
-    state_vector(&model, &snapshot, &mut out);
-    assert_eq!(out, vec![3.0, 4.0, 1.0, 2.0, 0.0, 0.0]);
+    state_vector(&controller.memory(), &mut out);
+    let expected: Vec<f32> = [value(&frames[1]), value(&frames[0]), vec![0.0; 2]].concat();
+    assert_eq!(out, expected);
 }

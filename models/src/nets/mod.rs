@@ -11,10 +11,10 @@ pub mod gru;
 pub mod rbf;
 pub mod transformer;
 
+use crate::MemoryController;
 use crate::normaliser::Normaliser;
 use crate::train::{Learner, TrainOptions};
 use crate::weights::WeightFile;
-use crate::{MemoryController, MemorySnapshot};
 use std::fmt;
 use std::sync::Arc;
 
@@ -82,12 +82,10 @@ pub trait Net: fmt::Debug + Send + Sync {
     ) -> Option<Box<dyn MemoryController + Send>> {
         None
     }
-    /// Length of the state vector the instruments read (`state_vector`).
+    /// Length of the state vector the instruments read (`MemorySnapshot::state`).
     fn state_dim(&self) -> usize;
     /// What the state vector is, in words.
     fn state_description(&self) -> &'static str;
-    /// Writes the state vector of `snapshot` (from a controller of this network) into `out`.
-    fn state_vector(&self, snapshot: &MemorySnapshot, out: &mut [f32]);
     /// ‖∂action / ∂input_{t−k}‖ by lag k (from 0) at the last of `inputs` (normalised frames,
     /// row-major, oldest first), with `state_before` the state vector before the first of them.
     fn input_influence(&self, inputs: &[f32], state_before: &[f32]) -> Vec<f64>;

@@ -1,6 +1,7 @@
 //! The GRU driving: the hidden state it carries is the memory.
 
 use super::{GruParams, StepCache};
+use crate::snapshot::{Array, Axis, MemorySnapshot, Role, Tier, TierKind};
 
 /// A GRU's short-term memory: its hidden state.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,18 +57,45 @@ impl memdrive_sim::Controller for GruController {
 }
 
 impl crate::MemoryController for GruController {
-    fn memory(&self) -> crate::MemorySnapshot {
+    fn memory(&self) -> MemorySnapshot {
         let hidden = self.hidden.len();
         let gates = |f: fn(&StepCache) -> &[f32]| {
             self.last
                 .as_ref()
                 .map_or(vec![0.0; hidden], |c| f(c).to_vec())
         };
-        crate::MemorySnapshot::Gru {
-            hidden: self.hidden.clone(),
-            update_gate: gates(StepCache::update_gate),
-            reset_gate: gates(StepCache::reset_gate),
-        }
+        let unit = Axis::new("unit", hidden);
+        MemorySnapshot::of(Tier {
+            kind: TierKind::ShortTerm,
+            carried: hidden,
+            note: None,
+            arrays: vec![
+                Array::vector(
+                    "hidden",
+                    "Hidden state",
+                    Role::State,
+                    unit,
+                    true,
+                    self.hidden.clone(),
+                ),
+                Array::vector(
+                    "update_gate",
+                    "update gate",
+                    Role::Kept,
+                    unit,
+                    false,
+                    gates(StepCache::update_gate),
+                ),
+                Array::vector(
+                    "reset_gate",
+                    "Reset gate",
+                    Role::Plain,
+                    unit,
+                    false,
+                    gates(StepCache::reset_gate),
+                ),
+            ],
+        })
     }
 
     fn forget(&mut self) {

@@ -1,12 +1,12 @@
 //! The GRU as a kind of learned controller, trained by backpropagation through time.
 
 use super::{GruConfig, GruController, GruParams, train_windows};
+use crate::MemoryController;
 use crate::adam::Adam;
 use crate::nets::{Kind, ModelKind, Net};
 use crate::normaliser::Normaliser;
 use crate::train::{GradientLearner, GradientNet, Learner, Sequences, TrainOptions};
 use crate::weights::{Tensor, WeightFile};
-use crate::{MemoryController, MemorySnapshot};
 use memdrive_sim::Controller;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -89,13 +89,6 @@ impl Net for GruParams {
 
     fn state_description(&self) -> &'static str {
         "hidden state"
-    }
-
-    fn state_vector(&self, snapshot: &MemorySnapshot, out: &mut [f32]) {
-        out.fill(0.0);
-        if let MemorySnapshot::Gru { hidden, .. } = snapshot {
-            crate::memory::copy_prefix(out, hidden);
-        }
     }
 
     fn input_influence(&self, inputs: &[f32], state_before: &[f32]) -> Vec<f64> {

@@ -114,8 +114,9 @@ fn one_step_matches_a_hand_computation() {
 
 #[test]
 fn the_controller_carries_state_and_forget_clears_it() {
+    use crate::MemoryController;
     use crate::normaliser::Normaliser;
-    use crate::{MemoryController, MemorySnapshot};
+    use crate::snapshot::{Role, TierKind};
     use memdrive_sim::{Controller, Observation, ObservationSpec};
     use std::sync::Arc;
     let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -132,25 +133,33 @@ fn the_controller_carries_state_and_forget_clears_it() {
     let second = c.act(&obs);
     // The same observation twice gives different actions: the state changed in between.
     assert_ne!(first, second);
-    let MemorySnapshot::Gru {
-        hidden,
-        update_gate,
-        reset_gate,
-    } = c.memory()
-    else {
-        panic!("not a GRU snapshot");
+    let memory = c.memory();
+    let array = |name| {
+        memory
+            .array(name)
+            .map(|a| a.data.clone())
+            .unwrap_or_else(|| panic!("no {name}"))
     };
+    let (hidden, update_gate, reset_gate) =
+        (array("hidden"), array("update_gate"), array("reset_gate"));
     assert_eq!(
         (hidden.len(), update_gate.len(), reset_gate.len()),
         (8, 8, 8)
     );
+    assert_eq!(
+        memory.state(),
+        &hidden[..],
+        "the hidden state is the state vector"
+    );
+    assert_eq!(
+        memory.with_role(Role::Kept).map(|a| a.name),
+        Some("update_gate")
+    );
+    assert_eq!(memory.tiers[0].kind, TierKind::ShortTerm);
     assert!(hidden.iter().any(|h| *h != 0.0));
     assert!(update_gate.iter().all(|z| (0.0..=1.0).contains(z)));
     c.forget();
-    let MemorySnapshot::Gru { hidden, .. } = c.memory() else {
-        panic!("not a GRU snapshot");
-    };
-    assert!(hidden.iter().all(|h| *h == 0.0));
+    assert!(c.memory().state().iter().all(|h| *h == 0.0));
     // After forgetting, it acts as it did from the start.
     assert_eq!(c.act(&obs), first);
 }

@@ -3,6 +3,7 @@
 use super::RbfNetwork;
 use crate::action::ActionScale;
 use crate::normaliser::Normaliser;
+use crate::snapshot::{Array, Axis, Role, Tier, TierKind};
 use crate::{MemoryController, MemorySnapshot};
 use memdrive_sim::{Controller, Controls, Observation};
 use std::sync::Arc;
@@ -50,9 +51,19 @@ impl Controller for RbfController {
 
 impl MemoryController for RbfController {
     fn memory(&self) -> MemorySnapshot {
-        MemorySnapshot::Rbf {
-            activations: self.activations.clone(),
-        }
+        MemorySnapshot::of(Tier {
+            kind: TierKind::ShortTerm,
+            carried: 0,
+            note: Some("none: nothing is carried from one step to the next (0 numbers)"),
+            arrays: vec![Array::vector(
+                "activations",
+                "Activation of each unit now",
+                Role::State,
+                Axis::new("unit", self.activations.len()),
+                false,
+                self.activations.clone(),
+            )],
+        })
     }
 
     /// Nothing to forget: the activations are a function of the current frame alone.

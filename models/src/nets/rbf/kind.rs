@@ -7,7 +7,7 @@ use crate::nets::{Kind, ModelKind, Net};
 use crate::normaliser::Normaliser;
 use crate::train::{Learner, normalised};
 use crate::weights::{ObservationLayout, TrainingInfo, WeightFile};
-use crate::{Error, MemoryController, MemorySnapshot, Result};
+use crate::{Error, MemoryController, Result};
 use memdrive_sim::Controller;
 use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
@@ -86,13 +86,6 @@ impl Net for RbfNetwork {
 
     fn state_description(&self) -> &'static str {
         "unit activations"
-    }
-
-    fn state_vector(&self, snapshot: &MemorySnapshot, out: &mut [f32]) {
-        out.fill(0.0);
-        if let MemorySnapshot::Rbf { activations } = snapshot {
-            crate::memory::copy_prefix(out, activations);
-        }
     }
 
     fn input_influence(&self, inputs: &[f32], _state_before: &[f32]) -> Vec<f64> {

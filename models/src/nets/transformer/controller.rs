@@ -2,6 +2,7 @@
 
 use super::TransformerParams;
 use super::model::KeyValue;
+use crate::snapshot::{Array, Axis, MemorySnapshot, Role, Tier, TierKind};
 
 /// One cached frame: its token, and its key/value projections with the layer norm behind them.
 type CachedFrame = (Vec<f32>, KeyValue);
@@ -93,13 +94,50 @@ impl memdrive_sim::Controller for TransformerController {
 }
 
 impl crate::MemoryController for TransformerController {
-    fn memory(&self) -> crate::MemorySnapshot {
-        let n = self.window.len() as u32;
-        crate::MemorySnapshot::Transformer {
-            ages: (0..n).rev().collect(),
-            attention: self.attention.clone(),
-            values: self.window.iter().map(|(_, (_, v, _))| v.clone()).collect(),
+    fn memory(&self) -> MemorySnapshot {
+        let (n, heads, d, k) = (
+            self.window.len(),
+            self.params.heads,
+            self.params.d_model,
+            self.params.window,
+        );
+        // Columns by age, newest first; the readout stores them oldest first.
+        let mut attention = vec![0.0; heads * n];
+        for (h, row) in self.attention.iter().enumerate().take(heads) {
+            for (age, w) in row.iter().rev().enumerate().take(n) {
+                attention[h * n + age] = *w;
+            }
         }
+        // Row `age` holds the value projection of the frame of that age; rows past the frames
+        // held stay zero.
+        let mut values = vec![0.0; k * d];
+        for (age, (_, (_, v, _))) in self.window.iter().rev().take(k).enumerate() {
+            values[age * d..(age + 1) * d].copy_from_slice(v);
+        }
+        let age = |len| Axis::new("frame age", len).in_unit("steps");
+        MemorySnapshot::of(Tier {
+            kind: TierKind::Working,
+            carried: n * 3 * d,
+            note: None,
+            arrays: vec![
+                Array::matrix(
+                    "attention",
+                    "Attention",
+                    Role::Attention,
+                    [Axis::new("head", heads), age(n)],
+                    false,
+                    attention,
+                ),
+                Array::matrix(
+                    "values",
+                    "Value cache",
+                    Role::State,
+                    [age(k), Axis::new("feature", d)],
+                    true,
+                    values,
+                ),
+            ],
+        })
     }
 
     fn forget(&mut self) {

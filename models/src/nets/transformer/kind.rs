@@ -2,12 +2,12 @@
 //! frames.
 
 use super::{TransformerConfig, TransformerController, TransformerParams, train_samples};
+use crate::MemoryController;
 use crate::adam::Adam;
 use crate::nets::{Kind, ModelKind, Net};
 use crate::normaliser::Normaliser;
 use crate::train::{GradientLearner, GradientNet, Learner, Sequences, TrainOptions};
 use crate::weights::{Tensor, WeightFile};
-use crate::{MemoryController, MemorySnapshot};
 use memdrive_sim::Controller;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -101,17 +101,6 @@ impl Net for TransformerParams {
 
     fn state_description(&self) -> &'static str {
         "value cache of the window, by frame age"
-    }
-
-    fn state_vector(&self, snapshot: &MemorySnapshot, out: &mut [f32]) {
-        out.fill(0.0);
-        if let MemorySnapshot::Transformer { values, .. } = snapshot {
-            let d = self.d_model;
-            // Newest first: slot `age` holds the frame of that age.
-            for (age, v) in values.iter().rev().take(self.window).enumerate() {
-                crate::memory::copy_prefix(&mut out[age * d..(age + 1) * d], v);
-            }
-        }
     }
 
     fn input_influence(&self, inputs: &[f32], _state_before: &[f32]) -> Vec<f64> {

@@ -144,7 +144,8 @@ fn a_shrunk_window_forgets_exactly_beyond_its_limit() {
 /// back give bit-identical actions, and ones that differ inside the window do not.
 #[test]
 fn the_controller_forgets_exactly_beyond_its_window() {
-    use crate::{MemoryController, MemorySnapshot};
+    use crate::MemoryController;
+    use crate::snapshot::{Role, TierKind};
     use memdrive_sim::Controller;
     let (params, normaliser, frame) = controller_fixture(13);
     let run = |first: f32, then: usize| {
@@ -162,22 +163,16 @@ fn the_controller_forgets_exactly_beyond_its_window() {
     // After K-1 more it is still inside and changes the action.
     assert_ne!(run(1.0, k - 1).0, run(-1.0, k - 1).0);
     let (_, mut c) = run(1.0, 2);
-    let MemorySnapshot::Transformer {
-        ages, attention, ..
-    } = c.memory()
-    else {
-        panic!("not a transformer snapshot");
-    };
-    assert_eq!(ages, vec![2, 1, 0]);
-    assert_eq!(attention.len(), 2);
-    assert!(
-        attention
-            .iter()
-            .all(|p| p.len() == 3 && (p.iter().sum::<f32>() - 1.0).abs() < 1e-5)
-    );
+    let memory = c.memory();
+    assert_eq!(memory.frames_held(), Some(3));
+    assert_eq!(memory.tiers[0].kind, TierKind::Working);
+    let attention = memory
+        .with_role(Role::Attention)
+        .unwrap_or_else(|| panic!("no attention"));
+    assert_eq!(attention.axes[0].len, 2, "two heads");
+    assert_eq!(attention.axes[1].name, "frame age");
+    assert!((0..2).all(|h| (attention.row(h).iter().sum::<f32>() - 1.0).abs() < 1e-5));
     c.forget();
-    let MemorySnapshot::Transformer { ages, .. } = c.memory() else {
-        panic!("not a transformer snapshot");
-    };
-    assert!(ages.is_empty());
+    assert_eq!(c.memory().frames_held(), Some(0));
+    assert!(c.memory().state().iter().all(|v| *v == 0.0));
 }
