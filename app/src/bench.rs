@@ -8,7 +8,7 @@ use crate::learned;
 use anyhow::Result;
 use memdrive_models::weights::ModelKind;
 use memdrive_sim::scenario::builtin;
-use memdrive_sim::{Controller, Cruise, Expert, World};
+use memdrive_sim::{Controller, Cruise, Expert, Privileged, World};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -90,12 +90,10 @@ fn act_latency_us(make: &dyn Fn() -> Box<dyn Controller + Send>) -> Result<f64> 
         let mut world = World::new(&spec, seed);
         let mut expert = Expert::new();
         expert.reset();
-        while world.outcome().is_none() {
-            observations.push(world.observation().clone());
-            expert.observe_truth(&world.truth());
-            let c = expert.act(world.observation());
-            world.step(c);
-        }
+        world.run(|w| {
+            observations.push(w.observation().clone());
+            Some(expert.act_in(w))
+        });
     }
     let mut controller = make();
     controller.reset();
@@ -126,11 +124,23 @@ fn measure(spec: &memdrive_sim::ScenarioSpec) -> WorldBench {
                 world = World::new(spec, seed);
                 driver.reset();
             }
-            let controls = driver.act(world.observation());
-            let start = Instant::now();
-            world.step(controls);
-            elapsed += start.elapsed();
-            steps += 1;
+            // Only the world's steps are timed: from the controls handed over to the next
+            // call for controls.
+            let mut stepping: Option<Instant> = None;
+            world.run(|w| {
+                if let Some(start) = stepping.take() {
+                    elapsed += start.elapsed();
+                }
+                (steps < STEPS_PER_ROUND).then(|| {
+                    let controls = driver.act(w.observation());
+                    steps += 1;
+                    stepping = Some(Instant::now());
+                    controls
+                })
+            });
+            if let Some(start) = stepping {
+                elapsed += start.elapsed();
+            }
         }
         rates.push(f64::from(steps) / elapsed.as_secs_f64());
     }

@@ -6,10 +6,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use memdrive_models::train::{MAX_EPISODES_PER_SCENARIO, MAX_ROUNDS, TrainOptions};
 use memdrive_models::weights::ModelKind;
-use memdrive_sim::Controller;
 use memdrive_sim::parallel::MAX_THREADS;
 use memdrive_sim::scenario::{Override, ScenarioSpec, all_builtins};
-use memdrive_sim::{Cruise, Expert, run_episode};
+use memdrive_sim::{Cruise, Expert, Pilot, run_episode};
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -302,14 +301,14 @@ fn factories(
             move |model: &memdrive_models::model::Model| learned::fresh_controller(model, window);
         let driving = model.clone();
         return Ok((
-            Box::new(move || -> Box<dyn Controller + Send> { fresh(&driving) }),
+            Box::new(move || Pilot::Sensing(fresh(&driving))),
             Some(Box::new(move || fresh(&model))),
         ));
     }
     let factory: Factory = match name {
-        "expert" => Box::new(|| Box::new(Expert::new())),
-        "reactive" => Box::new(|| Box::new(Expert::reactive())),
-        "cruise" => Box::new(|| Box::new(Cruise::new(12.0))),
+        "expert" => Box::new(|| Pilot::Privileged(Box::new(Expert::new()))),
+        "reactive" => Box::new(|| Pilot::Privileged(Box::new(Expert::reactive()))),
+        "cruise" => Box::new(|| Pilot::Sensing(Box::new(Cruise::new(12.0)))),
         other => bail!(
             "unknown controller `{other}`; valid controllers: {}",
             controllers().join(", ")
@@ -457,7 +456,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 learned::check_layout(&spec)?;
             }
             let mut driver = (entry.factory)();
-            let mut result = run_episode(&spec, seed, driver.as_mut());
+            let mut result = run_episode(&spec, seed, &mut driver);
             result.controller = entry.label;
             if json {
                 println!("{}", serde_json::to_string_pretty(&result)?);

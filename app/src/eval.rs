@@ -6,7 +6,7 @@
 
 use memdrive_sim::parallel::map_ordered;
 use memdrive_sim::world::{Knowledge, Victim};
-use memdrive_sim::{Controller, EpisodeResult, Outcome, ScenarioSpec, run_episode};
+use memdrive_sim::{EpisodeResult, Outcome, Pilot, ScenarioSpec, run_episode};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -92,7 +92,7 @@ impl CollisionCounts {
 }
 
 /// Makes fresh instances of one controller; loading (and failing) happened before.
-pub type Factory = Box<dyn Fn() -> Box<dyn Controller + Send> + Send + Sync>;
+pub type Factory = Box<dyn Fn() -> Pilot + Send + Sync>;
 
 /// Episodes handed to the workers at a time: results are tallied block by block, so a seed
 /// range of any length needs no more memory than this many results.
@@ -134,13 +134,11 @@ fn evaluate_in_blocks(
         let episodes = map_ordered(
             &jobs,
             threads,
-            || -> Vec<Option<Box<dyn Controller + Send>>> {
-                controllers.iter().map(|_| None).collect()
-            },
+            || -> Vec<Option<Pilot>> { controllers.iter().map(|_| None).collect() },
             |drivers, &(group, seed)| {
                 let (c, s) = (group / specs.len(), group % specs.len());
                 let driver = drivers[c].get_or_insert_with(|| controllers[c]());
-                run_episode(&specs[s], seed, driver.as_mut())
+                run_episode(&specs[s], seed, driver)
             },
         );
         for ((group, _), episode) in jobs.iter().zip(&episodes) {
@@ -253,8 +251,8 @@ mod tests {
         let specs: Vec<ScenarioSpec> = specs.into_iter().flatten().collect();
         assert_eq!(specs.len(), 2);
         let factories: Vec<Factory> = vec![
-            Box::new(|| Box::new(Expert::new())),
-            Box::new(|| Box::new(Cruise::new(12.0))),
+            Box::new(|| Pilot::Privileged(Box::new(Expert::new()))),
+            Box::new(|| Pilot::Sensing(Box::new(Cruise::new(12.0)))),
         ];
         let whole = evaluate_in_blocks(&specs, 0..10, &factories, Some(1), 4096);
         let blocks = evaluate_in_blocks(&specs, 0..10, &factories, Some(2), 7);

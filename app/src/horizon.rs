@@ -14,7 +14,7 @@ use memdrive_models::MemoryController;
 use memdrive_sim::parallel::map_ordered;
 use memdrive_sim::scenario::{Override, ScenarioSpec};
 use memdrive_sim::world::DT_SECS;
-use memdrive_sim::{Controller, Expert, Outcome, World};
+use memdrive_sim::{Controller, Expert, Outcome, Pilot, Privileged, World};
 use serde::Serialize;
 use std::ops::Range;
 
@@ -149,7 +149,7 @@ struct Episode {
     passed_step: Option<u32>,
 }
 
-fn drive(spec: &ScenarioSpec, seed: u64, controller: &mut dyn Controller) -> Result<Episode> {
+fn drive(spec: &ScenarioSpec, seed: u64, pilot: &mut Pilot) -> Result<Episode> {
     let mut world = World::new(spec, seed);
     let Some((hiding_s_m, hazard)) = world.memory_gap_hazard() else {
         bail!(
@@ -157,16 +157,20 @@ fn drive(spec: &ScenarioSpec, seed: u64, controller: &mut dyn Controller) -> Res
             spec.name
         );
     };
-    controller.reset();
+    pilot.reset();
     let mut passed_step = None;
-    while world.outcome().is_none() {
-        controller.observe_truth(&world.truth());
-        let controls = controller.act(world.observation());
-        world.step(controls);
-        if passed_step.is_none() && world.ego_frenet().s_m > hiding_s_m {
-            passed_step = Some(world.steps());
+    // Checked after every step (not at the start).
+    let mut passed = |w: &World| {
+        if passed_step.is_none() && w.steps() > 0 && w.ego_frenet().s_m > hiding_s_m {
+            passed_step = Some(w.steps());
         }
-    }
+    };
+    world.run(|w| {
+        // The world after the last step: past the hiding place yet?
+        passed(w);
+        Some(pilot.act(w))
+    });
+    passed(&world);
     Ok(Episode {
         hazard,
         outcome: world.outcome().unwrap_or(Outcome::Timeout),
@@ -233,7 +237,7 @@ pub fn measure(
             transplant_decisions: None,
         })
         .collect();
-    let expert: Factory = Box::new(|| Box::new(Expert::new()));
+    let expert: Factory = Box::new(|| Pilot::Privileged(Box::new(Expert::new())));
     for &gap in gaps {
         let gap_spec = at_gap(spec, gap)?;
         // Job (entry, seed); entry == entries.len() is the expert reference.
@@ -243,16 +247,14 @@ pub fn measure(
         let episodes = map_ordered(
             &jobs,
             threads,
-            || -> Vec<Option<Box<dyn Controller + Send>>> {
-                (0..=entries.len()).map(|_| None).collect()
-            },
+            || -> Vec<Option<Pilot>> { (0..=entries.len()).map(|_| None).collect() },
             |drivers, &(e, seed)| {
                 let make = || match entries.get(e) {
                     Some(entry) => (entry.factory)(),
                     None => expert(),
                 };
                 let driver = drivers[e].get_or_insert_with(make);
-                drive(&gap_spec, seed, driver.as_mut())
+                drive(&gap_spec, seed, driver)
             },
         )
         .into_iter()
@@ -315,13 +317,12 @@ pub fn measure(
 /// anything there can be seen. The speed after `DECISION_STEPS` if it never gets there.
 fn decision_mps(mut world: World, controller: &mut dyn MemoryController) -> f64 {
     let hiding_s_m = world.memory_gap_hazard().map_or(f64::INFINITY, |h| h.0);
-    for _ in 0..DECISION_STEPS {
-        if world.outcome().is_some() || world.ego_frenet().s_m >= hiding_s_m - APPROACH_M {
-            break;
-        }
-        let controls = controller.act(world.observation());
-        world.step(controls);
-    }
+    let mut steps = 0;
+    world.run(|w| {
+        steps += 1;
+        (steps <= DECISION_STEPS && w.ego_frenet().s_m < hiding_s_m - APPROACH_M)
+            .then(|| controller.act(w.observation()))
+    });
     world.ego().speed_mps
 }
 
@@ -357,12 +358,12 @@ fn transplant_pair(
         let mut watcher = make();
         expert.reset();
         watcher.reset();
-        while world.outcome().is_none() && world.time_s() < release {
-            watcher.act(world.observation());
-            expert.observe_truth(&world.truth());
-            let controls = expert.act(world.observation());
-            world.step(controls);
-        }
+        world.run(|w| {
+            (w.time_s() < release).then(|| {
+                watcher.act(w.observation());
+                expert.act_in(w)
+            })
+        });
         runs.push((world, watcher.memory_state()));
     }
     let drive = |world: &World, memory: &memdrive_models::MemoryState| -> Result<f64> {

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use memdrive_models::Model;
 use memdrive_models::ModelKind;
 use memdrive_models::train::{Learner, RoundReport, TrainOptions, train};
-use memdrive_sim::Controller;
+use memdrive_sim::Pilot;
 use std::ops::Range;
 use std::path::Path;
 
@@ -90,7 +90,7 @@ pub fn run(
     bar.finish_and_clear();
     file.save(out)?;
     let model = Model::from_file(file, out)?;
-    let factory: Factory = Box::new(move || -> Box<dyn Controller + Send> { model.controller() });
+    let factory: Factory = Box::new(move || Pilot::Sensing(model.controller()));
     let rows = eval::evaluate(&specs, eval_seeds, &[factory], options.threads);
     if json {
         let value = serde_json::json!({ "model": kind.as_str(), "out": out, "rounds": reports, "results": rows });

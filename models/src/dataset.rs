@@ -4,7 +4,7 @@
 
 use crate::action::ActionScale;
 use memdrive_sim::parallel::map_ordered;
-use memdrive_sim::{Controller, Expert, ScenarioSpec, World};
+use memdrive_sim::{Controller, Expert, Privileged, ScenarioSpec, World};
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -116,18 +116,16 @@ pub fn collect_counted(
                 l.reset();
             }
             let (mut obs, mut targets, mut presence) = (Vec::new(), Vec::new(), Vec::new());
-            while world.outcome().is_none() {
-                expert.observe_truth(&world.truth());
-                let label = expert.act(world.observation());
-                obs.extend_from_slice(world.observation().values());
+            world.run(|w| {
+                let label = expert.act_in(w);
+                obs.extend_from_slice(w.observation().values());
                 targets.extend_from_slice(&scale.raw(label));
-                presence.push(f32::from(u8::from(hidden_ahead(&world))));
-                let action = match learner.as_mut() {
-                    Some(l) => l.act(world.observation()),
+                presence.push(f32::from(u8::from(hidden_ahead(w))));
+                Some(match learner.as_mut() {
+                    Some(l) => l.act(w.observation()),
                     None => label,
-                };
-                world.step(action);
-            }
+                })
+            });
             if let Some(done) = done {
                 done.fetch_add(1, Ordering::Relaxed);
             }

@@ -1,7 +1,7 @@
 //! Prints a step-by-step trace of one expert episode (ego and every actor), for debugging
 //! scenarios: `cargo run --release -p memdrive-sim --example trace -- occluded_crossing 8`.
 
-use memdrive_sim::{Controller, Expert, ScenarioSpec, World};
+use memdrive_sim::{Controller, Expert, Privileged, ScenarioSpec, World};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -22,8 +22,7 @@ fn main() {
     };
     expert.reset();
     while world.outcome().is_none() {
-        expert.observe_truth(&world.truth());
-        let c = expert.act(world.observation());
+        let c = expert.act_in(&world);
         let f = world.ego_frenet();
         let mut line = format!(
             "t {:5.1}{} ego s {:6.1} d {:5.2} v {:5.2} a {:5.2} |",

@@ -1,6 +1,6 @@
 //! Running whole episodes: one controller, one scenario, one seed, start to outcome.
 
-use crate::controller::Controller;
+use crate::controller::Pilot;
 use crate::scenario::ScenarioSpec;
 use crate::world::{Collision, Outcome, World};
 
@@ -31,22 +31,14 @@ pub struct EpisodeResult {
     pub collision: Option<Collision>,
 }
 
-/// Steps `world` with `controller` until the episode ends.
-pub fn drive(world: &mut World, controller: &mut dyn Controller) {
-    controller.reset();
-    while world.outcome().is_none() {
-        controller.observe_truth(&world.truth());
-        let controls = controller.act(world.observation());
-        world.step(controls);
-    }
+/// Steps `world` with `pilot`, reset first, until the episode ends.
+pub fn drive(world: &mut World, pilot: &mut Pilot) {
+    pilot.reset();
+    world.run(|w| Some(pilot.act(w)));
 }
 
 /// Runs one episode of `spec` with `seed`.
-pub fn run_episode(
-    spec: &ScenarioSpec,
-    seed: u64,
-    controller: &mut dyn Controller,
-) -> EpisodeResult {
+pub fn run_episode(spec: &ScenarioSpec, seed: u64, controller: &mut Pilot) -> EpisodeResult {
     let mut world = World::new(spec, seed);
     drive(&mut world, controller);
     let m = world.metrics();

@@ -24,7 +24,7 @@ pub mod scenario;
 pub mod vehicle;
 pub mod world;
 
-pub use controller::Controller;
+pub use controller::{Controller, Pilot, Privileged};
 pub use episode::{EpisodeResult, drive, run_episode};
 pub use expert::{Cruise, Expert};
 pub use observation::{Observation, ObservationSpec};

@@ -6,7 +6,7 @@
 
 use memdrive_sim::scenario::{ScenarioSpec, limits};
 use memdrive_sim::world::DT_SECS;
-use memdrive_sim::{Controller, Expert, World};
+use memdrive_sim::{Controller, Expert, Privileged, World};
 use proptest::prelude::*;
 use toml::Value;
 
@@ -220,8 +220,7 @@ proptest! {
                 let mut expert = Expert::new();
                 expert.reset();
                 while world.outcome().is_none() && world.steps() < 150 {
-                    expert.observe_truth(&world.truth());
-                    let controls = expert.act(world.observation());
+                    let controls = expert.act_in(&world);
                     world.step(controls);
                     let ego = world.ego();
                     prop_assert!(ego.pose.pos_in_world.x.is_finite() && ego.pose.pos_in_world.y.is_finite());

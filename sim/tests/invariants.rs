@@ -137,7 +137,7 @@ fn episodes_are_deterministic() {
     for name in ["occluded_crossing", "sensor_dropout", "mixed_traffic"] {
         let run = || {
             let mut w = world(name, 42);
-            let mut expert = memdrive_sim::Expert::new();
+            let mut expert = memdrive_sim::Pilot::Privileged(Box::new(memdrive_sim::Expert::new()));
             memdrive_sim::drive(&mut w, &mut expert);
             (
                 w.metrics().trajectory_hash,

@@ -4,7 +4,7 @@
 //! differs; a driver without memory cannot be both safe and quick.
 
 use memdrive_sim::scenario::{Override, ScenarioSpec, builtin};
-use memdrive_sim::{Controller, Controls, Expert, Outcome, World};
+use memdrive_sim::{Controller, Controls, Expert, Outcome, Pilot, Privileged, World};
 
 /// Where the pedestrian hides, along the road (m).
 const HIDING_S_M: f64 = 43.7;
@@ -36,7 +36,7 @@ struct Trace {
     passed_step: Option<usize>,
 }
 
-fn drive(spec: &ScenarioSpec, seed: u64, controller: &mut dyn Controller) -> Trace {
+fn drive(spec: &ScenarioSpec, seed: u64, controller: &mut dyn Privileged) -> Trace {
     let mut world = World::new(spec, seed);
     controller.reset();
     let mut trace = Trace {
@@ -62,8 +62,7 @@ fn drive(spec: &ScenarioSpec, seed: u64, controller: &mut dyn Controller) -> Tra
                 .map(|v| v.to_bits())
                 .collect(),
         );
-        controller.observe_truth(&world.truth());
-        let c: Controls = controller.act(world.observation());
+        let c: Controls = controller.act_in(&world);
         trace
             .actions
             .push((c.steer_rad.to_bits(), c.accel_mps2.to_bits()));
@@ -155,13 +154,13 @@ fn the_hidden_hazard_stays_hidden_until_they_step_out_however_the_car_comes() {
     };
     for seed in 0..30 {
         let quick = drive(&spec(2.0, false), seed, &mut Expert::new());
-        let mut drivers: Vec<(String, ScenarioSpec, Box<dyn Controller>)> = vec![(
+        let mut drivers: Vec<(String, ScenarioSpec, Pilot)> = vec![(
             "the expert's clear-road drive".into(),
             spec(2.0, true),
-            Box::new(Replay {
+            Pilot::Sensing(Box::new(Replay {
                 actions: quick.actions,
                 next: 0,
-            }),
+            })),
         )];
         for cap in [1.0, 3.0, 5.0, 7.0, 9.0, 12.0] {
             let capped = Override::parse(&format!("ego.cruise_speed_mps={cap}"))
@@ -169,7 +168,11 @@ fn the_hidden_hazard_stays_hidden_until_they_step_out_however_the_car_comes() {
             let spec = spec(2.0, true)
                 .with_overrides(&[capped])
                 .unwrap_or_else(|e| panic!("{e}"));
-            drivers.push((format!("{cap} m/s"), spec, Box::new(Expert::reactive())));
+            drivers.push((
+                format!("{cap} m/s"),
+                spec,
+                Pilot::Privileged(Box::new(Expert::reactive())),
+            ));
         }
         for (name, spec, mut driver) in drivers {
             let pause = pause_d_m(&spec);
@@ -201,8 +204,7 @@ fn the_hidden_hazard_stays_hidden_until_they_step_out_however_the_car_comes() {
                     "seed {seed}, {name}: the hidden hazard was seen at {:.1} s",
                     world.time_s()
                 );
-                driver.observe_truth(&world.truth());
-                let c = driver.act(world.observation());
+                let c = driver.act(&world);
                 world.step(c);
             }
             assert!(hidden, "seed {seed}, {name}: the hazard never hid");
@@ -290,15 +292,17 @@ struct Dip {
     speed_mps: f64,
 }
 
-impl Controller for Dip {
-    fn name(&self) -> &str {
-        "dip"
-    }
-
+impl Privileged for Dip {
     fn observe_truth(&mut self, truth: &memdrive_sim::GroundTruth<'_>) {
         self.s_m = truth.ego_frenet.s_m;
         self.speed_mps = truth.ego.speed_mps;
         self.inner.observe_truth(truth);
+    }
+}
+
+impl Controller for Dip {
+    fn name(&self) -> &str {
+        "dip"
     }
 
     fn act(&mut self, observation: &memdrive_sim::Observation) -> Controls {

@@ -2,7 +2,7 @@
 
 use memdrive_sim::actors::ActorKind;
 use memdrive_sim::scenario::builtin;
-use memdrive_sim::{Controller, Expert, Outcome, World};
+use memdrive_sim::{Controller, Expert, Outcome, Privileged, World};
 
 fn spec(name: &str) -> memdrive_sim::ScenarioSpec {
     match builtin(name) {
@@ -54,8 +54,7 @@ fn occluded_crossing_pedestrians_are_seen_then_hidden_then_step_out() {
             if reached_kerb && a.lateral_mps > 0.0 && stepped_out_after.is_none() {
                 stepped_out_after = last_seen.map(|s| f64::from(world.steps() - s) * 0.1);
             }
-            expert.observe_truth(&world.truth());
-            let c = expert.act(world.observation());
+            let c = expert.act_in(&world);
             world.step(c);
         }
         outcomes.push(world.outcome());

@@ -7,7 +7,7 @@ use memdrive_models::gru::HiddenState;
 use memdrive_models::weights::{ModelKind, WeightFile};
 use memdrive_models::{MemoryController, MemoryState, Model};
 use memdrive_sim::scenario::{Override, ScenarioSpec, builtin};
-use memdrive_sim::{Controller, Controls, Expert, ObservationSpec, World};
+use memdrive_sim::{Controller, Controls, Expert, ObservationSpec, Privileged, World};
 use std::path::Path;
 
 fn model(id: &str) -> Model {
@@ -46,8 +46,7 @@ fn until_release(world: &mut World, controller: &mut dyn MemoryController) {
     controller.reset();
     while world.time_s() < release {
         controller.act(world.observation());
-        expert.observe_truth(&world.truth());
-        let c = expert.act(world.observation());
+        let c = expert.act_in(world);
         world.step(c);
     }
 }

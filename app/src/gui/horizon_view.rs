@@ -113,15 +113,14 @@ fn entry(lane: &Lane, name: String) -> Entry {
                 model.kind().as_str().to_owned(),
                 long_term.source.clone(),
                 Box::new(move || {
-                    crate::learned::fresh_controller(&model, limit)
-                        as Box<dyn memdrive_sim::Controller + Send>
+                    memdrive_sim::Pilot::Sensing(crate::learned::fresh_controller(&model, limit))
                 }),
             )
         }
         Driver::Expert(_) => (
             "expert".into(),
             "none".into(),
-            Box::new(|| Box::new(Expert::new())),
+            Box::new(|| memdrive_sim::Pilot::Privileged(Box::new(Expert::new()))),
         ),
     };
     Entry {

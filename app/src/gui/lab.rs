@@ -6,7 +6,7 @@ use crate::learned;
 use memdrive_models::weights::{ModelKind, WeightFile};
 use memdrive_models::{MemoryController, MemorySnapshot, MemoryState, Model};
 use memdrive_sim::vehicle::Controls;
-use memdrive_sim::{Controller, Expert, ScenarioSpec, World};
+use memdrive_sim::{Controller, Expert, Privileged, ScenarioSpec, World};
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
@@ -164,6 +164,14 @@ impl Driver {
         }
     }
 
+    /// The controls of the next step in `world`: only the expert reads the ground truth.
+    fn act(&mut self, world: &World) -> Controls {
+        match self {
+            Self::Learned { controller, .. } => controller.act(world.observation()),
+            Self::Expert(expert) => expert.act_in(world),
+        }
+    }
+
     fn memory(&self) -> Option<MemorySnapshot> {
         match self {
             Self::Learned { controller, .. } => Some(controller.memory()),
@@ -248,9 +256,7 @@ impl Lane {
             self.pending = Controls::default();
             return;
         }
-        let controller = self.driver.controller();
-        controller.observe_truth(&self.world.truth());
-        self.pending = controller.act(self.world.observation());
+        self.pending = self.driver.act(&self.world);
         self.memory = self.driver.memory();
     }
 
@@ -757,13 +763,15 @@ mod tests {
         let mut lab = lab(true);
         while lab.step() {}
         for lane in lab.lanes() {
-            let mut controller: Box<dyn Controller> = match lane.kind {
-                LaneKind::Learned(kind) => learned::load(kind, None)
-                    .unwrap_or_else(|e| panic!("{e:#}"))
-                    .controller(),
-                LaneKind::Expert => Box::new(Expert::new()),
+            let mut pilot = match lane.kind {
+                LaneKind::Learned(kind) => memdrive_sim::Pilot::Sensing(
+                    learned::load(kind, None)
+                        .unwrap_or_else(|e| panic!("{e:#}"))
+                        .controller(),
+                ),
+                LaneKind::Expert => memdrive_sim::Pilot::Privileged(Box::new(Expert::new())),
             };
-            let headless = memdrive_sim::run_episode(lab.spec(), 7, controller.as_mut());
+            let headless = memdrive_sim::run_episode(lab.spec(), 7, &mut pilot);
             assert_eq!(
                 format!("{:016x}", lane.world.metrics().trajectory_hash),
                 headless.trajectory_hash,
@@ -793,7 +801,11 @@ mod tests {
             .unwrap_or_else(|| panic!("step 20 is recorded"));
         assert_eq!(then.lanes[3].world.steps(), 20);
         while lab.step() {}
-        let headless = memdrive_sim::run_episode(lab.spec(), 7, &mut Expert::new());
+        let headless = memdrive_sim::run_episode(
+            lab.spec(),
+            7,
+            &mut memdrive_sim::Pilot::Privileged(Box::new(Expert::new())),
+        );
         assert_eq!(
             format!("{:016x}", lab.lanes()[3].world.metrics().trajectory_hash),
             headless.trajectory_hash

@@ -37,7 +37,7 @@ pub use presence::{Presence, presence_probe};
 use crate::{MemoryController, MemorySnapshot, Model};
 use memdrive_sim::actors::ActorKind;
 use memdrive_sim::geometry::Vec2;
-use memdrive_sim::{Controller, Expert, ObservationSpec, ScenarioSpec, World};
+use memdrive_sim::{Controller, Expert, ObservationSpec, Privileged, ScenarioSpec, World};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -238,12 +238,10 @@ pub fn noise_pool(specs: &[ScenarioSpec], episodes: u64, threads: Option<usize>)
         let mut world = World::new(&specs[s], seed);
         let mut frames = Vec::new();
         expert.reset();
-        while world.outcome().is_none() {
-            frames.extend_from_slice(world.observation().values());
-            expert.observe_truth(&world.truth());
-            let c = expert.act(world.observation());
-            world.step(c);
-        }
+        world.run(|w| {
+            frames.extend_from_slice(w.observation().values());
+            Some(expert.act_in(w))
+        });
         frames
     })
     .concat()
@@ -294,11 +292,10 @@ pub fn record_driving(
             let mut out = empty_recording(model);
             let mut world = World::new(spec, seed);
             recorder.controller.reset();
-            while world.outcome().is_none() {
-                let hidden = nearest_hidden_pedestrian(&world);
-                let controls = recorder.act(world.observation(), hidden, &mut out);
-                world.step(controls);
-            }
+            world.run(|w| {
+                let hidden = nearest_hidden_pedestrian(w);
+                Some(recorder.act(w.observation(), hidden, &mut out))
+            });
             out.episodes.push(0..out.len());
             out
         },

@@ -318,6 +318,19 @@ impl World {
         world
     }
 
+    /// The episode loop, the only one in memdrive: until the episode ends, `decide` reads the
+    /// world as it is and gives the controls of the next step (`None` stops early). Every
+    /// episode — `run`, `eval`, training data, the instruments, the benchmarks — goes through
+    /// it; the app steps the same way one step per frame.
+    pub fn run(&mut self, mut decide: impl FnMut(&World) -> Option<Controls>) {
+        while self.outcome.is_none() {
+            let Some(controls) = decide(self) else {
+                return;
+            };
+            self.step(controls);
+        }
+    }
+
     /// Applies `controls` for one control step. Does nothing once the episode has ended.
     pub fn step(&mut self, controls: Controls) {
         if self.outcome.is_some() {
