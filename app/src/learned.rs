@@ -16,11 +16,12 @@ pub fn builtin_layout() -> ObservationSpec {
 /// observation layout they were trained on.
 pub fn check_layout(spec: &ScenarioSpec) -> Result<()> {
     let expected = builtin_layout();
-    let beams = spec.lidar.beams.max(0) as usize;
-    if ObservationSpec::new(beams) != expected {
+    let layout = ObservationSpec::of(spec);
+    if layout != expected {
         bail!(
-            "scenario `{}` has a {beams}-beam lidar, but the learned controllers read {} beams",
+            "scenario `{}` has a {}-beam lidar, but the learned controllers read {} beams",
             spec.name,
+            layout.beams(),
             expected.beams()
         );
     }

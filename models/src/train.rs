@@ -541,12 +541,7 @@ pub fn train(
 fn common_layout(specs: &[ScenarioSpec]) -> Result<ObservationSpec> {
     let layouts: Vec<(String, ObservationSpec)> = specs
         .iter()
-        .map(|s| {
-            (
-                s.name.clone(),
-                ObservationSpec::new(s.lidar.beams.max(0) as usize),
-            )
-        })
+        .map(|s| (s.name.clone(), ObservationSpec::of(s)))
         .collect();
     let (first_name, first) = layouts
         .first()

@@ -37,6 +37,7 @@ pub use presence::{Presence, presence_probe};
 use crate::{MemoryController, MemorySnapshot, Model};
 use memdrive_sim::actors::ActorKind;
 use memdrive_sim::geometry::Vec2;
+use memdrive_sim::observation::{EgoField, Element};
 use memdrive_sim::{Controller, Expert, ObservationSpec, Privileged, ScenarioSpec, World};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
@@ -161,7 +162,7 @@ pub(crate) fn copy_prefix(out: &mut [f32], from: &[f32]) {
 pub fn curve_elements(spec: &ObservationSpec) -> Vec<usize> {
     (0..spec.beams())
         .map(|b| spec.ray_distance(b))
-        .chain(spec.ego_start()..spec.len())
+        .chain(EgoField::ALL.map(|f| spec.index(Element::Ego(f))))
         .collect()
 }
 

@@ -13,7 +13,9 @@ pub use collision::{Collision, IN_VIEW_WINDOW_S, Knowledge, Victim};
 use crate::actors::{Actor, ActorKind, Idm};
 use crate::geometry::{OrientedBox, Pose, Vec2, wrap_angle};
 use crate::lidar::{Hit, Lidar, LidarScan};
-use crate::observation::{CURVATURE_LOOKAHEAD_M, Observation, ObservationSpec, RAY_FIELDS};
+use crate::observation::{
+    CURVATURE_LOOKAHEAD_M, EgoField, Element, Observation, ObservationSpec, RayField,
+};
 use crate::road::{Frenet, Road};
 use crate::scenario::ScenarioSpec;
 use crate::vehicle::{Controls, EgoState, VehicleLimits};
@@ -280,7 +282,7 @@ impl World {
             placer.place_random(t, ego_lane, start_s_m, goal_s_m);
         }
         let actors = placer.actors;
-        let obs_spec = Arc::new(ObservationSpec::new(lidar.beams()));
+        let obs_spec = Arc::new(ObservationSpec::of(spec));
         let mut world = Self {
             scenario_name: spec.name.clone(),
             seed,
@@ -626,17 +628,25 @@ impl World {
             road.curvature_at(f.s_m + CURVATURE_LOOKAHEAD_M[1]),
             road.curvature_at(f.s_m + CURVATURE_LOOKAHEAD_M[2]),
         ];
-        let values = self.observation.values_mut();
+        let obs = &mut self.observation;
         for (beam, (range, hit)) in self.scan.ranges_m.iter().zip(&self.scan.hits).enumerate() {
-            let base = beam * RAY_FIELDS.len();
-            values[base] = *range as f32;
-            values[base + 1] = f32::from(u8::from(matches!(hit, Hit::Vehicle(_))));
-            values[base + 2] = f32::from(u8::from(matches!(hit, Hit::Pedestrian(_))));
-            values[base + 3] = f32::from(u8::from(*hit == Hit::Edge));
+            let one_hot = |yes: bool| f32::from(u8::from(yes));
+            obs.set(Element::Ray(beam, RayField::Distance), *range as f32);
+            obs.set(
+                Element::Ray(beam, RayField::Vehicle),
+                one_hot(matches!(hit, Hit::Vehicle(_))),
+            );
+            obs.set(
+                Element::Ray(beam, RayField::Pedestrian),
+                one_hot(matches!(hit, Hit::Pedestrian(_))),
+            );
+            obs.set(
+                Element::Ray(beam, RayField::Edge),
+                one_hot(*hit == Hit::Edge),
+            );
         }
-        let start = self.scan.ranges_m.len() * RAY_FIELDS.len();
-        for (slot, v) in values[start..].iter_mut().zip(ego_values) {
-            *slot = v as f32;
+        for (field, v) in EgoField::ALL.into_iter().zip(ego_values) {
+            obs.set(Element::Ego(field), v as f32);
         }
     }
 
