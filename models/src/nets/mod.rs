@@ -5,11 +5,7 @@
 //! [`Net`] (what a loaded network *does*: drive, show its state, measure its inputs'
 //! influence). Everything outside this folder — the command line, the app, the benchmarks —
 //! reaches the kinds through [`ModelKind::all`] and these two traits, never by name, so adding a
-//! kind is its folder plus one line in [`KINDS`].
-
-pub mod gru;
-pub mod rbf;
-pub mod transformer;
+//! kind is its folder plus its name in the `registry!` line.
 
 use crate::MemoryController;
 use crate::normaliser::Normaliser;
@@ -18,8 +14,18 @@ use crate::weights::WeightFile;
 use std::fmt;
 use std::sync::Arc;
 
-/// Every kind of learned controller, in the order the app shows them and the CLI lists them.
-static KINDS: [ModelKind; 3] = [rbf::KIND, gru::KIND, transformer::KIND];
+/// Declares every kind's folder (`pub mod <id>;`) and lists its `KIND`, in order.
+macro_rules! registry {
+    ($($kind:ident),* $(,)?) => {
+        $(pub mod $kind;)*
+        /// Every kind of learned controller, in the order the app shows them and the CLI
+        /// lists them.
+        static KINDS: &[ModelKind] = &[$($kind::KIND),*];
+    };
+}
+
+// The registry: a new kind is its folder and its name here.
+registry!(rbf, gru, transformer);
 
 /// What a kind of learned controller is: its names, its bundled weights, how a network of it is
 /// built from a weight file, and how one is trained.
@@ -104,7 +110,7 @@ impl ModelKind {
 
     /// Every kind, in the registry's order.
     pub fn all() -> &'static [ModelKind] {
-        &KINDS
+        KINDS
     }
 
     /// The kind whose id is `id`.

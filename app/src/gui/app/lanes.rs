@@ -1,0 +1,274 @@
+//! The lanes: one world and one memory panel per controller, in a fixed grid, with each lane's
+//! buttons.
+
+use super::*;
+
+impl MemdriveApp {
+    /// The lanes in a fixed grid that fills the central panel: every lane gets an equal cell,
+    /// so none is ever pushed out of the window whatever its content.
+    pub(super) fn lanes_ui(&mut self, ui: &mut egui::Ui) {
+        let lanes = self.lab.lanes().len();
+        self.cameras.resize(lanes, Camera::default());
+        self.weight_textures
+            .resize_with(lanes, WeightTexture::default);
+        let per_row = match self.settings.layout {
+            Layout::Columns => lanes,
+            Layout::Grid => 2,
+        }
+        .clamp(1, lanes.max(1));
+        let rows = lanes.div_ceil(per_row).max(1);
+        let area = ui.available_rect_before_wrap();
+        let gap = 8.0;
+        let cell = egui::vec2(
+            ((area.width() - gap * (per_row - 1) as f32) / per_row as f32).max(1.0),
+            ((area.height() - gap * (rows - 1) as f32) / rows as f32).max(1.0),
+        );
+        let mut actions = Vec::new();
+        for index in 0..lanes {
+            let (row, col) = (index / per_row, index % per_row);
+            let min =
+                area.min + egui::vec2(col as f32 * (cell.x + gap), row as f32 * (cell.y + gap));
+            let rect = egui::Rect::from_min_size(min, cell);
+            let mut child = ui.new_child(
+                egui::UiBuilder::new()
+                    .max_rect(rect)
+                    .id_salt(("lane", index))
+                    .layout(egui::Layout::top_down(egui::Align::Min)),
+            );
+            // A cell clips what does not fit rather than drawing over its neighbour.
+            child.set_clip_rect(rect.intersect(ui.clip_rect()));
+            actions.extend(self.lane_ui(&mut child, index, cell.y));
+        }
+        ui.allocate_rect(area, egui::Sense::hover());
+        for action in actions {
+            match action {
+                LaneAction::Window(i, frames) => self.set_window(i, frames),
+                LaneAction::Forget(i) => self.forget(i),
+                LaneAction::Copy(i) => self.copy_memory(i),
+                LaneAction::Transplant(from, into) => self.transplant(from, into),
+                LaneAction::Load(i) => {
+                    let title = format!("Load weights into {}", self.lane_title(i));
+                    self.open_dialog(Purpose::LoadWeights(i), title, dialogs::WEIGHTS, None);
+                }
+                LaneAction::Save(i) => {
+                    let lane = &self.lab.lanes()[i];
+                    let name = match lane.kind {
+                        LaneKind::Learned(k) => format!("{}.safetensors", k.as_str()),
+                        LaneKind::Expert => "expert.safetensors".into(),
+                    };
+                    let title = format!("Save the weights of {}", self.lane_title(i));
+                    self.open_dialog(Purpose::SaveWeights(i), title, dialogs::WEIGHTS, Some(name));
+                }
+            }
+        }
+    }
+
+    fn lane_ui(&mut self, ui: &mut egui::Ui, index: usize, height: f32) -> Vec<LaneAction> {
+        let mut actions = Vec::new();
+        let step = self.view_step.unwrap_or(self.lab.step_count());
+        let lane = &self.lab.lanes()[index];
+        let kind = lane.kind;
+        let title = self.lane_title(index);
+        let Some(moment) = self.lab.moment(step) else {
+            return actions;
+        };
+        let frame = &moment.lanes[index];
+        // The header has one height whatever it holds (the outcome badge is in the world view),
+        // so every lane's world starts at the same height; a lane too narrow for the buttons
+        // gathers them in a menu.
+        let width = ui.available_width();
+        ui.allocate_ui_with_layout(
+            egui::vec2(width, LANE_HEADER_HEIGHT),
+            egui::Layout::left_to_right(egui::Align::Center),
+            |ui| {
+                ui.set_min_size(egui::vec2(width, LANE_HEADER_HEIGHT));
+                ui.add(
+                    egui::Label::new(RichText::new(title.as_str()).strong().size(16.0))
+                        .truncate(),
+                );
+                if let LaneKind::Learned(_) = kind {
+                    // Lanes whose memory fits this one's: the same kind of network.
+                    let donors: Vec<(usize, String)> = (0..self.lab.lanes().len())
+                        .filter(|&i| i != index && self.lab.lanes()[i].kind == kind)
+                        .map(|i| (i, self.lane_title(i)))
+                        .collect();
+                    let copied = self.copied_memory().map(str::to_owned);
+                    let memory_menu = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
+                        if ui
+                            .button("Copy memory")
+                            .on_hover_text("Keep this controller's short-term memory at the moment on show, to transplant it later (e.g. after changing the seed)")
+                            .clicked()
+                        {
+                            actions.push(LaneAction::Copy(index));
+                            ui.close();
+                        }
+                        ui.separator();
+                        ui.label("Transplant memory from:");
+                        for (i, title) in &donors {
+                            if ui
+                                .button(title.as_str())
+                                .on_hover_text("Copy that lane's short-term memory into this one at the moment on show; from then on this controller drives on what the other remembers")
+                                .clicked()
+                            {
+                                actions.push(LaneAction::Transplant(Some(*i), index));
+                                ui.close();
+                            }
+                        }
+                        if let Some(label) = &copied
+                            && ui
+                                .button(format!("the copied memory ({label})"))
+                                .on_hover_text("Put the copied memory into this controller at the moment on show (a memory of another kind or size is refused)")
+                                .clicked()
+                        {
+                            actions.push(LaneAction::Transplant(None, index));
+                            ui.close();
+                        }
+                        if donors.is_empty() && copied.is_none() {
+                            ui.small("No other lane of this kind, and nothing copied yet");
+                        }
+                    };
+                    let buttons = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
+                        if ui
+                            .button("Forget")
+                            .on_hover_text("Clear short-term / working memory at the moment on show (the weights stay); in the past, the worlds go on from there")
+                            .clicked()
+                        {
+                            actions.push(LaneAction::Forget(index));
+                        }
+                        ui.menu_button("Memory", |ui| memory_menu(ui, actions))
+                            .response
+                            .on_hover_text("Copy this controller's short-term memory, or transplant another's into it");
+                        if ui
+                            .button("Load weights…")
+                            .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
+                            .clicked()
+                        {
+                            actions.push(LaneAction::Load(index));
+                        }
+                        if ui
+                            .button("Save weights…")
+                            .on_hover_text("Save this controller's weights as a .safetensors file")
+                            .clicked()
+                        {
+                            actions.push(LaneAction::Save(index));
+                        }
+                    };
+                    // Decided on the lane's width, not what its title leaves, so every lane of
+                    // a layout shows its buttons the same way.
+                    if width >= LANE_BUTTONS_WIDTH {
+                        buttons(ui, &mut actions);
+                    } else {
+                        ui.menu_button("…", |ui| buttons(ui, &mut actions))
+                            .response
+                            .on_hover_text("Forget, load or save this controller's weights");
+                    }
+                }
+            },
+        );
+        let world_height = (height * 0.4).clamp(110.0, 380.0);
+        let layers = Layers {
+            hidden_truth: self.settings.hidden_truth,
+            rays: self.settings.rays,
+            legend: self.settings.legend,
+        };
+        let size = egui::vec2(ui.available_width(), world_height);
+        let ghost = match (lane.identified_model(), &frame.memory) {
+            (Some((id, model)), Some(snapshot)) if self.settings.ghosts => self
+                .instruments
+                .ghost(id, model, snapshot, &frame.world)
+                .map(|g| {
+                    let name = match kind {
+                        LaneKind::Learned(k) => k.as_str(),
+                        LaneKind::Expert => "expert",
+                    };
+                    (g, instruments::controller_color(name))
+                }),
+            _ => None,
+        };
+        world_view::ui(
+            ui,
+            &frame.world,
+            &mut self.cameras[index],
+            layers,
+            size,
+            &format!("{title} world"),
+            ghost,
+        );
+        let presence = match (lane.identified_model(), &frame.memory) {
+            (Some((id, model)), Some(snapshot)) if self.settings.ghosts => {
+                Some(self.instruments.presence(id, model, snapshot))
+            }
+            _ => None,
+        };
+        if let Some(p) = presence {
+            ui.horizontal(|ui| presence_gauge_ui(ui, p, self.instruments.presence_pending()));
+        }
+        if let Some((now, trained)) = lane.window() {
+            ui.horizontal_wrapped(|ui| {
+                let mut frames = now;
+                let response = ui
+                    .add(egui::Slider::new(&mut frames, 1..=trained).text("frames"))
+                    .on_hover_text(format!(
+                        "The transformer's window: the last K frames it attends to (trained with {trained}). Shrink it and the worlds restart: it forgets everything older, and the memory horizon moves in."
+                    ));
+                ui.add(
+                    egui::Label::new(RichText::new(format!("= {:.1} s", now as f64 * 0.1)).small())
+                        .extend(),
+                );
+                if response.changed() && frames != now {
+                    actions.push(LaneAction::Window(index, frames));
+                }
+            });
+        }
+        let inputs = MemoryInputs {
+            kind,
+            recent: self
+                .lab
+                .moments_up_to(step, HISTORY_STEPS)
+                .map(|m| &m.lanes[index])
+                .collect(),
+            long_term: lane.long_term().map(Arc::as_ref),
+            forgotten_at: &lane.forgotten_at,
+            window: lane.window().map(|(now, _)| now),
+        };
+        egui::ScrollArea::vertical()
+            .id_salt(("memory", index))
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                memory_view::ui(ui, &inputs, &mut self.weight_textures[index]);
+            });
+        actions
+    }
+}
+
+/// The presence gauge of a lane: how sure its controller is, read from its memory by the
+/// presence probe, that a pedestrian it saw is hidden now.
+fn presence_gauge_ui(ui: &mut egui::Ui, p: Option<f64>, pending: bool) {
+    let hover = "The presence probe: a logistic readout from this controller's memory to \"a pedestrian it saw is hidden now\", fitted on its own driving of memory_gap (half the episodes with nobody there). A controller without memory reads the same whether or not someone hides.";
+    match p {
+        Some(p) => {
+            ui.label("someone hidden:").on_hover_text(hover);
+            ui.add(
+                egui::ProgressBar::new(p as f32)
+                    .desired_width(64.0)
+                    .text(format!("{:.0}%", 100.0 * p)),
+            )
+            .on_hover_text(hover);
+        }
+        None if pending => {
+            ui.small("someone hidden: fitting…").on_hover_text(hover);
+        }
+        None => {}
+    }
+}
+
+/// What a lane's buttons asked for.
+enum LaneAction {
+    Window(usize, usize),
+    Forget(usize),
+    Copy(usize),
+    /// From lane `.0` (`None`: the copied memory) into lane `.1`.
+    Transplant(Option<usize>, usize),
+    Load(usize),
+    Save(usize),
+}

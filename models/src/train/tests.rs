@@ -1,0 +1,187 @@
+//! Short training runs: they learn, reproduce byte for byte, and can be watched and stopped.
+
+use super::*;
+use crate::gru::GruConfig;
+use crate::rbf::RbfConfig;
+use crate::transformer::TransformerConfig;
+use memdrive_sim::scenario::builtin;
+
+/// Trains a network of `kind` with `config`.
+fn train_with<C: Serialize>(
+    kind: ModelKind,
+    config: &C,
+    specs: &[ScenarioSpec],
+    options: &TrainOptions,
+    monitor: &mut dyn Monitor,
+) -> Result<(WeightFile, Vec<RoundReport>)> {
+    let config = serde_json::to_value(config).map_err(|e| Error::Training(e.to_string()))?;
+    train_kind(kind, Some(config), specs, options, monitor)
+}
+
+/// The built-in scenarios of these names.
+fn specs(names: &[&str]) -> Vec<ScenarioSpec> {
+    names
+        .iter()
+        .filter_map(|n| builtin(n).and_then(std::result::Result::ok))
+        .collect()
+}
+
+/// A short run (2 scenarios, 3 episodes each, one DAgger round) learns something: every
+/// round fits the expert's actions clearly better than predicting their mean.
+#[test]
+fn a_short_training_run_reduces_the_loss() {
+    let specs = specs(&["cut_in", "lead_brake"]);
+    let config = RbfConfig {
+        units: 32,
+        ..RbfConfig::default()
+    };
+    let options = TrainOptions {
+        seed: 3,
+        rounds: 1,
+        episodes_per_scenario: 3,
+        scenario_episodes: BTreeMap::from([("lead_brake".to_owned(), 2)]),
+        threads: Some(2),
+    };
+    let mut heard = 0;
+    let (file, reports) = train_with(
+        crate::rbf::KIND,
+        &config,
+        &specs,
+        &options,
+        &mut |_: &RoundReport| heard += 1,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((heard, reports.len()), (2, 2));
+    assert!(
+        reports[1].samples > reports[0].samples,
+        "DAgger adds data: {reports:?}"
+    );
+    for r in &reports {
+        assert!(r.loss < 0.75 * r.baseline_loss, "{r:?}");
+    }
+    assert_eq!(file.training.rounds, 1);
+    assert_eq!(
+        file.training.train_seeds,
+        "1000000..1000003 (+10000 per round); lead_brake: 1000000..1000002"
+    );
+    assert_eq!(file.tensors["rbf.centres"].shape, vec![32, 136]);
+    assert_eq!(file.tensors["linear.weight"].shape, vec![2, 136]);
+}
+
+/// Episode counts for a scenario not trained on, or of zero, are errors naming it.
+#[test]
+fn episode_counts_must_name_trained_scenarios() {
+    let specs = specs(&["cut_in"]);
+    let run = |episodes: &[(&str, u64)]| {
+        let options = TrainOptions {
+            scenario_episodes: episodes
+                .iter()
+                .map(|(n, e)| ((*n).to_owned(), *e))
+                .collect(),
+            ..TrainOptions::default()
+        };
+        train_with(
+            crate::rbf::KIND,
+            &RbfConfig::default(),
+            &specs,
+            &options,
+            &mut |_: &RoundReport| {},
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+    };
+    let err = run(&[("mixed_trafic", 5)]);
+    assert!(err.contains("`mixed_trafic`"), "{err}");
+    let err = run(&[("cut_in", 0)]);
+    assert!(err.contains("cut_in has none"), "{err}");
+}
+
+/// A short GRU run: the loss after training beats predicting the mean action, and
+/// training the same way twice gives the same file.
+#[test]
+fn a_short_gru_run_reduces_the_loss_and_is_reproducible() {
+    let specs = specs(&["cut_in"]);
+    let config = GruConfig {
+        hidden: 16,
+        window: 16,
+        burn_in: 4,
+        batch: 8,
+        steps_per_round: 300,
+        learning_rate: 5e-3,
+        ..GruConfig::default()
+    };
+    let run = |threads| {
+        let options = TrainOptions {
+            seed: 9,
+            rounds: 1,
+            episodes_per_scenario: 2,
+            threads: Some(threads),
+            ..TrainOptions::default()
+        };
+        train_with(
+            crate::gru::KIND,
+            &config,
+            &specs,
+            &options,
+            &mut |_: &RoundReport| {},
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (file, reports) = run(1);
+    for r in &reports {
+        assert!(r.loss < 0.75 * r.baseline_loss, "{r:?}");
+    }
+    assert_eq!(file.tensors["gru.weight_hh"].shape, vec![48, 16]);
+    let (again, _) = run(2);
+    assert_eq!(file.to_bytes().ok(), again.to_bytes().ok());
+}
+
+/// A monitor hears every optimiser step with its loss, and cancelling stops the run within
+/// one step with `Error::Cancelled`.
+#[test]
+fn a_monitor_hears_steps_and_can_cancel() {
+    struct StopAfter {
+        steps: Vec<StepReport>,
+        limit: usize,
+    }
+    impl Monitor for StopAfter {
+        fn round(&mut self, _report: &RoundReport) {}
+        fn step(&mut self, report: &StepReport) {
+            self.steps.push(*report);
+        }
+        fn cancelled(&self) -> bool {
+            self.steps.len() >= self.limit
+        }
+    }
+    let specs = specs(&["cut_in"]);
+    let config = TransformerConfig {
+        steps_per_round: 50,
+        batch: 4,
+        ..TransformerConfig::default()
+    };
+    let options = TrainOptions {
+        seed: 1,
+        rounds: 1,
+        episodes_per_scenario: 1,
+        threads: Some(1),
+        ..TrainOptions::default()
+    };
+    let mut monitor = StopAfter {
+        steps: Vec::new(),
+        limit: 7,
+    };
+    let result = train_with(
+        crate::transformer::KIND,
+        &config,
+        &specs,
+        &options,
+        &mut monitor,
+    );
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    assert_eq!(monitor.steps.len(), 7);
+    for (i, s) in monitor.steps.iter().enumerate() {
+        assert_eq!((s.round, s.step, s.steps), (0, i, 50));
+        assert!(s.loss.is_finite() && s.loss > 0.0, "{s:?}");
+    }
+}
