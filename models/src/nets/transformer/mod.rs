@@ -20,9 +20,11 @@
 //! reading out from the newest token only is exact. Backward passes are checked against finite
 //! differences in the tests.
 
-mod backward;
+mod attention;
+mod block;
 mod controller;
 mod kind;
+mod mlp;
 mod model;
 #[cfg(test)]
 mod tests;

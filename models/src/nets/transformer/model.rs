@@ -1,9 +1,10 @@
-//! The transformer's parameters and its forward pass: tokens, the key-value cache, the readout
-//! from the newest token; and its tensors in a weight file.
+//! The transformer as a whole: its parameters, tokens, the readout from the newest token (the
+//! block, the final layer norm and the head) with its backward pass and loss, the influence of
+//! each frame, and its tensors in a weight file.
 
 use super::TransformerConfig;
-use crate::kernels::{affine, dot};
-use crate::layers::{NormOut, layer_norm};
+use crate::kernels::affine;
+use crate::layers::{NormOut, affine_backward, layer_norm, layer_norm_backward};
 
 /// Outputs: steering and acceleration (pre-`tanh`).
 pub(super) const OUTPUTS: usize = 2;
@@ -190,95 +191,16 @@ impl TransformerParams {
         t
     }
 
-    /// Key and value projections of a token (age embedding not yet added): the cache entry.
-    pub fn key_value(&self, token: &[f32]) -> KeyValue {
-        let ln = layer_norm(token, self.t(LN1_G), self.t(LN1_B));
-        let (mut k, mut v) = (vec![0.0; self.d_model], vec![0.0; self.d_model]);
-        affine(self.t(K_W), self.t(K_B), &ln.0, &mut k);
-        affine(self.t(V_W), self.t(V_B), &ln.0, &mut v);
-        (k, v, ln)
-    }
-
     /// The readout from the newest of `frames` (oldest first, at most `window`), given each
-    /// frame's token and its cached key/value projections.
+    /// frame's token and its cached key/value projections: the block, then the final layer
+    /// norm and the head, `y = W_head LN_f(m) + b_head`.
     pub fn readout_cached(&self, tokens: &[Vec<f32>], cache: &[KeyValue]) -> Readout {
-        let (d, heads) = (self.d_model, self.heads);
-        let dh = d / heads;
         let n = tokens.len();
         assert!(n >= 1 && n <= self.window && cache.len() == n);
-        // Frame j (oldest first) has age n-1-j.
-        let keys: Vec<Vec<f32>> = cache
-            .iter()
-            .enumerate()
-            .map(|(j, (k, _, _))| {
-                let age = &self.t(AGE_K)[(n - 1 - j) * d..(n - j) * d];
-                k.iter().zip(age).map(|(a, b)| a + b).collect()
-            })
-            .collect();
-        let values: Vec<Vec<f32>> = cache
-            .iter()
-            .enumerate()
-            .map(|(j, (_, v, _))| {
-                let age = &self.t(AGE_V)[(n - 1 - j) * d..(n - j) * d];
-                v.iter().zip(age).map(|(a, b)| a + b).collect()
-            })
-            .collect();
-        let newest_ln = &cache[n - 1].2.0;
-        let mut query = vec![0.0; d];
-        affine(self.t(Q_W), self.t(Q_B), newest_ln, &mut query);
-        let scale = 1.0 / (dh as f32).sqrt();
-        let mut attention = Vec::with_capacity(heads);
-        let mut heads_out = vec![0.0; d];
-        for h in 0..heads {
-            let span = h * dh..(h + 1) * dh;
-            let scores: Vec<f32> = keys
-                .iter()
-                .map(|k| dot(&query[span.clone()], &k[span.clone()]) * scale)
-                .collect();
-            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
-            let total: f32 = exps.iter().sum();
-            let p: Vec<f32> = exps.iter().map(|e| e / total).collect();
-            for (pj, v) in p.iter().zip(&values) {
-                for (o, vi) in heads_out[span.clone()].iter_mut().zip(&v[span.clone()]) {
-                    *o += pj * vi;
-                }
-            }
-            attention.push(p);
-        }
-        let mut u = vec![0.0; d];
-        affine(self.t(O_W), self.t(O_B), &heads_out, &mut u);
-        for (ui, ti) in u.iter_mut().zip(&tokens[n - 1]) {
-            *ui += ti;
-        }
-        let ln2 = layer_norm(&u, self.t(LN2_G), self.t(LN2_B));
-        let mut hidden = vec![0.0; self.d_mlp];
-        affine(self.t(FC1_W), self.t(FC1_B), &ln2.0, &mut hidden);
-        hidden.iter_mut().for_each(|v| *v = v.max(0.0));
-        let mut m = vec![0.0; d];
-        affine(self.t(FC2_W), self.t(FC2_B), &hidden, &mut m);
-        for (mi, ui) in m.iter_mut().zip(&u) {
-            *mi += ui;
-        }
-        let lnf = layer_norm(&m, self.t(LNF_G), self.t(LNF_B));
-        let mut y = [0.0; OUTPUTS];
-        affine(self.t(HEAD_W), self.t(HEAD_B), &lnf.0, &mut y);
-        Readout {
-            y,
-            attention,
-            frames: Vec::new(),
-            tokens: tokens.to_vec(),
-            ln1: cache.iter().map(|c| c.2.clone()).collect(),
-            keys,
-            values,
-            query,
-            heads_out,
-            u,
-            ln2,
-            hidden,
-            m,
-            lnf,
-        }
+        let mut r = self.block(tokens, cache);
+        r.lnf = layer_norm(&r.m, self.t(LNF_G), self.t(LNF_B)); // (d,)
+        affine(self.t(HEAD_W), self.t(HEAD_B), &r.lnf.0, &mut r.y); // (2,)
+        r
     }
 
     /// The readout for a window of frames (row-major, oldest first), computed from scratch.
@@ -392,4 +314,73 @@ impl TransformerParams {
             tensors,
         })
     }
+}
+
+impl TransformerParams {
+    /// How much the squashed action of readout `r` (made by `readout`) depends on each frame of
+    /// its window: for every frame, newest first, the Frobenius norm of `∂tanh(y)/∂x` (2 ×
+    /// inputs). Frames older than the window are not in it, so their influence is zero.
+    pub fn input_influence(&self, r: &Readout) -> Vec<f64> {
+        let mut scratch = self.zeros_like();
+        let mut squares = vec![0.0f64; r.frames.len()];
+        for o in 0..OUTPUTS {
+            let a = r.y[o].tanh();
+            let mut dy = [0.0f32; OUTPUTS];
+            dy[o] = 1.0 - a * a;
+            let none = vec![0.0; self.d_model];
+            for (lag, dx) in self
+                .backward(r, dy, &none, &mut scratch)
+                .iter()
+                .rev()
+                .enumerate()
+            {
+                squares[lag] += dx.iter().map(|v| f64::from(v * v)).sum::<f64>();
+            }
+        }
+        squares.into_iter().map(f64::sqrt).collect()
+    }
+
+    /// Back-propagates `dy = ∂L/∂y`, plus `extra_dlnf`, a gradient reaching the final
+    /// features another way, through readout `r`: adds the parameter gradients to `grads` and
+    /// returns `∂L/∂x` for every frame, oldest first.
+    pub(super) fn backward(
+        &self,
+        r: &Readout,
+        dy: [f32; OUTPUTS],
+        extra_dlnf: &[f32],
+        grads: &mut Self,
+    ) -> Vec<Vec<f32>> {
+        let d = self.d_model;
+        let g = &mut grads.tensors;
+        // Head and final layer norm.
+        let mut dlnf = extra_dlnf.to_vec(); // (d,)
+        {
+            let (dw, db) = two(g, HEAD_W, HEAD_B);
+            affine_backward(self.t(HEAD_W), &r.lnf.0, &dy, dw, db, &mut dlnf);
+        }
+        let mut dm = vec![0.0; d]; // (d,)
+        {
+            let (dg, dbeta) = two(g, LNF_G, LNF_B);
+            layer_norm_backward(&r.lnf.1, r.lnf.2, self.t(LNF_G), &dlnf, dg, dbeta, &mut dm);
+        }
+        let dtokens = self.block_backward(r, &dm, g); // (n, d)
+        // Tokens: t_j = W_in x_j + b_in.
+        r.frames
+            .iter()
+            .zip(&dtokens)
+            .map(|(frame, dt)| {
+                let mut dx = vec![0.0; self.inputs]; // (inputs,)
+                let (dw, db) = two(g, EMBED_W, EMBED_B);
+                affine_backward(self.t(EMBED_W), frame, dt, dw, db, &mut dx);
+                dx
+            })
+            .collect()
+    }
+}
+
+/// Two distinct tensors of a gradient list, mutably.
+pub(super) fn two(g: &mut [Vec<f32>], a: usize, b: usize) -> (&mut [f32], &mut [f32]) {
+    assert!(a < b);
+    let (left, right) = g.split_at_mut(b);
+    (&mut left[a], &mut right[0])
 }

@@ -1,0 +1,173 @@
+//! Attention: the newest frame's query against every frame in the window, by age; forward and
+//! backward side by side.
+//!
+//! ```text
+//! a_j  = LN1(t_j)
+//! q    = W_q a_new + b_q,  k_j = W_k a_j + b_k + K_age[age_j],  v_j = W_v a_j + b_v + V_age[age_j]
+//! head h: p_h = softmax_j(q_h · k_{j,h} / √d_head),   o_h = Σ_j p_{h,j} v_{j,h}
+//! ```
+//!
+//! The age embedding is added after the projections, so a frame's projections never change as
+//! it ages: they are the key-value cache (`key_value`).
+
+use super::TransformerParams;
+use super::model::*;
+use crate::kernels::{affine, dot};
+use crate::layers::{affine_backward, layer_norm, layer_norm_backward};
+
+/// What attention computed, kept for the backward pass.
+pub(super) struct Attended {
+    /// Each frame's key with its age embedding, oldest first: (n, d).
+    pub keys: Vec<Vec<f32>>,
+    /// Each frame's value with its age embedding: (n, d).
+    pub values: Vec<Vec<f32>>,
+    /// The newest frame's query: (d,).
+    pub query: Vec<f32>,
+    /// Each head's weights over the frames: (heads, n).
+    pub attention: Vec<Vec<f32>>,
+    /// The heads' outputs side by side, [o_1 … o_H]: (d,).
+    pub heads_out: Vec<f32>,
+}
+
+impl TransformerParams {
+    /// Key and value projections of a token (age embedding not yet added): the cache entry.
+    pub fn key_value(&self, token: &[f32]) -> KeyValue {
+        let ln = layer_norm(token, self.t(LN1_G), self.t(LN1_B)); // (d,)
+        let (mut k, mut v) = (vec![0.0; self.d_model], vec![0.0; self.d_model]); // (d,) each
+        affine(self.t(K_W), self.t(K_B), &ln.0, &mut k);
+        affine(self.t(V_W), self.t(V_B), &ln.0, &mut v);
+        (k, v, ln)
+    }
+
+    /// The newest of the cached frames (oldest first) attending to all of them.
+    pub(super) fn attend(&self, cache: &[KeyValue]) -> Attended {
+        let (d, heads) = (self.d_model, self.heads);
+        let dh = d / heads;
+        let n = cache.len();
+        // Frame j (oldest first) has age n-1-j.
+        let keys: Vec<Vec<f32>> = cache
+            .iter()
+            .enumerate()
+            .map(|(j, (k, _, _))| {
+                let age = &self.t(AGE_K)[(n - 1 - j) * d..(n - j) * d];
+                k.iter().zip(age).map(|(a, b)| a + b).collect()
+            })
+            .collect();
+        let values: Vec<Vec<f32>> = cache
+            .iter()
+            .enumerate()
+            .map(|(j, (_, v, _))| {
+                let age = &self.t(AGE_V)[(n - 1 - j) * d..(n - j) * d];
+                v.iter().zip(age).map(|(a, b)| a + b).collect()
+            })
+            .collect();
+        let newest_ln = &cache[n - 1].2.0;
+        let mut query = vec![0.0; d];
+        affine(self.t(Q_W), self.t(Q_B), newest_ln, &mut query);
+        let scale = 1.0 / (dh as f32).sqrt();
+        let mut attention = Vec::with_capacity(heads);
+        let mut heads_out = vec![0.0; d];
+        for h in 0..heads {
+            let span = h * dh..(h + 1) * dh;
+            let scores: Vec<f32> = keys
+                .iter()
+                .map(|k| dot(&query[span.clone()], &k[span.clone()]) * scale)
+                .collect();
+            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
+            let total: f32 = exps.iter().sum();
+            let p: Vec<f32> = exps.iter().map(|e| e / total).collect();
+            for (pj, v) in p.iter().zip(&values) {
+                for (o, vi) in heads_out[span.clone()].iter_mut().zip(&v[span.clone()]) {
+                    *o += pj * vi;
+                }
+            }
+            attention.push(p);
+        }
+        Attended {
+            keys,
+            values,
+            query,
+            attention,
+            heads_out,
+        }
+    }
+
+    /// Back through attention and the cache: given `dheads = ∂L/∂[o_1 … o_H]`, adds the
+    /// gradients of the projections, the age embeddings and LN1 to `g`, and `∂L/∂t_j` to
+    /// `dtokens`.
+    pub(super) fn attend_backward(
+        &self,
+        r: &Readout,
+        dheads: &[f32],
+        g: &mut [Vec<f32>],
+        dtokens: &mut [Vec<f32>],
+    ) {
+        let (d, heads, n) = (self.d_model, self.heads, r.tokens.len());
+        let dh = d / heads;
+        let scale = 1.0 / (dh as f32).sqrt();
+        let mut dquery = vec![0.0; d]; // (d,)
+        let mut dkeys = vec![vec![0.0; d]; n]; // (n, d)
+        let mut dvalues = vec![vec![0.0; d]; n]; // (n, d)
+        for h in 0..heads {
+            let span = h * dh..(h + 1) * dh;
+            let p = &r.attention[h];
+            // o = Σ p_j v_j  →  dv_j = p_j do,  dp_j = do · v_j.
+            let dp: Vec<f32> = r
+                .values
+                .iter()
+                .map(|v| dot(&dheads[span.clone()], &v[span.clone()]))
+                .collect();
+            for (j, dv) in dvalues.iter_mut().enumerate() {
+                for (a, b) in dv[span.clone()].iter_mut().zip(&dheads[span.clone()]) {
+                    *a += p[j] * b;
+                }
+            }
+            // Softmax: ds_j = p_j (dp_j − Σ p dp).
+            let mean: f32 = p.iter().zip(&dp).map(|(a, b)| a * b).sum();
+            for j in 0..n {
+                let ds = p[j] * (dp[j] - mean) * scale;
+                for (i, idx) in span.clone().enumerate() {
+                    dquery[idx] += ds * r.keys[j][span.start + i];
+                    dkeys[j][idx] += ds * r.query[idx];
+                }
+            }
+        }
+        // Keys and values: projections of LN1(t_j) plus age embeddings.
+        let mut dln1 = vec![vec![0.0; d]; n]; // (n, d)
+        for j in 0..n {
+            let age = n - 1 - j;
+            for i in 0..d {
+                g[AGE_K][age * d + i] += dkeys[j][i];
+                g[AGE_V][age * d + i] += dvalues[j][i];
+            }
+            let a = &r.ln1[j].0;
+            {
+                let (dw, db) = two(g, K_W, K_B);
+                affine_backward(self.t(K_W), a, &dkeys[j], dw, db, &mut dln1[j]);
+            }
+            {
+                let (dw, db) = two(g, V_W, V_B);
+                affine_backward(self.t(V_W), a, &dvalues[j], dw, db, &mut dln1[j]);
+            }
+        }
+        {
+            let (dw, db) = two(g, Q_W, Q_B);
+            let a = &r.ln1[n - 1].0;
+            affine_backward(self.t(Q_W), a, &dquery, dw, db, &mut dln1[n - 1]);
+        }
+        for j in 0..n {
+            let (xhat, inv) = (&r.ln1[j].1, r.ln1[j].2);
+            let (dg, dbeta) = two(g, LN1_G, LN1_B);
+            layer_norm_backward(
+                xhat,
+                inv,
+                self.t(LN1_G),
+                &dln1[j],
+                dg,
+                dbeta,
+                &mut dtokens[j],
+            );
+        }
+    }
+}

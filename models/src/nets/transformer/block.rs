@@ -1,0 +1,60 @@
+//! The block: attention with its residual, `u = t_new + W_o [o_1 … o_H] + b_o`, then the MLP
+//! with its residual; forward and backward side by side. One block reads out from the newest
+//! token only, which is exact for a single block.
+
+use super::TransformerParams;
+use super::model::*;
+use crate::kernels::affine;
+use crate::layers::affine_backward;
+
+impl TransformerParams {
+    /// The block for the newest of `tokens` (oldest first) with their cached projections: a
+    /// readout without its final layer norm and head.
+    pub(super) fn block(&self, tokens: &[Vec<f32>], cache: &[KeyValue]) -> Readout {
+        let n = tokens.len();
+        let a = self.attend(cache);
+        let mut u = vec![0.0; self.d_model]; // (d,)
+        affine(self.t(O_W), self.t(O_B), &a.heads_out, &mut u);
+        for (ui, ti) in u.iter_mut().zip(&tokens[n - 1]) {
+            *ui += ti;
+        }
+        let (ln2, hidden, m) = self.mlp(&u);
+        Readout {
+            attention: a.attention,
+            tokens: tokens.to_vec(),
+            ln1: cache.iter().map(|c| c.2.clone()).collect(),
+            keys: a.keys,
+            values: a.values,
+            query: a.query,
+            heads_out: a.heads_out,
+            u,
+            ln2,
+            hidden,
+            m,
+            ..Readout::default()
+        }
+    }
+
+    /// Back through the block of readout `r`: given `dm = ∂L/∂m`, adds the gradients of its
+    /// parameters to `g` and returns `∂L/∂t_j` for every token, oldest first: (n, d).
+    pub(super) fn block_backward(
+        &self,
+        r: &Readout,
+        dm: &[f32],
+        g: &mut [Vec<f32>],
+    ) -> Vec<Vec<f32>> {
+        let (d, n) = (self.d_model, r.tokens.len());
+        let du = self.mlp_backward(r, dm, g);
+        let mut dtokens = vec![vec![0.0; d]; n];
+        for (a, b) in dtokens[n - 1].iter_mut().zip(&du) {
+            *a += b;
+        }
+        let mut dheads = vec![0.0; d]; // (d,)
+        {
+            let (dw, db) = two(g, O_W, O_B);
+            affine_backward(self.t(O_W), &r.heads_out, &du, dw, db, &mut dheads);
+        }
+        self.attend_backward(r, &dheads, g, &mut dtokens);
+        dtokens
+    }
+}
