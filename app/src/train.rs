@@ -39,7 +39,7 @@ fn read_config(kind: ModelKind, path: Option<&Path>) -> Result<Box<dyn Learner>>
         |p| p.display().to_string(),
     );
     kind.learner(merged)
-        .map_err(|why| anyhow::anyhow!("{shown}: not a valid configuration: {why}"))
+        .map_err(|why| anyhow::anyhow!("{shown}: {why}"))
 }
 
 /// Trains, saves to `out`, evaluates; prints text or JSON.

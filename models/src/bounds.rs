@@ -2,6 +2,7 @@
 //! before anything is allocated (documented in the README, "Reliability"), and the helpers
 //! that check them with messages naming the value.
 
+use crate::Invalid;
 use memdrive_sim::scenario::compact;
 
 /// Longest window of frames a model may look back over: the longest possible episode
@@ -32,43 +33,54 @@ pub const MAX_WEIGHT_FILE_BYTES: u64 = 256 << 20;
 pub const MAX_CONFIG_FILE_BYTES: u64 = 1 << 20;
 
 /// An error unless `low <= value <= high`.
-pub fn count(name: &str, value: usize, low: usize, high: usize) -> Result<(), String> {
+pub fn count(name: &str, value: usize, low: usize, high: usize) -> Result<(), Invalid> {
     if (low..=high).contains(&value) {
         Ok(())
     } else {
-        Err(format!(
-            "{name} must be between {low} and {high}, got {value}"
-        ))
+        Err(Invalid::OutOfRange {
+            field: name.to_owned(),
+            low: low.to_string(),
+            high: high.to_string(),
+            value: value.to_string(),
+        })
     }
 }
 
 /// An error unless the weight of an auxiliary loss is finite and within 0…10.
-pub fn presence_weight(value: f32) -> Result<(), String> {
+pub fn presence_weight(value: f32) -> Result<(), Invalid> {
     if value.is_finite() && (0.0..=10.0).contains(&value) {
         Ok(())
     } else {
-        Err(format!(
-            "presence_loss must be between 0 and 10, got {value}"
-        ))
+        Err(Invalid::OutOfRange {
+            field: "presence_loss".into(),
+            low: "0".into(),
+            high: "10".into(),
+            value: value.to_string(),
+        })
     }
 }
 
 /// An error unless `value` is finite and `low < value <= high`.
-pub fn above(name: &str, value: f32, low: f32, high: f32) -> Result<(), String> {
+pub fn above(name: &str, value: f32, low: f32, high: f32) -> Result<(), Invalid> {
     if value.is_finite() && value > low && value <= high {
         Ok(())
     } else {
-        Err(format!(
-            "{name} must be above {} and at most {}, got {}",
-            compact(f64::from(low)),
-            compact(f64::from(high)),
-            compact(f64::from(value))
-        ))
+        Err(Invalid::NotAbove {
+            field: name.to_owned(),
+            low: compact(f64::from(low)),
+            high: compact(f64::from(high)),
+            value: compact(f64::from(value)),
+        })
     }
 }
 
 /// An error unless the product of `factors` stays within `limit`; `why` says what it sizes.
-pub fn product(what: &str, factors: &[usize], limit: usize, why: &str) -> Result<(), String> {
+pub fn product(
+    what: &str,
+    factors: &[usize],
+    limit: usize,
+    why: &'static str,
+) -> Result<(), Invalid> {
     let product = factors
         .iter()
         .try_fold(1usize, |acc, &f| acc.checked_mul(f))
@@ -76,7 +88,12 @@ pub fn product(what: &str, factors: &[usize], limit: usize, why: &str) -> Result
     if product <= limit {
         Ok(())
     } else {
-        Err(format!("{what} is {product}, more than {limit} ({why})"))
+        Err(Invalid::TooMuch {
+            what: what.to_owned(),
+            product,
+            limit,
+            why,
+        })
     }
 }
 
@@ -88,7 +105,7 @@ pub fn gradient_steps(
     batch: usize,
     window: usize,
     width: usize,
-) -> Result<(), String> {
+) -> Result<(), Invalid> {
     gradient_step(what, batch, window, width)?;
     product(
         &format!("steps_per_round × batch × window × {what}²"),
@@ -100,7 +117,7 @@ pub fn gradient_steps(
 
 /// An error unless one gradient step of `batch` windows of `window` frames through a network
 /// of `width` fits the activation and work bounds.
-pub fn gradient_step(what: &str, batch: usize, window: usize, width: usize) -> Result<(), String> {
+pub fn gradient_step(what: &str, batch: usize, window: usize, width: usize) -> Result<(), Invalid> {
     product(
         &format!("batch × window × {what}"),
         &[batch, window, width],
@@ -122,7 +139,7 @@ pub fn optimiser(
     clip_norm: f32,
     batch: usize,
     steps_per_round: usize,
-) -> Result<(), String> {
+) -> Result<(), Invalid> {
     above("learning_rate", learning_rate, 0.0, 1.0)?;
     above("clip_norm", clip_norm, 0.0, 1e6)?;
     count("batch", batch, 1, MAX_BATCH)?;

@@ -15,6 +15,7 @@ pub mod action;
 pub mod adam;
 pub mod bounds;
 pub mod dataset;
+pub mod invalid;
 pub mod kernels;
 pub mod layers;
 pub mod memory;
@@ -25,6 +26,7 @@ pub mod snapshot;
 pub mod train;
 pub mod weights;
 
+pub use invalid::Invalid;
 pub use model::Model;
 pub use nets::{Kind, ModelKind, Net, gru, rbf, transformer};
 pub use snapshot::MemorySnapshot;
@@ -138,6 +140,9 @@ pub enum Error {
     /// A training request that cannot be carried out.
     #[error("{0}")]
     Training(String),
+    /// A model configuration that cannot be used.
+    #[error(transparent)]
+    Config(#[from] Invalid),
     /// Training was stopped by its monitor before it finished.
     #[error("training cancelled")]
     Cancelled,

@@ -24,9 +24,9 @@ impl Model {
     /// Builds the network a checked weight file describes; `path` names it in errors.
     pub fn from_file(mut file: WeightFile, path: &Path) -> Result<Self> {
         let kind = file.kind;
-        let net = kind.build(&mut file).map_err(|message| Error::Invalid {
+        let net = kind.build(&mut file).map_err(|problem| Error::Invalid {
             path: path.to_owned(),
-            message,
+            message: problem.to_string(),
         })?;
         Ok(Self::new(net, Arc::new(file.normaliser)))
     }

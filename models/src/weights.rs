@@ -14,7 +14,7 @@
 //! temporary file in the same folder and renames it, so a crash never leaves half a file.
 
 use crate::normaliser::Normaliser;
-use crate::{Error, Result};
+use crate::{Error, Invalid, Result};
 use memdrive_sim::ObservationSpec;
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use serde::{Deserialize, Serialize};
@@ -180,7 +180,7 @@ impl WeightFile {
             path: path.to_owned(),
             message: e.to_string(),
         };
-        check_unique_keys(bytes).map_err(&invalid)?;
+        check_unique_keys(bytes).map_err(|e| invalid(e.to_string()))?;
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(format)?;
         let metadata = header.metadata().clone().unwrap_or_default();
         let key = |k: &str| {
@@ -215,7 +215,7 @@ impl WeightFile {
             .map_err(|e| invalid(format!("metadata `observation` is not a layout: {e}")))?;
         let training: TrainingInfo = serde_json::from_str(&key("training")?)
             .map_err(|e| invalid(format!("metadata `training` is malformed: {e}")))?;
-        check_layout(&observation, expected).map_err(invalid)?;
+        check_layout(&observation, expected).map_err(|e| invalid(e.to_string()))?;
         let safetensors = SafeTensors::deserialize(bytes).map_err(format)?;
         let mut tensors = BTreeMap::new();
         for (name, view) in safetensors.tensors() {
@@ -239,8 +239,10 @@ impl WeightFile {
             tensors.insert(name, Tensor::new(view.shape().to_vec(), data));
         }
         let dim = expected.len();
-        let mean = take_tensor(&mut tensors, NORMALISER_MEAN, &[dim]).map_err(invalid)?;
-        let std = take_tensor(&mut tensors, NORMALISER_STD, &[dim]).map_err(invalid)?;
+        let mean = take_tensor(&mut tensors, NORMALISER_MEAN, &[dim])
+            .map_err(|e| invalid(e.to_string()))?;
+        let std = take_tensor(&mut tensors, NORMALISER_STD, &[dim])
+            .map_err(|e| invalid(e.to_string()))?;
         let normaliser = Normaliser::from_parts(mean, std).ok_or_else(|| {
             invalid(format!(
                 "tensor {NORMALISER_STD} has a standard deviation below 0.001"
@@ -257,25 +259,49 @@ impl WeightFile {
     }
 
     /// Takes out the tensor `name`, which must have exactly `shape`.
-    pub fn take(&mut self, name: &str, shape: &[usize]) -> std::result::Result<Vec<f32>, String> {
+    pub fn take(&mut self, name: &str, shape: &[usize]) -> std::result::Result<Vec<f32>, Invalid> {
         take_tensor(&mut self.tensors, name, shape)
     }
 
     /// After every expected tensor was taken: an error naming any left over.
-    pub fn no_extra_tensors(&self) -> std::result::Result<(), String> {
+    pub fn no_extra_tensors(&self) -> std::result::Result<(), Invalid> {
         match self.tensors.keys().next() {
             None => Ok(()),
-            Some(name) => Err(format!(
-                "tensor {name} is not part of a {} model",
-                self.kind.as_str()
-            )),
+            Some(name) => Err(Invalid::ExtraTensor {
+                name: name.clone(),
+                kind: self.kind.as_str(),
+            }),
         }
     }
+
+    /// The `config` metadata as a configuration of the kind titled `kind`, checked by
+    /// `validate`, the kind's one check.
+    pub fn config<C: serde::de::DeserializeOwned>(
+        &self,
+        kind: &'static str,
+        validate: impl Fn(&C) -> std::result::Result<(), Invalid>,
+    ) -> std::result::Result<C, Invalid> {
+        parse_config(self.config.clone(), kind, validate).map_err(|e| e.in_metadata("config"))
+    }
+}
+
+/// `json` as a configuration of the kind titled `kind`, checked by `validate`.
+pub fn parse_config<C: serde::de::DeserializeOwned>(
+    json: serde_json::Value,
+    kind: &'static str,
+    validate: impl Fn(&C) -> std::result::Result<(), Invalid>,
+) -> std::result::Result<C, Invalid> {
+    let config: C = serde_json::from_value(json).map_err(|e| Invalid::NotConfig {
+        kind,
+        message: e.to_string(),
+    })?;
+    validate(&config)?;
+    Ok(config)
 }
 
 /// Safetensors reads its JSON header into maps, where a repeated key silently replaces the
 /// first; a file that names a tensor or metadata key twice is ambiguous, so it is refused.
-fn check_unique_keys(bytes: &[u8]) -> std::result::Result<(), String> {
+fn check_unique_keys(bytes: &[u8]) -> std::result::Result<(), Invalid> {
     let Some(n) = bytes
         .get(..8)
         .and_then(|b| <[u8; 8]>::try_from(b).ok())
@@ -289,14 +315,17 @@ fn check_unique_keys(bytes: &[u8]) -> std::result::Result<(), String> {
     else {
         return Ok(());
     };
-    unique_json_keys(header).map_err(|e| format!("header: {e}"))
+    unique_json_keys(header).map_err(|e| match e {
+        Invalid::DuplicateKey(message) => Invalid::DuplicateKey(format!("header: {message}")),
+        other => other,
+    })
 }
 
 /// An error naming the first key that an object of the JSON text `json` repeats, at any depth
 /// (JSON parsers keep the last silently). Text that is not JSON passes: its parser says so.
-pub fn unique_json_keys(json: &[u8]) -> std::result::Result<(), String> {
+pub fn unique_json_keys(json: &[u8]) -> std::result::Result<(), Invalid> {
     match serde_json::from_slice::<UniqueKeys>(json) {
-        Err(e) if e.to_string().contains(DUPLICATE) => Err(e.to_string()),
+        Err(e) if e.to_string().contains(DUPLICATE) => Err(Invalid::DuplicateKey(e.to_string())),
         _ => Ok(()),
     }
 }
@@ -473,15 +502,16 @@ fn take_tensor(
     tensors: &mut BTreeMap<String, Tensor>,
     name: &str,
     shape: &[usize],
-) -> std::result::Result<Vec<f32>, String> {
+) -> std::result::Result<Vec<f32>, Invalid> {
     let t = tensors
         .remove(name)
-        .ok_or_else(|| format!("tensor {name} is missing"))?;
+        .ok_or_else(|| Invalid::MissingTensor(name.to_owned()))?;
     if t.shape != shape {
-        return Err(format!(
-            "tensor {name} has shape {:?}, expected {shape:?}",
-            t.shape
-        ));
+        return Err(Invalid::Shape {
+            name: name.to_owned(),
+            found: t.shape,
+            expected: shape.to_vec(),
+        });
     }
     Ok(t.data)
 }
@@ -489,22 +519,22 @@ fn take_tensor(
 fn check_layout(
     found: &ObservationLayout,
     expected: &ObservationSpec,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), Invalid> {
     let want = ObservationLayout::of(expected);
     if found.beams != want.beams || found.names.len() != want.names.len() {
-        return Err(format!(
-            "observation layout: the model expects {} beams ({} elements), the simulator gives {} beams ({} elements)",
+        return Err(Invalid::Layout(format!(
+            "the model expects {} beams ({} elements), the simulator gives {} beams ({} elements)",
             found.beams,
             found.names.len(),
             want.beams,
             want.names.len()
-        ));
+        )));
     }
     if let Some(i) = (0..want.names.len()).find(|&i| found.names[i] != want.names[i]) {
-        return Err(format!(
-            "observation layout: element {i} is `{}` in the model but `{}` in the simulator",
+        return Err(Invalid::Layout(format!(
+            "element {i} is `{}` in the model but `{}` in the simulator",
             found.names[i], want.names[i]
-        ));
+        )));
     }
     Ok(())
 }

@@ -225,7 +225,7 @@ fn rewritten(edit: impl FnOnce(&mut WeightFile)) -> Vec<u8> {
 fn the_wrong_model_kind_is_rejected() {
     // RBF tensors and config labelled as a GRU.
     let err = load_error(&rewritten(|f| f.kind = memdrive_models::gru::KIND));
-    assert!(err.contains("not a GRU configuration"), "{err}");
+    assert!(err.contains("not a configuration for the GRU"), "{err}");
     // An unknown kind in the metadata itself.
     let err = load_error(&replaced(
         b"\"model_kind\":\"rbf\"",

@@ -1157,7 +1157,7 @@ fn the_window_slider_shrinks_a_transformers_memory() {
     assert!(
         harness.state().notices()[0]
             .text
-            .contains("not a transformer"),
+            .contains("has no window of frames"),
         "{:?}",
         harness.state().notices()
     );

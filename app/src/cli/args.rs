@@ -1,6 +1,31 @@
 //! The command line's arguments, as clap parses them.
 
 use super::*;
+use std::sync::LazyLock;
+
+/// `run --controller`'s help, naming every controller.
+static RUN_HELP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "Controller that drives: {} (a learned one with its bundled weights, or `kind=FILE`; a transformer `transformer@K` with its window shrunk to K frames)",
+        controllers().join(", ")
+    )
+});
+
+/// `eval` and `horizon`'s `--controller` help, naming every controller.
+static EVAL_HELP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "Comma-separated controllers: {} (a learned one as `kind` with its bundled weights or `kind=FILE`, so two files of one kind can be compared)",
+        controllers().join(", ")
+    )
+});
+
+/// `memory --controller`'s help, naming every learned kind.
+static MEMORY_HELP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "Comma-separated learned controllers: {} (each `kind` or `kind=FILE`)",
+        ModelKind::ids().join(", ")
+    )
+});
 
 /// What a neural network remembers, and what it forgets: a driving laboratory.
 ///
@@ -27,7 +52,7 @@ pub(super) enum Command {
         #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_parser = count_in::<u64>(0, u64::MAX))]
         seed: u64,
         /// Controller that drives.
-        #[arg(long, default_value = "expert")]
+        #[arg(long, default_value = "expert", help = RUN_HELP.as_str())]
         controller: String,
         /// Weight file for a learned controller (default: the bundled weights).
         #[arg(long)]
@@ -51,7 +76,7 @@ pub(super) enum Command {
         #[arg(long, default_value = "0..100", allow_hyphen_values = true)]
         seeds: String,
         /// Comma-separated controllers.
-        #[arg(long, default_value = "expert")]
+        #[arg(long, default_value = "expert", help = EVAL_HELP.as_str())]
         controller: String,
         /// Weight file for the (single) learned controller (default: the bundled weights).
         #[arg(long)]
@@ -104,7 +129,7 @@ pub(super) enum Command {
     /// the belief probe of hidden pedestrians, and influence by lag.
     Memory {
         /// Comma-separated learned controllers.
-        #[arg(long, default_value = LEARNED_DEFAULT.as_str())]
+        #[arg(long, default_value = LEARNED_DEFAULT.as_str(), help = MEMORY_HELP.as_str())]
         controller: String,
         /// Weight file for the (single) learned controller (default: the bundled weights).
         #[arg(long)]
@@ -148,7 +173,7 @@ pub(super) enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE", allow_hyphen_values = true)]
         set: Vec<String>,
         /// Comma-separated controllers, each `kind` (bundled weights) or `kind=FILE`.
-        #[arg(long, default_value = HORIZON_DEFAULT.as_str())]
+        #[arg(long, default_value = HORIZON_DEFAULT.as_str(), help = EVAL_HELP.as_str())]
         controller: String,
         /// Comma-separated gaps (s) [default: 0.5,1,1.5,2,3,4,6,8].
         #[arg(long, allow_hyphen_values = true)]

@@ -88,14 +88,13 @@ impl Default for HorizonPanel {
 
 /// The scenario the horizon is measured on: the lab's when it has a memory gap, else the
 /// built-in `memory_gap`.
-fn scenario(lab: &Lab) -> Result<ScenarioSpec, String> {
+fn scenario(lab: &Lab) -> anyhow::Result<ScenarioSpec> {
     if lab.spec().memory_gap.is_some() {
         return Ok(lab.spec().clone());
     }
     match builtin("memory_gap") {
-        Some(Ok(spec)) => Ok(spec),
-        Some(Err(e)) => Err(format!("{e:#}")),
-        None => Err("the built-in scenario memory_gap is missing".into()),
+        Some(spec) => Ok(spec?),
+        None => anyhow::bail!("the built-in scenario memory_gap is missing"),
     }
 }
 
@@ -201,7 +200,7 @@ impl HorizonPanel {
             Ok(spec) => spec,
             Err(e) => {
                 self.failures
-                    .push(format!("measuring the memory horizon: {e}"));
+                    .push(format!("measuring the memory horizon: {e:#}"));
                 return false;
             }
         };

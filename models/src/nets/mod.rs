@@ -7,6 +7,7 @@
 //! reaches the kinds through [`ModelKind::all`] and these two traits, never by name, so adding a
 //! kind is its folder plus its name in the `registry!` line.
 
+use crate::Invalid;
 use crate::MemoryController;
 use crate::normaliser::Normaliser;
 use crate::train::{Learner, TrainOptions};
@@ -50,12 +51,12 @@ pub trait Kind: Send + Sync + 'static {
     fn long_term_matrix(&self) -> &'static str;
     /// Builds the network a checked weight file of this kind describes, taking its tensors and
     /// reading its `config`; an error names the key or tensor that is wrong.
-    fn build(&self, file: &mut WeightFile) -> Result<Arc<dyn Net>, String>;
+    fn build(&self, file: &mut WeightFile) -> Result<Arc<dyn Net>, Invalid>;
     /// Its default hyper-parameters, as the JSON a configuration file overrides.
     fn default_config(&self) -> serde_json::Value;
     /// A fresh learner with hyper-parameters `config` (a whole configuration), checked once
     /// here; an error names the field that is wrong.
-    fn learner(&self, config: serde_json::Value) -> Result<Box<dyn Learner>, String>;
+    fn learner(&self, config: serde_json::Value) -> Result<Box<dyn Learner>, Invalid>;
     /// A note for the app's training panel on how it fits, when that is not by optimiser steps
     /// with a loss each (the panel's loss plot stays empty then).
     fn training_note(&self) -> Option<&'static str> {
@@ -119,12 +120,10 @@ impl ModelKind {
     }
 
     /// The kind whose id is `id`, or an error listing the kinds there are.
-    pub fn parse(id: &str) -> Result<Self, String> {
-        Self::from_id(id).ok_or_else(|| {
-            format!(
-                "unknown model kind `{id}` (known: {})",
-                Self::ids().join(", ")
-            )
+    pub fn parse(id: &str) -> Result<Self, Invalid> {
+        Self::from_id(id).ok_or_else(|| Invalid::UnknownKind {
+            id: id.to_owned(),
+            known: Self::ids().join(", "),
         })
     }
 
@@ -221,7 +220,10 @@ mod tests {
             assert!(kind.learner(kind.default_config()).is_ok(), "{kind}");
         }
         assert_eq!(ModelKind::parse("gru").map(ModelKind::as_str), Ok("gru"));
-        let err = ModelKind::parse("lstm").err().unwrap_or_default();
+        let err = ModelKind::parse("lstm")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(
             err.contains("`lstm`") && err.contains("rbf, gru, transformer"),
             "{err}"

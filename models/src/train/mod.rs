@@ -334,7 +334,7 @@ pub fn train_kind(
 ) -> Result<(WeightFile, Vec<RoundReport>)> {
     let mut learner = kind
         .learner(config.unwrap_or_else(|| kind.default_config()))
-        .map_err(Error::Training)?;
+        .map_err(Error::Config)?;
     train(learner.as_mut(), specs, options, monitor)
 }
 

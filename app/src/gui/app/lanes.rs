@@ -209,7 +209,7 @@ impl MemdriveApp {
                 let response = ui
                     .add(egui::Slider::new(&mut frames, 1..=trained).text("frames"))
                     .on_hover_text(format!(
-                        "The transformer's window: the last K frames it attends to (trained with {trained}). Shrink it and the worlds restart: it forgets everything older, and the memory horizon moves in."
+                        "The window: the last K frames this controller attends to (trained with {trained}). Shrink it and the worlds restart: it forgets everything older, and the memory horizon moves in."
                     ));
                 ui.add(
                     egui::Label::new(RichText::new(format!("= {:.1} s", now as f64 * 0.1)).small())

@@ -222,7 +222,7 @@ impl Lab {
         };
         let Some((_, trained)) = lane.window() else {
             anyhow::bail!(
-                "lane {} is not a transformer: only a transformer has a window",
+                "lane {} has no window of frames to shrink (a transformer has one)",
                 index + 1
             );
         };

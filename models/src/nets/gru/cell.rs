@@ -409,12 +409,8 @@ impl GruParams {
     /// Rebuilds the network from a loaded file, checking every shape against the config.
     pub fn from_weights(
         file: &mut crate::weights::WeightFile,
-    ) -> std::result::Result<(Self, GruConfig), String> {
-        let config: GruConfig = serde_json::from_value(file.config.clone())
-            .map_err(|e| format!("metadata `config` is not a GRU configuration: {e}"))?;
-        config
-            .validate()
-            .map_err(|why| format!("metadata `config`: {why}"))?;
+    ) -> Result<(Self, GruConfig), crate::Invalid> {
+        let config: GruConfig = file.config("GRU", GruConfig::validate)?;
         let (inputs, hidden) = (file.normaliser.dim(), config.hidden);
         let mut params = Self {
             inputs,

@@ -3,10 +3,11 @@
 use super::{GruConfig, GruController, GruParams, train_windows};
 use crate::MemoryController;
 use crate::adam::Adam;
+use crate::Invalid;
 use crate::nets::{Kind, ModelKind, Net};
 use crate::normaliser::Normaliser;
 use crate::train::{GradientLearner, GradientNet, Learner, Sequences, TrainOptions};
-use crate::weights::{Tensor, WeightFile};
+use crate::weights::{Tensor, WeightFile, parse_config};
 use memdrive_sim::Controller;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -43,7 +44,7 @@ impl Kind for Gru {
         "gru.weight_hh"
     }
 
-    fn build(&self, file: &mut WeightFile) -> Result<Arc<dyn Net>, String> {
+    fn build(&self, file: &mut WeightFile) -> Result<Arc<dyn Net>, Invalid> {
         let (params, _config) = GruParams::from_weights(file)?;
         Ok(Arc::new(params))
     }
@@ -52,9 +53,8 @@ impl Kind for Gru {
         serde_json::to_value(GruConfig::default()).unwrap_or_default()
     }
 
-    fn learner(&self, config: serde_json::Value) -> Result<Box<dyn Learner>, String> {
-        let config: GruConfig = serde_json::from_value(config).map_err(|e| e.to_string())?;
-        config.validate()?;
+    fn learner(&self, config: serde_json::Value) -> Result<Box<dyn Learner>, Invalid> {
+        let config: GruConfig = parse_config(config, "GRU", GruConfig::validate)?;
         Ok(Box::new(GradientLearner::<GruParams>::new(config)))
     }
 

@@ -91,9 +91,9 @@ impl Default for GruConfig {
 impl GruConfig {
     /// An error naming the first unusable value: the one check of a GRU configuration, for
     /// training and for weight files alike.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> Result<(), crate::Invalid> {
         use crate::bounds::*;
-        let check = || -> std::result::Result<(), String> {
+        let check = || -> Result<(), crate::Invalid> {
             count("hidden", self.hidden, 1, MAX_WIDTH)?;
             optimiser(
                 self.learning_rate,
@@ -113,6 +113,6 @@ impl GruConfig {
                 self.hidden,
             )
         };
-        check().map_err(|why| format!("GRU config: {why}"))
+        check().map_err(|why| why.in_config("GRU"))
     }
 }

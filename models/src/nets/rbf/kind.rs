@@ -3,10 +3,11 @@
 
 use super::{RbfConfig, RbfController, RbfNetwork};
 use crate::dataset::Dataset;
+use crate::Invalid;
 use crate::nets::{Kind, ModelKind, Net};
 use crate::normaliser::Normaliser;
 use crate::train::{Learner, normalised};
-use crate::weights::{ObservationLayout, TrainingInfo, WeightFile};
+use crate::weights::{ObservationLayout, TrainingInfo, WeightFile, parse_config};
 use crate::{Error, MemoryController, Result};
 use memdrive_sim::Controller;
 use rand_chacha::ChaCha8Rng;
@@ -43,7 +44,7 @@ impl Kind for Rbf {
         "rbf.centres"
     }
 
-    fn build(&self, file: &mut WeightFile) -> std::result::Result<Arc<dyn Net>, String> {
+    fn build(&self, file: &mut WeightFile) -> std::result::Result<Arc<dyn Net>, Invalid> {
         Ok(Arc::new(RbfNetwork::from_weights(file)?))
     }
 
@@ -58,9 +59,8 @@ impl Kind for Rbf {
         serde_json::to_value(RbfConfig::default()).unwrap_or_default()
     }
 
-    fn learner(&self, config: serde_json::Value) -> std::result::Result<Box<dyn Learner>, String> {
-        let config: RbfConfig = serde_json::from_value(config).map_err(|e| e.to_string())?;
-        config.validate()?;
+    fn learner(&self, config: serde_json::Value) -> std::result::Result<Box<dyn Learner>, Invalid> {
+        let config: RbfConfig = parse_config(config, "RBF", RbfConfig::validate)?;
         Ok(Box::new(RbfLearner {
             config,
             fitted: None,

@@ -61,16 +61,18 @@ impl Default for RbfConfig {
 
 impl RbfConfig {
     /// An error naming the first unusable value.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> Result<(), crate::Invalid> {
         use crate::bounds::*;
-        let check = || -> std::result::Result<(), String> {
+        let check = || -> Result<(), crate::Invalid> {
             count("units", self.units, 1, MAX_RBF_UNITS)?;
             above("width_scale", self.width_scale, 0.0, 1e3)?;
             if !(self.ridge.is_finite() && (0.0..=1e6).contains(&self.ridge)) {
-                return Err(format!(
-                    "ridge must be between 0 and 1e6, got {}",
-                    memdrive_sim::scenario::compact(f64::from(self.ridge))
-                ));
+                return Err(crate::Invalid::OutOfRange {
+                    field: "ridge".into(),
+                    low: "0".into(),
+                    high: "1e6".into(),
+                    value: memdrive_sim::scenario::compact(f64::from(self.ridge)),
+                });
             }
             count("kmeans_iterations", self.kmeans_iterations, 0, 100)?;
             count("kmeans_samples", self.kmeans_samples, self.units, 1_000_000)?;
@@ -81,7 +83,7 @@ impl RbfConfig {
                 "the distances of one k-means iteration",
             )
         };
-        check().map_err(|why| format!("RBF config: {why}"))
+        check().map_err(|why| why.in_config("RBF"))
     }
 }
 
@@ -322,21 +324,19 @@ impl RbfNetwork {
     }
 
     /// Rebuilds the network from a loaded file, checking every shape against the config.
-    pub fn from_weights(file: &mut WeightFile) -> std::result::Result<Self, String> {
-        let config: RbfConfig = serde_json::from_value(file.config.clone())
-            .map_err(|e| format!("metadata `config` is not an RBF configuration: {e}"))?;
-        config
-            .validate()
-            .map_err(|why| format!("metadata `config`: {why}"))?;
+    pub fn from_weights(file: &mut WeightFile) -> Result<Self, crate::Invalid> {
+        let config: RbfConfig = file.config("RBF", RbfConfig::validate)?;
         let inputs = file.normaliser.dim();
         let units = config.units;
         let centres = file.take("rbf.centres", &[units, inputs])?;
         let inv_two_var = file.take("rbf.inv_two_var", &[units])?;
-        if let Some(i) = inv_two_var.iter().position(|&v| v <= 0.0) {
-            return Err(format!(
-                "tensor rbf.inv_two_var must be positive, got {} at index {i}",
-                inv_two_var[i]
-            ));
+        if let Some(index) = inv_two_var.iter().position(|&v| v <= 0.0) {
+            return Err(crate::Invalid::BadValue {
+                name: "rbf.inv_two_var".into(),
+                must: "positive",
+                value: inv_two_var[index],
+                index,
+            });
         }
         let weight = file.take("head.weight", &[OUTPUTS, units])?;
         let bias = file.take("head.bias", &[OUTPUTS])?;

@@ -4,10 +4,11 @@
 use super::{TransformerConfig, TransformerController, TransformerParams, train_samples};
 use crate::MemoryController;
 use crate::adam::Adam;
+use crate::Invalid;
 use crate::nets::{Kind, ModelKind, Net};
 use crate::normaliser::Normaliser;
 use crate::train::{GradientLearner, GradientNet, Learner, Sequences, TrainOptions};
-use crate::weights::{Tensor, WeightFile};
+use crate::weights::{Tensor, WeightFile, parse_config};
 use memdrive_sim::Controller;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -48,7 +49,7 @@ impl Kind for Transformer {
         "attn.0.q_proj.weight"
     }
 
-    fn build(&self, file: &mut WeightFile) -> Result<Arc<dyn Net>, String> {
+    fn build(&self, file: &mut WeightFile) -> Result<Arc<dyn Net>, Invalid> {
         Ok(Arc::new(TransformerParams::from_weights(file)?))
     }
 
@@ -56,10 +57,8 @@ impl Kind for Transformer {
         serde_json::to_value(TransformerConfig::default()).unwrap_or_default()
     }
 
-    fn learner(&self, config: serde_json::Value) -> Result<Box<dyn Learner>, String> {
-        let config: TransformerConfig =
-            serde_json::from_value(config).map_err(|e| e.to_string())?;
-        config.validate()?;
+    fn learner(&self, config: serde_json::Value) -> Result<Box<dyn Learner>, Invalid> {
+        let config: TransformerConfig = parse_config(config, "transformer", TransformerConfig::validate)?;
         Ok(Box::new(GradientLearner::<TransformerParams>::new(config)))
     }
 

@@ -83,17 +83,17 @@ impl Default for TransformerConfig {
 
 impl TransformerConfig {
     /// An error naming the first unusable value.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> Result<(), crate::Invalid> {
         use crate::bounds::*;
-        let check = || -> std::result::Result<(), String> {
+        let check = || -> Result<(), crate::Invalid> {
             count("window", self.window, 1, MAX_WINDOW_STEPS)?;
             count("d_model", self.d_model, 1, MAX_WIDTH)?;
             count("heads", self.heads, 1, self.d_model.min(16))?;
             if !self.d_model.is_multiple_of(self.heads) {
-                return Err(format!(
+                return Err(crate::Invalid::Inconsistent(format!(
                     "d_model ({}) must be a multiple of heads ({})",
                     self.d_model, self.heads
-                ));
+                )));
             }
             count("d_mlp", self.d_mlp, 1, 4 * MAX_WIDTH)?;
             presence_weight(self.presence_loss)?;
@@ -111,6 +111,6 @@ impl TransformerConfig {
                 self.d_model.max(self.d_mlp),
             )
         };
-        check().map_err(|why| format!("transformer config: {why}"))
+        check().map_err(|why| why.in_config("transformer"))
     }
 }

@@ -292,12 +292,8 @@ impl TransformerParams {
     /// Rebuilds the network from a loaded file, checking every shape against the config.
     pub fn from_weights(
         file: &mut crate::weights::WeightFile,
-    ) -> std::result::Result<Self, String> {
-        let config: TransformerConfig = serde_json::from_value(file.config.clone())
-            .map_err(|e| format!("metadata `config` is not a transformer configuration: {e}"))?;
-        config
-            .validate()
-            .map_err(|why| format!("metadata `config`: {why}"))?;
+    ) -> Result<Self, crate::Invalid> {
+        let config: TransformerConfig = file.config("transformer", TransformerConfig::validate)?;
         let inputs = file.normaliser.dim();
         let mut tensors = Vec::with_capacity(NAMES.len());
         for (name, shape) in NAMES.iter().zip(Self::shapes(inputs, &config)) {
