@@ -376,3 +376,78 @@ fn the_window_slider_shrinks_a_transformers_memory() {
     }
     assert_eq!(frames(&harness), 16);
 }
+
+/// The transplant a user can watch: on `memory_gap`, copy the GRU's memory at the barrier of a
+/// seed where a pedestrian hid behind the van, switch to a seed where nobody is there, and put
+/// the memory in at the same moment: the GRU that never saw anyone slows at the van as if it
+/// had, and comes past it later than the same GRU with its own memory.
+#[test]
+fn a_gru_given_a_memory_brakes_for_a_pedestrian_it_never_saw() {
+    use memdrive::gui::settings::ScenarioChoice;
+    let mut harness = harness();
+    click(&mut harness, "Pause");
+    let app = harness.state_mut();
+    app.select_scenario(ScenarioChoice::Builtin("memory_gap".into()));
+    app.set_gap(2.0);
+    let spec = app.lab().spec().clone();
+    let hazard = |seed| {
+        memdrive_sim::World::new(&spec, seed)
+            .memory_gap_hazard()
+            .unwrap_or_else(|| panic!("memory_gap has a hazard"))
+    };
+    let seen = (0..20)
+        .find(|&s| hazard(s).1)
+        .unwrap_or_else(|| panic!("a seed with one"));
+    let clear = (0..20)
+        .find(|&s| !hazard(s).1)
+        .unwrap_or_else(|| panic!("one without"));
+    let hiding_s_m = hazard(clear).0;
+    const GRU: usize = 1;
+    let gru_world = |app: &MemdriveApp| app.lab().lanes()[GRU].world.clone();
+    let release = gru_world(app)
+        .memory_gap_release_s()
+        .unwrap_or_else(|| panic!("a barrier"));
+    let to_release = |app: &mut MemdriveApp| {
+        while gru_world(app).time_s() < release - 0.05 {
+            app.step_once();
+        }
+    };
+    // When the GRU's car comes past the van, from the barrier on (s; 20 s: never).
+    let passes = |app: &mut MemdriveApp| {
+        for _ in 0..200 {
+            let w = gru_world(app);
+            if w.ego_frenet().s_m > hiding_s_m || w.outcome().is_some() {
+                break;
+            }
+            app.step_once();
+        }
+        let w = gru_world(app);
+        if w.ego_frenet().s_m > hiding_s_m {
+            w.time_s()
+        } else {
+            20.0
+        }
+    };
+    app.set_seed(seen);
+    to_release(app);
+    app.copy_memory(GRU);
+    assert!(app.copied_memory().is_some_and(|m| m.starts_with("GRU at")));
+    app.set_seed(clear);
+    to_release(app);
+    let own = passes(app);
+    app.reset();
+    to_release(app);
+    app.transplant(None, GRU);
+    assert!(
+        app.notices()
+            .iter()
+            .any(|n| !n.error && n.text.contains("now drives on the memory of GRU")),
+        "{:?}",
+        app.notices().iter().map(|n| &n.text).collect::<Vec<_>>()
+    );
+    let given = passes(app);
+    assert!(
+        given > own + 1.0,
+        "with its own memory the GRU passed the van at {own:.1} s, with the transplanted one at {given:.1} s"
+    );
+}
