@@ -27,6 +27,8 @@ pub struct MemoryInputs<'a> {
     pub long_term: Option<&'a LongTermMemory>,
     /// Steps at which the user pressed Forget.
     pub forgotten_at: &'a [u32],
+    /// Steps at which a memory was transplanted in.
+    pub transplanted_at: &'a [u32],
     /// The frames a windowed controller looks back over now (shrunk at run time, or as trained).
     pub window: Option<usize>,
 }
@@ -310,26 +312,37 @@ fn matrix_ui(ui: &mut egui::Ui, array: &Array) {
     });
 }
 
+/// The Forget presses and transplants on a heatmap over time, each a labelled line.
 fn forget_marks(painter: &egui::Painter, rect: Rect, inputs: &MemoryInputs<'_>, offset: usize) {
     let Some(first) = inputs.recent.first().map(|f| f.world.steps()) else {
         return;
     };
     let cell = rect.width() / HISTORY_STEPS as f32;
-    for &step in inputs.forgotten_at {
+    let marks = inputs
+        .forgotten_at
+        .iter()
+        .map(|&s| (s, "forget", Color32::WHITE))
+        .chain(
+            inputs
+                .transplanted_at
+                .iter()
+                .map(|&s| (s, "transplant", Color32::from_rgb(255, 210, 80))),
+        );
+    for (step, label, colour) in marks {
         if let Some(i) = step.checked_sub(first).map(|d| d as usize + offset)
             && i < HISTORY_STEPS
         {
             let x = rect.min.x + (i as f32 + 0.5) * cell;
             painter.line_segment(
                 [Pos2::new(x, rect.min.y), Pos2::new(x, rect.max.y)],
-                Stroke::new(1.5, Color32::WHITE),
+                Stroke::new(1.5, colour),
             );
             painter.text(
                 Pos2::new(x + 2.0, rect.min.y),
                 Align2::LEFT_TOP,
-                "forget",
+                label,
                 FontId::proportional(10.0),
-                Color32::WHITE,
+                colour,
             );
         }
     }

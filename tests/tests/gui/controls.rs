@@ -259,8 +259,10 @@ fn a_restart_after_the_end_plays_again() {
     });
     harness.step();
     wait_until(&mut harness, |app| app.lab().finished());
-    harness.step();
-    assert!(!harness.state().playing(), "stopped at the end");
+    assert!(
+        !harness.state().playing(),
+        "stopped as the last episode ended"
+    );
     // At 1× from here, so the episode cannot end again under the test.
     harness.state_mut().settings_mut().speed = Speed::One;
     harness.state_mut().reset();
@@ -271,4 +273,30 @@ fn a_restart_after_the_end_plays_again() {
     harness.state_mut().reset();
     harness.step();
     assert!(!harness.state().playing(), "a chosen pause stays");
+}
+
+/// After the end, Step on a past moment takes one step from there and stays paused.
+#[test]
+fn a_step_from_the_past_after_the_end_is_one_step() {
+    use memdrive::gui::settings::Speed;
+    let mut harness = harness_with_settings(Settings {
+        speed: Speed::Max,
+        ..plain_settings()
+    });
+    harness.step();
+    wait_until(&mut harness, |app| app.lab().finished());
+    assert!(
+        !harness.state().playing(),
+        "stopped as the last episode ended"
+    );
+    harness.state_mut().view(Some(100));
+    harness.state_mut().step_once();
+    for _ in 0..10 {
+        harness.step();
+    }
+    assert_eq!(harness.state().lab().step_count(), 101);
+    assert!(
+        !harness.state().playing(),
+        "a step from the past stays one step"
+    );
 }

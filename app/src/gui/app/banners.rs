@@ -21,14 +21,22 @@ impl MemdriveApp {
             .interactable(true)
             .show(ctx, |ui| {
                 ui.set_max_width(width);
-                let shown = self.notices.len().saturating_sub(MAX_BANNERS);
-                if shown > 0 {
+                // Fewer at a time in a short window, so they leave the lanes readable.
+                let most = if ctx.content_rect().height() < 900.0 {
+                    2
+                } else {
+                    MAX_BANNERS
+                };
+                let shown = self.notices.len().saturating_sub(most);
+                if self.notices.len() > 1 {
                     ui.horizontal(|ui| {
-                        ui.label(
-                            RichText::new(format!("{shown} older messages"))
-                                .color(Color32::WHITE)
-                                .background_color(Color32::from_black_alpha(200)),
-                        );
+                        if shown > 0 {
+                            ui.label(
+                                RichText::new(format!("{shown} older messages"))
+                                    .color(Color32::WHITE)
+                                    .background_color(Color32::from_black_alpha(200)),
+                            );
+                        }
                         if ui
                             .button("Dismiss all")
                             .on_hover_text("Hide every message")

@@ -93,10 +93,18 @@ impl MemdriveApp {
                         .map(|i| (i, self.lane_title(i)))
                         .collect();
                     let copied = self.copied_memory().map(str::to_owned);
+                    // Something to copy: a memory carried to the next step at the moment on show.
+                    let carries = self
+                        .lab
+                        .moments_up_to(self.view_step.unwrap_or(self.lab.step_count()), 1)
+                        .next()
+                        .and_then(|m| m.lanes.get(index)?.memory.as_ref())
+                        .is_some_and(|m| m.carried() > 0);
                     let memory_menu = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
                         if ui
-                            .button("Copy memory")
+                            .add_enabled(carries, egui::Button::new("Copy memory"))
                             .on_hover_text("Keep this controller's short-term memory at the moment on show, to transplant it later (e.g. after changing the seed)")
+                            .on_disabled_hover_text("Nothing to copy: this controller carries no memory from one step to the next at the moment on show")
                             .clicked()
                         {
                             actions.push(LaneAction::Copy(index));
@@ -194,8 +202,11 @@ impl MemdriveApp {
             &format!("{title} world"),
             ghost,
         );
+        // The probe is fitted on memory_gap: elsewhere what it reads would be a guess outside
+        // what it learned from, so it is only shown on a scenario with a memory gap.
+        let gap_scenario = self.lab.spec().memory_gap.is_some();
         let presence = match (lane.identified_model(), &frame.memory) {
-            (Some((id, model)), Some(snapshot)) if self.settings.ghosts => {
+            (Some((id, model)), Some(snapshot)) if self.settings.ghosts && gap_scenario => {
                 Some(self.instruments.presence(id, model, snapshot))
             }
             _ => None,
@@ -229,6 +240,7 @@ impl MemdriveApp {
                 .collect(),
             long_term: lane.long_term().map(Arc::as_ref),
             forgotten_at: &lane.forgotten_at,
+            transplanted_at: &lane.transplanted_at,
             window: lane.window().map(|(now, _)| now),
         };
         egui::ScrollArea::vertical()

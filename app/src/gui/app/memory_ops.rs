@@ -23,6 +23,8 @@ impl MemdriveApp {
             Ok(()) => {
                 self.view_step = None;
                 self.playing_before_view = None;
+                // A branch is the user's own doing: Step stays one step, even after the end.
+                self.paused_at_end = false;
                 self.notify(
                     format!(
                         "resumed every world from {:.1} s: what had followed is replaced",

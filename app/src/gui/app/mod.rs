@@ -381,6 +381,11 @@ impl MemdriveApp {
             }
             None => while started.elapsed() < MAX_STEP_TIME && self.lab.step() {},
         }
+        // Stop as the last episode ends, not on some later frame (none may come).
+        if self.lab.finished() {
+            self.playing = false;
+            self.paused_at_end = true;
+        }
     }
 
     /// When the next frame is due if nothing else (input, a finished job) asks for one

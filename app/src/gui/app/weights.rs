@@ -58,11 +58,15 @@ impl MemdriveApp {
             return;
         };
         let source = Path::new("<trained in the app>");
+        let title = file.kind.title();
         match Driver::learned((**file).clone(), source) {
             Ok(driver) => self.install_at(
                 index,
                 driver,
-                format!("lane {} now drives the newly trained weights", index + 1),
+                format!(
+                    "lane {} now drives the newly trained weights (now: {title}; all lanes restarted)",
+                    index + 1
+                ),
             ),
             Err(e) => self.notify(format!("{e}"), true),
         }

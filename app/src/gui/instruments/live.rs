@@ -57,6 +57,12 @@ impl Instruments {
         };
         let mut state = Vec::new();
         self.backlog = false;
+        // A lane renamed or given other weights leaves no line behind.
+        self.curves.retain(|c| {
+            models
+                .iter()
+                .any(|(_, n, id, _)| *n == c.name && *id == c.id)
+        });
         for (index, name, id, model) in models {
             let Some(readouts) = self.readouts.get(&(*id, key)) else {
                 continue;

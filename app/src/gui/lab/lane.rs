@@ -105,6 +105,8 @@ pub struct Lane {
     pub pending: Controls,
     /// Steps at which the user wiped the short-term memory.
     pub forgotten_at: Vec<u32>,
+    /// Steps at which a memory was transplanted in.
+    pub transplanted_at: Vec<u32>,
 }
 
 impl Lane {
@@ -116,6 +118,7 @@ impl Lane {
             memory: None,
             pending: Controls::default(),
             forgotten_at: Vec::new(),
+            transplanted_at: Vec::new(),
         };
         lane.restart(spec, seed);
         lane
@@ -125,6 +128,7 @@ impl Lane {
         self.world = World::new(spec, seed);
         self.driver.controller().reset();
         self.forgotten_at.clear();
+        self.transplanted_at.clear();
         self.read();
     }
 
@@ -174,6 +178,7 @@ impl Lane {
         self.memory = frame.memory.clone();
         self.pending = frame.controls;
         self.forgotten_at.retain(|&s| s <= step);
+        self.transplanted_at.retain(|&s| s <= step);
         Ok(())
     }
 

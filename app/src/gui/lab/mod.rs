@@ -356,6 +356,7 @@ impl Lab {
         };
         controller.set_memory_state(state)?;
         lane.memory = Some(controller.memory());
+        lane.transplanted_at.push(lane.world.steps());
         self.rerecord();
         Ok(())
     }

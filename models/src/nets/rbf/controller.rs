@@ -70,12 +70,12 @@ impl MemoryController for RbfController {
     fn forget(&mut self) {}
 
     fn memory_state(&self) -> crate::MemoryState {
-        crate::MemoryState::new("an RBF network, which keeps none", ())
+        crate::MemoryState::new("an RBF network (which keeps none)", ())
     }
 
     fn set_memory_state(&mut self, state: &crate::MemoryState) -> crate::Result<()> {
         state
-            .take_as::<()>(|| "an RBF network, which keeps none".into(), |_| true)
+            .take_as::<()>(|| "an RBF network (which keeps none)".into(), |_| true)
             .map(|_| ())
     }
 }
