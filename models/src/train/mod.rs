@@ -7,8 +7,10 @@
 //! 1,000,000, so training and evaluation never share an episode.
 
 mod gradient;
+mod windows;
 
 pub use gradient::{GradientLearner, GradientNet, Sequences};
+pub use windows::{Recurrent, WindowPlan, cosine_rate, train_windows};
 
 use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};
 use crate::nets::ModelKind;

@@ -65,12 +65,7 @@ fn constant_rate() -> f32 {
     1.0
 }
 
-/// The step size at `step` of `steps` under a cosine from `base` down to `base · fraction`.
-pub fn cosine_rate(base: f32, fraction: f32, step: usize, steps: usize) -> f32 {
-    let progress = step as f32 / steps.max(1) as f32;
-    let floor = base * fraction;
-    floor + (base - floor) * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())
-}
+pub use crate::train::cosine_rate;
 
 impl Default for GruConfig {
     fn default() -> Self {
