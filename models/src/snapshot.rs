@@ -52,6 +52,10 @@ pub enum Role {
     /// The newest frame's attention over the frames held: rows are heads, columns frame ages
     /// (0 = now), one column per frame held.
     Attention,
+    /// A vector worth watching over time (drawn as a heatmap of its last steps).
+    OverTime,
+    /// A vector drawn as bars, in its order (a spectrum, a ranking).
+    Bars,
     /// Shown as it is.
     Plain,
 }

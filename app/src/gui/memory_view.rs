@@ -96,6 +96,8 @@ fn snapshot_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, snapshot: &MemorySn
                     window_frames_ui(ui, inputs, array.axes[1].len);
                 }
                 (Role::Kept, 1) => kept_ui(ui, inputs, array),
+                (Role::Bars, 1) => bars_ui(ui, array),
+                (Role::OverTime, 1) => over_time_ui(ui, inputs, array),
                 (_, 1) if array.signed => over_time_ui(ui, inputs, array),
                 (Role::State, 1) => activity_ui(ui, inputs, array),
                 (_, 1) => now_ui(ui, array),
@@ -135,18 +137,37 @@ fn expert_ui(ui: &mut egui::Ui, world: &World) {
     }
 }
 
-/// A signed vector (a hidden state) over the last steps: one row per element, time left to
-/// right, with the Forget presses marked.
+/// A vector (a hidden state) over the last steps: one row per element, time left to right,
+/// with the Forget presses marked; a signed one blue < 0 < orange, an unsigned one scaled to
+/// its largest value on show.
 fn over_time_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
     let axis = array.axes[0];
+    let colours = if array.signed {
+        "blue < 0 < orange"
+    } else {
+        "dark 0, bright the largest on show"
+    };
     ui.small(format!(
-        "{}, {} {}s (rows) over the last {} steps (time runs left to right); blue < 0 < orange",
+        "{}, {} {}s (rows) over the last {} steps (time runs left to right); {colours}",
         array.label,
         axis.len,
         axis.name,
         inputs.recent.len()
     ));
     let columns = inputs.history(array.name);
+    let peak = columns
+        .iter()
+        .flatten()
+        .flat_map(|v| v.iter())
+        .fold(0.0f32, |m, v| m.max(v.abs()))
+        .max(1e-6);
+    let colour = |v: f32| {
+        if array.signed {
+            diverging(v)
+        } else {
+            sequential(v / peak)
+        }
+    };
     let (response, painter) = strip(
         ui,
         (2.0 * axis.len as f32).clamp(24.0, 160.0),
@@ -158,7 +179,7 @@ fn over_time_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
         axis.len,
         HISTORY_STEPS,
         |r, c| match columns[c] {
-            Some(v) => diverging(v.get(r).copied().unwrap_or(0.0)),
+            Some(v) => colour(v.get(r).copied().unwrap_or(0.0)),
             None => Color32::TRANSPARENT,
         },
     );
@@ -261,6 +282,36 @@ fn kept_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
         .show_axes([false, true])
         .show(ui, |plot| {
             plot.line(egui_plot::Line::new("share kept", kept));
+        });
+}
+
+/// A vector as bars, one per element in its order, with its axis and unit.
+fn bars_ui(ui: &mut egui::Ui, array: &Array) {
+    let axis = array.axes[0];
+    ui.small(format!(
+        "{}: one bar per {}{}",
+        array.label,
+        axis.name,
+        if axis.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", axis.unit)
+        }
+    ));
+    let bars: Vec<egui_plot::Bar> = array
+        .data
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| egui_plot::Bar::new(i as f64, f64::from(v)).width(0.8))
+        .collect();
+    egui_plot::Plot::new(ui.scope_id().with(array.name))
+        .height(60.0)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .show_axes([false, true])
+        .show(ui, |plot| {
+            plot.bar_chart(egui_plot::BarChart::new(array.label, bars));
         });
 }
 
