@@ -30,7 +30,7 @@ fn memory_facts_of_the_bundled_controllers() {
         .iter()
         .filter_map(|c| c["name"].as_str())
         .collect();
-    assert_eq!(names, ["rbf", "gru", "transformer"]);
+    assert_eq!(names, memdrive_models::ModelKind::ids());
     for c in controllers {
         for key in [
             "lags",

@@ -3,14 +3,14 @@
 use super::*;
 
 #[test]
-fn starts_running_with_three_controllers_on_the_default_scenario() {
+fn starts_running_with_every_learned_controller_on_the_default_scenario() {
     let mut harness = harness();
     harness.step();
-    for title in ["RBF network", "GRU", "Transformer"] {
-        harness.get_by_label(title);
+    for kind in memdrive_models::ModelKind::all() {
+        harness.get_by_label(kind.title());
     }
     let app = harness.state();
-    assert_eq!(app.lab().lanes().len(), 3);
+    assert_eq!(app.lab().lanes().len(), learned());
     assert_eq!(app.lab().spec().name, "occluded_crossing");
     assert!(app.playing());
     harness.get_by_label("Pause");
@@ -19,15 +19,15 @@ fn starts_running_with_three_controllers_on_the_default_scenario() {
         harness
             .get_all_by_label("Long-term memory (weights)")
             .count(),
-        3
+        learned()
     );
     harness.get_by_label("Working memory (context window)");
     assert_eq!(
         harness
             .get_all_by_label("Short-term memory (state)")
             .count(),
-        2,
-        "RBF (none) and GRU"
+        learned() - 1,
+        "every kind but the transformer (the RBF's says none)"
     );
 }
 
@@ -125,7 +125,7 @@ fn settings_persist_between_launches() {
     // A new launch with those settings opens where the last one left off.
     let app = MemdriveApp::with_settings(restored.clone(), Arc::new(ScriptedDialogs::default()))
         .unwrap_or_else(|e| panic!("{e:#}"));
-    assert_eq!(app.lab().lanes().len(), 4);
+    assert_eq!(app.lab().lanes().len(), learned() + 1);
     assert_eq!(app.lab().spec().name, "cut_in");
     assert_eq!(app.lab().seed(), restored.seed);
 }
@@ -242,10 +242,10 @@ fn live_resumes_and_the_expert_lane_keeps_the_time() {
     let now = harness.state().lab().step_count();
     click(&mut harness, "Expert lane");
     let lab = harness.state().lab();
-    assert_eq!(lab.lanes().len(), 4);
+    assert_eq!(lab.lanes().len(), learned() + 1);
     assert_eq!(lab.step_count(), now, "no world restarted");
-    assert_eq!(lab.lanes()[3].world.steps(), now);
-    assert!(lab.history().iter().all(|m| m.lanes.len() == 4));
+    assert_eq!(lab.lanes()[learned()].world.steps(), now);
+    assert!(lab.history().iter().all(|m| m.lanes.len() == learned() + 1));
 }
 
 /// Play stops when every episode has ended; a restart then plays again (a pause the user chose

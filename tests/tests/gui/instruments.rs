@@ -43,7 +43,9 @@ fn the_instruments_draw_ghosts_curves_and_influence() {
     assert!(ghost.error_m > 0.0 && (0.0..=1.0).contains(&ghost.confidence));
     harness.get_by_label("Influence by lag, this step");
     click(&mut harness, "Run white-noise probe");
-    wait_until(&mut harness, |app| app.instruments().noise().count() == 3);
+    wait_until(&mut harness, |app| {
+        app.instruments().noise().count() == learned()
+    });
     let noise: Vec<_> = harness.state().instruments().noise().collect();
     // Under the probe the RBF recovers nothing of the past.
     assert!(
@@ -93,7 +95,7 @@ fn the_live_memory_curve_means_something_after_30_s() {
     assert_eq!(app.instruments().live_status(app.lab()), LiveStatus::Ready);
     let live = app.instruments().live();
     let names: Vec<&str> = live.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["rbf", "gru", "transformer"]);
+    assert_eq!(names, memdrive_models::ModelKind::ids());
     let r2 = |i: usize, k: usize| live[i].1[k].unwrap_or(f64::NAN);
     for (name, curve) in &live {
         let shown: Vec<String> = curve
@@ -184,12 +186,15 @@ fn the_presence_gauge_reads_each_lanes_memory() {
                 .presence(id, model, l.memory.as_ref()?)
         })
         .collect();
-    assert_eq!(gauges.len(), 3, "{gauges:?}");
+    assert_eq!(gauges.len(), learned(), "{gauges:?}");
     assert!(gauges.iter().all(|p| (0.0..=1.0).contains(p)), "{gauges:?}");
     // The GRU remembers that someone is there; the RBF, which keeps nothing, cannot tell.
     let (rbf, gru) = (gauges[0], gauges[1]);
     assert!(gru >= 0.9 && gru > rbf + 0.3, "rbf {rbf}, gru {gru}");
-    assert_eq!(harness.get_all_by_label("someone hidden:").count(), 3);
+    assert_eq!(
+        harness.get_all_by_label("someone hidden:").count(),
+        learned()
+    );
 }
 
 /// The memory-horizon panel measures every lane in the background with progress, draws one
@@ -215,7 +220,7 @@ fn the_memory_horizon_panel_measures_and_caches_per_model() {
         .iter()
         .map(HorizonKey::of)
         .collect();
-    assert_eq!(keys.len(), 4);
+    assert_eq!(keys.len(), learned() + 1);
     let gaps = harness.state().horizon().gaps().len();
     for key in &keys {
         let curve = harness

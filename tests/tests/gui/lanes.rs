@@ -40,7 +40,7 @@ fn a_corrupt_weight_file_shows_the_error_and_keeps_the_old_weights() {
     let mut harness = harness_with(dialogs);
     harness.step();
     let before = harness.state().lab().lanes()[1].weight_file().cloned();
-    click_nth(&mut harness, "Load weights…", 1);
+    click_weights(&mut harness, "Load weights…", 1);
     wait_until(&mut harness, |app| !app.notices().is_empty());
     let notice = &harness.state().notices()[0];
     assert!(notice.error);
@@ -67,7 +67,7 @@ fn weights_saved_through_the_dialog_load_back_identical() {
     ]));
     let mut harness = harness_with(dialogs);
     harness.step();
-    click_nth(&mut harness, "Save weights…", 1);
+    click_weights(&mut harness, "Save weights…", 1);
     wait_until(&mut harness, |app| !app.notices().is_empty());
     assert!(
         !harness.state().notices()[0].error,
@@ -82,7 +82,7 @@ fn weights_saved_through_the_dialog_load_back_identical() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(saved, shipped);
     click(&mut harness, "Dismiss");
-    click_nth(&mut harness, "Load weights…", 1);
+    click_weights(&mut harness, "Load weights…", 1);
     wait_until(&mut harness, |app| !app.notices().is_empty());
     assert!(
         !harness.state().notices()[0].error,
@@ -285,7 +285,7 @@ fn three_kinds_of_model_in_one_lane_never_crash() {
     harness.step();
     let lane_kind = |h: &Harness<'_, MemdriveApp>| h.state().lab().lanes()[1].kind;
     let drive = drive_with_instruments;
-    click_nth(&mut harness, "Load weights…", 1);
+    click_weights(&mut harness, "Load weights…", 1);
     wait_until(&mut harness, |app| !app.notices().is_empty());
     drive(&mut harness);
     for kind in [
@@ -311,7 +311,7 @@ fn three_kinds_of_model_in_one_lane_never_crash() {
     while harness.query_all_by_label("Dismiss").next().is_some() {
         click_nth(&mut harness, "Dismiss", 0);
     }
-    click_nth(&mut harness, "Load weights…", 1);
+    click_weights(&mut harness, "Load weights…", 1);
     wait_until(&mut harness, |app| !app.notices().is_empty());
     assert_eq!(
         lane_kind(&harness),

@@ -26,7 +26,10 @@ fn every_lane_is_on_screen_in_every_layout() {
                 );
                 harness.run_steps(3);
                 let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
-                let mut titles = vec!["RBF network", "GRU", "Transformer"];
+                let mut titles: Vec<&str> = memdrive_models::ModelKind::all()
+                    .iter()
+                    .map(|k| k.title())
+                    .collect();
                 if expert_lane {
                     titles.push("Expert");
                 }
@@ -96,7 +99,7 @@ fn banners_are_a_dismissable_stack_over_the_lanes() {
     let before = harness.get_by_label("RBF network").rect();
     for n in 1..=6 {
         dialogs.push(Some(path.clone()));
-        click_nth(&mut harness, "Load weights…", 0);
+        click_weights(&mut harness, "Load weights…", 0);
         wait_until(&mut harness, |app| app.notices().len() == n);
     }
     harness.step();
@@ -137,7 +140,7 @@ fn a_narrow_window_keeps_one_side_panel() {
             click(&mut harness, "Instruments");
             assert_eq!(open(&harness), (true, false));
             // Every lane's buttons are reachable.
-            assert_eq!(harness.get_all_by_label("…").count(), 3);
+            assert_eq!(harness.get_all_by_label("…").count(), learned());
         }
     }
 }

@@ -138,3 +138,14 @@ fn drive_with_instruments(harness: &mut Harness<'_, MemdriveApp>) {
         app.notices()
     );
 }
+
+/// The learned kinds there are: one lane each at start.
+fn learned() -> usize {
+    memdrive_models::ModelKind::all().len()
+}
+
+/// Clicks "Load weights…" or "Save weights…" of lane `n` through its Weights menu.
+fn click_weights(harness: &mut Harness<'_, MemdriveApp>, label: &str, n: usize) {
+    click_nth(harness, "Weights", n);
+    click(harness, label);
+}

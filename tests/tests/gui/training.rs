@@ -112,7 +112,7 @@ fn loading_training_and_using_models_of_every_kind_never_crashes() {
             .filter_map(|l| l.model_id())
             .collect()
     };
-    click_nth(&mut harness, "Load weights…", 1);
+    click_weights(&mut harness, "Load weights…", 1);
     wait_until(&mut harness, |app| !app.notices().is_empty());
     assert!(!harness.state().notices()[0].error);
     seen.extend(ids(harness.state()));

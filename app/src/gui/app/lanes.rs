@@ -146,20 +146,26 @@ impl MemdriveApp {
                         ui.menu_button("Memory", |ui| memory_menu(ui, actions))
                             .response
                             .on_hover_text("Copy this controller's short-term memory, or transplant another's into it");
-                        if ui
-                            .button("Load weights…")
-                            .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
-                            .clicked()
-                        {
-                            actions.push(LaneAction::Load(index));
-                        }
-                        if ui
-                            .button("Save weights…")
-                            .on_hover_text("Save this controller's weights as a .safetensors file")
-                            .clicked()
-                        {
-                            actions.push(LaneAction::Save(index));
-                        }
+                        ui.menu_button("Weights", |ui| {
+                            if ui
+                                .button("Load weights…")
+                                .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
+                                .clicked()
+                            {
+                                actions.push(LaneAction::Load(index));
+                                ui.close();
+                            }
+                            if ui
+                                .button("Save weights…")
+                                .on_hover_text("Save this controller's weights as a .safetensors file")
+                                .clicked()
+                            {
+                                actions.push(LaneAction::Save(index));
+                                ui.close();
+                            }
+                        })
+                        .response
+                        .on_hover_text("Load this controller's weights from a file, or save them");
                     };
                     // Decided on the lane's width, not what its title leaves, so every lane of
                     // a layout shows its buttons the same way.
@@ -168,7 +174,7 @@ impl MemdriveApp {
                     } else {
                         ui.menu_button("…", |ui| buttons(ui, &mut actions))
                             .response
-                            .on_hover_text("Forget, load or save this controller's weights");
+                            .on_hover_text("Forget, copy or transplant memory, load or save weights");
                     }
                 }
             },

@@ -46,15 +46,16 @@ fn an_expert_lane_added_mid_episode_is_replayed_to_now() {
         lab.step();
     }
     let before = lab.lanes()[1].world.metrics().trajectory_hash;
+    let expert = ModelKind::all().len();
     lab.set_expert(true);
     assert_eq!(lab.step_count(), 50);
     assert_eq!(lab.lanes()[1].world.metrics().trajectory_hash, before);
-    assert_eq!(lab.lanes()[3].world.steps(), 50);
-    assert!(lab.history().iter().all(|m| m.lanes.len() == 4));
+    assert_eq!(lab.lanes()[expert].world.steps(), 50);
+    assert!(lab.history().iter().all(|m| m.lanes.len() == expert + 1));
     let then = lab
         .moment(20)
         .unwrap_or_else(|| panic!("step 20 is recorded"));
-    assert_eq!(then.lanes[3].world.steps(), 20);
+    assert_eq!(then.lanes[expert].world.steps(), 20);
     while lab.step() {}
     let headless = memdrive_sim::run_episode(
         lab.spec(),
@@ -62,12 +63,15 @@ fn an_expert_lane_added_mid_episode_is_replayed_to_now() {
         &mut memdrive_sim::Pilot::Privileged(Box::new(Expert::new())),
     );
     assert_eq!(
-        format!("{:016x}", lab.lanes()[3].world.metrics().trajectory_hash),
+        format!(
+            "{:016x}",
+            lab.lanes()[expert].world.metrics().trajectory_hash
+        ),
         headless.trajectory_hash
     );
     // Removing it again leaves the others as they were.
     lab.set_expert(false);
-    assert!(lab.history().iter().all(|m| m.lanes.len() == 3));
+    assert!(lab.history().iter().all(|m| m.lanes.len() == expert));
 }
 
 /// Every model gets its own identity, even one built from the same file.
@@ -78,7 +82,7 @@ fn model_identities_are_never_reused() {
     assert_ne!(a, b);
     let lab = lab(false);
     let ids: Vec<ModelId> = lab.lanes().iter().filter_map(Lane::model_id).collect();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(ids.len(), ModelKind::all().len());
     assert!(ids.iter().all(|&id| id != a && id != b));
 }
 
