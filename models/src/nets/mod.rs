@@ -26,7 +26,7 @@ macro_rules! registry {
 }
 
 // The registry: a new kind is its folder and its name here.
-registry!(rbf, gru, transformer);
+registry!(rbf, gru, transformer, lru);
 
 /// What a kind of learned controller is: its names, its bundled weights, how a network of it is
 /// built from a weight file, and how one is trained.

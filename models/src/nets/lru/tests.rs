@@ -1,0 +1,176 @@
+//! The LRU's gradients against finite differences, its half-lives, and its controller's memory.
+
+use super::*;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn small() -> LruConfig {
+    LruConfig {
+        d_model: 4,
+        state: 3,
+        d_mlp: 5,
+        // Phases up to π so the imaginary parts matter.
+        max_phase: std::f32::consts::PI,
+        ..LruConfig::default()
+    }
+}
+
+/// Every parameter tensor's gradient (the presence head's included) against central finite
+/// differences of the window loss. Bound: |analytic − numeric| ≤ 2e-2 · max(|a|, |n|) + 2e-4
+/// with ε = 1e-3 in f32 (at ε = 1e-2 a unit near zero crosses its relu kink and the central
+/// difference is off by ~9%; as ε shrinks it converges on the analytic value).
+#[test]
+fn backpropagation_through_time_matches_finite_differences() {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let inputs = 3;
+    let mut params = LruParams::init(inputs, &small(), &mut rng);
+    // A presence head that is not zero, and an input bias, so their paths are exercised.
+    for t in &mut params.tensors {
+        for v in t.iter_mut() {
+            *v += 0.05 * rng.random_range(-1.0..1.0);
+        }
+    }
+    let steps = 6;
+    let xs: Vec<f32> = (0..inputs * steps)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let targets: Vec<f32> = (0..2 * steps).map(|_| rng.random_range(-0.9..0.9)).collect();
+    let labels: Vec<f32> = (0..steps).map(|i| (i % 2) as f32).collect();
+    let h0 = vec![0.0; 2 * params.state];
+    let loss = |p: &LruParams| {
+        let caches = p.forward(&xs, &h0);
+        p.loss_and_grad(&caches, &targets, Some((&labels, 0.7)), 2, &mut p.zeros_like())
+    };
+    let mut grads = params.zeros_like();
+    let caches = params.forward(&xs, &h0);
+    params.loss_and_grad(&caches, &targets, Some((&labels, 0.7)), 2, &mut grads);
+    // Small enough that no relu unit crosses its kink between the two evaluations.
+    let eps = 1e-3;
+    let mut worst = 0.0f64;
+    for (ti, tensor) in params.tensors.iter().enumerate() {
+        for i in 0..tensor.len() {
+            let mut up = params.clone();
+            up.tensors[ti][i] += eps;
+            let mut down = params.clone();
+            down.tensors[ti][i] -= eps;
+            let numeric = (loss(&up) - loss(&down)) / (2.0 * f64::from(eps));
+            let analytic = f64::from(grads.tensors[ti][i]);
+            let bound = 2e-2 * analytic.abs().max(numeric.abs()) + 2e-4;
+            worst = worst.max((analytic - numeric).abs() / bound);
+            assert!(
+                (analytic - numeric).abs() <= bound,
+                "tensor {ti} element {i}: analytic {analytic}, numeric {numeric}"
+            );
+        }
+    }
+    assert!(worst > 0.0);
+}
+
+/// The influence of each step's input is the same as finite differences of the last action.
+#[test]
+fn influence_by_lag_matches_finite_differences() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let inputs = 3;
+    let params = LruParams::init(inputs, &small(), &mut rng);
+    let steps = 5;
+    let xs: Vec<f32> = (0..inputs * steps)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let h0 = vec![0.0; 2 * params.state];
+    let last = |xs: &[f32]| {
+        let c = params.forward(xs, &h0);
+        c.last().map_or([0.0; 2], |c| [c.out[0].tanh(), c.out[1].tanh()])
+    };
+    let influence = params.input_influence(&params.forward(&xs, &h0));
+    let eps = 1e-2;
+    for (lag, &analytic) in influence.iter().enumerate() {
+        let t = steps - 1 - lag;
+        let mut squares = 0.0f64;
+        for e in 0..inputs {
+            let (mut up, mut down) = (xs.clone(), xs.clone());
+            up[t * inputs + e] += eps;
+            down[t * inputs + e] -= eps;
+            let (a, b) = (last(&up), last(&down));
+            for o in 0..2 {
+                squares += f64::from((a[o] - b[o]) / (2.0 * eps)).powi(2);
+            }
+        }
+        let numeric = squares.sqrt();
+        assert!(
+            (analytic - numeric).abs() <= 2e-2 * numeric.max(analytic) + 1e-4,
+            "lag {lag}: {analytic} vs {numeric}"
+        );
+    }
+}
+
+/// |λ| starts in the ring, each half-life is ln 2 / exp(ν), and a channel keeps |λ|^k of an
+/// impulse after k steps (with no further input).
+#[test]
+fn half_lives_are_read_from_the_weights_and_hold() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let config = LruConfig {
+        state: 16,
+        ..small()
+    };
+    let params = LruParams::init(3, &config, &mut rng);
+    let a = params.magnitudes();
+    assert!(a.iter().all(|&a| (config.r_min - 1e-4..=config.r_max + 1e-4).contains(&a)), "{a:?}");
+    let lives = params.half_lives();
+    assert!(lives.windows(2).all(|w| w[0] >= w[1]), "longest first");
+    let mut from_a: Vec<f32> = a.iter().map(|a| std::f32::consts::LN_2 / -a.ln()).collect();
+    from_a.sort_by(|x, y| y.total_cmp(x));
+    for (h, f) in lives.iter().zip(&from_a) {
+        assert!((h - f).abs() <= 1e-3 * f, "{h} vs {f}");
+    }
+}
+
+/// The controller carries its state from step to step; Forget clears it; its memory goes out
+/// and back in bit for bit, and a memory of another size is refused.
+#[test]
+fn the_controller_carries_state_and_forget_clears_it() {
+    use crate::MemoryController;
+    use crate::normaliser::Normaliser;
+    use memdrive_sim::{Controller, Observation, ObservationSpec};
+    use std::sync::Arc;
+    let spec = Arc::new(ObservationSpec::new(4));
+    let dim = spec.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let params = Arc::new(LruParams::init(dim, &small(), &mut rng));
+    let normaliser = Normaliser::from_parts(vec![0.0; dim], vec![1.0; dim])
+        .map(Arc::new)
+        .unwrap_or_else(|| panic!("valid statistics"));
+    let mut c = LruController::new(params.clone(), normaliser.clone());
+    let mut obs = Observation::zeros(spec);
+    obs.copy_from(&(0..dim).map(|i| i as f32 * 0.1).collect::<Vec<_>>());
+    let first = c.act(&obs);
+    let saved = c.memory_state();
+    let second = c.act(&obs);
+    assert_ne!(first, second, "the state changed in between");
+    let memory = c.memory();
+    assert_eq!(memory.state().len(), 2 * params.state);
+    assert!(memory.state().iter().any(|v| *v != 0.0));
+    assert_eq!(
+        memory.array("half_life").map(|a| a.data.clone()),
+        Some(params.half_lives())
+    );
+    c.set_memory_state(&saved).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.act(&obs), second, "resumed bit for bit");
+    c.forget();
+    assert!(c.memory().state().iter().all(|v| *v == 0.0));
+    assert_eq!(c.act(&obs), first, "after forgetting it acts as from the start");
+    let other = Arc::new(LruParams::init(
+        dim,
+        &LruConfig {
+            state: 5,
+            ..small()
+        },
+        &mut rng,
+    ));
+    let foreign = LruController::new(other, normaliser).memory_state();
+    let err = c.set_memory_state(&foreign).err().map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("cannot take the memory of an LRU of 5 channels into an LRU of 3 channels")
+    );
+}
+
