@@ -65,6 +65,10 @@ pub struct ControllerMemory {
     pub r2: Vec<f64>,
     /// The same from the current observation alone.
     pub r2_current_only: Vec<f64>,
+    /// R²(k) predicted from the weights alone, for a kind whose memory curve has a closed
+    /// form (the LRU's), under the white-noise probe.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub r2_predicted: Option<Vec<f64>>,
     /// Which observation elements R² is averaged over.
     pub r2_elements: String,
     /// Σₖ max(R²(k), 0) over k = 0…L.
@@ -122,6 +126,10 @@ pub fn measure(name: &str, model: &Model, pool: &[f32], options: &Options) -> Co
         PROBE_SEED_BASE..PROBE_SEED_BASE + options.episodes,
         options.threads,
     );
+    let r2_predicted = match options.probe {
+        Probe::Noise => memory::predicted_curve(model, pool, &elements, options.lags),
+        Probe::Driving => None,
+    };
     let noise;
     let probed = match options.probe {
         Probe::Noise => {
@@ -157,6 +165,7 @@ pub fn measure(name: &str, model: &Model, pool: &[f32], options: &Options) -> Co
         lags,
         r2,
         r2_current_only,
+        r2_predicted,
         r2_elements: format!(
             "{counted} of {} elements: lidar distances and ego state (one-hot hit classes left out)",
             layout().len()
@@ -203,7 +212,7 @@ pub fn text(results: &[ControllerMemory]) -> String {
     let mut out = String::new();
     for r in results {
         out += &format!(
-            "{}: state = {}\n  memory curve ({} probe; R² over {})\n  {:>6}  {:>8}  {:>12}  {:>10}\n",
+            "{}: state = {}\n  memory curve ({} probe; R² over {})\n  {:>6}  {:>8}  {:>12}  {:>10}{}\n",
             r.name,
             r.state,
             match r.probe {
@@ -214,11 +223,21 @@ pub fn text(results: &[ControllerMemory]) -> String {
             "lag s",
             "R²",
             "current-only",
-            "influence"
+            "influence",
+            if r.r2_predicted.is_some() {
+                "  predicted (from the weights)"
+            } else {
+                ""
+            }
         );
         for (i, k) in r.lags.iter().enumerate() {
+            let predicted = r
+                .r2_predicted
+                .as_ref()
+                .and_then(|p| p.get(i))
+                .map_or(String::new(), |p| format!("  {p:>9.3}"));
             out += &format!(
-                "  {:>6.1}  {:>8.3}  {:>12.3}  {:>10.4}\n",
+                "  {:>6.1}  {:>8.3}  {:>12.3}  {:>10.4}{predicted}\n",
                 *k as f64 * 0.1,
                 r.r2[i],
                 r.r2_current_only[i],

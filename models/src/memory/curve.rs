@@ -139,6 +139,35 @@ pub fn memory_curves(
     curves
 }
 
+/// The covariance of the raw frames of `pool` (row-major, `dim` columns): what the white-noise
+/// probe draws from, independently at every step.
+pub fn frame_covariance(pool: &[f32], dim: usize) -> DMatrix<f64> {
+    let rows = pool.len() / dim.max(1);
+    let mut mean = vec![0.0f64; dim];
+    for frame in pool.chunks_exact(dim) {
+        for (m, &v) in mean.iter_mut().zip(frame) {
+            *m += f64::from(v) / rows.max(1) as f64;
+        }
+    }
+    let centred = DMatrix::from_fn(rows, dim, |r, c| f64::from(pool[r * dim + c]) - mean[c]);
+    (centred.transpose() * &centred) / rows.max(1) as f64
+}
+
+/// The memory curve of `model` under the white-noise probe on `pool`, predicted from its
+/// parameters (for a kind with a closed form), over `elements`, lags 0…`lags`.
+pub fn predicted_curve(
+    model: &Model,
+    pool: &[f32],
+    elements: &[usize],
+    lags: usize,
+) -> Option<Vec<f64>> {
+    let dim = model.normaliser().dim();
+    let cov = frame_covariance(pool, dim);
+    model
+        .net()
+        .predicted_memory_curve(model.normaliser(), &cov, elements, lags)
+}
+
 /// Fits `features → targets` on the first `split` rows, scores the rest: mean R² per lag block
 /// of `m` columns, and how many columns were scored.
 pub(super) fn score(

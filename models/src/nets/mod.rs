@@ -96,6 +96,18 @@ pub trait Net: fmt::Debug + Send + Sync {
     /// ‖∂action / ∂input_{t−k}‖ by lag k (from 0) at the last of `inputs` (normalised frames,
     /// row-major, oldest first), with `state_before` the state vector before the first of them.
     fn input_influence(&self, inputs: &[f32], state_before: &[f32]) -> Vec<f64>;
+    /// The memory curve R²(k), k = 0…`lags`, predicted from the parameters alone for raw
+    /// frames drawn independently with covariance `input_cov` (the white-noise probe), averaged
+    /// over `elements`; `None` for a kind whose memory curve has no closed form.
+    fn predicted_memory_curve(
+        &self,
+        _normaliser: &Normaliser,
+        _input_cov: &nalgebra::DMatrix<f64>,
+        _elements: &[usize],
+        _lags: usize,
+    ) -> Option<Vec<f64>> {
+        None
+    }
 }
 
 /// A kind of learned controller: one of [`ModelKind::all`]. Compared, hashed, printed and

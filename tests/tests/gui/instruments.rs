@@ -46,6 +46,16 @@ fn the_instruments_draw_ghosts_curves_and_influence() {
     wait_until(&mut harness, |app| {
         app.instruments().noise().count() == learned()
     });
+    // The LRU's curve predicted from its weights is drawn beside its measured one, and no
+    // other kind has one.
+    let predicted: Vec<(&str, usize)> = harness
+        .state()
+        .instruments()
+        .noise_predicted()
+        .map(|(n, c)| (n, c.len()))
+        .collect();
+    assert_eq!(predicted, [("lru", 41)]);
+    harness.get_by_label_contains("predicted from its weights");
     let noise: Vec<_> = harness.state().instruments().noise().collect();
     // Under the probe the RBF recovers nothing of the past.
     assert!(

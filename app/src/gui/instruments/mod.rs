@@ -57,7 +57,10 @@ enum Message {
     Belief(ModelId, Box<Belief>),
     Presence(ModelId, Box<Logistic>),
     Readouts(ModelId, u64, Box<Readouts>),
-    Noise(Vec<(String, ModelId, MemoryCurve)>),
+    Noise(
+        Vec<(String, ModelId, MemoryCurve)>,
+        Vec<(String, ModelId, Vec<f64>)>,
+    ),
     Failed(Job, String),
 }
 
@@ -163,6 +166,8 @@ pub struct Instruments {
     backlog: bool,
     /// Memory curves under the white-noise probe, once run: (controller, model, curve).
     noise: Vec<(String, ModelId, MemoryCurve)>,
+    /// The same predicted from the weights, for kinds with a closed form.
+    noise_predicted: Vec<(String, ModelId, Vec<f64>)>,
     scenario: String,
 }
 
@@ -181,6 +186,7 @@ impl Default for Instruments {
             failures: Vec::new(),
             backlog: false,
             noise: Vec::new(),
+            noise_predicted: Vec::new(),
             scenario: String::new(),
         }
     }
@@ -266,9 +272,10 @@ impl Instruments {
                         self.readouts.insert((id, key), Arc::from(readouts));
                     }
                 }
-                Message::Noise(curves) => {
+                Message::Noise(curves, predicted) => {
                     self.pending.remove(&Job::Noise);
                     self.noise = curves;
+                    self.noise_predicted = predicted;
                 }
                 Message::Failed(job, text) => {
                     self.pending.remove(&job);
@@ -284,6 +291,7 @@ impl Instruments {
         self.readouts
             .retain(|(id, k), _| alive.contains(id) && *k == key);
         self.noise.retain(|(_, id, _)| alive.contains(id));
+        self.noise_predicted.retain(|(_, id, _)| alive.contains(id));
         self.curves.retain(|c| alive.contains(&c.id));
         self.scenario.clone_from(&lab.spec().name);
         if beliefs {
@@ -379,6 +387,14 @@ impl Instruments {
         self.noise.iter().map(|(n, _, c)| (n.as_str(), c))
     }
 
+    /// Memory curves under the white-noise probe predicted from the weights, for the kinds with
+    /// a closed form: (controller, R²(k)).
+    pub fn noise_predicted(&self) -> impl Iterator<Item = (&str, &[f64])> {
+        self.noise_predicted
+            .iter()
+            .map(|(n, _, c)| (n.as_str(), c.as_slice()))
+    }
+
     /// Starts the white-noise probe of every learned lane in the background.
     pub fn run_noise_probe(&mut self, lab: &Lab, wake: impl Fn() + Send + 'static) {
         self.failed.remove(&Job::Noise);
@@ -401,12 +417,19 @@ impl Instruments {
                 let refs: Vec<&Recording> = recordings.iter().collect();
                 let elements = memory::curve_elements(&crate::learned::builtin_layout());
                 let curves = memory::memory_curves(&refs, &elements, DEFAULT_LAGS, Some(1));
+                let predicted = models
+                    .iter()
+                    .filter_map(|(_, n, id, m)| {
+                        memory::predicted_curve(m, &pool, &elements, DEFAULT_LAGS)
+                            .map(|c| (n.clone(), *id, c))
+                    })
+                    .collect();
                 let named = models
                     .into_iter()
                     .zip(curves)
                     .map(|((_, n, id, _), c)| (n, id, c))
                     .collect();
-                Some(Message::Noise(named))
+                Some(Message::Noise(named, predicted))
             },
         );
     }

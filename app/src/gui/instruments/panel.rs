@@ -146,6 +146,21 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
                             .style(egui_plot::LineStyle::dashed_loose()),
                     );
                 }
+                for (name, r2) in instruments.noise_predicted() {
+                    let points: Vec<[f64; 2]> = r2
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &r)| [k as f64 * 0.1, r.max(R2_FLOOR)])
+                        .collect();
+                    plot.line(
+                        egui_plot::Line::new(
+                            format!("{name} (predicted from its weights)"),
+                            points,
+                        )
+                        .color(controller_color(name))
+                        .style(egui_plot::LineStyle::dotted_loose()),
+                    );
+                }
             });
         if let Some(reason) = reason {
             ui.small(reason);
@@ -169,6 +184,12 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
         ui.small(format!(
             "{name}: capacity {:.2} (noise probe)",
             curve.capacity
+        ));
+    }
+    for (name, r2) in instruments.noise_predicted() {
+        ui.small(format!(
+            "{name}: capacity {:.2} predicted from its weights (dotted)",
+            r2.iter().map(|v| v.max(0.0)).sum::<f64>()
         ));
     }
     ui.separator();

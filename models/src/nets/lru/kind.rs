@@ -87,6 +87,18 @@ impl Net for LruParams {
         let caches = self.forward(inputs, state_before);
         LruParams::input_influence(self, &caches)
     }
+
+    fn predicted_memory_curve(
+        &self,
+        normaliser: &Normaliser,
+        input_cov: &nalgebra::DMatrix<f64>,
+        elements: &[usize],
+        lags: usize,
+    ) -> Option<Vec<f64>> {
+        Some(LruParams::predicted_memory_curve(
+            self, normaliser, input_cov, elements, lags,
+        ))
+    }
 }
 
 impl GradientNet for LruParams {

@@ -19,6 +19,7 @@ mod controller;
 mod kind;
 #[cfg(test)]
 mod tests;
+mod theory;
 mod train;
 
 pub use cell::{LruParams, StepCache};
