@@ -426,3 +426,79 @@ fn transformer_files_round_trip_and_name_their_tensors() {
         "{err}"
     );
 }
+
+/// An LRU's file: the same round trip, one error per check — a misshapen tensor, a channel
+/// that would not forget (|λ| ≥ 1), a non-finite value, a tensor that is not its own, a
+/// configuration out of bounds, a missing tensor — each naming what is wrong.
+#[test]
+fn lru_files_round_trip_and_every_check_names_what_is_wrong() {
+    use memdrive_models::nets::lru::{LruConfig, LruParams};
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let config = LruConfig {
+        d_model: 8,
+        state: 6,
+        d_mlp: 10,
+        ..LruConfig::default()
+    };
+    let params = LruParams::init(136, &config, &mut rng);
+    let file = untrained_file(
+        memdrive_models::nets::lru::KIND,
+        serde_json::to_value(&config),
+        params.weight_tensors(),
+    );
+    let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
+    let path = Path::new("lru.safetensors");
+    let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
+    let a = Model::from_file(file.clone(), path).unwrap_or_else(|e| panic!("{e}"));
+    let b = Model::from_file(loaded, path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(actions_over_an_episode(&a), actions_over_an_episode(&b));
+    let error_of = |change: &dyn Fn(&mut WeightFile)| {
+        let mut wrong = file.clone();
+        change(&mut wrong);
+        load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")))
+    };
+    let err = error_of(&|f| {
+        f.tensors
+            .insert("lru.B_re".into(), Tensor::new(vec![6, 4], vec![0.0; 24]));
+    });
+    assert!(
+        err.contains("tensor lru.B_re has shape [6, 4], expected [6, 8]"),
+        "{err}"
+    );
+    // ν = −40: exp(−exp(ν)) rounds to |λ| = 1, a channel that never forgets.
+    let err = error_of(&|f| {
+        if let Some(t) = f.tensors.get_mut("lru.nu_log") {
+            t.data[2] = -40.0;
+        }
+    });
+    assert!(
+        err.contains("tensor lru.nu_log must be within its range") && err.contains("index 2"),
+        "{err}"
+    );
+    let err = error_of(&|f| {
+        if let Some(t) = f.tensors.get_mut("lru.C_im") {
+            t.data[0] = f32::NAN;
+        }
+    });
+    assert!(
+        err.contains("lru.C_im") && err.contains("non-finite"),
+        "{err}"
+    );
+    let err = error_of(&|f| {
+        f.tensors
+            .insert("gru.weight_hh".into(), Tensor::new(vec![1], vec![0.0]));
+    });
+    assert!(
+        err.contains("tensor gru.weight_hh is not part of a lru model"),
+        "{err}"
+    );
+    let err = error_of(&|f| {
+        f.config["state"] = serde_json::json!(100_000);
+    });
+    assert!(err.contains("LRU config: state must be between"), "{err}");
+    let err = error_of(&|f| {
+        f.tensors.remove("lru.theta_log");
+    });
+    assert!(err.contains("tensor lru.theta_log is missing"), "{err}");
+}
