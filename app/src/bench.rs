@@ -266,7 +266,7 @@ pub struct GuiBenchReport {
 }
 
 /// Runs the real app state for `frames` frames at 60 Hz and 1× speed through egui_kittest (no
-/// display, no GPU) on a 1600×950 window, three lanes and their memory panels, and times each
+/// display, no GPU) on a 1600×950 window, a lane per learned kind with its memory panel, and times each
 /// frame on this thread: the app's update and drawing plus egui's tessellation into triangles.
 /// Only rasterising on the GPU is left out.
 pub fn gui(frames: usize) -> Result<GuiBenchReport> {
