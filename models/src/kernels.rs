@@ -35,6 +35,24 @@ pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
     }
 }
 
+/// `out += Wᵀ g` for row-major `w` of shape (g.len(), out.len()).
+pub fn add_transposed(w: &[f32], g: &[f32], out: &mut [f32]) {
+    for (row, &gi) in w.chunks_exact(out.len()).zip(g) {
+        for (o, &wij) in out.iter_mut().zip(row) {
+            *o += wij * gi;
+        }
+    }
+}
+
+/// `w += g ⊗ x` (outer product) for row-major `w` of shape (g.len(), x.len()).
+pub fn add_outer(w: &mut [f32], g: &[f32], x: &[f32]) {
+    for (row, &gi) in w.chunks_exact_mut(x.len()).zip(g) {
+        for (wij, &xj) in row.iter_mut().zip(x) {
+            *wij += gi * xj;
+        }
+    }
+}
+
 /// `c += a b` for column-major matrices in contiguous slices: `a` is m × k, `b` k × n, `c`
 /// m × n. Through nalgebra's matrix product (blocked, with the widest SIMD kernels the CPU
 /// offers), for the long products of training; the per-step products of driving stay on

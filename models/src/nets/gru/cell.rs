@@ -2,7 +2,7 @@
 //! tensors in a weight file.
 
 use super::GruConfig;
-use crate::kernels::{affine, gemm_acc, transposed};
+use crate::kernels::{add_outer, add_transposed, affine, gemm_acc, transposed};
 
 /// Outputs: steering and acceleration (pre-`tanh`).
 const OUTPUTS: usize = 2;
@@ -64,24 +64,6 @@ impl StepCache {
 
 fn sigmoid(v: f32) -> f32 {
     1.0 / (1.0 + (-v).exp())
-}
-
-/// `out += Wᵀ g` for row-major `w` of shape (g.len(), out.len()).
-fn add_transposed(w: &[f32], g: &[f32], out: &mut [f32]) {
-    for (row, &gi) in w.chunks_exact(out.len()).zip(g) {
-        for (o, &wij) in out.iter_mut().zip(row) {
-            *o += wij * gi;
-        }
-    }
-}
-
-/// `w += g ⊗ x` (outer product) for row-major `w` of shape (g.len(), x.len()).
-fn add_outer(w: &mut [f32], g: &[f32], x: &[f32]) {
-    for (row, &gi) in w.chunks_exact_mut(x.len()).zip(g) {
-        for (wij, &xj) in row.iter_mut().zip(x) {
-            *wij += gi * xj;
-        }
-    }
 }
 
 impl GruParams {

@@ -3,7 +3,7 @@
 
 use super::LruConfig;
 use crate::Invalid;
-use crate::kernels::affine;
+use crate::kernels::{add_outer, add_transposed, affine};
 use crate::weights::{Tensor, WeightFile};
 use std::collections::BTreeMap;
 
@@ -61,8 +61,10 @@ pub struct LruParams {
     pub tensors: Vec<Vec<f32>>,
 }
 
-/// λ and γ of every channel, computed from the parameters once per window.
-struct Lambda {
+/// λ and γ of every channel, computed from the parameters once per window (and once per
+/// controller: they do not change while it drives).
+#[derive(Clone, Debug)]
+pub(super) struct Lambda {
     /// |λ| = exp(−exp(ν)).
     a: Vec<f32>,
     /// arg λ = exp(θ).
@@ -102,25 +104,6 @@ fn normal(rng: &mut impl rand::Rng) -> f32 {
 fn add_matvec(w: &[f32], x: &[f32], out: &mut [f32]) {
     for (o, row) in out.iter_mut().zip(w.chunks_exact(x.len())) {
         *o += crate::kernels::dot(row, x);
-    }
-}
-
-/// `out += Wᵀ g` for row-major `w` of shape (g.len(), out.len()).
-fn add_transposed(w: &[f32], g: &[f32], out: &mut [f32]) {
-    for (row, &gi) in w.chunks_exact(out.len()).zip(g) {
-        for (o, &wij) in out.iter_mut().zip(row) {
-            *o += gi * wij;
-        }
-    }
-}
-
-/// `w += scale · g ⊗ x` for row-major `w` of shape (g.len(), x.len()).
-fn add_outer(w: &mut [f32], g: &[f32], x: &[f32], scale: f32) {
-    for (row, &gi) in w.chunks_exact_mut(x.len()).zip(g) {
-        let gi = scale * gi;
-        for (wij, &xj) in row.iter_mut().zip(x) {
-            *wij += gi * xj;
-        }
     }
 }
 
@@ -219,7 +202,7 @@ impl LruParams {
         &self.tensors[i]
     }
 
-    fn lambda(&self) -> Lambda {
+    pub(super) fn lambda(&self) -> Lambda {
         let a: Vec<f32> = self.t(NU).iter().map(|nu| (-nu.exp()).exp()).collect();
         let phi: Vec<f32> = self.t(THETA).iter().map(|th| th.exp()).collect();
         let c = a.iter().zip(&phi).map(|(a, p)| a * p.cos()).collect();
@@ -251,7 +234,7 @@ impl LruParams {
         self.lambda().a
     }
 
-    fn step_with(&self, l: &Lambda, x: &[f32], h: (&[f32], &[f32])) -> StepCache {
+    pub(super) fn step_with(&self, l: &Lambda, x: &[f32], h: (&[f32], &[f32])) -> StepCache {
         let (d, n, m) = (self.d_model, self.state, self.d_mlp);
         let mut u = vec![0.0; d]; // (d,)
         affine(self.t(IN_W), self.t(IN_B), x, &mut u);
@@ -337,7 +320,7 @@ impl LruParams {
             let (dout, extra) = &seeds[t];
             // Head: out = W_2 z + b_2.
             let mut dz = extra.clone().unwrap_or_else(|| vec![0.0; m]); // (d_mlp,)
-            add_outer(&mut g[HEAD_W], dout, &c.z, 1.0);
+            add_outer(&mut g[HEAD_W], dout, &c.z);
             for (gb, d) in g[HEAD_B].iter_mut().zip(dout) {
                 *gb += d;
             }
@@ -348,15 +331,16 @@ impl LruParams {
                     *dzi = 0.0;
                 }
             }
-            add_outer(&mut g[MLP_W], &dz, &c.y, 1.0);
+            add_outer(&mut g[MLP_W], &dz, &c.y);
             for (gb, d) in g[MLP_B].iter_mut().zip(&dz) {
                 *gb += d;
             }
             let mut dy = vec![0.0; d]; // (d,)
             add_transposed(self.t(MLP_W), &dz, &mut dy);
             // y = C_re h_re − C_im h_im + D ⊙ u.
-            add_outer(&mut g[C_RE], &dy, &c.h.0, 1.0);
-            add_outer(&mut g[C_IM], &dy, &c.h.1, -1.0);
+            add_outer(&mut g[C_RE], &dy, &c.h.0);
+            let minus_dy: Vec<f32> = dy.iter().map(|v| -v).collect();
+            add_outer(&mut g[C_IM], &minus_dy, &c.h.1);
             add_transposed(self.t(C_RE), &dy, &mut dh_re);
             let mut from_im = vec![0.0; n];
             add_transposed(self.t(C_IM), &dy, &mut from_im);
@@ -387,12 +371,12 @@ impl LruParams {
                 prev_re[j] = l.c[j] * gr + l.s[j] * gi;
                 prev_im[j] = -l.s[j] * gr + l.c[j] * gi;
             }
-            add_outer(&mut g[B_RE], &dbu_re, &c.u, 1.0);
-            add_outer(&mut g[B_IM], &dbu_im, &c.u, 1.0);
+            add_outer(&mut g[B_RE], &dbu_re, &c.u);
+            add_outer(&mut g[B_IM], &dbu_im, &c.u);
             add_transposed(self.t(B_RE), &dbu_re, &mut du);
             add_transposed(self.t(B_IM), &dbu_im, &mut du);
             // u = W_in x + b_in.
-            add_outer(&mut g[IN_W], &du, &c.x, 1.0);
+            add_outer(&mut g[IN_W], &du, &c.x);
             for (gb, d) in g[IN_B].iter_mut().zip(&du) {
                 *gb += d;
             }

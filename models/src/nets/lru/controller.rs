@@ -1,5 +1,6 @@
 //! The LRU driving: its complex state is the memory, owned here and carried between steps.
 
+use super::cell::Lambda;
 use super::{LruParams, StepCache};
 use crate::snapshot::{Array, Axis, MemorySnapshot, Role, Tier, TierKind};
 use std::sync::Arc;
@@ -23,6 +24,8 @@ pub struct LruController {
     state: LruState,
     /// Half-lives, longest first (the same at every step: from the weights).
     half_lives: Vec<f32>,
+    /// λ and γ, computed once: the weights do not change while it drives.
+    lambda: Lambda,
     last: Option<StepCache>,
 }
 
@@ -30,7 +33,7 @@ impl LruController {
     /// A controller with a zero state.
     pub fn new(params: Arc<LruParams>, normaliser: Arc<crate::normaliser::Normaliser>) -> Self {
         let (inputs, n) = (params.inputs, params.state);
-        let half_lives = params.half_lives();
+        let (half_lives, lambda) = (params.half_lives(), params.lambda());
         Self {
             params,
             normaliser,
@@ -41,6 +44,7 @@ impl LruController {
                 im: vec![0.0; n],
             },
             half_lives,
+            lambda,
             last: None,
         }
     }
@@ -59,9 +63,9 @@ impl memdrive_sim::Controller for LruController {
 
     fn act(&mut self, obs: &memdrive_sim::Observation) -> memdrive_sim::Controls {
         self.normaliser.apply(obs.values(), &mut self.input);
-        let step = self
-            .params
-            .step(&self.input, (&self.state.re, &self.state.im));
+        let step =
+            self.params
+                .step_with(&self.lambda, &self.input, (&self.state.re, &self.state.im));
         self.state.re.clone_from(&step.h.0);
         self.state.im.clone_from(&step.h.1);
         let controls = self.scale.controls(step.out);
