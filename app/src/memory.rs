@@ -117,8 +117,15 @@ pub fn noise_recording(model: &Model, pool: &[f32], steps: usize) -> Recording {
     memory::record_noise(model, pool, &layout(), steps, NOISE_SEED)
 }
 
-/// Measures one model.
-pub fn measure(name: &str, model: &Model, pool: &[f32], options: &Options) -> ControllerMemory {
+/// Measures one model; `frame_cov` is the covariance of `pool`'s frames (`frame_covariance`),
+/// computed once for every model.
+pub fn measure(
+    name: &str,
+    model: &Model,
+    pool: &[f32],
+    frame_cov: &memdrive_models::memory::FrameCovariance,
+    options: &Options,
+) -> ControllerMemory {
     let elements = memory::curve_elements(&layout());
     let driving = memory::record_driving(
         model,
@@ -127,7 +134,7 @@ pub fn measure(name: &str, model: &Model, pool: &[f32], options: &Options) -> Co
         options.threads,
     );
     let r2_predicted = match options.probe {
-        Probe::Noise => memory::predicted_curve(model, pool, &elements, options.lags),
+        Probe::Noise => memory::predicted_curve(model, frame_cov, &elements, options.lags),
         Probe::Driving => None,
     };
     let noise;
@@ -199,11 +206,12 @@ pub fn run(models: &[(String, Model)], options: &Options) -> Result<Vec<Controll
         bail!("no controller to measure");
     }
     let pool = pool(options.threads)?;
+    let frame_cov = memory::frame_covariance(&pool, layout().len());
     Ok(memdrive_sim::parallel::map_ordered(
         models,
         options.threads,
         || (),
-        |(), (name, model)| measure(name, model, &pool, options),
+        |(), (name, model)| measure(name, model, &pool, &frame_cov, options),
     ))
 }
 

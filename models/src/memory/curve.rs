@@ -139,6 +139,9 @@ pub fn memory_curves(
     curves
 }
 
+/// The covariance of raw observation frames, (elements, elements).
+pub type FrameCovariance = DMatrix<f64>;
+
 /// The covariance of the raw frames of `pool` (row-major, `dim` columns): what the white-noise
 /// probe draws from, independently at every step.
 pub fn frame_covariance(pool: &[f32], dim: usize) -> DMatrix<f64> {
@@ -153,19 +156,18 @@ pub fn frame_covariance(pool: &[f32], dim: usize) -> DMatrix<f64> {
     (centred.transpose() * &centred) / rows.max(1) as f64
 }
 
-/// The memory curve of `model` under the white-noise probe on `pool`, predicted from its
-/// parameters (for a kind with a closed form), over `elements`, lags 0…`lags`.
+/// The memory curve of `model` under the white-noise probe, whose frames have covariance
+/// `frame_cov` (`frame_covariance` of its pool), predicted from its parameters (for a kind with
+/// a closed form), over `elements`, lags 0…`lags`.
 pub fn predicted_curve(
     model: &Model,
-    pool: &[f32],
+    frame_cov: &DMatrix<f64>,
     elements: &[usize],
     lags: usize,
 ) -> Option<Vec<f64>> {
-    let dim = model.normaliser().dim();
-    let cov = frame_covariance(pool, dim);
     model
         .net()
-        .predicted_memory_curve(model.normaliser(), &cov, elements, lags)
+        .predicted_memory_curve(model.normaliser(), frame_cov, elements, lags)
 }
 
 /// Fits `features → targets` on the first `split` rows, scores the rest: mean R² per lag block

@@ -417,10 +417,12 @@ impl Instruments {
                 let refs: Vec<&Recording> = recordings.iter().collect();
                 let elements = memory::curve_elements(&crate::learned::builtin_layout());
                 let curves = memory::memory_curves(&refs, &elements, DEFAULT_LAGS, Some(1));
+                let frame_cov =
+                    memory::frame_covariance(&pool, crate::learned::builtin_layout().len());
                 let predicted = models
                     .iter()
                     .filter_map(|(_, n, id, m)| {
-                        memory::predicted_curve(m, &pool, &elements, DEFAULT_LAGS)
+                        memory::predicted_curve(m, &frame_cov, &elements, DEFAULT_LAGS)
                             .map(|c| (n.clone(), *id, c))
                     })
                     .collect();
