@@ -1,6 +1,6 @@
 //! The GRU as a kind of learned controller, trained by backpropagation through time.
 
-use super::{GruConfig, GruController, GruParams, train_windows};
+use super::{GruConfig, GruController, GruParams};
 use crate::MemoryController;
 use crate::adam::Adam;
 use crate::Invalid;
@@ -125,7 +125,8 @@ impl GradientNet for GruParams {
         threads: Option<usize>,
         on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
     ) {
-        train_windows(self, adam, config, data, rng, threads, on_step);
+        let plan = super::train::plan(config);
+        crate::train::train_windows(self, adam, &plan, data, rng, threads, on_step);
     }
 
     fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {

@@ -26,7 +26,6 @@ pub use cell::{GruParams, StepCache};
 pub use controller::{GruController, HiddenState};
 pub use kind::{Gru, KIND};
 use serde::{Deserialize, Serialize};
-pub use train::train_windows;
 
 /// Hyper-parameters of the GRU controller and its training.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

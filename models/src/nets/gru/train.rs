@@ -1,7 +1,7 @@
 //! Training the GRU on windows of episodes, through the shared windowed trainer.
 
 use super::{GruConfig, GruParams};
-use crate::train::{Recurrent, Sequences, WindowPlan};
+use crate::train::{Recurrent, WindowPlan};
 
 impl Recurrent for GruParams {
     fn inputs(&self) -> usize {
@@ -33,19 +33,9 @@ impl Recurrent for GruParams {
     }
 }
 
-/// Trains `params` for `config.steps_per_round` Adam steps on random windows of the episodes
-/// in `data` (`crate::train::train_windows`). Returns the mean window loss of the last 20
-/// steps.
-pub fn train_windows(
-    params: &mut GruParams,
-    adam: &mut crate::adam::Adam,
-    config: &GruConfig,
-    data: &Sequences<'_>,
-    rng: &mut rand_chacha::ChaCha8Rng,
-    threads: Option<usize>,
-    on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-) -> f64 {
-    let plan = WindowPlan {
+/// The windowed trainer's plan from a configuration.
+pub(super) fn plan(config: &GruConfig) -> WindowPlan {
+    WindowPlan {
         window: config.window,
         burn_in: config.burn_in,
         batch: config.batch,
@@ -53,6 +43,5 @@ pub fn train_windows(
         learning_rate: config.learning_rate,
         final_rate_fraction: config.final_rate_fraction,
         presence_loss: config.presence_loss,
-    };
-    crate::train::train_windows(params, adam, &plan, data, rng, threads, on_step)
+    }
 }
