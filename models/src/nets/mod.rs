@@ -28,6 +28,10 @@ macro_rules! registry {
 // The registry: a new kind is its folder and its name here.
 registry!(rbf, gru, transformer, lru);
 
+// The plastic (Hebbian) network: built and tested, not yet in the registry — its weights do
+// not yet drive well enough to stand beside the others (docs/kinds.md).
+pub mod hebbian;
+
 /// What a kind of learned controller is: its names, its bundled weights, how a network of it is
 /// built from a weight file, and how one is trained.
 pub trait Kind: Send + Sync + 'static {

@@ -1,0 +1,131 @@
+//! The plastic network driving: its memory is its activity and the Hebbian trace of its
+//! synapses, both carried from step to step.
+
+use super::{HebbianParams, StepCache};
+use crate::snapshot::{Array, Axis, MemorySnapshot, Role, Tier, TierKind};
+use std::sync::Arc;
+
+/// The short-term memory of a plastic network: activity and trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HebbianState {
+    /// Activity, (hidden,).
+    pub h: Vec<f32>,
+    /// The Hebbian trace, (hidden, hidden).
+    pub hebb: Vec<f32>,
+}
+
+/// The plastic network driving.
+#[derive(Clone, Debug)]
+pub struct HebbianController {
+    params: Arc<HebbianParams>,
+    normaliser: Arc<crate::normaliser::Normaliser>,
+    scale: crate::action::ActionScale,
+    input: Vec<f32>,
+    state: HebbianState,
+    last: Option<StepCache>,
+}
+
+impl HebbianController {
+    /// A controller with no activity and an empty trace.
+    pub fn new(params: Arc<HebbianParams>, normaliser: Arc<crate::normaliser::Normaliser>) -> Self {
+        let (inputs, n) = (params.inputs, params.hidden);
+        Self {
+            params,
+            normaliser,
+            scale: crate::action::ActionScale::default(),
+            input: vec![0.0; inputs],
+            state: HebbianState {
+                h: vec![0.0; n],
+                hebb: vec![0.0; n * n],
+            },
+            last: None,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.state.h.fill(0.0);
+        self.state.hebb.fill(0.0);
+        self.last = None;
+    }
+}
+
+impl memdrive_sim::Controller for HebbianController {
+    fn name(&self) -> &str {
+        "hebbian"
+    }
+
+    fn reset(&mut self) {
+        self.clear();
+    }
+
+    fn act(&mut self, obs: &memdrive_sim::Observation) -> memdrive_sim::Controls {
+        self.normaliser.apply(obs.values(), &mut self.input);
+        let step = self
+            .params
+            .step(&self.input, &self.state.h, &self.state.hebb);
+        self.state.h.clone_from(&step.h);
+        self.state.hebb.clone_from(&step.hebb);
+        let controls = self.scale.controls(step.out);
+        self.last = Some(step);
+        controls
+    }
+}
+
+impl crate::MemoryController for HebbianController {
+    fn memory(&self) -> MemorySnapshot {
+        let n = self.state.h.len();
+        let m = self.last.as_ref().map_or(0.0, |c| c.m);
+        MemorySnapshot::of(Tier {
+            kind: TierKind::ShortTerm,
+            carried: n + n * n,
+            note: None,
+            arrays: vec![
+                Array::vector(
+                    "activity",
+                    "Activity h",
+                    Role::State,
+                    Axis::new("unit", n),
+                    true,
+                    self.state.h.clone(),
+                ),
+                Array::vector(
+                    "modulator",
+                    "Neuromodulator M (orange: potentiation, blue: depression)",
+                    Role::OverTime,
+                    Axis::new("modulator", 1),
+                    true,
+                    vec![m],
+                ),
+                Array::matrix(
+                    "trace",
+                    "Hebbian trace (orange: strengthened synapses, blue: weakened)",
+                    Role::Plain,
+                    [Axis::new("receiving unit", n), Axis::new("sending unit", n)],
+                    true,
+                    self.state.hebb.clone(),
+                ),
+            ],
+        })
+    }
+
+    fn forget(&mut self) {
+        self.clear();
+    }
+
+    fn memory_state(&self) -> crate::MemoryState {
+        crate::MemoryState::new(
+            format!("a Hebbian network of {} units", self.state.h.len()),
+            self.state.clone(),
+        )
+    }
+
+    fn set_memory_state(&mut self, state: &crate::MemoryState) -> crate::Result<()> {
+        let n = self.state.h.len();
+        let s = state.take_as::<HebbianState>(
+            || format!("a Hebbian network of {n} units"),
+            |s| s.h.len() == n && s.hebb.len() == n * n,
+        )?;
+        self.state.clone_from(s);
+        Ok(())
+    }
+}

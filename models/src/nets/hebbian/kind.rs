@@ -1,0 +1,138 @@
+//! The plastic network as a kind of learned controller, trained by backpropagation through time
+//! through its Hebbian trace.
+
+use super::{HebbianConfig, HebbianController, HebbianParams};
+use crate::Invalid;
+use crate::MemoryController;
+use crate::adam::Adam;
+use crate::nets::{Kind, ModelKind, Net};
+use crate::normaliser::Normaliser;
+use crate::train::{GradientLearner, GradientNet, Learner, Sequences, TrainOptions};
+use crate::weights::{Tensor, WeightFile, parse_config};
+use memdrive_sim::Controller;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The Hebbian kind.
+pub struct Hebbian;
+
+/// The Hebbian kind, as a registry entry.
+pub const KIND: ModelKind = ModelKind::of(&Hebbian);
+
+impl Kind for Hebbian {
+    fn id(&self) -> &'static str {
+        "hebbian"
+    }
+
+    fn title(&self) -> &'static str {
+        "Hebbian"
+    }
+
+    fn summary(&self) -> &'static str {
+        "Plastic recurrent network: memory in synapses that change while it acts"
+    }
+
+    fn colour(&self) -> [u8; 3] {
+        [240, 200, 70]
+    }
+
+    fn bundled_weights(&self) -> &'static [u8] {
+        include_bytes!("../../../../assets/weights/hebbian.safetensors")
+    }
+
+    fn long_term_matrix(&self) -> &'static str {
+        "plastic.w"
+    }
+
+    fn build(&self, file: &mut WeightFile) -> Result<Arc<dyn Net>, Invalid> {
+        Ok(Arc::new(HebbianParams::from_weights(file)?))
+    }
+
+    fn default_config(&self) -> serde_json::Value {
+        serde_json::to_value(HebbianConfig::default()).unwrap_or_default()
+    }
+
+    fn learner(&self, config: serde_json::Value) -> Result<Box<dyn Learner>, Invalid> {
+        let config: HebbianConfig = parse_config(config, "Hebbian", HebbianConfig::validate)?;
+        Ok(Box::new(GradientLearner::<HebbianParams>::new(config)))
+    }
+
+    /// As the GRU's recipe, from seed 0.
+    fn bundled_options(&self) -> TrainOptions {
+        TrainOptions::recurrent()
+    }
+}
+
+impl Net for HebbianParams {
+    fn kind(&self) -> ModelKind {
+        KIND
+    }
+
+    fn controller(
+        self: Arc<Self>,
+        normaliser: Arc<Normaliser>,
+    ) -> Box<dyn MemoryController + Send> {
+        Box::new(HebbianController::new(self, normaliser))
+    }
+
+    fn state_dim(&self) -> usize {
+        self.hidden
+    }
+
+    fn state_description(&self) -> &'static str {
+        "activity (the Hebbian trace is drawn, not read by the instruments)"
+    }
+
+    fn input_influence(&self, inputs: &[f32], state_before: &[f32]) -> Vec<f64> {
+        // The recorded state is the activity; the trace before the first frame starts empty.
+        let n = self.hidden;
+        let caches = self.forward(
+            inputs,
+            &state_before[..n.min(state_before.len())],
+            &vec![0.0; n * n],
+        );
+        HebbianParams::input_influence(self, &caches)
+    }
+}
+
+impl GradientNet for HebbianParams {
+    type Config = HebbianConfig;
+
+    fn kind() -> ModelKind {
+        KIND
+    }
+
+    fn init(inputs: usize, config: &HebbianConfig, rng: &mut ChaCha8Rng) -> Self {
+        HebbianParams::init(inputs, config, rng)
+    }
+
+    fn optimiser(config: &HebbianConfig) -> (f32, f32) {
+        (config.learning_rate, config.clip_norm)
+    }
+
+    fn tensor_lengths(&self) -> Vec<usize> {
+        self.tensors.iter().map(Vec::len).collect()
+    }
+
+    fn train_round(
+        &mut self,
+        adam: &mut Adam,
+        config: &HebbianConfig,
+        data: &Sequences<'_>,
+        rng: &mut ChaCha8Rng,
+        threads: Option<usize>,
+        on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
+    ) {
+        let plan = super::train::plan(config);
+        crate::train::train_windows(self, adam, &plan, data, rng, threads, on_step);
+    }
+
+    fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {
+        Box::new(HebbianController::new(params, normaliser))
+    }
+
+    fn weight_tensors(&self) -> BTreeMap<String, Tensor> {
+        HebbianParams::weight_tensors(self)
+    }
+}

@@ -1,0 +1,105 @@
+//! A recurrent network with plastic synapses (Miconi et al., "Differentiable plasticity", 2018,
+//! and "Backpropamine", 2019): short-term memory in synapses that change while it acts.
+//!
+//! ```text
+//! h_t    = tanh(W_in x_t + b + (W + α ⊙ Hebb_{t−1}) h_{t−1})
+//! M_t    = tanh(w_M · h_t + b_M)                        (a signed neuromodulator)
+//! Hebb_t = clip(Hebb_{t−1} + M_t · h_t h_{t−1}ᵀ, −1, 1)  (M > 0: potentiation, M < 0: depression)
+//! action = W_head h_t + b_head                            (then tanh into the car's limits)
+//! ```
+//!
+//! W_in, W, α, w_M and the head are learned by backpropagation through time through the plastic
+//! trace (every gradient checked against finite differences); the trace is the memory the
+//! controller carries with its activity, and `forget()` clears both.
+//!
+//! Not in the registry yet: trained with the recurrent kinds' recipe its weights do not yet
+//! drive well enough (`sensor_dropout` and `mixed_traffic` fall short; docs/kinds.md). Adding
+//! `hebbian` to `registry!` in `nets/mod.rs` puts it everywhere the others are.
+
+mod cell;
+mod controller;
+mod kind;
+#[cfg(test)]
+mod tests;
+mod train;
+
+pub use cell::{HebbianParams, StepCache};
+pub use controller::{HebbianController, HebbianState};
+pub use kind::{Hebbian, KIND};
+use serde::{Deserialize, Serialize};
+
+/// Hyper-parameters of the Hebbian controller and its training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HebbianConfig {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Adam step size.
+    pub learning_rate: f32,
+    /// Largest global gradient norm.
+    pub clip_norm: f32,
+    /// Steps per training window.
+    pub window: usize,
+    /// Leading steps of a window that only warm the state up.
+    pub burn_in: usize,
+    /// Windows per gradient step.
+    pub batch: usize,
+    /// Gradient steps in each training round.
+    pub steps_per_round: usize,
+    /// The step size falls along a cosine to this fraction of it within each round.
+    pub final_rate_fraction: f32,
+    /// Weight of the auxiliary presence loss (a logistic head on the activity, in training
+    /// only); 0 turns it off.
+    pub presence_loss: f32,
+}
+
+impl Default for HebbianConfig {
+    fn default() -> Self {
+        Self {
+            hidden: 32,
+            learning_rate: 2e-3,
+            clip_norm: 1.0,
+            window: 96,
+            burn_in: 16,
+            batch: 16,
+            steps_per_round: 2500,
+            final_rate_fraction: 0.05,
+            presence_loss: 0.5,
+        }
+    }
+}
+
+impl HebbianConfig {
+    /// An error naming the first unusable value: the one check, for training and weight files.
+    pub fn validate(&self) -> Result<(), crate::Invalid> {
+        use crate::bounds::*;
+        let check = || -> Result<(), crate::Invalid> {
+            count("hidden", self.hidden, 1, MAX_WIDTH)?;
+            optimiser(
+                self.learning_rate,
+                self.clip_norm,
+                self.batch,
+                self.steps_per_round,
+            )?;
+            count("window", self.window, 2, MAX_WINDOW_STEPS)?;
+            count("burn_in", self.burn_in, 0, self.window - 1)?;
+            above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
+            presence_weight(self.presence_loss)?;
+            gradient_steps(
+                "hidden",
+                self.steps_per_round,
+                self.batch,
+                self.window,
+                self.hidden,
+            )?;
+            // The trace is hidden² numbers at every step of every window.
+            product(
+                "batch × window × hidden²",
+                &[self.batch, self.window, self.hidden, self.hidden],
+                MAX_STEP_ACTIVATIONS,
+                "the plastic traces one gradient step keeps",
+            )
+        };
+        check().map_err(|why| why.in_config("Hebbian"))
+    }
+}

@@ -1,0 +1,220 @@
+//! The plastic network's gradients through its trace against finite differences, its trace,
+//! and its controller's memory.
+
+use super::*;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn small() -> HebbianConfig {
+    HebbianConfig {
+        hidden: 4,
+        ..HebbianConfig::default()
+    }
+}
+
+/// A network whose trace grows fast (large α and modulator), so the gradient's path through the
+/// trace carries weight, with some trace entries clipped.
+fn plastic(seed: u64, inputs: usize) -> HebbianParams {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut p = HebbianParams::init(inputs, &small(), &mut rng);
+    for (i, t) in p.tensors.iter_mut().enumerate() {
+        let scale = if i == 3 || i == 4 { 1.5 } else { 0.3 };
+        for v in t.iter_mut() {
+            *v += scale * rng.random_range(-1.0..1.0);
+        }
+    }
+    p
+}
+
+/// Every parameter tensor's gradient (the presence head's included), through the trace and its
+/// clipping, against central finite differences of the window loss.
+#[test]
+fn backpropagation_through_the_trace_matches_finite_differences() {
+    let inputs = 3;
+    let params = plastic(5, inputs);
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let steps = 7;
+    let xs: Vec<f32> = (0..inputs * steps)
+        .map(|_| rng.random_range(-1.5..1.5))
+        .collect();
+    let targets: Vec<f32> = (0..2 * steps)
+        .map(|_| rng.random_range(-0.9..0.9))
+        .collect();
+    let labels: Vec<f32> = (0..steps).map(|i| (i % 2) as f32).collect();
+    let n = params.hidden;
+    // A trace already near its bounds, so some entries clip and the mask is exercised.
+    let h0 = vec![0.0; n];
+    let e0: Vec<f32> = (0..n * n)
+        .map(|k| if k % 2 == 0 { 0.97 } else { -0.97 })
+        .collect();
+    let loss = |p: &HebbianParams| {
+        let caches = p.forward(&xs, &h0, &e0);
+        p.loss_and_grad(
+            &caches,
+            &targets,
+            Some((&labels, 0.7)),
+            2,
+            &mut p.zeros_like(),
+        )
+    };
+    let caches = params.forward(&xs, &h0, &e0);
+    let clipped = caches
+        .iter()
+        .flat_map(|c| c.hebb.iter())
+        .filter(|v| v.abs() >= 1.0)
+        .count();
+    let mut grads = params.zeros_like();
+    params.loss_and_grad(&caches, &targets, Some((&labels, 0.7)), 2, &mut grads);
+    let eps = 1e-3;
+    for (ti, tensor) in params.tensors.iter().enumerate() {
+        for i in 0..tensor.len() {
+            let mut up = params.clone();
+            up.tensors[ti][i] += eps;
+            let mut down = params.clone();
+            down.tensors[ti][i] -= eps;
+            let numeric = (loss(&up) - loss(&down)) / (2.0 * f64::from(eps));
+            let analytic = f64::from(grads.tensors[ti][i]);
+            let bound = 3e-2 * analytic.abs().max(numeric.abs()) + 3e-4;
+            assert!(
+                (analytic - numeric).abs() <= bound,
+                "tensor {ti} element {i}: analytic {analytic}, numeric {numeric}"
+            );
+        }
+    }
+    assert!(clipped > 0, "the test reaches the clip");
+    assert!(
+        grads.tensors[3].iter().any(|g| g.abs() > 1e-3),
+        "the plastic coefficients get a gradient"
+    );
+}
+
+/// The influence of each step's input matches finite differences of the last action.
+#[test]
+fn influence_by_lag_matches_finite_differences() {
+    let inputs = 3;
+    let params = plastic(8, inputs);
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let steps = 5;
+    let xs: Vec<f32> = (0..inputs * steps)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let n = params.hidden;
+    let (h0, e0) = (vec![0.0; n], vec![0.0; n * n]);
+    let last = |xs: &[f32]| {
+        let c = params.forward(xs, &h0, &e0);
+        c.last()
+            .map_or([0.0; 2], |c| [c.out[0].tanh(), c.out[1].tanh()])
+    };
+    let influence = params.input_influence(&params.forward(&xs, &h0, &e0));
+    let eps = 1e-3;
+    for (lag, &analytic) in influence.iter().enumerate() {
+        let t = steps - 1 - lag;
+        let mut squares = 0.0f64;
+        for e in 0..inputs {
+            let (mut up, mut down) = (xs.clone(), xs.clone());
+            up[t * inputs + e] += eps;
+            down[t * inputs + e] -= eps;
+            let (a, b) = (last(&up), last(&down));
+            for o in 0..2 {
+                squares += f64::from((a[o] - b[o]) / (2.0 * eps)).powi(2);
+            }
+        }
+        let numeric = squares.sqrt();
+        assert!(
+            (analytic - numeric).abs() <= 3e-2 * numeric.max(analytic) + 3e-4,
+            "lag {lag}: {analytic} vs {numeric}"
+        );
+    }
+}
+
+/// The trace follows the rule: it grows by M h_t h_{t−1}ᵀ and stays within ±1; with plasticity
+/// off (α = 0) the trace no longer changes what the network does.
+#[test]
+fn the_trace_follows_the_hebbian_rule() {
+    let params = plastic(3, 3);
+    let n = params.hidden;
+    let x = [0.4f32, -0.2, 0.9];
+    let h0: Vec<f32> = (0..n).map(|i| 0.2 * i as f32 - 0.3).collect();
+    let e0: Vec<f32> = (0..n * n).map(|k| ((k % 5) as f32 - 2.0) * 0.3).collect();
+    let c = params.step(&x, &h0, &e0);
+    for i in 0..n {
+        for j in 0..n {
+            let want = (e0[i * n + j] + c.m * c.h[i] * h0[j]).clamp(-1.0, 1.0);
+            assert!((c.hebb[i * n + j] - want).abs() < 1e-6);
+        }
+    }
+    let off = params.without_plasticity();
+    let zero = vec![0.0; n * n];
+    assert_eq!(off.step(&x, &h0, &e0).out, off.step(&x, &h0, &zero).out);
+    assert_ne!(
+        params.step(&x, &h0, &e0).out,
+        params.step(&x, &h0, &zero).out
+    );
+}
+
+/// The controller carries activity and trace; Forget clears both; its memory goes out and
+/// back in bit for bit.
+#[test]
+fn the_controller_carries_its_trace_and_forget_clears_it() {
+    use crate::MemoryController;
+    use crate::normaliser::Normaliser;
+    use memdrive_sim::{Controller, Observation, ObservationSpec};
+    use std::sync::Arc;
+    let spec = Arc::new(ObservationSpec::new(4));
+    let dim = spec.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let params = Arc::new(HebbianParams::init(dim, &small(), &mut rng));
+    let normaliser = Normaliser::from_parts(vec![0.0; dim], vec![1.0; dim])
+        .map(Arc::new)
+        .unwrap_or_else(|| panic!("valid statistics"));
+    let mut c = HebbianController::new(params.clone(), normaliser);
+    let mut obs = Observation::zeros(spec);
+    obs.copy_from(
+        &(0..dim)
+            .map(|i| (i as f32 * 0.37).sin())
+            .collect::<Vec<_>>(),
+    );
+    let first = c.act(&obs);
+    let saved = c.memory_state();
+    let second = c.act(&obs);
+    let memory = c.memory();
+    assert_eq!(memory.state().len(), params.hidden);
+    assert!(
+        memory
+            .array("trace")
+            .is_some_and(|t| t.data.iter().any(|v| *v != 0.0)),
+        "the trace holds something after two steps"
+    );
+    c.set_memory_state(&saved).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.act(&obs), second, "resumed bit for bit");
+    c.forget();
+    assert!(
+        c.memory()
+            .array("trace")
+            .is_some_and(|t| t.data.iter().all(|v| *v == 0.0))
+    );
+    assert_eq!(
+        c.act(&obs),
+        first,
+        "after forgetting it acts as from the start"
+    );
+}
+
+/// Its candidate weights load as a Hebbian network through the same checks as every kind's, and
+/// drive.
+#[test]
+fn its_candidate_weights_load_and_drive() {
+    use crate::nets::Kind;
+    let layout = memdrive_sim::ObservationSpec::new(32);
+    let path = std::path::Path::new("hebbian.safetensors");
+    let file = crate::weights::WeightFile::from_bytes(Hebbian.bundled_weights(), path, &layout)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(file.kind, KIND);
+    let model = crate::Model::from_file(file, path).unwrap_or_else(|e| panic!("{e}"));
+    let spec = memdrive_sim::scenario::builtin("cut_in")
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("built-in"));
+    let mut pilot = memdrive_sim::Pilot::Sensing(model.controller());
+    let result = memdrive_sim::run_episode(&spec, 0, &mut pilot);
+    assert_eq!(result.outcome, memdrive_sim::Outcome::Goal);
+}
