@@ -28,7 +28,7 @@ pub mod weights;
 
 pub use invalid::Invalid;
 pub use model::Model;
-pub use nets::{Kind, ModelKind, Net, gru, rbf, transformer};
+pub use nets::{Ablation, Kind, ModelKind, Net, gru, hebbian, lru, rbf, transformer};
 pub use snapshot::MemorySnapshot;
 
 use memdrive_sim::Controller;
@@ -146,6 +146,16 @@ pub enum Error {
     /// Training was stopped by its monitor before it finished.
     #[error("training cancelled")]
     Cancelled,
+    /// An ablation the model's kind does not offer.
+    #[error("a {kind} has no ablation `{id}`; it has: {known}")]
+    UnknownAblation {
+        /// The model's kind.
+        kind: String,
+        /// The ablation asked for.
+        id: String,
+        /// The ones it offers (or "none").
+        known: String,
+    },
     /// A memory state that does not fit the controller it was given to.
     #[error("cannot take {found} into {into}")]
     MemoryMismatch {

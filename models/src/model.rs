@@ -1,6 +1,6 @@
 //! Any trained model, as loaded from a weight file, ready to make controllers.
 
-use crate::nets::{ModelKind, Net};
+use crate::nets::{Ablation, ModelKind, Net};
 use crate::normaliser::Normaliser;
 use crate::weights::WeightFile;
 use crate::{Error, MemoryController, Result};
@@ -13,12 +13,44 @@ use std::sync::Arc;
 pub struct Model {
     net: Arc<dyn Net>,
     normaliser: Arc<Normaliser>,
+    ablation: Option<&'static Ablation>,
 }
 
 impl Model {
     /// `net` reading observations normalised by `normaliser`.
     pub fn new(net: Arc<dyn Net>, normaliser: Arc<Normaliser>) -> Self {
-        Self { net, normaliser }
+        Self {
+            net,
+            normaliser,
+            ablation: None,
+        }
+    }
+
+    /// The same model with ablation `id` applied (one of its kind's `ablations()`); an error names
+    /// the ablations its kind offers. A model already ablated keeps what was taken away.
+    pub fn ablated(&self, id: &str) -> Result<Self> {
+        let known = self.kind().ablations();
+        let unknown = || Error::UnknownAblation {
+            kind: self.kind().to_string(),
+            id: id.to_owned(),
+            known: if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.iter().map(|a| a.id).collect::<Vec<_>>().join(", ")
+            },
+        };
+        let ablation = known.iter().find(|a| a.id == id).ok_or_else(unknown)?;
+        let net = self.net.ablated(id).ok_or_else(unknown)?;
+        Ok(Self {
+            net,
+            normaliser: self.normaliser.clone(),
+            ablation: Some(ablation),
+        })
+    }
+
+    /// The ablation applied, if any.
+    pub fn ablation(&self) -> Option<&'static Ablation> {
+        self.ablation
     }
 
     /// Builds the network a checked weight file describes; `path` names it in errors.

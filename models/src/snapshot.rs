@@ -14,6 +14,9 @@ pub enum TierKind {
     ShortTerm,
     /// An exact window of recent frames, each gone at once when it falls out.
     Working,
+    /// Connection strengths changed while acting (a plastic network's Hebbian trace), carried
+    /// from one step to the next.
+    Synaptic,
 }
 
 impl TierKind {
@@ -23,6 +26,7 @@ impl TierKind {
             Self::LongTerm => "Long-term memory (weights)",
             Self::ShortTerm => "Short-term memory (state)",
             Self::Working => "Working memory (context window)",
+            Self::Synaptic => "Short-term memory (synapses)",
         }
     }
 
@@ -37,6 +41,9 @@ impl TierKind {
             }
             Self::Working => {
                 "The last K frames, read exactly; a frame older than K steps is gone at once."
+            }
+            Self::Synaptic => {
+                "Connections that change while it drives: units active together strengthen (or, when the neuromodulator is negative, weaken) the synapse between them, and what was seen stays written there."
             }
         }
     }

@@ -3,27 +3,47 @@
 use super::*;
 use std::sync::LazyLock;
 
+/// The ablations every learned kind offers, as written on the command line.
+fn ablations() -> String {
+    let all: Vec<String> = ModelKind::all()
+        .iter()
+        .flat_map(|k| {
+            k.ablations()
+                .iter()
+                .map(move |a| format!("`{}:{}` ({})", k.id(), a.id, a.summary))
+        })
+        .collect();
+    if all.is_empty() {
+        "none".to_owned()
+    } else {
+        all.join(", ")
+    }
+}
+
 /// `run --controller`'s help, naming every controller.
 static RUN_HELP: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "Controller that drives: {} (a learned one with its bundled weights, or `kind=FILE`; a transformer `transformer@K` with its window shrunk to K frames)",
-        controllers().join(", ")
+        "Controller that drives: {} (a learned one with its bundled weights, or `kind=FILE`; a transformer `transformer@K` with its window shrunk to K frames; part of a memory switched off as `kind:ABLATION`, ablations: {})",
+        controllers().join(", "),
+        ablations()
     )
 });
 
 /// `eval` and `horizon`'s `--controller` help, naming every controller.
 static EVAL_HELP: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "Comma-separated controllers: {} (a learned one as `kind` with its bundled weights or `kind=FILE`, so two files of one kind can be compared)",
-        controllers().join(", ")
+        "Comma-separated controllers: {} (a learned one as `kind` with its bundled weights or `kind=FILE`, so two files of one kind can be compared; `transformer@K` with its window shrunk to K frames; `kind:ABLATION` with part of its memory switched off, ablations: {})",
+        controllers().join(", "),
+        ablations()
     )
 });
 
 /// `memory --controller`'s help, naming every learned kind.
 static MEMORY_HELP: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "Comma-separated learned controllers: {} (each `kind` or `kind=FILE`)",
-        ModelKind::ids().join(", ")
+        "Comma-separated learned controllers: {} (each `kind`, `kind=FILE` or `kind:ABLATION`; ablations: {})",
+        ModelKind::ids().join(", "),
+        ablations()
     )
 });
 

@@ -76,23 +76,116 @@ fn model_kinds() -> clap::builder::PossibleValuesParser {
     )
 }
 
+/// The controller's name in a command-line label (`kind@K:ABLATION=FILE`).
+fn label_kind(label: &str) -> &str {
+    label
+        .split(['=', '@', ':'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+}
+
 /// The learned kind called `name`, if it is one.
 fn learned_kind(name: &str) -> Option<ModelKind> {
     ModelKind::from_id(name)
 }
 
-/// A maker of fresh instances of the controller called `name` (a transformer's window shrunk
-/// to `window` frames when given) and, for a learned controller, a maker of the same
-/// controller with its memory open, for the transplant check; or an error listing the valid
-/// names. Everything that can fail (finding, reading, checking weights) happens here, once.
-fn factories(
-    name: &str,
-    weights: Option<&Path>,
-    window: Option<usize>,
-) -> Result<(Factory, Option<crate::horizon::MemoryFactory>)> {
-    if weights.is_some() && learned_kind(name).is_none() {
-        bail!("--weights applies to a learned controller, not `{name}`");
+/// A controller as written on the command line: `kind`, then `@K` to shrink a windowed
+/// network's window to K frames, `:ABLATION` to switch part of its memory off, `=FILE` for its
+/// own weights (in that order: `transformer@8=FILE`, `hebbian:no-plasticity=FILE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Label<'a> {
+    /// The controller's name.
+    pub kind: &'a str,
+    /// The window shrunk to this many frames.
+    pub window: Option<usize>,
+    /// The ablation applied.
+    pub ablation: Option<&'a str>,
+    /// Its weight file (`=FILE`, or `--weights` for a single learned controller).
+    pub file: Option<&'a Path>,
+}
+
+impl<'a> Label<'a> {
+    /// Splits `label`; `weights` is the `--weights` option. An error names the part that is
+    /// malformed.
+    pub fn parse(label: &'a str, weights: Option<&'a Path>) -> Result<Self> {
+        let (head, file) = match label.split_once('=') {
+            Some((head, file)) => {
+                if weights.is_some() {
+                    bail!("`{label}` names its weights; do not also give --weights");
+                }
+                if file.trim().is_empty() {
+                    bail!("`{label}`: the file name after `=` is empty");
+                }
+                (head.trim(), Some(Path::new(file.trim())))
+            }
+            None => (label.trim(), weights),
+        };
+        let (head, ablation) = match head.split_once(':') {
+            Some((head, ablation)) => {
+                if ablation.trim().is_empty() {
+                    bail!("`{label}`: the ablation after `:` is empty");
+                }
+                (head.trim(), Some(ablation.trim()))
+            }
+            None => (head, None),
+        };
+        let (kind, window) = match head.split_once('@') {
+            Some((kind, k)) => {
+                let digits = !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit());
+                let k: usize = k.parse().ok().filter(|_| digits).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "`{label}`: the window after `@` must be a whole number of frames"
+                    )
+                })?;
+                (kind.trim(), Some(k))
+            }
+            None => (head, None),
+        };
+        if learned_kind(kind).is_none() {
+            let what = if file.is_some() && label.contains('=') {
+                Some("weights")
+            } else if file.is_some() {
+                bail!("--weights applies to a learned controller, not `{kind}`");
+            } else if ablation.is_some() {
+                Some("an ablation (`:`)")
+            } else {
+                None
+            };
+            if let Some(what) = what {
+                bail!(
+                    "`{label}`: only a learned controller ({}) takes {what}",
+                    ModelKind::ids().join(", ")
+                );
+            }
+        }
+        Ok(Self {
+            kind,
+            window,
+            ablation,
+            file,
+        })
     }
+
+    /// The learned model it names, loaded (bundled weights unless a file is given), with its
+    /// ablation applied; an error names an unknown ablation and those the kind offers.
+    pub fn model(&self) -> Result<Option<memdrive_models::Model>> {
+        let Some(kind) = learned_kind(self.kind) else {
+            return Ok(None);
+        };
+        let model = learned::load(kind, self.file)?;
+        Ok(Some(match self.ablation {
+            Some(id) => model.ablated(id)?,
+            None => model,
+        }))
+    }
+}
+
+/// A maker of fresh instances of the controller `label` names and, for a learned controller, a
+/// maker of the same controller with its memory open, for the transplant check; or an error
+/// listing the valid names. Everything that can fail (finding, reading, checking weights)
+/// happens here, once.
+fn factories(label: &Label<'_>) -> Result<(Factory, Option<crate::horizon::MemoryFactory>)> {
     let windowed = || {
         ModelKind::all()
             .iter()
@@ -101,11 +194,12 @@ fn factories(
             .collect::<Vec<_>>()
             .join(" or ")
     };
-    if window.is_some() && !learned_kind(name).is_some_and(|k| k.has_window()) {
+    let name = label.kind;
+    if label.window.is_some() && !learned_kind(name).is_some_and(|k| k.has_window()) {
         bail!("a window (`@K`) applies to a {}, not `{name}`", windowed());
     }
-    if let Some(kind) = learned_kind(name) {
-        let model = learned::load(kind, weights)?;
+    if let Some(model) = label.model()? {
+        let window = label.window;
         // Checked once here; every instance is then made the same way.
         model.controller_with_window(window)?;
         let fresh =
@@ -128,52 +222,20 @@ fn factories(
     Ok((factory, None))
 }
 
-/// A controller as named on the command line: `kind`, `kind=FILE` for a learned controller
-/// with its own weights (so that two files of one kind can be compared), and for a transformer
-/// `transformer@K` to shrink its window to K frames (`transformer@8=FILE` with both);
-/// `weights` is the `--weights` option, for a single learned controller.
+/// A controller as named on the command line (see [`Label`]); `weights` is the `--weights`
+/// option, for a single learned controller.
 pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entry> {
-    let (head, file) = match label.split_once('=') {
-        Some((head, file)) => {
-            if weights.is_some() {
-                bail!("`{label}` names its weights; do not also give --weights");
-            }
-            if file.trim().is_empty() {
-                bail!("`{label}`: the file name after `=` is empty");
-            }
-            (head.trim(), Some(Path::new(file.trim())))
-        }
-        None => (label.trim(), weights),
-    };
-    let (kind, window) = match head.split_once('@') {
-        Some((kind, k)) => {
-            let digits = !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit());
-            let k: usize = k.parse().ok().filter(|_| digits).ok_or_else(|| {
-                anyhow::anyhow!("`{label}`: the window after `@` must be a whole number of frames")
-            })?;
-            (kind, Some(k))
-        }
-        None => (head, None),
-    };
-    if file.is_some() && learned_kind(kind).is_none() {
-        if label.contains('=') {
-            bail!(
-                "`{label}`: only a learned controller ({}) takes weights",
-                ModelKind::ids().join(", ")
-            );
-        }
-        bail!("--weights applies to a learned controller, not `{kind}`");
-    }
+    let parsed = Label::parse(label, weights)?;
     let (factory, memory_factory) =
-        factories(kind, file, window).map_err(|e| anyhow::anyhow!("`{label}`: {e:#}"))?;
-    let weights = match file {
+        factories(&parsed).map_err(|e| anyhow::anyhow!("`{label}`: {e:#}"))?;
+    let weights = match parsed.file {
         Some(f) => f.display().to_string(),
-        None if learned_kind(kind).is_some() => "bundled".to_owned(),
+        None if learned_kind(parsed.kind).is_some() => "bundled".to_owned(),
         None => "none".to_owned(),
     };
     Ok(crate::horizon::Entry {
         label: label.to_owned(),
-        kind: kind.to_owned(),
+        kind: parsed.kind.to_owned(),
         weights,
         factory,
         memory_factory,
@@ -306,10 +368,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let names: Vec<&str> = names.split(',').map(str::trim).collect();
             let learned = names
                 .iter()
-                .filter(|n| {
-                    let kind = n.split(['=', '@']).next().unwrap_or_default();
-                    learned_kind(kind).is_some()
-                })
+                .filter(|n| learned_kind(label_kind(n)).is_some())
                 .count();
             if learned > 0 {
                 for spec in &specs {
@@ -323,7 +382,10 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             let entries: Vec<crate::horizon::Entry> = names
                 .iter()
-                .map(|n| entry(n, weights.as_deref().filter(|_| learned_kind(n).is_some())))
+                .map(|n| {
+                    let learned = learned_kind(label_kind(n)).is_some();
+                    entry(n, weights.as_deref().filter(|_| learned))
+                })
                 .collect::<Result<_>>()?;
             let labels: Vec<String> = entries.iter().map(|e| e.label.clone()).collect();
             let factories: Vec<Factory> = entries.into_iter().map(|e| e.factory).collect();
@@ -402,17 +464,13 @@ pub fn run(cli: Cli) -> Result<()> {
             let models = names
                 .iter()
                 .map(|n| {
-                    let (kind, file) = match n.split_once('=') {
-                        Some((kind, file)) if weights.is_none() => {
-                            (kind.trim(), Some(PathBuf::from(file.trim())))
-                        }
-                        Some(_) => bail!("`{n}` names its weights; do not also give --weights"),
-                        None => (*n, weights.clone()),
-                    };
-                    Ok((
-                        (*n).to_owned(),
-                        learned::load(memory::kind(kind)?, file.as_deref())?,
-                    ))
+                    let label = Label::parse(n, weights.as_deref())?;
+                    memory::kind(label.kind)?;
+                    if label.window.is_some() {
+                        bail!("`{n}`: memory measures a network as trained, without `@K`");
+                    }
+                    let model = label.model()?.context("a learned controller")?;
+                    Ok(((*n).to_owned(), model))
                 })
                 .collect::<Result<Vec<_>>>()?;
             let spec = self::scenario(&scenario, &set)?;

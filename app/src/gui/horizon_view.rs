@@ -235,18 +235,11 @@ impl HorizonPanel {
 }
 
 /// A lane's name in the panel: its kind, numbered when another lane has the same kind, with a
-/// shrunk window ("transformer@8").
+/// shrunk window or an ablation ("transformer@8", "hebbian:no-plasticity").
 fn lane_name(lab: &Lab, index: usize) -> String {
     let lane = &lab.lanes()[index];
-    let kind = lane
-        .model()
-        .map_or("expert", |m| m.kind().as_str())
-        .to_owned();
-    let kind = match lane.window_limit() {
-        Some(frames) => format!("{kind}@{frames}"),
-        None => kind,
-    };
-    lab.numbered(index, &kind)
+    let kind = lane.model().map_or("expert", |m| m.kind().as_str());
+    lab.numbered(index, &format!("{kind}{}", lane.variant()))
 }
 
 /// Draws the panel. Returns true when the user asked for a measurement.

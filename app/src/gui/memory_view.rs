@@ -97,6 +97,9 @@ fn snapshot_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, snapshot: &MemorySn
                 }
                 (Role::Kept, 1) => kept_ui(ui, inputs, array),
                 (Role::Bars, 1) => bars_ui(ui, array),
+                (Role::OverTime, 1) if array.signed && array.axes[0].len == 1 => {
+                    signed_scalar_ui(ui, inputs, array)
+                }
                 (Role::OverTime, 1) => over_time_ui(ui, inputs, array),
                 (_, 1) if array.signed => over_time_ui(ui, inputs, array),
                 (Role::State, 1) => activity_ui(ui, inputs, array),
@@ -282,6 +285,45 @@ fn kept_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
         .show_axes([false, true])
         .show(ui, |plot| {
             plot.line(egui_plot::Line::new("share kept", kept));
+        });
+}
+
+/// A signed number over the last steps, one bar per step: orange above zero, blue below (a
+/// neuromodulator's potentiation and depression), with its value now.
+fn signed_scalar_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
+    let columns = inputs.history(array.name);
+    let offset = columns.len() - inputs.recent.len();
+    let newest = inputs.recent.len() as f64 - 1.0;
+    let bars: Vec<egui_plot::Bar> = columns[offset..]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, column)| {
+            let v = *(*column)?.first()?;
+            Some(
+                egui_plot::Bar::new(i as f64 - newest, f64::from(v))
+                    .width(1.0)
+                    .fill(diverging(v.signum())),
+            )
+        })
+        .collect();
+    let now = array.data.first().copied().unwrap_or(0.0);
+    ui.small(format!(
+        "{} over the last {} steps (now at the right): {now:+.2} now",
+        array.label,
+        inputs.recent.len()
+    ));
+    egui_plot::Plot::new(ui.scope_id().with(array.name))
+        .height(60.0)
+        .include_y(-1.0)
+        .include_y(1.0)
+        .include_x(-(HISTORY_STEPS as f64) + 1.0)
+        .include_x(0.0)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .show_axes([false, true])
+        .show(ui, |plot| {
+            plot.bar_chart(egui_plot::BarChart::new(array.label, bars));
         });
 }
 

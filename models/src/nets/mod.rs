@@ -26,11 +26,7 @@ macro_rules! registry {
 }
 
 // The registry: a new kind is its folder and its name here.
-registry!(rbf, gru, transformer, lru);
-
-// The plastic (Hebbian) network: built and tested, not yet in the registry — its weights do
-// not yet drive well enough to stand beside the others (docs/kinds.md).
-pub mod hebbian;
+registry!(rbf, gru, transformer, lru, hebbian);
 
 /// What a kind of learned controller is: its names, its bundled weights, how a network of it is
 /// built from a weight file, and how one is trained.
@@ -50,6 +46,10 @@ pub trait Kind: Send + Sync + 'static {
     /// time (`Net::window`, `transformer@K` on the command line).
     fn has_window(&self) -> bool {
         false
+    }
+    /// The parts of its networks' memory that can be switched off at run time (`Net::ablated`).
+    fn ablations(&self) -> &'static [Ablation] {
+        &[]
     }
     /// The tensor of its weight files most worth drawing as its long-term memory.
     fn long_term_matrix(&self) -> &'static str;
@@ -72,6 +72,18 @@ pub trait Kind: Send + Sync + 'static {
     }
 }
 
+/// A part of a network's memory that can be switched off at run time, to see what it is worth
+/// (`kind:ID` on the command line, a switch in the app's lane menu).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ablation {
+    /// Its name on the command line: lowercase, no spaces.
+    pub id: &'static str,
+    /// Its name in the app (plain ASCII).
+    pub label: &'static str,
+    /// What it takes away, in one line.
+    pub summary: &'static str,
+}
+
 /// A loaded network of some kind: immutable while it drives; the controllers it makes own its
 /// short-term memory.
 pub trait Net: fmt::Debug + Send + Sync {
@@ -91,6 +103,11 @@ pub trait Net: fmt::Debug + Send + Sync {
         _normaliser: Arc<Normaliser>,
         _frames: usize,
     ) -> Option<Box<dyn MemoryController + Send>> {
+        None
+    }
+    /// The same network with ablation `id` (one of its kind's `ablations()`) applied; `None`
+    /// for an id it does not offer.
+    fn ablated(&self, _id: &str) -> Option<Arc<dyn Net>> {
         None
     }
     /// Length of the state vector the instruments read (`MemorySnapshot::state`).

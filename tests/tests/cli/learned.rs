@@ -224,3 +224,55 @@ fn a_transformer_window_shrunk_at_run_time_forgets_the_pedestrian() {
     ]);
     assert_eq!(json(run.ok())["controller"], "transformer@4");
 }
+
+/// `kind:ABLATION` switches part of a network's memory off: the Hebbian network without its
+/// plasticity is named as given and drives differently; an ablation a kind does not offer, or
+/// one given to a controller without weights, is a clear error.
+#[test]
+fn plasticity_switched_off_from_the_command_line() {
+    let out = memdrive(&[
+        "eval",
+        "--scenario",
+        "occluded_crossing",
+        "--seeds",
+        "0..40",
+        "--controller",
+        "hebbian,hebbian:no-plasticity",
+        "--json",
+    ]);
+    let v = json(out.ok());
+    let (whole, ablated) = (&v["results"][0], &v["results"][1]);
+    assert_eq!(ablated["controller"], "hebbian:no-plasticity");
+    assert_ne!(
+        whole["mean_speed_mps"], ablated["mean_speed_mps"],
+        "{whole} {ablated}"
+    );
+    for (name, says) in [
+        ("hebbian:nope", "has: no-plasticity"),
+        (
+            "gru:no-plasticity",
+            "a gru has no ablation `no-plasticity`; it has: none",
+        ),
+        ("expert:no-plasticity", "only a learned controller"),
+        ("hebbian:", "the ablation after `:` is empty"),
+    ] {
+        let err = memdrive(&["run", "--scenario", "cut_in", "--controller", name])
+            .failed()
+            .to_owned();
+        assert!(err.contains(says), "{name}: {err}");
+    }
+    let memory = memdrive(&[
+        "memory",
+        "--controller",
+        "hebbian:no-plasticity",
+        "--steps",
+        "2000",
+        "--lags",
+        "20",
+        "--json",
+    ]);
+    assert_eq!(
+        json(memory.ok())["controllers"][0]["name"],
+        "hebbian:no-plasticity"
+    );
+}

@@ -43,6 +43,7 @@ impl MemdriveApp {
         for action in actions {
             match action {
                 LaneAction::Window(i, frames) => self.set_window(i, frames),
+                LaneAction::Ablation(i, ablation) => self.set_ablation(i, ablation),
                 LaneAction::Forget(i) => self.forget(i),
                 LaneAction::Copy(i) => self.copy_memory(i),
                 LaneAction::Transplant(from, into) => self.transplant(from, into),
@@ -93,6 +94,7 @@ impl MemdriveApp {
                         .map(|i| (i, self.lane_title(i)))
                         .collect();
                     let copied = self.copied_memory().map(str::to_owned);
+                    let ablation = lane.model().and_then(|m| m.ablation()).map(|a| a.id);
                     // Something to copy: a memory carried to the next step at the moment on show.
                     let carries = self
                         .lab
@@ -133,6 +135,29 @@ impl MemdriveApp {
                         }
                         if donors.is_empty() && copied.is_none() {
                             ui.small("No other lane of this kind, and nothing copied yet");
+                        }
+                        if let LaneKind::Learned(k) = kind
+                            && !k.ablations().is_empty()
+                        {
+                            ui.separator();
+                            ui.label("Switch part of it off (the worlds restart):");
+                            for a in k.ablations() {
+                                let mut on = ablation == Some(a.id);
+                                if ui
+                                    .checkbox(&mut on, a.label)
+                                    .on_hover_text(format!(
+                                        "{}: {}. Compare its driving and its memory with the whole network's (on the command line: {}:{}).",
+                                        a.label,
+                                        a.summary,
+                                        k.id(),
+                                        a.id
+                                    ))
+                                    .changed()
+                                {
+                                    actions.push(LaneAction::Ablation(index, on.then_some(a.id)));
+                                    ui.close();
+                                }
+                            }
                         }
                     };
                     let buttons = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
@@ -283,6 +308,8 @@ fn presence_gauge_ui(ui: &mut egui::Ui, p: Option<f64>, pending: bool) {
 /// What a lane's buttons asked for.
 enum LaneAction {
     Window(usize, usize),
+    /// Lane `.0`'s memory with this ablation (`None`: whole).
+    Ablation(usize, Option<&'static str>),
     Forget(usize),
     Copy(usize),
     /// From lane `.0` (`None`: the copied memory) into lane `.1`.

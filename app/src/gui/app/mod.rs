@@ -270,6 +270,15 @@ impl MemdriveApp {
         }
     }
 
+    /// Switches part of learned lane `index`'s memory off (`Some(id)`) or back on (`None`) and
+    /// restarts every lane; an impossible request is shown and changes nothing.
+    pub fn set_ablation(&mut self, index: usize, ablation: Option<&str>) {
+        match self.lab.set_ablation(index, ablation) {
+            Ok(()) => self.view_step = None,
+            Err(e) => self.notify(format!("could not switch the ablation: {e:#}"), true),
+        }
+    }
+
     /// Opens a scenario file (what "Open scenario file…" does).
     pub fn open_scenario(&mut self, path: &Path) {
         self.select_scenario(ScenarioChoice::File(path.to_owned()));

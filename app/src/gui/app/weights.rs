@@ -48,7 +48,11 @@ impl MemdriveApp {
         let Some(lane) = self.lab.lanes().get(index) else {
             return String::new();
         };
-        self.lab.numbered(index, lane.kind.title())
+        let title = match lane.model().and_then(|m| m.ablation()) {
+            Some(a) => format!("{} ({})", lane.kind.title(), a.id),
+            None => lane.kind.title().to_owned(),
+        };
+        self.lab.numbered(index, &title)
     }
 
     /// Puts the finished training result into lane `index`, whatever kind that lane drove.

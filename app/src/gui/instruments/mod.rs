@@ -205,10 +205,18 @@ fn learned_models(lab: &Lab) -> Vec<(usize, String, ModelId, Model)> {
 }
 
 /// The instruments' name of learned lane `index`: its kind, with the lane number when another
-/// lane has the same kind ("rbf (lane 2)").
+/// lane has the same kind ("rbf (lane 2)"), and its ablation ("hebbian:no-plasticity").
 fn lane_name(lab: &Lab, index: usize) -> String {
-    match lab.lanes()[index].kind {
-        LaneKind::Learned(kind) => lab.numbered(index, kind.as_str()),
+    let lane = &lab.lanes()[index];
+    match lane.kind {
+        LaneKind::Learned(kind) => {
+            let ablation = lane
+                .model()
+                .and_then(|m| m.ablation())
+                .map(|a| format!(":{}", a.id))
+                .unwrap_or_default();
+            lab.numbered(index, &format!("{}{ablation}", kind.as_str()))
+        }
         _ => "expert".to_owned(),
     }
 }

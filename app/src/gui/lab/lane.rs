@@ -240,6 +240,21 @@ impl Lane {
         }
     }
 
+    /// How the lane's network differs from its weights at run time, as the command line writes
+    /// it after the kind: `@K` for a shrunk window, `:ID` for an ablation ("" when as trained).
+    pub fn variant(&self) -> String {
+        let window = self
+            .window_limit()
+            .map(|k| format!("@{k}"))
+            .unwrap_or_default();
+        let ablation = self
+            .model()
+            .and_then(Model::ablation)
+            .map(|a| format!(":{}", a.id))
+            .unwrap_or_default();
+        window + &ablation
+    }
+
     /// A transformer lane's window at run time, if shrunk (`None`: as trained, or not a
     /// transformer).
     pub fn window_limit(&self) -> Option<usize> {

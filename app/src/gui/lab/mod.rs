@@ -242,6 +242,38 @@ impl Lab {
         Ok(())
     }
 
+    /// Switches part of learned lane `index`'s memory off (`Some(ablation id)`, one its kind
+    /// offers) or back on (`None`), and restarts every lane so the comparison stays fair. The
+    /// lane's model gets a new identity: what was computed from the whole model (probes,
+    /// curves) is not reused. An error names the lane or the ablation; nothing changes then.
+    pub fn set_ablation(&mut self, index: usize, ablation: Option<&str>) -> anyhow::Result<()> {
+        let Some(lane) = self.lanes.get_mut(index) else {
+            anyhow::bail!("there is no lane {}", index + 1);
+        };
+        let Driver::Learned {
+            id,
+            model,
+            file,
+            controller,
+            long_term,
+            window_limit,
+        } = &mut lane.driver
+        else {
+            anyhow::bail!("lane {} has no learned driver", index + 1);
+        };
+        let whole = Model::from_file((**file).clone(), Path::new(&long_term.source))?;
+        let next = match ablation {
+            Some(a) => whole.ablated(a)?,
+            None => whole,
+        };
+        let next_controller = next.controller_with_window(*window_limit)?;
+        *model = next;
+        *controller = next_controller;
+        *id = ModelId::fresh();
+        self.reset();
+        Ok(())
+    }
+
     /// One control step of every lane still running. Returns false when all have ended.
     pub fn step(&mut self) -> bool {
         let mut any = false;

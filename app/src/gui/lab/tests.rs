@@ -228,3 +228,74 @@ fn transplants_copy_memory_between_lanes_of_a_kind() {
     );
     assert_eq!(lab.lanes()[0].memory, before);
 }
+
+/// Switching the plasticity of the Hebbian lane off gives the same episode as
+/// `hebbian:no-plasticity` headless, with a new model identity and a restart; switching it back
+/// gives the whole network's episode again; an ablation its kind does not offer changes
+/// nothing.
+#[test]
+fn an_ablated_lane_drives_as_the_ablated_model_does_headless() {
+    let mut lab = lab(false);
+    let index = lab
+        .lanes()
+        .iter()
+        .position(|l| l.kind == LaneKind::Learned(memdrive_models::hebbian::KIND))
+        .unwrap_or_else(|| panic!("a Hebbian lane"));
+    let headless = |ablation: Option<&str>| {
+        let model =
+            learned::load(memdrive_models::hebbian::KIND, None).unwrap_or_else(|e| panic!("{e:#}"));
+        let model = match ablation {
+            Some(a) => model.ablated(a).unwrap_or_else(|e| panic!("{e:#}")),
+            None => model,
+        };
+        let mut pilot = memdrive_sim::Pilot::Sensing(model.controller());
+        memdrive_sim::run_episode(lab_spec(), 7, &mut pilot).trajectory_hash
+    };
+    let hash = |lab: &Lab| {
+        format!(
+            "{:016x}",
+            lab.lanes()[index].world.metrics().trajectory_hash
+        )
+    };
+    assert_ne!(
+        headless(Some("no-plasticity")),
+        headless(None),
+        "the plasticity changes how it drives"
+    );
+    let before = lab.lanes()[index].model_id();
+    for _ in 0..30 {
+        lab.step();
+    }
+    lab.set_ablation(index, Some("no-plasticity"))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(lab.step_count(), 0, "the worlds restart");
+    assert_ne!(lab.lanes()[index].model_id(), before);
+    assert_eq!(lab.lanes()[index].variant(), ":no-plasticity");
+    while lab.step() {}
+    assert_eq!(hash(&lab), headless(Some("no-plasticity")));
+    let gru = lab
+        .lanes()
+        .iter()
+        .position(|l| l.kind == LaneKind::Learned(memdrive_models::gru::KIND))
+        .unwrap_or_else(|| panic!("a GRU lane"));
+    let err = lab
+        .set_ablation(gru, Some("no-plasticity"))
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(err.contains("no ablation `no-plasticity`"), "{err}");
+    assert_eq!(lab.lanes()[gru].variant(), "");
+    lab.set_ablation(index, None)
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    while lab.step() {}
+    assert_eq!(hash(&lab), headless(None));
+}
+
+fn lab_spec() -> &'static ScenarioSpec {
+    static SPEC: std::sync::LazyLock<ScenarioSpec> = std::sync::LazyLock::new(|| {
+        builtin("occluded_crossing")
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("built-in scenario"))
+    });
+    &SPEC
+}

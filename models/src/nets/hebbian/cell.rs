@@ -4,7 +4,7 @@
 
 use super::HebbianConfig;
 use crate::Invalid;
-use crate::kernels::affine;
+use crate::kernels::{add_outer, add_transposed, affine, dot, gemm_acc, transposed};
 use crate::weights::{Tensor, WeightFile};
 use std::collections::BTreeMap;
 
@@ -43,26 +43,129 @@ pub struct HebbianParams {
     pub inputs: usize,
     /// Hidden units.
     pub hidden: usize,
+    /// The share of the trace kept from one step to the next (1: kept whole).
+    pub decay: f32,
+    /// The trace's bound: every entry stays within ±clip.
+    pub clip: f32,
     /// The tensors.
     pub tensors: Vec<Vec<f32>>,
 }
 
-/// What one step computed, kept for the backward pass.
+/// One step of driving: the new activity, neuromodulator, trace and raw outputs.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepCache {
-    x: Vec<f32>,
-    h_prev: Vec<f32>,
-    hebb_prev: Vec<f32>,
     /// The activity after this step, (hidden,).
     pub h: Vec<f32>,
     /// The neuromodulator: > 0 potentiates, < 0 depresses.
     pub m: f32,
-    /// The trace before clipping, (hidden, hidden).
-    raw: Vec<f32>,
     /// The trace after this step, (hidden, hidden).
     pub hebb: Vec<f32>,
     /// Raw outputs (pre-`tanh`).
     pub out: [f32; OUTPUTS],
+}
+
+/// A window stepped forward, kept for the backward pass: inputs, and the activity and trace
+/// before every step and after the last, in flat arrays (no allocation per step).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trajectory {
+    hidden: usize,
+    inputs: usize,
+    /// (steps, inputs).
+    x: Vec<f32>,
+    /// (steps + 1, hidden): row t before step t, row t + 1 after it.
+    h: Vec<f32>,
+    /// (steps + 1, hidden, hidden), indexed as `h`.
+    traces: Vec<f32>,
+    /// The neuromodulator of every step.
+    m: Vec<f32>,
+    /// Raw outputs (pre-`tanh`) of every step.
+    out: Vec<[f32; OUTPUTS]>,
+}
+
+impl Trajectory {
+    /// Steps taken.
+    pub fn len(&self) -> usize {
+        self.m.len()
+    }
+
+    /// True when no step was taken.
+    pub fn is_empty(&self) -> bool {
+        self.m.is_empty()
+    }
+
+    /// The activity after step `t`.
+    pub fn activity(&self, t: usize) -> &[f32] {
+        &self.h[(t + 1) * self.hidden..(t + 2) * self.hidden]
+    }
+
+    /// The trace after step `t`.
+    pub fn trace(&self, t: usize) -> &[f32] {
+        let nn = self.hidden * self.hidden;
+        &self.traces[(t + 1) * nn..(t + 2) * nn]
+    }
+
+    /// Raw outputs (pre-`tanh`) of step `t`.
+    pub fn out(&self, t: usize) -> [f32; OUTPUTS] {
+        self.out[t]
+    }
+
+    fn h_before(&self, t: usize) -> &[f32] {
+        &self.h[t * self.hidden..(t + 1) * self.hidden]
+    }
+
+    fn trace_before(&self, t: usize) -> &[f32] {
+        let nn = self.hidden * self.hidden;
+        &self.traces[t * nn..(t + 1) * nn]
+    }
+}
+
+/// Σ_j (w_j + α_j e_j) h_j: one unit's recurrent input through its plastic synapses, in eight
+/// lanes so that it vectorises.
+fn plastic_dot(w: &[f32], alpha: &[f32], e: &[f32], h: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let chunks = w.len() / 8 * 8;
+    for (((w8, a8), e8), h8) in w[..chunks]
+        .chunks_exact(8)
+        .zip(alpha[..chunks].chunks_exact(8))
+        .zip(e[..chunks].chunks_exact(8))
+        .zip(h[..chunks].chunks_exact(8))
+    {
+        for l in 0..8 {
+            lanes[l] += (w8[l] + a8[l] * e8[l]) * h8[l];
+        }
+    }
+    let tail: f32 = (chunks..w.len())
+        .map(|j| (w[j] + alpha[j] * e[j]) * h[j])
+        .sum();
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// The trace's rule: `clip(decay · hebb + m · h_new h_prevᵀ)`, entry by entry.
+#[derive(Clone, Copy)]
+struct TraceRule {
+    decay: f32,
+    clip: f32,
+}
+
+impl TraceRule {
+    /// An entry before clipping.
+    #[inline]
+    fn raw(self, e: f32, mh: f32, hj: f32) -> f32 {
+        self.decay * e + mh * hj
+    }
+
+    /// `out = clip(decay · hebb + m · h_new h_prevᵀ)`: the trace after a step (`out` may be
+    /// `hebb` itself: each entry reads only its own).
+    fn apply(self, hebb: &[f32], m: f32, h_new: &[f32], h_prev: &[f32], out: &mut [f32]) {
+        let n = h_prev.len();
+        for ((row_out, row_in), &hi) in out.chunks_exact_mut(n).zip(hebb.chunks_exact(n)).zip(h_new)
+        {
+            let mh = m * hi;
+            for ((o, e), hj) in row_out.iter_mut().zip(row_in).zip(h_prev) {
+                *o = self.raw(*e, mh, *hj).clamp(-self.clip, self.clip);
+            }
+        }
+    }
 }
 
 impl HebbianParams {
@@ -96,6 +199,8 @@ impl HebbianParams {
         Self {
             inputs,
             hidden: h,
+            decay: c.trace_decay,
+            clip: c.trace_clip,
             tensors: vec![
                 w_in,
                 vec![0.0; h],
@@ -126,224 +231,280 @@ impl HebbianParams {
         p
     }
 
+    fn rule(&self) -> TraceRule {
+        TraceRule {
+            decay: self.decay,
+            clip: self.clip,
+        }
+    }
+
     fn t(&self, i: usize) -> &[f32] {
         &self.tensors[i]
     }
 
-    /// One step from activity `h` and trace `hebb`.
-    pub fn step(&self, x: &[f32], h: &[f32], hebb: &[f32]) -> StepCache {
+    /// The activity after one step: `tanh(pre_in + (W + α ⊙ hebb) h)`, with `pre_in` the input
+    /// side `W_in x + b`.
+    fn activity(&self, pre_in: &[f32], h: &[f32], hebb: &[f32], out: &mut [f32]) {
         let n = self.hidden;
-        let mut pre = vec![0.0; n]; // (hidden,)
-        affine(self.t(W_IN), self.t(B), x, &mut pre);
         let (w, alpha) = (self.t(W), self.t(ALPHA));
-        for i in 0..n {
+        for (i, o) in out.iter_mut().enumerate() {
             let row = i * n..(i + 1) * n;
-            pre[i] += w[row.clone()]
-                .iter()
-                .zip(&alpha[row.clone()])
-                .zip(&hebb[row])
-                .zip(h)
-                .map(|(((w, a), e), hj)| (w + a * e) * hj)
-                .sum::<f32>();
+            *o = (pre_in[i] + plastic_dot(&w[row.clone()], &alpha[row.clone()], &hebb[row], h))
+                .tanh();
         }
-        let h_new: Vec<f32> = pre.iter().map(|v| v.tanh()).collect();
-        let m = (self.t(MOD_B)[0]
-            + self
-                .t(MOD_W)
-                .iter()
-                .zip(&h_new)
-                .map(|(a, b)| a * b)
-                .sum::<f32>())
-        .tanh();
-        let mut raw = hebb.to_vec(); // (hidden, hidden)
-        for i in 0..n {
-            for j in 0..n {
-                raw[i * n + j] += m * h_new[i] * h[j];
+    }
+
+    /// The neuromodulator after a step to activity `h`.
+    fn modulator(&self, h: &[f32]) -> f32 {
+        (self.t(MOD_B)[0] + dot(self.t(MOD_W), h)).tanh()
+    }
+
+    /// The raw outputs (pre-`tanh`) read from activity `h`.
+    fn head(&self, h: &[f32]) -> [f32; OUTPUTS] {
+        let mut out = [0.0; OUTPUTS];
+        affine(self.t(HEAD_W), self.t(HEAD_B), h, &mut out);
+        out
+    }
+
+    /// One step from activity `h` and trace `hebb`, in place: `scratch` (hidden,) is working
+    /// space. Returns the neuromodulator and the raw outputs. What the controller runs.
+    pub fn step_in_place(
+        &self,
+        x: &[f32],
+        h: &mut [f32],
+        hebb: &mut [f32],
+        scratch: &mut [f32],
+    ) -> (f32, [f32; OUTPUTS]) {
+        let mut pre_in = vec![0.0; self.hidden];
+        affine(self.t(W_IN), self.t(B), x, &mut pre_in);
+        self.activity(&pre_in, h, hebb, scratch);
+        let m = self.modulator(scratch);
+        let rule = self.rule();
+        let n = self.hidden;
+        // Each entry of the new trace reads only the same entry of the old: in place is exact.
+        for (row, &hi) in hebb.chunks_exact_mut(n).zip(scratch.iter()) {
+            let mh = m * hi;
+            for (e, hj) in row.iter_mut().zip(h.iter()) {
+                *e = rule.raw(*e, mh, *hj).clamp(-rule.clip, rule.clip);
             }
         }
-        let trace = raw.iter().map(|v| v.clamp(-1.0, 1.0)).collect();
-        let mut out = [0.0; OUTPUTS];
-        affine(self.t(HEAD_W), self.t(HEAD_B), &h_new, &mut out);
-        StepCache {
-            x: x.to_vec(),
-            h_prev: h.to_vec(),
-            hebb_prev: hebb.to_vec(),
-            h: h_new,
+        h.copy_from_slice(scratch);
+        (m, self.head(h))
+    }
+
+    /// One step from activity `h` and trace `hebb`.
+    pub fn step(&self, x: &[f32], h: &[f32], hebb: &[f32]) -> StepCache {
+        let (mut h, mut hebb) = (h.to_vec(), hebb.to_vec());
+        let mut scratch = vec![0.0; self.hidden];
+        let (m, out) = self.step_in_place(x, &mut h, &mut hebb, &mut scratch);
+        StepCache { h, m, hebb, out }
+    }
+
+    /// Steps over `xs` (row-major) from activity `h0` and trace `hebb0`. The input side, which
+    /// needs no recurrence, is one matrix product for the whole window.
+    pub fn forward(&self, xs: &[f32], h0: &[f32], hebb0: &[f32]) -> Trajectory {
+        let (n, inputs) = (self.hidden, self.inputs);
+        let steps = xs.len() / inputs;
+        let nn = n * n;
+        // Column-major (n × steps) = W_in (n × I) · Xᵀ (I × steps): row-major (steps × n).
+        let mut pre_in: Vec<f32> = (0..steps).flat_map(|_| self.t(B).iter().copied()).collect();
+        gemm_acc(&transposed(self.t(W_IN), n, inputs), xs, &mut pre_in, n, inputs, steps);
+        let mut h = vec![0.0; (steps + 1) * n];
+        h[..n].copy_from_slice(h0);
+        let mut traces = vec![0.0; (steps + 1) * nn];
+        traces[..nn].copy_from_slice(hebb0);
+        let (mut m, mut out) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
+        for t in 0..steps {
+            let (before, after) = h.split_at_mut((t + 1) * n);
+            let (h_prev, h_new) = (&before[t * n..], &mut after[..n]);
+            let (trace_before, trace_after) = traces.split_at_mut((t + 1) * nn);
+            let trace_prev = &trace_before[t * nn..];
+            self.activity(&pre_in[t * n..(t + 1) * n], h_prev, trace_prev, h_new);
+            let mt = self.modulator(h_new);
+            self.rule()
+                .apply(trace_prev, mt, h_new, h_prev, &mut trace_after[..nn]);
+            m.push(mt);
+            out.push(self.head(h_new));
+        }
+        Trajectory {
+            hidden: n,
+            inputs,
+            x: xs[..steps * inputs].to_vec(),
+            h,
+            traces,
             m,
-            raw,
-            hebb: trace,
             out,
         }
     }
 
-    /// Steps over `xs` (row-major) from activity `h0` and trace `hebb0`.
-    pub fn forward(&self, xs: &[f32], h0: &[f32], hebb0: &[f32]) -> Vec<StepCache> {
-        let (mut h, mut hebb) = (h0.to_vec(), hebb0.to_vec());
-        xs.chunks_exact(self.inputs)
-            .map(|x| {
-                let c = self.step(x, &h, &hebb);
-                h.clone_from(&c.h);
-                hebb.clone_from(&c.hebb);
-                c
-            })
-            .collect()
-    }
-
     fn presence_logit(&self, h: &[f32]) -> f32 {
-        self.t(PRESENCE_B)[0]
-            + self
-                .t(PRESENCE_W)
-                .iter()
-                .zip(h)
-                .map(|(w, x)| w * x)
-                .sum::<f32>()
+        self.t(PRESENCE_B)[0] + dot(self.t(PRESENCE_W), h)
     }
 
-    /// Back through the steps of `caches`, seeded at each step with `∂L/∂out_t` and an extra
-    /// `∂L/∂h_t`: adds every parameter gradient to `grads` and, when asked, `∂L/∂x_t` to `dxs`.
+    /// Back through the steps of `tr`, seeded at each step with `∂L/∂out_t` and, when given,
+    /// an extra `∂L/∂h_t` (row-major, (steps, hidden)): adds every parameter gradient to `grads`
+    /// and, when asked, `∂L/∂x_t` to `dxs` (row-major, (steps, inputs)).
     fn backward(
         &self,
-        caches: &[StepCache],
-        seeds: &[([f32; OUTPUTS], Option<Vec<f32>>)],
+        tr: &Trajectory,
+        dout: &[[f32; OUTPUTS]],
+        dh_extra: Option<&[f32]>,
         grads: &mut Self,
-        mut dxs: Option<&mut [Vec<f32>]>,
+        mut dxs: Option<&mut [f32]>,
     ) {
-        let n = self.hidden;
+        let (n, inputs, steps) = (self.hidden, self.inputs, tr.len());
         let g = &mut grads.tensors;
         let (w, alpha) = (self.t(W), self.t(ALPHA));
-        let mut gh_next = vec![0.0f32; n];
+        // ∂L/∂Hebb_t for the step being undone: after a step's pass, ∂L/∂Hebb_{t−1}.
         let mut ghebb = vec![0.0f32; n * n];
-        for (t, c) in caches.iter().enumerate().rev() {
-            let (dout, extra) = &seeds[t];
-            let mut gh = gh_next.clone();
-            if let Some(e) = extra {
-                for (a, b) in gh.iter_mut().zip(e) {
+        let (mut gh_next, mut gh, mut gh_prev) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0; n]);
+        let mut gpre = vec![0.0f32; n];
+        // ∂L/∂pre of every step, row-major (hidden, steps): W_in's and W's gradients are then
+        // one matrix product each.
+        let mut gpre_all = vec![0.0f32; n * steps];
+        for t in (0..steps).rev() {
+            let (h, h_prev, e_prev, m) = (tr.activity(t), tr.h_before(t), tr.trace_before(t), tr.m[t]);
+            gh.copy_from_slice(&gh_next);
+            if let Some(extra) = dh_extra {
+                for (a, b) in gh.iter_mut().zip(&extra[t * n..(t + 1) * n]) {
                     *a += b;
                 }
             }
             // Head.
-            for o in 0..OUTPUTS {
-                for (i, hi) in c.h.iter().enumerate() {
-                    g[HEAD_W][o * n + i] += dout[o] * hi;
-                    gh[i] += dout[o] * self.t(HEAD_W)[o * n + i];
-                }
-                g[HEAD_B][o] += dout[o];
+            add_outer(&mut g[HEAD_W], &dout[t], h);
+            for (gb, d) in g[HEAD_B].iter_mut().zip(&dout[t]) {
+                *gb += d;
             }
-            // The trace: Hebb_t = clip(raw), raw = Hebb_{t−1} + M h_t h_{t−1}ᵀ.
-            let mut gh_prev = vec![0.0f32; n];
+            add_transposed(self.t(HEAD_W), &dout[t], &mut gh);
+            // The trace: Hebb_t = clip(raw), raw = decay · Hebb_{t−1} + M h_t h_{t−1}ᵀ. Where the
+            // clip bites the gradient stops; ghebb becomes ∂L/∂raw, and decay times that is
+            // ∂L/∂Hebb_{t−1} through the sum.
             let mut gm = 0.0f32;
-            for i in 0..n {
-                for j in 0..n {
-                    let k = i * n + j;
-                    if c.raw[k].abs() >= 1.0 {
-                        ghebb[k] = 0.0;
-                        continue;
+            gh_prev.fill(0.0);
+            let rule = self.rule();
+            for (i, (grow, erow)) in ghebb
+                .chunks_exact_mut(n)
+                .zip(e_prev.chunks_exact(n))
+                .enumerate()
+            {
+                let mh = m * h[i];
+                let mut s = 0.0f32;
+                for (((gk, ek), hj), col) in grow.iter_mut().zip(erow).zip(h_prev).zip(gh_prev.iter_mut()) {
+                    if rule.raw(*ek, mh, *hj).abs() >= rule.clip {
+                        *gk = 0.0;
                     }
-                    let graw = ghebb[k];
-                    gm += graw * c.h[i] * c.h_prev[j];
-                    gh[i] += c.m * graw * c.h_prev[j];
-                    gh_prev[j] += c.m * graw * c.h[i];
+                    s += *gk * hj;
+                    *col += *gk * h[i];
                 }
+                gm += h[i] * s;
+                gh[i] += m * s;
             }
-            // ghebb now holds ∂L/∂raw, which is also ∂L/∂Hebb_{t−1} through the sum.
+            for v in gh_prev.iter_mut() {
+                *v *= m;
+            }
             // The neuromodulator: M = tanh(w_M · h + b_M).
-            let gmpre = gm * (1.0 - c.m * c.m);
-            for (i, hi) in c.h.iter().enumerate() {
-                g[MOD_W][i] += gmpre * hi;
-                gh[i] += gmpre * self.t(MOD_W)[i];
+            let gmpre = gm * (1.0 - m * m);
+            for ((gw, &hi), (ghi, &wm)) in g[MOD_W].iter_mut().zip(h).zip(gh.iter_mut().zip(self.t(MOD_W))) {
+                *gw += gmpre * hi;
+                *ghi += gmpre * wm;
             }
             g[MOD_B][0] += gmpre;
             // h = tanh(pre), pre = W_in x + b + (W + α ⊙ Hebb_{t−1}) h_{t−1}.
-            let gpre: Vec<f32> = gh
-                .iter()
-                .zip(&c.h)
-                .map(|(gv, hv)| gv * (1.0 - hv * hv))
-                .collect();
-            for (i, gp) in gpre.iter().enumerate() {
-                g[B][i] += gp;
-                for (jx, xj) in c.x.iter().enumerate() {
-                    g[W_IN][i * self.inputs + jx] += gp * xj;
-                }
-                for j in 0..n {
-                    let k = i * n + j;
-                    let outer = gp * c.h_prev[j];
-                    g[W][k] += outer;
-                    g[ALPHA][k] += outer * c.hebb_prev[k];
-                    ghebb[k] += alpha[k] * outer;
-                    gh_prev[j] += (w[k] + alpha[k] * c.hebb_prev[k]) * gp;
+            for (i, (gp, (&ghi, &hi))) in gpre.iter_mut().zip(gh.iter().zip(h)).enumerate() {
+                *gp = ghi * (1.0 - hi * hi);
+                gpre_all[i * steps + t] = *gp;
+            }
+            for (gb, gp) in g[B].iter_mut().zip(&gpre) {
+                *gb += gp;
+            }
+            let galpha = &mut g[ALPHA];
+            for (i, &gp) in gpre.iter().enumerate() {
+                let row = i * n..(i + 1) * n;
+                for (((((ga, gk), &a), &wk), &ek), (&hj, ghp)) in galpha[row.clone()]
+                    .iter_mut()
+                    .zip(&mut ghebb[row.clone()])
+                    .zip(&alpha[row.clone()])
+                    .zip(&w[row.clone()])
+                    .zip(&e_prev[row])
+                    .zip(h_prev.iter().zip(gh_prev.iter_mut()))
+                {
+                    let outer = gp * hj;
+                    *ga += outer * ek;
+                    *gk = rule.decay * *gk + a * outer;
+                    *ghp += (wk + a * ek) * gp;
                 }
             }
             if let Some(dxs) = dxs.as_deref_mut() {
-                for (i, gp) in gpre.iter().enumerate() {
-                    for (jx, d) in dxs[t].iter_mut().enumerate() {
-                        *d += gp * self.t(W_IN)[i * self.inputs + jx];
-                    }
-                }
+                add_transposed(self.t(W_IN), &gpre, &mut dxs[t * inputs..(t + 1) * inputs]);
             }
-            gh_next = gh_prev;
+            std::mem::swap(&mut gh_next, &mut gh_prev);
         }
+        // Column-major (I × n) = Xᵀ (I × steps) · ∂pre (steps × n): row-major ∂L/∂W_in.
+        gemm_acc(&tr.x, &gpre_all, &mut g[W_IN], inputs, steps, n);
+        // The same for W, from the activity before each step.
+        gemm_acc(&tr.h[..steps * n], &gpre_all, &mut g[W], n, steps, n);
     }
 
-    /// Loss of the steps of `caches` against squashed `targets` (2 per step) counted from step
+    /// Loss of the steps of `tr` against squashed `targets` (2 per step) counted from step
     /// `from`, plus the presence loss when given; adds the gradient to `grads`.
     pub fn loss_and_grad(
         &self,
-        caches: &[StepCache],
+        tr: &Trajectory,
         targets: &[f32],
         presence: Option<(&[f32], f32)>,
         from: usize,
         grads: &mut Self,
     ) -> f64 {
-        let steps = caches.len();
+        let (n, steps) = (self.hidden, tr.len());
         let counted = (steps.saturating_sub(from) * OUTPUTS).max(1) as f32;
         let counted_steps = steps.saturating_sub(from).max(1) as f32;
         let (mut loss, mut presence_loss) = (0.0f64, 0.0f64);
-        let mut seeds = vec![([0.0f32; OUTPUTS], None); steps];
-        let mut presence_grads = (vec![0.0f32; self.hidden], 0.0f32);
-        for (t, c) in caches.iter().enumerate().skip(from) {
+        let mut dout = vec![[0.0f32; OUTPUTS]; steps];
+        let mut dh_extra = presence.map(|_| vec![0.0f32; steps * n]);
+        for t in from..steps {
             for o in 0..OUTPUTS {
-                let a = c.out[o].tanh();
+                let a = tr.out[t][o].tanh();
                 let err = a - targets[t * OUTPUTS + o];
                 loss += f64::from(err * err);
-                seeds[t].0[o] = 2.0 * err / counted * (1.0 - a * a);
+                dout[t][o] = 2.0 * err / counted * (1.0 - a * a);
             }
-            if let Some((labels, weight)) = presence {
-                let logit = self.presence_logit(&c.h);
+            if let (Some((labels, weight)), Some(extra)) = (presence, dh_extra.as_mut()) {
+                let h = tr.activity(t);
+                let logit = self.presence_logit(h);
                 let label = labels[t];
                 presence_loss +=
                     f64::from(logit.max(0.0) - logit * label + (-logit.abs()).exp().ln_1p());
                 let d = weight * (1.0 / (1.0 + (-logit).exp()) - label) / counted_steps;
-                for (g, &h) in presence_grads.0.iter_mut().zip(&c.h) {
-                    *g += d * h;
+                for (gw, &hi) in grads.tensors[PRESENCE_W].iter_mut().zip(h) {
+                    *gw += d * hi;
                 }
-                presence_grads.1 += d;
-                seeds[t].1 = Some(self.t(PRESENCE_W).iter().map(|w| d * w).collect());
+                grads.tensors[PRESENCE_B][0] += d;
+                for (e, w) in extra[t * n..(t + 1) * n].iter_mut().zip(self.t(PRESENCE_W)) {
+                    *e = d * w;
+                }
             }
         }
-        self.backward(caches, &seeds, grads, None);
-        for (g, p) in grads.tensors[PRESENCE_W].iter_mut().zip(&presence_grads.0) {
-            *g += p;
-        }
-        grads.tensors[PRESENCE_B][0] += presence_grads.1;
+        self.backward(tr, &dout, dh_extra.as_deref(), grads, None);
         let weight = presence.map_or(0.0, |(_, w)| f64::from(w));
         loss / f64::from(counted) + weight * presence_loss / f64::from(counted_steps)
     }
 
-    /// How much the squashed action after the last step of `caches` depends on each step's
-    /// input: for every step, newest first, the Frobenius norm of `∂tanh(out)/∂x`.
-    pub fn input_influence(&self, caches: &[StepCache]) -> Vec<f64> {
-        let Some(last) = caches.last() else {
+    /// How much the squashed action after the last step of `tr` depends on each step's input:
+    /// for every step, newest first, the Frobenius norm of `∂tanh(out)/∂x`.
+    pub fn input_influence(&self, tr: &Trajectory) -> Vec<f64> {
+        let steps = tr.len();
+        if steps == 0 {
             return Vec::new();
-        };
+        }
         let mut scratch = self.zeros_like();
-        let mut squares = vec![0.0f64; caches.len()];
+        let mut squares = vec![0.0f64; steps];
         for o in 0..OUTPUTS {
-            let a = last.out[o].tanh();
-            let mut seeds = vec![([0.0f32; OUTPUTS], None); caches.len()];
-            seeds[caches.len() - 1].0[o] = 1.0 - a * a;
-            let mut dxs = vec![vec![0.0f32; self.inputs]; caches.len()];
-            self.backward(caches, &seeds, &mut scratch, Some(&mut dxs));
-            for (lag, dx) in dxs.iter().rev().enumerate() {
+            let a = tr.out[steps - 1][o].tanh();
+            let mut dout = vec![[0.0f32; OUTPUTS]; steps];
+            dout[steps - 1][o] = 1.0 - a * a;
+            let mut dxs = vec![0.0f32; steps * self.inputs];
+            self.backward(tr, &dout, None, &mut scratch, Some(&mut dxs));
+            for (lag, dx) in dxs.chunks_exact(self.inputs).rev().enumerate() {
                 squares[lag] += dx.iter().map(|v| f64::from(v * v)).sum::<f64>();
             }
         }
@@ -382,6 +543,8 @@ impl HebbianParams {
         Ok(Self {
             inputs,
             hidden,
+            decay: config.trace_decay,
+            clip: config.trace_clip,
             tensors,
         })
     }

@@ -1,7 +1,7 @@
 //! The plastic network driving: its memory is its activity and the Hebbian trace of its
 //! synapses, both carried from step to step.
 
-use super::{HebbianParams, StepCache};
+use super::HebbianParams;
 use crate::snapshot::{Array, Axis, MemorySnapshot, Role, Tier, TierKind};
 use std::sync::Arc;
 
@@ -22,7 +22,9 @@ pub struct HebbianController {
     scale: crate::action::ActionScale,
     input: Vec<f32>,
     state: HebbianState,
-    last: Option<StepCache>,
+    /// The neuromodulator of the last step.
+    m: f32,
+    scratch: Vec<f32>,
 }
 
 impl HebbianController {
@@ -38,14 +40,15 @@ impl HebbianController {
                 h: vec![0.0; n],
                 hebb: vec![0.0; n * n],
             },
-            last: None,
+            m: 0.0,
+            scratch: vec![0.0; n],
         }
     }
 
     fn clear(&mut self) {
         self.state.h.fill(0.0);
         self.state.hebb.fill(0.0);
-        self.last = None;
+        self.m = 0.0;
     }
 }
 
@@ -60,34 +63,26 @@ impl memdrive_sim::Controller for HebbianController {
 
     fn act(&mut self, obs: &memdrive_sim::Observation) -> memdrive_sim::Controls {
         self.normaliser.apply(obs.values(), &mut self.input);
-        let step = self
-            .params
-            .step(&self.input, &self.state.h, &self.state.hebb);
-        self.state.h.clone_from(&step.h);
-        self.state.hebb.clone_from(&step.hebb);
-        let controls = self.scale.controls(step.out);
-        self.last = Some(step);
-        controls
+        let (m, out) = self.params.step_in_place(
+            &self.input,
+            &mut self.state.h,
+            &mut self.state.hebb,
+            &mut self.scratch,
+        );
+        self.m = m;
+        self.scale.controls(out)
     }
 }
 
 impl crate::MemoryController for HebbianController {
     fn memory(&self) -> MemorySnapshot {
         let n = self.state.h.len();
-        let m = self.last.as_ref().map_or(0.0, |c| c.m);
-        MemorySnapshot::of(Tier {
-            kind: TierKind::ShortTerm,
-            carried: n + n * n,
+        let m = self.m;
+        let synapses = Tier {
+            kind: TierKind::Synaptic,
+            carried: n * n,
             note: None,
             arrays: vec![
-                Array::vector(
-                    "activity",
-                    "Activity h",
-                    Role::State,
-                    Axis::new("unit", n),
-                    true,
-                    self.state.h.clone(),
-                ),
                 Array::vector(
                     "modulator",
                     "Neuromodulator M (orange: potentiation, blue: depression)",
@@ -105,7 +100,23 @@ impl crate::MemoryController for HebbianController {
                     self.state.hebb.clone(),
                 ),
             ],
-        })
+        };
+        let activity = Tier {
+            kind: TierKind::ShortTerm,
+            carried: n,
+            note: None,
+            arrays: vec![Array::vector(
+                "activity",
+                "Activity h",
+                Role::State,
+                Axis::new("unit", n),
+                true,
+                self.state.h.clone(),
+            )],
+        };
+        MemorySnapshot {
+            tiers: vec![synapses, activity],
+        }
     }
 
     fn forget(&mut self) {

@@ -5,7 +5,7 @@ use super::{HebbianConfig, HebbianController, HebbianParams};
 use crate::Invalid;
 use crate::MemoryController;
 use crate::adam::Adam;
-use crate::nets::{Kind, ModelKind, Net};
+use crate::nets::{Ablation, Kind, ModelKind, Net};
 use crate::normaliser::Normaliser;
 use crate::train::{GradientLearner, GradientNet, Learner, Sequences, TrainOptions};
 use crate::weights::{Tensor, WeightFile, parse_config};
@@ -41,6 +41,10 @@ impl Kind for Hebbian {
         include_bytes!("../../../../assets/weights/hebbian.safetensors")
     }
 
+    fn ablations(&self) -> &'static [Ablation] {
+        ABLATIONS
+    }
+
     fn long_term_matrix(&self) -> &'static str {
         "plastic.w"
     }
@@ -64,6 +68,13 @@ impl Kind for Hebbian {
     }
 }
 
+/// What can be switched off: the plasticity.
+const ABLATIONS: &[Ablation] = &[Ablation {
+    id: "no-plasticity",
+    label: "Plasticity off (alpha = 0)",
+    summary: "every plastic coefficient set to 0: the trace follows its rule but no longer acts",
+}];
+
 impl Net for HebbianParams {
     fn kind(&self) -> ModelKind {
         KIND
@@ -74,6 +85,10 @@ impl Net for HebbianParams {
         normaliser: Arc<Normaliser>,
     ) -> Box<dyn MemoryController + Send> {
         Box::new(HebbianController::new(self, normaliser))
+    }
+
+    fn ablated(&self, id: &str) -> Option<Arc<dyn Net>> {
+        (id == ABLATIONS[0].id).then(|| Arc::new(self.without_plasticity()) as Arc<dyn Net>)
     }
 
     fn state_dim(&self) -> usize {

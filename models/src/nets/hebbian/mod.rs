@@ -4,17 +4,14 @@
 //! ```text
 //! h_t    = tanh(W_in x_t + b + (W + α ⊙ Hebb_{t−1}) h_{t−1})
 //! M_t    = tanh(w_M · h_t + b_M)                        (a signed neuromodulator)
-//! Hebb_t = clip(Hebb_{t−1} + M_t · h_t h_{t−1}ᵀ, −1, 1)  (M > 0: potentiation, M < 0: depression)
+//! Hebb_t = clip(decay · Hebb_{t−1} + M_t · h_t h_{t−1}ᵀ, ±clip)
+//!                          (M > 0: potentiation, M < 0: depression; decay and clip 1 by default)
 //! action = W_head h_t + b_head                            (then tanh into the car's limits)
 //! ```
 //!
 //! W_in, W, α, w_M and the head are learned by backpropagation through time through the plastic
 //! trace (every gradient checked against finite differences); the trace is the memory the
 //! controller carries with its activity, and `forget()` clears both.
-//!
-//! Not in the registry yet: trained with the recurrent kinds' recipe its weights do not yet
-//! drive well enough (`sensor_dropout` and `mixed_traffic` fall short; docs/kinds.md). Adding
-//! `hebbian` to `registry!` in `nets/mod.rs` puts it everywhere the others are.
 
 mod cell;
 mod controller;
@@ -23,7 +20,7 @@ mod kind;
 mod tests;
 mod train;
 
-pub use cell::{HebbianParams, StepCache};
+pub use cell::{HebbianParams, StepCache, Trajectory};
 pub use controller::{HebbianController, HebbianState};
 pub use kind::{Hebbian, KIND};
 use serde::{Deserialize, Serialize};
@@ -34,6 +31,13 @@ use serde::{Deserialize, Serialize};
 pub struct HebbianConfig {
     /// Hidden units.
     pub hidden: usize,
+    /// The share of the Hebbian trace kept from one step to the next (1: the trace fades only
+    /// by depression).
+    #[serde(default = "one")]
+    pub trace_decay: f32,
+    /// The bound of every trace entry (±).
+    #[serde(default = "one")]
+    pub trace_clip: f32,
     /// Adam step size.
     pub learning_rate: f32,
     /// Largest global gradient norm.
@@ -53,10 +57,16 @@ pub struct HebbianConfig {
     pub presence_loss: f32,
 }
 
+fn one() -> f32 {
+    1.0
+}
+
 impl Default for HebbianConfig {
     fn default() -> Self {
         Self {
             hidden: 32,
+            trace_decay: 1.0,
+            trace_clip: 1.0,
             learning_rate: 2e-3,
             clip_norm: 1.0,
             window: 96,
@@ -75,6 +85,8 @@ impl HebbianConfig {
         use crate::bounds::*;
         let check = || -> Result<(), crate::Invalid> {
             count("hidden", self.hidden, 1, MAX_WIDTH)?;
+            above("trace_decay", self.trace_decay, 0.0, 1.0)?;
+            above("trace_clip", self.trace_clip, 0.0, 10.0)?;
             optimiser(
                 self.learning_rate,
                 self.clip_norm,
