@@ -502,3 +502,97 @@ fn lru_files_round_trip_and_every_check_names_what_is_wrong() {
     });
     assert!(err.contains("tensor lru.theta_log is missing"), "{err}");
 }
+
+/// A Hebbian network's file: the same round trip, and each check — shapes, finite values,
+/// bounds on every size, the plastic coefficients' range, the trace's clip and decay — names
+/// what is wrong (a file of one kind asked for as another: `tests/tests/cli/learned.rs`).
+#[test]
+fn hebbian_files_round_trip_and_every_check_names_what_is_wrong() {
+    use memdrive_models::nets::hebbian::{HebbianConfig, HebbianParams};
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+    let config = HebbianConfig {
+        hidden: 6,
+        trace_decay: 0.95,
+        ..HebbianConfig::default()
+    };
+    let params = HebbianParams::init(136, &config, &mut rng);
+    let file = untrained_file(
+        memdrive_models::nets::hebbian::KIND,
+        serde_json::to_value(&config),
+        params.weight_tensors(),
+    );
+    let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
+    let path = Path::new("hebbian.safetensors");
+    let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
+    let a = Model::from_file(file.clone(), path).unwrap_or_else(|e| panic!("{e}"));
+    let b = Model::from_file(loaded, path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(actions_over_an_episode(&a), actions_over_an_episode(&b));
+    let error_of = |change: &dyn Fn(&mut WeightFile)| {
+        let mut wrong = file.clone();
+        change(&mut wrong);
+        load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")))
+    };
+    let cases: [(&str, &dyn Fn(&mut WeightFile), &str); 8] = [
+        (
+            "a shape",
+            &|f| {
+                f.tensors
+                    .insert("plastic.w".into(), Tensor::new(vec![6, 5], vec![0.0; 30]));
+            },
+            "tensor plastic.w has shape [6, 5], expected [6, 6]",
+        ),
+        (
+            "a non-finite value",
+            &|f| {
+                if let Some(t) = f.tensors.get_mut("modulator.weight") {
+                    t.data[1] = f32::INFINITY;
+                }
+            },
+            "non-finite",
+        ),
+        (
+            "a plastic coefficient out of range",
+            &|f| {
+                if let Some(t) = f.tensors.get_mut("plastic.alpha") {
+                    t.data[3] = 1e4;
+                }
+            },
+            "plastic.alpha must be within ±100",
+        ),
+        (
+            "a size out of bounds",
+            &|f| f.config["hidden"] = serde_json::json!(100_000),
+            "Hebbian config: hidden must be between",
+        ),
+        (
+            "a decay above 1",
+            &|f| f.config["trace_decay"] = serde_json::json!(1.5),
+            "trace_decay",
+        ),
+        (
+            "a clip of 0",
+            &|f| f.config["trace_clip"] = serde_json::json!(0.0),
+            "trace_clip",
+        ),
+        (
+            "a missing tensor",
+            &|f| {
+                f.tensors.remove("head.weight");
+            },
+            "tensor head.weight is missing",
+        ),
+        (
+            "another kind's tensor",
+            &|f| {
+                f.tensors
+                    .insert("lru.D".into(), Tensor::new(vec![1], vec![0.0]));
+            },
+            "tensor lru.D is not part of a hebbian model",
+        ),
+    ];
+    for (what, change, says) in cases {
+        let err = error_of(change);
+        assert!(err.contains(says), "{what}: {err}");
+    }
+}

@@ -261,6 +261,18 @@ fn plasticity_switched_off_from_the_command_line() {
             .to_owned();
         assert!(err.contains(says), "{name}: {err}");
     }
+    // A Hebbian file asked for as a GRU names both kinds.
+    let file = format!(
+        "gru={}/../assets/weights/hebbian.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let err = memdrive(&["run", "--scenario", "cut_in", "--controller", &file])
+        .failed()
+        .to_owned();
+    assert!(
+        err.contains("holds a `hebbian` model, but `gru` was asked for"),
+        "{err}"
+    );
     let memory = memdrive(&[
         "memory",
         "--controller",

@@ -451,3 +451,51 @@ fn a_gru_given_a_memory_brakes_for_a_pedestrian_it_never_saw() {
         "with its own memory the GRU passed the van at {own:.1} s, with the transplanted one at {given:.1} s"
     );
 }
+
+/// The Hebbian lane's Memory menu switches its plasticity off and back on: the title says so,
+/// the worlds restart, and the lane drives as `hebbian:no-plasticity` does headless.
+#[test]
+fn plasticity_is_switched_off_and_on_from_the_lane_menu() {
+    let mut harness = harness();
+    click(&mut harness, "Pause");
+    for _ in 0..10 {
+        click(&mut harness, "Step");
+    }
+    let hebbian = harness
+        .state()
+        .lab()
+        .lanes()
+        .iter()
+        .position(|l| l.kind == LaneKind::Learned(memdrive_models::hebbian::KIND))
+        .unwrap_or_else(|| panic!("a Hebbian lane"));
+    // Every learned lane has a Memory menu, in lane order.
+    click_nth(&mut harness, "Memory", hebbian);
+    click(&mut harness, "Plasticity off (alpha = 0)");
+    assert_eq!(harness.state().lab().step_count(), 0, "the worlds restart");
+    assert_eq!(
+        harness.state().lane_title(hebbian),
+        "Hebbian (no-plasticity)"
+    );
+    harness.get_by_label("Hebbian (no-plasticity)");
+    for _ in 0..30 {
+        click(&mut harness, "Step");
+    }
+    let model = memdrive::learned::load(memdrive_models::hebbian::KIND, None)
+        .and_then(|m| Ok(m.ablated("no-plasticity")?))
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    let lab = harness.state().lab();
+    let mut world = memdrive_sim::World::new(lab.spec(), lab.seed());
+    let mut controller = model.controller();
+    for _ in 0..30 {
+        let controls = controller.act(world.observation());
+        world.step(controls);
+    }
+    assert_eq!(
+        lab.lanes()[hebbian].world.metrics(),
+        world.metrics(),
+        "the lane drives as the ablated model does"
+    );
+    click_nth(&mut harness, "Memory", hebbian);
+    click(&mut harness, "Plasticity off (alpha = 0)");
+    assert_eq!(harness.state().lane_title(hebbian), "Hebbian");
+}

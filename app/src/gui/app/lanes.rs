@@ -75,135 +75,143 @@ impl MemdriveApp {
         };
         let frame = &moment.lanes[index];
         // The header has one height whatever it holds (the outcome badge is in the world view),
-        // so every lane's world starts at the same height; a lane too narrow for the buttons
-        // gathers them in a menu.
+        // so every lane's world starts at the same height. Wide, the title and the buttons share
+        // a row; narrower, the buttons get a row of their own under the title; narrower still,
+        // they gather in a menu. Decided on the lane's width, not what its title leaves, so
+        // every lane of a layout shows its buttons the same way.
         let width = ui.available_width();
-        ui.allocate_ui_with_layout(
-            egui::vec2(width, LANE_HEADER_HEIGHT),
-            egui::Layout::left_to_right(egui::Align::Center),
-            |ui| {
-                ui.set_min_size(egui::vec2(width, LANE_HEADER_HEIGHT));
-                ui.add(
-                    egui::Label::new(RichText::new(title.as_str()).strong().size(16.0))
-                        .truncate(),
-                );
-                if let LaneKind::Learned(_) = kind {
-                    // Lanes whose memory fits this one's: the same kind of network.
-                    let donors: Vec<(usize, String)> = (0..self.lab.lanes().len())
-                        .filter(|&i| i != index && self.lab.lanes()[i].kind == kind)
-                        .map(|i| (i, self.lane_title(i)))
-                        .collect();
-                    let copied = self.copied_memory().map(str::to_owned);
-                    let ablation = lane.model().and_then(|m| m.ablation()).map(|a| a.id);
-                    // Something to copy: a memory carried to the next step at the moment on show.
-                    let carries = self
-                        .lab
-                        .moments_up_to(self.view_step.unwrap_or(self.lab.step_count()), 1)
-                        .next()
-                        .and_then(|m| m.lanes.get(index)?.memory.as_ref())
-                        .is_some_and(|m| m.carried() > 0);
-                    let memory_menu = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
-                        if ui
-                            .add_enabled(carries, egui::Button::new("Copy memory"))
-                            .on_hover_text("Keep this controller's short-term memory at the moment on show, to transplant it later (e.g. after changing the seed)")
-                            .on_disabled_hover_text("Nothing to copy: this controller carries no memory from one step to the next at the moment on show")
-                            .clicked()
-                        {
-                            actions.push(LaneAction::Copy(index));
-                            ui.close();
-                        }
-                        ui.separator();
-                        ui.label("Transplant memory from:");
-                        for (i, title) in &donors {
-                            if ui
-                                .button(title.as_str())
-                                .on_hover_text("Copy that lane's short-term memory into this one at the moment on show; from then on this controller drives on what the other remembers")
-                                .clicked()
-                            {
-                                actions.push(LaneAction::Transplant(Some(*i), index));
-                                ui.close();
-                            }
-                        }
-                        if let Some(label) = &copied
-                            && ui
-                                .button(format!("the copied memory ({label})"))
-                                .on_hover_text("Put the copied memory into this controller at the moment on show (a memory of another kind or size is refused)")
-                                .clicked()
-                        {
-                            actions.push(LaneAction::Transplant(None, index));
-                            ui.close();
-                        }
-                        if donors.is_empty() && copied.is_none() {
-                            ui.small("No other lane of this kind, and nothing copied yet");
-                        }
-                        if let LaneKind::Learned(k) = kind
-                            && !k.ablations().is_empty()
-                        {
-                            ui.separator();
-                            ui.label("Switch part of it off (the worlds restart):");
-                            for a in k.ablations() {
-                                let mut on = ablation == Some(a.id);
-                                if ui
-                                    .checkbox(&mut on, a.label)
-                                    .on_hover_text(format!(
-                                        "{}: {}. Compare its driving and its memory with the whole network's (on the command line: {}:{}).",
-                                        a.label,
-                                        a.summary,
-                                        k.id(),
-                                        a.id
-                                    ))
-                                    .changed()
-                                {
-                                    actions.push(LaneAction::Ablation(index, on.then_some(a.id)));
-                                    ui.close();
-                                }
-                            }
-                        }
-                    };
-                    let buttons = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
-                        if ui
-                            .button("Forget")
-                            .on_hover_text("Clear short-term / working memory at the moment on show (the weights stay); in the past, the worlds go on from there")
-                            .clicked()
-                        {
-                            actions.push(LaneAction::Forget(index));
-                        }
-                        ui.menu_button("Memory", |ui| memory_menu(ui, actions))
-                            .response
-                            .on_hover_text("Copy this controller's short-term memory, or transplant another's into it");
-                        ui.menu_button("Weights", |ui| {
-                            if ui
-                                .button("Load weights…")
-                                .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
-                                .clicked()
-                            {
-                                actions.push(LaneAction::Load(index));
-                                ui.close();
-                            }
-                            if ui
-                                .button("Save weights…")
-                                .on_hover_text("Save this controller's weights as a .safetensors file")
-                                .clicked()
-                            {
-                                actions.push(LaneAction::Save(index));
-                                ui.close();
-                            }
-                        })
-                        .response
-                        .on_hover_text("Load this controller's weights from a file, or save them");
-                    };
-                    // Decided on the lane's width, not what its title leaves, so every lane of
-                    // a layout shows its buttons the same way.
-                    if width >= LANE_BUTTONS_WIDTH {
-                        buttons(ui, &mut actions);
-                    } else {
-                        ui.menu_button("…", |ui| buttons(ui, &mut actions))
-                            .response
-                            .on_hover_text("Forget, copy or transplant memory, load or save weights");
+        let learned = matches!(kind, LaneKind::Learned(_));
+        let own_row = (LANE_BUTTONS_ROW_WIDTH..LANE_BUTTONS_WIDTH).contains(&width);
+        let header = egui::vec2(width, LANE_HEADER_HEIGHT * if own_row { 2.0 } else { 1.0 });
+        // Lanes whose memory fits this one's: the same kind of network.
+        let donors: Vec<(usize, String)> = (0..self.lab.lanes().len())
+            .filter(|&i| i != index && self.lab.lanes()[i].kind == kind)
+            .map(|i| (i, self.lane_title(i)))
+            .collect();
+        let copied = self.copied_memory().map(str::to_owned);
+        let ablation = lane.model().and_then(|m| m.ablation()).map(|a| a.id);
+        // Something to copy: a memory carried to the next step at the moment on show.
+        let carries = self
+            .lab
+            .moments_up_to(self.view_step.unwrap_or(self.lab.step_count()), 1)
+            .next()
+            .and_then(|m| m.lanes.get(index)?.memory.as_ref())
+            .is_some_and(|m| m.carried() > 0);
+        let memory_menu = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
+            if ui
+                .add_enabled(carries, egui::Button::new("Copy memory"))
+                .on_hover_text("Keep this controller's short-term memory at the moment on show, to transplant it later (e.g. after changing the seed)")
+                .on_disabled_hover_text("Nothing to copy: this controller carries no memory from one step to the next at the moment on show")
+                .clicked()
+            {
+                actions.push(LaneAction::Copy(index));
+                ui.close();
+            }
+            ui.separator();
+            ui.label("Transplant memory from:");
+            for (i, title) in &donors {
+                if ui
+                    .button(title.as_str())
+                    .on_hover_text("Copy that lane's short-term memory into this one at the moment on show; from then on this controller drives on what the other remembers")
+                    .clicked()
+                {
+                    actions.push(LaneAction::Transplant(Some(*i), index));
+                    ui.close();
+                }
+            }
+            if let Some(label) = &copied
+                && ui
+                    .button(format!("the copied memory ({label})"))
+                    .on_hover_text("Put the copied memory into this controller at the moment on show (a memory of another kind or size is refused)")
+                    .clicked()
+            {
+                actions.push(LaneAction::Transplant(None, index));
+                ui.close();
+            }
+            if donors.is_empty() && copied.is_none() {
+                ui.small("No other lane of this kind, and nothing copied yet");
+            }
+            if let LaneKind::Learned(k) = kind
+                && !k.ablations().is_empty()
+            {
+                ui.separator();
+                ui.label("Switch part of it off (the worlds restart):");
+                for a in k.ablations() {
+                    let mut on = ablation == Some(a.id);
+                    if ui
+                        .checkbox(&mut on, a.label)
+                        .on_hover_text(format!(
+                            "{}: {}. Compare its driving and its memory with the whole network's (on the command line: {}:{}).",
+                            a.label,
+                            a.summary,
+                            k.id(),
+                            a.id
+                        ))
+                        .changed()
+                    {
+                        actions.push(LaneAction::Ablation(index, on.then_some(a.id)));
+                        ui.close();
                     }
                 }
-            },
-        );
+            }
+        };
+        let buttons = |ui: &mut egui::Ui, actions: &mut Vec<LaneAction>| {
+            if ui
+                .button("Forget")
+                .on_hover_text("Clear short-term / working memory at the moment on show (the weights stay); in the past, the worlds go on from there")
+                .clicked()
+            {
+                actions.push(LaneAction::Forget(index));
+            }
+            ui.menu_button("Memory", |ui| memory_menu(ui, actions))
+                .response
+                .on_hover_text(
+                    "Copy this controller's short-term memory, or transplant another's into it",
+                );
+            ui.menu_button("Weights", |ui| {
+                if ui
+                    .button("Load weights…")
+                    .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
+                    .clicked()
+                {
+                    actions.push(LaneAction::Load(index));
+                    ui.close();
+                }
+                if ui
+                    .button("Save weights…")
+                    .on_hover_text("Save this controller's weights as a .safetensors file")
+                    .clicked()
+                {
+                    actions.push(LaneAction::Save(index));
+                    ui.close();
+                }
+            })
+            .response
+            .on_hover_text("Load this controller's weights from a file, or save them");
+        };
+        ui.allocate_ui_with_layout(header, egui::Layout::top_down(egui::Align::Min), |ui| {
+            ui.set_min_size(header);
+            ui.horizontal(|ui| {
+                ui.set_min_height(LANE_HEADER_HEIGHT);
+                ui.add(
+                    egui::Label::new(RichText::new(title.as_str()).strong().size(16.0)).truncate(),
+                );
+                if !learned || own_row {
+                } else if width >= LANE_BUTTONS_WIDTH {
+                    buttons(ui, &mut actions);
+                } else {
+                    ui.menu_button("…", |ui| buttons(ui, &mut actions))
+                        .response
+                        .on_hover_text("Forget, copy or transplant memory, load or save weights");
+                }
+            });
+            if own_row && learned {
+                ui.horizontal(|ui| {
+                    ui.set_min_height(LANE_HEADER_HEIGHT);
+                    buttons(ui, &mut actions);
+                });
+            }
+        });
         let world_height = (height * 0.4).clamp(110.0, 380.0);
         let layers = Layers {
             hidden_truth: self.settings.hidden_truth,

@@ -32,8 +32,10 @@ pub const HISTORY_CAPACITY: usize = 600;
 /// Height of a lane's header (its name and buttons), the same in every lane.
 const LANE_HEADER_HEIGHT: f32 = 26.0;
 /// Width a lane needs for its title and buttons in one row; narrower lanes put the buttons in
-/// a menu. (Forget, Memory and Weights fit beside "RBF network" at 16 px in 330 px.)
+/// a row of their own. (Forget, Memory and Weights fit beside "RBF network" at 16 px in 330 px.)
 const LANE_BUTTONS_WIDTH: f32 = 330.0;
+/// The narrowest lane whose buttons get a row of their own under its title (narrower: a menu).
+const LANE_BUTTONS_ROW_WIDTH: f32 = 210.0;
 /// Banners shown at once; older ones are counted and can be dismissed together.
 const MAX_BANNERS: usize = 4;
 /// Below this window width the lanes need the room of one side panel: the instruments and the

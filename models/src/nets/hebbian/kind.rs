@@ -62,9 +62,16 @@ impl Kind for Hebbian {
         Ok(Box::new(GradientLearner::<HebbianParams>::new(config)))
     }
 
-    /// As the GRU's recipe, from seed 0.
+    /// The recurrent kinds' recipe, from seed 0, with more of `mixed_traffic` (700 episodes a
+    /// round) and 240 of `sensor_dropout`: with the recurrent kinds' mix it reached the
+    /// `mixed_traffic` goal in 86-88% of held-out seeds and collided in 9.5-15% of
+    /// `sensor_dropout` (docs/kinds.md).
     fn bundled_options(&self) -> TrainOptions {
-        TrainOptions::recurrent()
+        let mut options = TrainOptions::recurrent();
+        options
+            .scenario_episodes
+            .extend([("mixed_traffic".to_owned(), 700), ("sensor_dropout".to_owned(), 240)]);
+        options
     }
 }
 

@@ -64,10 +64,10 @@ fn one() -> f32 {
 impl Default for HebbianConfig {
     fn default() -> Self {
         Self {
-            hidden: 32,
+            hidden: 48,
             trace_decay: 1.0,
             trace_clip: 1.0,
-            learning_rate: 2e-3,
+            learning_rate: 1e-3,
             clip_norm: 1.0,
             window: 96,
             burn_in: 16,
