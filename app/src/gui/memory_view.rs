@@ -308,7 +308,7 @@ fn signed_scalar_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array)
         .collect();
     let now = array.data.first().copied().unwrap_or(0.0);
     ui.small(format!(
-        "{} over the last {} steps (now at the right): {now:+.2} now",
+        "{} over the last {} steps (newest at the right): {now:+.2} now",
         array.label,
         inputs.recent.len()
     ));
