@@ -533,7 +533,8 @@ fn hebbian_files_round_trip_and_every_check_names_what_is_wrong() {
         change(&mut wrong);
         load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")))
     };
-    let cases: [(&str, &dyn Fn(&mut WeightFile), &str); 8] = [
+    type Change<'a> = &'a dyn Fn(&mut WeightFile);
+    let cases: [(&str, Change<'_>, &str); 8] = [
         (
             "a shape",
             &|f| {
