@@ -204,8 +204,15 @@ impl Tally {
 /// The rows as an aligned text table; the last column splits the collisions into in view /
 /// forgotten / never seen.
 pub fn table(rows: &[EvalRow]) -> String {
+    // As wide as the longest name ("hebbian:no-plasticity=my.safetensors"), so columns align.
+    let w = rows
+        .iter()
+        .map(|r| r.controller.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(16);
     let mut out = format!(
-        "{:<16} {:<18} {:>8} {:>7} {:>10} {:>8} {:>8} {:>10} {:>12}  {}\n",
+        "{:<w$} {:<18} {:>8} {:>7} {:>10} {:>8} {:>8} {:>10} {:>12}  {}\n",
         "controller",
         "scenario",
         "episodes",
@@ -220,7 +227,7 @@ pub fn table(rows: &[EvalRow]) -> String {
     for r in rows {
         let c = &r.collisions.total;
         out += &format!(
-            "{:<16} {:<18} {:>8} {:>6.1}% {:>9.1}% {:>7.1}% {:>7.1}% {:>10.2} {:>12.1}  {}/{}/{}\n",
+            "{:<w$} {:<18} {:>8} {:>6.1}% {:>9.1}% {:>7.1}% {:>7.1}% {:>10.2} {:>12.1}  {}/{}/{}\n",
             r.controller,
             r.scenario,
             r.episodes,

@@ -428,15 +428,23 @@ pub fn text(report: &HorizonReport) -> String {
         "memory horizon on {} (accuracy of the right call, 95% interval; bridged at >= {BRIDGED})\n",
         report.scenario
     );
-    out += &format!("{:<28}", "controller \\ gap (s)");
+    // The first column as wide as the longest name, each gap's as wide as "0.49 [0.43-0.56]".
+    let w = report
+        .controllers
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(28);
+    out += &format!("{:<w$}", "controller \\ gap (s)");
     for g in &report.gaps_s {
-        out += &format!(" {:>14}", memdrive_sim::scenario::compact(*g));
+        out += &format!(" {:>16}", memdrive_sim::scenario::compact(*g));
     }
     out += "  horizon\n";
     for c in &report.controllers {
-        out += &format!("{:<28}", c.name);
+        out += &format!("{:<w$}", c.name);
         for (a, [lo, hi]) in c.accuracy.iter().zip(&c.accuracy_ci) {
-            out += &format!(" {:>14}", format!("{a:.2} [{lo:.2}-{hi:.2}]"));
+            out += &format!(" {:>16}", format!("{a:.2} [{lo:.2}-{hi:.2}]"));
         }
         match c.horizon_s {
             Some(h) => out += &format!("  {} s\n", memdrive_sim::scenario::compact(h)),
@@ -456,13 +464,14 @@ pub fn text(report: &HorizonReport) -> String {
         .collect();
     if !transplants.is_empty() {
         out += &format!(
-            "memory transplant at the barrier's lifting: share of decisions (speed {APPROACH_M} m before the hiding place) that follow the other run's memory\n"
+            "memory transplant at the barrier's lifting: share of decisions (speed {APPROACH_M} m before the hiding place) that follow the other run's memory (\"-\": the two runs never decided differently)\n"
         );
         for (c, follows, decisions) in transplants {
-            out += &format!("{:<28}", c.name);
+            out += &format!("{:<w$}", c.name);
             for (f, n) in follows.iter().zip(decisions) {
+                // "-": the two runs' own decisions never differed, so there was nothing to test.
                 let cell = f.map_or_else(|| format!("- (0 of {n})"), |f| format!("{f:.2} of {n}"));
-                out += &format!(" {cell:>14}");
+                out += &format!(" {cell:>16}");
             }
             out += "\n";
         }

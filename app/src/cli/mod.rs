@@ -142,6 +142,12 @@ impl<'a> Label<'a> {
             }
             None => (head, None),
         };
+        if learned_kind(kind).is_none() && !BASELINES.contains(&kind) {
+            bail!(
+                "unknown controller `{kind}`; valid controllers: {}",
+                controllers().join(", ")
+            );
+        }
         if learned_kind(kind).is_none() {
             let what = if file.is_some() && label.contains('=') {
                 Some("weights")
@@ -165,6 +171,23 @@ impl<'a> Label<'a> {
             ablation,
             file,
         })
+    }
+
+    /// The label as rows and curves are named: its parts without the spaces around them
+    /// (`hebbian :no-plasticity` is `hebbian:no-plasticity`); a file given with `=` stays in
+    /// it, one given with `--weights` does not.
+    pub fn name(&self, written: &str) -> String {
+        let mut name = self.kind.to_owned();
+        if let Some(k) = self.window {
+            name += &format!("@{k}");
+        }
+        if let Some(a) = self.ablation {
+            name += &format!(":{a}");
+        }
+        if let (Some(file), true) = (self.file, written.contains('=')) {
+            name += &format!("={}", file.display());
+        }
+        name
     }
 
     /// The learned model it names, loaded (bundled weights unless a file is given), with its
@@ -234,7 +257,7 @@ pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entr
         None => "none".to_owned(),
     };
     Ok(crate::horizon::Entry {
-        label: label.to_owned(),
+        label: parsed.name(label),
         kind: parsed.kind.to_owned(),
         weights,
         factory,
@@ -323,6 +346,9 @@ pub fn run(cli: Cli) -> Result<()> {
             weights,
             json,
         } => {
+            if name.contains(',') {
+                bail!("run drives one controller, got `{name}`; compare several with eval");
+            }
             let spec = self::scenario(&scenario, &set)?;
             let entry = entry(&name, weights.as_deref())?;
             if learned_kind(&entry.kind).is_some() {
@@ -470,7 +496,7 @@ pub fn run(cli: Cli) -> Result<()> {
                         bail!("`{n}`: memory measures a network as trained, without `@K`");
                     }
                     let model = label.model()?.context("a learned controller")?;
-                    Ok(((*n).to_owned(), model))
+                    Ok((label.name(n), model))
                 })
                 .collect::<Result<Vec<_>>>()?;
             let spec = self::scenario(&scenario, &set)?;

@@ -211,9 +211,18 @@ fn play_forget_and_transplant_in_the_past_branch_from_there() {
     click_nth(&mut harness, "Memory", 1);
     click(&mut harness, &format!("the copied memory ({copied})"));
     assert_eq!(hidden(harness.state()), at_copy);
-    // The RBF keeps no memory a GRU's could replace: refused, with a message.
+    // The RBF keeps no memory a GRU's could replace: its menu does not offer it, and asked for
+    // anyway it is refused, with a message.
     click_nth(&mut harness, "Memory", 0);
-    click(&mut harness, &format!("the copied memory ({copied})"));
+    assert!(
+        harness
+            .query_by_label(&format!("the copied memory ({copied})"))
+            .is_none()
+    );
+    harness.get_by_label("The copied memory is another kind's or size's: it does not fit here");
+    harness.key_press(egui::Key::Escape);
+    harness.state_mut().transplant(None, 0);
+    harness.step();
     assert!(
         harness
             .state()

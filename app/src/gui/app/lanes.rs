@@ -88,7 +88,9 @@ impl MemdriveApp {
             .filter(|&i| i != index && self.lab.lanes()[i].kind == kind)
             .map(|i| (i, self.lane_title(i)))
             .collect();
-        let copied = self.copied_memory().map(str::to_owned);
+        // The copied memory, offered only to a controller it fits (the same kind and size).
+        let copied = self.copied_memory_for(index).map(str::to_owned);
+        let copied_elsewhere = copied.is_none() && self.copied_memory().is_some();
         let ablation = lane.model().and_then(|m| m.ablation()).map(|a| a.id);
         // Something to copy: a memory carried to the next step at the moment on show.
         let carries = self
@@ -122,13 +124,17 @@ impl MemdriveApp {
             if let Some(label) = &copied
                 && ui
                     .button(format!("the copied memory ({label})"))
-                    .on_hover_text("Put the copied memory into this controller at the moment on show (a memory of another kind or size is refused)")
+                    .on_hover_text(
+                        "Put the copied memory into this controller at the moment on show",
+                    )
                     .clicked()
             {
                 actions.push(LaneAction::Transplant(None, index));
                 ui.close();
             }
-            if donors.is_empty() && copied.is_none() {
+            if copied_elsewhere {
+                ui.small("The copied memory is another kind's or size's: it does not fit here");
+            } else if donors.is_empty() && copied.is_none() {
                 ui.small("No other lane of this kind, and nothing copied yet");
             }
             if let LaneKind::Learned(k) = kind
@@ -193,9 +199,20 @@ impl MemdriveApp {
             ui.set_min_size(header);
             ui.horizontal(|ui| {
                 ui.set_min_height(LANE_HEADER_HEIGHT);
-                ui.add(
-                    egui::Label::new(RichText::new(title.as_str()).strong().size(16.0)).truncate(),
-                );
+                // The title gives up what the buttons beside it need, however long it is
+                // ("Hebbian (no-plasticity) (lane 5)"): it is cut short, never they.
+                let beside = match (learned && !own_row, width >= LANE_BUTTONS_WIDTH) {
+                    (false, _) => 0.0,
+                    (true, true) => LANE_BUTTONS_WIDTH - LANE_TITLE_WIDTH,
+                    (true, false) => 40.0,
+                };
+                ui.scope(|ui| {
+                    ui.set_max_width((width - beside).max(24.0));
+                    ui.add(
+                        egui::Label::new(RichText::new(title.as_str()).strong().size(16.0))
+                            .truncate(),
+                    );
+                });
                 if !learned || own_row {
                 } else if width >= LANE_BUTTONS_WIDTH {
                     buttons(ui, &mut actions);

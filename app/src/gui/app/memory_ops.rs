@@ -89,6 +89,17 @@ impl MemdriveApp {
         self.copied_memory.as_ref().map(|(label, _)| label.as_str())
     }
 
+    /// What `copy_memory` copied, described, when it fits lane `index`'s controller: one of the
+    /// same kind and size, as the memory itself says.
+    pub fn copied_memory_for(&self, index: usize) -> Option<&str> {
+        let (label, state) = self.copied_memory.as_ref()?;
+        let fits = self
+            .lab
+            .memory_state(index)
+            .is_some_and(|own| own.owner() == state.owner());
+        fits.then_some(label.as_str())
+    }
+
     /// Puts the memory of lane `from` (`None`: the copied memory) into lane `into` at the moment
     /// on show (a branch from there when it is in the past). A memory that does not fit is
     /// refused with a message, and nothing changes.

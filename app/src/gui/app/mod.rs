@@ -34,6 +34,8 @@ const LANE_HEADER_HEIGHT: f32 = 26.0;
 /// Width a lane needs for its title and buttons in one row; narrower lanes put the buttons in
 /// a row of their own. (Forget, Memory and Weights fit beside "RBF network" at 16 px in 330 px.)
 const LANE_BUTTONS_WIDTH: f32 = 330.0;
+/// What the title may take of a lane wide enough for its buttons beside it.
+const LANE_TITLE_WIDTH: f32 = 110.0;
 /// The narrowest lane whose buttons get a row of their own under its title (narrower: a menu).
 const LANE_BUTTONS_ROW_WIDTH: f32 = 210.0;
 /// Banners shown at once; older ones are counted and can be dismissed together.

@@ -40,13 +40,26 @@ fn legend_ui(
 }
 
 /// Line colour of each controller in the instrument plots: a learned one in its kind's colour
-/// ("rbf (lane 2)" and "transformer@8" too), the expert light grey, other baselines violet.
+/// ("rbf (lane 2)" and "transformer@8" too), darker with part of its memory switched off
+/// ("hebbian:no-plasticity"), lighter in an even-numbered lane when two lanes share a kind; the
+/// expert light grey, other baselines violet.
 pub fn controller_color(name: &str) -> egui::Color32 {
-    let id = name.split([' ', '@', '=']).next().unwrap_or_default();
+    let id = name.split([' ', '@', '=', ':']).next().unwrap_or_default();
     match memdrive_models::ModelKind::from_id(id) {
         Some(kind) => {
             let [r, g, b] = kind.colour();
-            egui::Color32::from_rgb(r, g, b)
+            let mut colour = egui::Color32::from_rgb(r, g, b);
+            let head = name.split('=').next().unwrap_or_default();
+            if head.contains(':') {
+                colour = colour.lerp_to_gamma(egui::Color32::BLACK, 0.45);
+            }
+            let lane = name
+                .rsplit_once("(lane ")
+                .and_then(|(_, n)| n.trim_end_matches(')').parse::<usize>().ok());
+            if lane.is_some_and(|n| n % 2 == 0) {
+                colour = colour.lerp_to_gamma(egui::Color32::WHITE, 0.45);
+            }
+            colour
         }
         None if id == "expert" => egui::Color32::from_rgb(220, 220, 220),
         None => egui::Color32::from_rgb(190, 150, 230),

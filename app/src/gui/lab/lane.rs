@@ -19,6 +19,9 @@ pub enum Driver {
         long_term: Arc<LongTermMemory>,
         /// A transformer's window shrunk at run time to this many frames (`None`: the trained K).
         window_limit: Option<usize>,
+        /// The identity of the model from this file under each ablation met so far (`None`:
+        /// whole), so that switching one off and on again finds what was computed before.
+        ids: Vec<(Option<&'static str>, ModelId)>,
     },
     /// The expert.
     Expert(Box<Expert>),
@@ -34,8 +37,10 @@ impl Driver {
             source.display().to_string(),
         ));
         let controller = model.controller();
+        let id = ModelId::fresh();
         Ok(Self::Learned {
-            id: ModelId::fresh(),
+            id,
+            ids: vec![(None, id)],
             model,
             file: Arc::new(file),
             controller,

@@ -244,8 +244,10 @@ impl Lab {
 
     /// Switches part of learned lane `index`'s memory off (`Some(ablation id)`, one its kind
     /// offers) or back on (`None`), and restarts every lane so the comparison stays fair. The
-    /// lane's model gets a new identity: what was computed from the whole model (probes,
-    /// curves) is not reused. An error names the lane or the ablation; nothing changes then.
+    /// lane's model takes the identity of that ablation of its file (a new one the first time):
+    /// what was computed from the whole model (probes, curves) is not reused for the ablated
+    /// one, and is found again when the ablation is switched back. An error names the lane or
+    /// the ablation; nothing changes then.
     pub fn set_ablation(&mut self, index: usize, ablation: Option<&str>) -> anyhow::Result<()> {
         let Some(lane) = self.lanes.get_mut(index) else {
             anyhow::bail!("there is no lane {}", index + 1);
@@ -257,6 +259,7 @@ impl Lab {
             controller,
             long_term,
             window_limit,
+            ids,
         } = &mut lane.driver
         else {
             anyhow::bail!("lane {} has no learned driver", index + 1);
@@ -267,9 +270,18 @@ impl Lab {
             None => whole,
         };
         let next_controller = next.controller_with_window(*window_limit)?;
+        let key = next.ablation().map(|a| a.id);
+        let next_id = match ids.iter().find(|(k, _)| *k == key) {
+            Some((_, known)) => *known,
+            None => {
+                let fresh = ModelId::fresh();
+                ids.push((key, fresh));
+                fresh
+            }
+        };
         *model = next;
         *controller = next_controller;
-        *id = ModelId::fresh();
+        *id = next_id;
         self.reset();
         Ok(())
     }

@@ -287,6 +287,11 @@ fn an_ablated_lane_drives_as_the_ablated_model_does_headless() {
     assert_eq!(lab.lanes()[gru].variant(), "");
     lab.set_ablation(index, None)
         .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(
+        lab.lanes()[index].model_id(),
+        before,
+        "the whole model's identity comes back, and with it what was computed from it"
+    );
     while lab.step() {}
     assert_eq!(hash(&lab), headless(None));
 }

@@ -224,6 +224,11 @@ impl HebbianParams {
         }
     }
 
+    /// True when some plastic coefficient is not 0: the trace acts on the activity.
+    pub fn plastic(&self) -> bool {
+        self.tensors[ALPHA].iter().any(|&a| a != 0.0)
+    }
+
     /// The same network with plasticity switched off (α = 0): the ablation.
     pub fn without_plasticity(&self) -> Self {
         let mut p = self.clone();

@@ -24,13 +24,15 @@ pub struct HebbianController {
     state: HebbianState,
     /// The neuromodulator of the last step.
     m: f32,
+    /// False when every plastic coefficient is 0 (the ablation): the trace does not act.
+    plastic: bool,
     scratch: Vec<f32>,
 }
 
 impl HebbianController {
     /// A controller with no activity and an empty trace.
     pub fn new(params: Arc<HebbianParams>, normaliser: Arc<crate::normaliser::Normaliser>) -> Self {
-        let (inputs, n) = (params.inputs, params.hidden);
+        let (inputs, n, plastic) = (params.inputs, params.hidden, params.plastic());
         Self {
             params,
             normaliser,
@@ -42,6 +44,7 @@ impl HebbianController {
             },
             m: 0.0,
             scratch: vec![0.0; n],
+            plastic,
         }
     }
 
@@ -81,7 +84,9 @@ impl crate::MemoryController for HebbianController {
         let synapses = Tier {
             kind: TierKind::Synaptic,
             carried: n * n,
-            note: None,
+            note: (!self.plastic).then_some(
+                "Plasticity off (alpha = 0): the trace still follows its rule, but no longer changes what the network does.",
+            ),
             arrays: vec![
                 Array::vector(
                     "modulator",
@@ -93,7 +98,7 @@ impl crate::MemoryController for HebbianController {
                 ),
                 Array::matrix(
                     "trace",
-                    "Hebbian trace (orange: strengthened synapses, blue: weakened)",
+                    "Hebbian trace (orange: strengthened synapses, blue: weakened; full colour at the clip)",
                     Role::Plain,
                     [Axis::new("receiving unit", n), Axis::new("sending unit", n)],
                     true,
