@@ -60,6 +60,25 @@ pub fn presence_weight(value: f32) -> Result<(), Invalid> {
     }
 }
 
+/// True for 0: a default a configuration leaves out when it writes itself.
+pub fn is_zero(value: &f32) -> bool {
+    *value == 0.0
+}
+
+/// An error unless `value` is a share: finite, from 0 up to (not including) 1.
+pub fn share(name: &str, value: f32) -> Result<(), Invalid> {
+    if value.is_finite() && (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(Invalid::OutOfRange {
+            field: name.to_owned(),
+            low: "0".into(),
+            high: "below 1".into(),
+            value: value.to_string(),
+        })
+    }
+}
+
 /// An error unless `value` is finite and `low < value <= high`.
 pub fn above(name: &str, value: f32, low: f32, high: f32) -> Result<(), Invalid> {
     if value.is_finite() && value > low && value <= high {

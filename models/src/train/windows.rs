@@ -50,13 +50,87 @@ pub struct WindowPlan {
     pub final_rate_fraction: f32,
     /// Weight of the auxiliary presence loss (0: off).
     pub presence_loss: f32,
+    /// Share of the windows drawn to end at a safety-critical row (the expert braking at
+    /// `CRITICAL_BRAKE_MPS2` or harder) instead of anywhere: hard-example oversampling (0: off).
+    pub critical_share: f32,
 }
+
+/// Braking at least this hard (m/s²) makes a row safety-critical.
+pub const CRITICAL_BRAKE_MPS2: f32 = 4.0;
 
 /// The step size at `step` of `steps` under a cosine from `base` down to `base · fraction`.
 pub fn cosine_rate(base: f32, fraction: f32, step: usize, steps: usize) -> f32 {
     let progress = step as f32 / steps.max(1) as f32;
     let floor = base * fraction;
     floor + (base - floor) * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())
+}
+
+/// How windows are drawn from the episodes: anywhere, or (a `critical_share` of them) ending
+/// at a safety-critical row.
+struct WindowDraw<'a> {
+    plan: WindowPlan,
+    /// Episodes of at least two rows.
+    usable: Vec<&'a Range<usize>>,
+    /// (episode, row) of every safety-critical row, when some windows are to end at one.
+    critical: Vec<(&'a Range<usize>, usize)>,
+}
+
+impl<'a> WindowDraw<'a> {
+    fn new(plan: &WindowPlan, episodes: &'a [Range<usize>], targets: &[f32]) -> Self {
+        let usable: Vec<&Range<usize>> = episodes.iter().filter(|e| e.len() >= 2).collect();
+        assert!(!usable.is_empty(), "no episode to train on");
+        let critical = if plan.critical_share > 0.0 {
+            let threshold = critical_threshold();
+            usable
+                .iter()
+                .flat_map(|&e| e.clone().map(move |r| (e, r)))
+                .filter(|&(_, r)| targets[2 * r + 1] <= threshold)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            plan: *plan,
+            usable,
+            critical,
+        }
+    }
+
+    /// (rows, first row with a loss): a window of at most `window` rows of one episode, its
+    /// loss after the burn-in unless it starts the episode.
+    fn window(&self, rng: &mut ChaCha8Rng) -> (Range<usize>, usize) {
+        let plan = &self.plan;
+        let (e, start) = if !self.critical.is_empty() && rng.random::<f32>() < plan.critical_share {
+            // Ending at a critical row (or as near the episode's end as the window allows).
+            let (e, row) = self.critical[rng.random_range(0..self.critical.len())];
+            let len = plan.window.min(e.len());
+            let start = (row + 1).saturating_sub(len).max(e.start).min(e.end - len);
+            (e, start)
+        } else {
+            let e = self.usable[rng.random_range(0..self.usable.len())];
+            let len = plan.window.min(e.len());
+            let latest = e.len() - len;
+            let offset = rng
+                .random_range(0..=latest + plan.burn_in)
+                .saturating_sub(plan.burn_in);
+            (e, e.start + offset)
+        };
+        let len = plan.window.min(e.len());
+        let from = if start == e.start {
+            0
+        } else {
+            plan.burn_in.min(len - 1)
+        };
+        (start..start + len, from)
+    }
+}
+
+/// The squashed acceleration at or below which a row is safety-critical.
+fn critical_threshold() -> f32 {
+    crate::action::ActionScale::default().squashed(memdrive_sim::Controls {
+        steer_rad: 0.0,
+        accel_mps2: -f64::from(CRITICAL_BRAKE_MPS2),
+    })[1]
 }
 
 /// Trains `params` for `plan.steps` Adam steps on random windows of the episodes in `data`.
@@ -78,28 +152,11 @@ pub fn train_windows<N: Recurrent>(
         presence,
     } = *data;
     let dim = params.inputs();
-    let usable: Vec<&Range<usize>> = episodes.iter().filter(|e| e.len() >= 2).collect();
-    assert!(!usable.is_empty(), "no episode to train on");
+    let draw = WindowDraw::new(plan, episodes, targets);
     let mut recent = Vec::new();
     for step in 0..plan.steps {
-        // (rows, first row with a loss): a window of at most `window` rows of one episode.
-        let windows: Vec<(Range<usize>, usize)> = (0..plan.batch)
-            .map(|_| {
-                let e = usable[rng.random_range(0..usable.len())];
-                let len = plan.window.min(e.len());
-                let latest = e.len() - len;
-                let offset = rng
-                    .random_range(0..=latest + plan.burn_in)
-                    .saturating_sub(plan.burn_in);
-                let start = e.start + offset;
-                let from = if offset == 0 {
-                    0
-                } else {
-                    plan.burn_in.min(len - 1)
-                };
-                (start..start + len, from)
-            })
-            .collect();
+        let windows: Vec<(Range<usize>, usize)> =
+            (0..plan.batch).map(|_| draw.window(rng)).collect();
         let per_window = memdrive_sim::parallel::map_ordered(
             &windows,
             threads,
@@ -142,4 +199,102 @@ pub fn train_windows<N: Recurrent>(
     }
     let tail = &recent[recent.len().saturating_sub(20)..];
     tail.iter().sum::<f64>() / tail.len().max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn plan(critical_share: f32) -> WindowPlan {
+        WindowPlan {
+            window: 8,
+            burn_in: 2,
+            batch: 1,
+            steps: 1,
+            learning_rate: 1e-3,
+            final_rate_fraction: 0.1,
+            presence_loss: 0.0,
+            critical_share,
+        }
+    }
+
+    /// Without oversampling windows fall anywhere (and draw exactly as before it existed: one
+    /// number for the episode, one for the offset); with it, that share of windows ends at a
+    /// row where the expert brakes hard, whole and inside its episode.
+    #[test]
+    fn a_share_of_windows_ends_where_the_expert_brakes_hard() {
+        let episodes = [0..30, 30..34, 34..100];
+        // Hard braking at rows 20 and 60 only.
+        let mut targets = vec![0.0f32; 200];
+        for row in [20, 60] {
+            targets[2 * row + 1] = -0.9;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut ends = std::collections::BTreeMap::new();
+        let draw = WindowDraw::new(&plan(0.5), &episodes, &targets);
+        for _ in 0..2000 {
+            let (rows, from) = draw.window(&mut rng);
+            let episode = episodes
+                .iter()
+                .find(|e| e.contains(&rows.start))
+                .unwrap_or_else(|| panic!("{rows:?} outside every episode"));
+            assert!(rows.end <= episode.end && rows.len() == 8.min(episode.len()));
+            assert!(from == 0 || from == 2);
+            *ends.entry(rows.end - 1).or_insert(0usize) += 1;
+        }
+        let at_critical = ends.get(&20).copied().unwrap_or(0) + ends.get(&60).copied().unwrap_or(0);
+        // Half of the draws end there by design, a few more by chance.
+        assert!(
+            (950..1150).contains(&at_critical),
+            "{at_critical} of 2000: {ends:?}"
+        );
+        // Off: the same draws as the plain sampler, never more than chance at those rows.
+        let plain = WindowDraw::new(&plan(0.0), &episodes, &targets);
+        assert!(plain.critical.is_empty());
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut again = ChaCha8Rng::seed_from_u64(1);
+        for _ in 0..100 {
+            let (rows, _) = plain.window(&mut rng);
+            let e = &episodes[again.random_range(0..episodes.len())];
+            let len = 8.min(e.len());
+            let offset = again.random_range(0..=e.len() - len + 2).saturating_sub(2);
+            assert_eq!(rows.start, e.start + offset);
+        }
+    }
+
+    /// The share is checked like every configuration value, and at 0 it is left out of the
+    /// configuration a weight file stores, so files trained without it are byte for byte as
+    /// before.
+    #[test]
+    fn the_critical_share_is_checked_and_left_out_at_zero() {
+        use crate::nets::{gru::GruConfig, hebbian::HebbianConfig, lru::LruConfig};
+        for share in [1.0, -0.1, f32::NAN] {
+            let gru = GruConfig {
+                critical_share: share,
+                ..GruConfig::default()
+            };
+            let err = gru
+                .validate()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("critical_share"), "{share}: {err}");
+        }
+        let stored = |v: serde_json::Result<serde_json::Value>| {
+            v.ok().and_then(|v| v.get("critical_share").cloned())
+        };
+        assert_eq!(stored(serde_json::to_value(GruConfig::default())), None);
+        assert_eq!(stored(serde_json::to_value(LruConfig::default())), None);
+        assert_eq!(stored(serde_json::to_value(HebbianConfig::default())), None);
+        let half = LruConfig {
+            critical_share: 0.5,
+            ..LruConfig::default()
+        };
+        assert!(half.validate().is_ok());
+        assert_eq!(
+            stored(serde_json::to_value(half)),
+            Some(serde_json::json!(0.5))
+        );
+    }
 }

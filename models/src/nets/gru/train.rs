@@ -43,5 +43,6 @@ pub(super) fn plan(config: &GruConfig) -> WindowPlan {
         learning_rate: config.learning_rate,
         final_rate_fraction: config.final_rate_fraction,
         presence_loss: config.presence_loss,
+        critical_share: config.critical_share,
     }
 }

@@ -55,6 +55,10 @@ pub struct HebbianConfig {
     /// Weight of the auxiliary presence loss (a logistic head on the activity, in training
     /// only); 0 turns it off.
     pub presence_loss: f32,
+    /// Share of the training windows drawn to end where the expert brakes hard (hard-example
+    /// oversampling); 0, the default, draws them anywhere and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub critical_share: f32,
 }
 
 fn one() -> f32 {
@@ -75,6 +79,7 @@ impl Default for HebbianConfig {
             steps_per_round: 2500,
             final_rate_fraction: 0.05,
             presence_loss: 0.5,
+            critical_share: 0.0,
         }
     }
 }
@@ -97,6 +102,7 @@ impl HebbianConfig {
             count("burn_in", self.burn_in, 0, self.window - 1)?;
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             presence_weight(self.presence_loss)?;
+            share("critical_share", self.critical_share)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,
