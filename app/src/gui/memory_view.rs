@@ -306,6 +306,24 @@ fn signed_scalar_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array)
             )
         })
         .collect();
+    // Forget and transplant presses, where they fall among the bars.
+    let first = inputs.recent.first().map(|f| f.world.steps());
+    let marks: Vec<egui_plot::VLine> = inputs
+        .forgotten_at
+        .iter()
+        .map(|&s| (s, "forget", Color32::WHITE))
+        .chain(
+            inputs
+                .transplanted_at
+                .iter()
+                .map(|&s| (s, "transplant", Color32::from_rgb(255, 210, 80))),
+        )
+        .filter_map(|(step, label, colour)| {
+            let age = step.checked_sub(first?)?;
+            let x = f64::from(age) - newest;
+            (x <= 0.0).then(|| egui_plot::VLine::new(label, x).stroke(Stroke::new(1.5, colour)))
+        })
+        .collect();
     let now = array.data.first().copied().unwrap_or(0.0);
     ui.small(format!(
         "{} over the last {} steps (newest at the right): {now:+.2} now",
@@ -324,6 +342,9 @@ fn signed_scalar_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array)
         .show_axes([false, true])
         .show(ui, |plot| {
             plot.bar_chart(egui_plot::BarChart::new(array.label, bars));
+            for mark in marks {
+                plot.vline(mark);
+            }
         });
 }
 
