@@ -50,8 +50,10 @@ pub struct WindowPlan {
     pub final_rate_fraction: f32,
     /// Weight of the auxiliary presence loss (0: off).
     pub presence_loss: f32,
-    /// Share of the windows drawn to end at a safety-critical row (the expert braking at
-    /// `CRITICAL_BRAKE_MPS2` or harder) instead of anywhere: hard-example oversampling (0: off).
+    /// Share of the windows drawn around a safety-critical row (the expert braking at
+    /// `CRITICAL_BRAKE_MPS2` or harder; the row in the middle of the window, so the loss sees
+    /// what leads to the braking and what follows it) instead of anywhere: hard-example
+    /// oversampling (0: off).
     pub critical_share: f32,
 }
 
@@ -65,8 +67,8 @@ pub fn cosine_rate(base: f32, fraction: f32, step: usize, steps: usize) -> f32 {
     floor + (base - floor) * 0.5 * (1.0 + (std::f32::consts::PI * progress).cos())
 }
 
-/// How windows are drawn from the episodes: anywhere, or (a `critical_share` of them) ending
-/// at a safety-critical row.
+/// How windows are drawn from the episodes: anywhere, or (a `critical_share` of them) around a
+/// safety-critical row.
 struct WindowDraw<'a> {
     plan: WindowPlan,
     /// Episodes of at least two rows.
@@ -101,10 +103,13 @@ impl<'a> WindowDraw<'a> {
     fn window(&self, rng: &mut ChaCha8Rng) -> (Range<usize>, usize) {
         let plan = &self.plan;
         let (e, start) = if !self.critical.is_empty() && rng.random::<f32>() < plan.critical_share {
-            // Ending at a critical row (or as near the episode's end as the window allows).
+            // The critical row in the middle (or as near it as the episode's ends allow).
             let (e, row) = self.critical[rng.random_range(0..self.critical.len())];
             let len = plan.window.min(e.len());
-            let start = (row + 1).saturating_sub(len).max(e.start).min(e.end - len);
+            let start = (row + 1)
+                .saturating_sub(len / 2)
+                .max(e.start)
+                .min(e.end - len);
             (e, start)
         } else {
             let e = self.usable[rng.random_range(0..self.usable.len())];
@@ -220,10 +225,10 @@ mod tests {
     }
 
     /// Without oversampling windows fall anywhere (and draw exactly as before it existed: one
-    /// number for the episode, one for the offset); with it, that share of windows ends at a
-    /// row where the expert brakes hard, whole and inside its episode.
+    /// number for the episode, one for the offset); with it, that share of windows has a row
+    /// where the expert brakes hard in its middle, whole and inside its episode.
     #[test]
-    fn a_share_of_windows_ends_where_the_expert_brakes_hard() {
+    fn a_share_of_windows_is_drawn_around_hard_braking() {
         let episodes = [0..30, 30..34, 34..100];
         // Hard braking at rows 20 and 60 only.
         let mut targets = vec![0.0f32; 200];
@@ -231,7 +236,7 @@ mod tests {
             targets[2 * row + 1] = -0.9;
         }
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let mut ends = std::collections::BTreeMap::new();
+        let mut middles = std::collections::BTreeMap::new();
         let draw = WindowDraw::new(&plan(0.5), &episodes, &targets);
         for _ in 0..2000 {
             let (rows, from) = draw.window(&mut rng);
@@ -241,13 +246,15 @@ mod tests {
                 .unwrap_or_else(|| panic!("{rows:?} outside every episode"));
             assert!(rows.end <= episode.end && rows.len() == 8.min(episode.len()));
             assert!(from == 0 || from == 2);
-            *ends.entry(rows.end - 1).or_insert(0usize) += 1;
+            // Where a critical row sits when it is in the middle: the 4th of 8 rows.
+            *middles.entry(rows.start + 3).or_insert(0usize) += 1;
         }
-        let at_critical = ends.get(&20).copied().unwrap_or(0) + ends.get(&60).copied().unwrap_or(0);
-        // Half of the draws end there by design, a few more by chance.
+        let at_critical =
+            middles.get(&20).copied().unwrap_or(0) + middles.get(&60).copied().unwrap_or(0);
+        // Half of the draws put it there by design, a few more by chance.
         assert!(
             (950..1150).contains(&at_critical),
-            "{at_critical} of 2000: {ends:?}"
+            "{at_critical} of 2000: {middles:?}"
         );
         // Off: the same draws as the plain sampler, never more than chance at those rows.
         let plain = WindowDraw::new(&plan(0.0), &episodes, &targets);
