@@ -131,7 +131,7 @@ impl<'a> WindowDraw<'a> {
 }
 
 /// The squashed acceleration at or below which a row is safety-critical.
-fn critical_threshold() -> f32 {
+pub(crate) fn critical_threshold() -> f32 {
     crate::action::ActionScale::default().squashed(memdrive_sim::Controls {
         steer_rad: 0.0,
         accel_mps2: -f64::from(CRITICAL_BRAKE_MPS2),
@@ -275,7 +275,9 @@ mod tests {
     /// before.
     #[test]
     fn the_critical_share_is_checked_and_left_out_at_zero() {
-        use crate::nets::{gru::GruConfig, hebbian::HebbianConfig, lru::LruConfig};
+        use crate::nets::{
+            gru::GruConfig, hebbian::HebbianConfig, lru::LruConfig, transformer::TransformerConfig,
+        };
         for share in [1.0, -0.1, f32::NAN] {
             let gru = GruConfig {
                 critical_share: share,
@@ -294,6 +296,19 @@ mod tests {
         assert_eq!(stored(serde_json::to_value(GruConfig::default())), None);
         assert_eq!(stored(serde_json::to_value(LruConfig::default())), None);
         assert_eq!(stored(serde_json::to_value(HebbianConfig::default())), None);
+        assert_eq!(
+            stored(serde_json::to_value(TransformerConfig::default())),
+            None
+        );
+        let err = TransformerConfig {
+            critical_share: 1.5,
+            ..TransformerConfig::default()
+        }
+        .validate()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(err.contains("critical_share"), "{err}");
         let half = LruConfig {
             critical_share: 0.5,
             ..LruConfig::default()

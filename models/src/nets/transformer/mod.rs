@@ -63,6 +63,11 @@ pub struct TransformerConfig {
     /// before it existed lack the field: 0.
     #[serde(default)]
     pub presence_loss: f32,
+    /// Share of the training readouts drawn within 8 rows of one where the expert brakes
+    /// hard (hard-example oversampling); 0, the default, draws them anywhere and leaves it out
+    /// of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub critical_share: f32,
 }
 
 impl Default for TransformerConfig {
@@ -77,6 +82,7 @@ impl Default for TransformerConfig {
             batch: 64,
             steps_per_round: 1500,
             presence_loss: 0.0,
+            critical_share: 0.0,
         }
     }
 }
@@ -97,6 +103,7 @@ impl TransformerConfig {
             }
             count("d_mlp", self.d_mlp, 1, 4 * MAX_WIDTH)?;
             presence_weight(self.presence_loss)?;
+            share("critical_share", self.critical_share)?;
             optimiser(
                 self.learning_rate,
                 self.clip_norm,

@@ -3,6 +3,9 @@
 use super::{TransformerConfig, TransformerParams};
 use crate::train::Sequences;
 
+/// How far (rows) a readout drawn for a hard braking may fall from it.
+const CRITICAL_SPREAD: usize = 8;
+
 /// Trains for `config.steps_per_round` Adam steps on random windows (the last K frames up to a
 /// random row of a random episode). Per-sample gradients are computed in parallel and summed
 /// in sample order, so the result does not depend on `threads`. `on_step(step, steps, loss)`
@@ -22,13 +25,37 @@ pub fn train_samples(
     let usable: Vec<&std::ops::Range<usize>> =
         data.episodes.iter().filter(|e| !e.is_empty()).collect();
     assert!(!usable.is_empty(), "no episode to train on");
+    // Every safety-critical row (the expert braking hard), when some readouts are to be drawn
+    // near one.
+    let critical: Vec<(&std::ops::Range<usize>, usize)> = if config.critical_share > 0.0 {
+        let threshold = crate::train::critical_threshold();
+        usable
+            .iter()
+            .flat_map(|&e| e.clone().map(move |r| (e, r)))
+            .filter(|&(_, r)| data.targets[2 * r + 1] <= threshold)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let weight = 1.0 / config.batch as f32;
     let mut recent = Vec::new();
     for step in 0..config.steps_per_round {
         let samples: Vec<(usize, usize)> = (0..config.batch)
             .map(|_| {
-                let e = usable[rng.random_range(0..usable.len())];
-                let row = rng.random_range(e.clone());
+                let (e, row) = if !critical.is_empty()
+                    && rng.random::<f32>() < config.critical_share
+                {
+                    // Within CRITICAL_SPREAD rows of a hard braking, before or after it.
+                    let (e, row) = critical[rng.random_range(0..critical.len())];
+                    let shift = rng.random_range(0..=2 * CRITICAL_SPREAD);
+                    let row = (row + shift)
+                        .saturating_sub(CRITICAL_SPREAD)
+                        .clamp(e.start, e.end - 1);
+                    (e, row)
+                } else {
+                    let e = usable[rng.random_range(0..usable.len())];
+                    (e, rng.random_range(e.clone()))
+                };
                 ((row + 1).saturating_sub(config.window).max(e.start), row)
             })
             .collect();
