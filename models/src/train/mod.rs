@@ -10,7 +10,7 @@ mod gradient;
 mod windows;
 
 pub use gradient::{GradientLearner, GradientNet, Sequences};
-pub(crate) use windows::critical_threshold;
+pub(crate) use windows::critical_rows;
 pub use windows::{Recurrent, WindowPlan, cosine_rate, train_windows};
 
 use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};

@@ -82,12 +82,7 @@ impl<'a> WindowDraw<'a> {
         let usable: Vec<&Range<usize>> = episodes.iter().filter(|e| e.len() >= 2).collect();
         assert!(!usable.is_empty(), "no episode to train on");
         let critical = if plan.critical_share > 0.0 {
-            let threshold = critical_threshold();
-            usable
-                .iter()
-                .flat_map(|&e| e.clone().map(move |r| (e, r)))
-                .filter(|&(_, r)| targets[2 * r + 1] <= threshold)
-                .collect()
+            critical_rows(&usable, targets)
         } else {
             Vec::new()
         };
@@ -130,12 +125,21 @@ impl<'a> WindowDraw<'a> {
     }
 }
 
-/// The squashed acceleration at or below which a row is safety-critical.
-pub(crate) fn critical_threshold() -> f32 {
-    crate::action::ActionScale::default().squashed(memdrive_sim::Controls {
+/// (episode, row) of every safety-critical row of `episodes` (the expert braking at
+/// `CRITICAL_BRAKE_MPS2` or harder), `targets` holding 2 squashed actions per row.
+pub(crate) fn critical_rows<'a>(
+    episodes: &[&'a Range<usize>],
+    targets: &[f32],
+) -> Vec<(&'a Range<usize>, usize)> {
+    let threshold = crate::action::ActionScale::default().squashed(memdrive_sim::Controls {
         steer_rad: 0.0,
         accel_mps2: -f64::from(CRITICAL_BRAKE_MPS2),
-    })[1]
+    })[1];
+    episodes
+        .iter()
+        .flat_map(|&e| e.clone().map(move |r| (e, r)))
+        .filter(|&(_, r)| targets[2 * r + 1] <= threshold)
+        .collect()
 }
 
 /// Trains `params` for `plan.steps` Adam steps on random windows of the episodes in `data`.

@@ -154,15 +154,31 @@ impl TraceRule {
         self.decay * e + mh * hj
     }
 
-    /// `out = clip(decay · hebb + m · h_new h_prevᵀ)`: the trace after a step (`out` may be
-    /// `hebb` itself: each entry reads only its own).
+    /// An entry after a step: `clip(decay · e + mh · hj)`.
+    #[inline]
+    fn next(self, e: f32, mh: f32, hj: f32) -> f32 {
+        self.raw(e, mh, hj).clamp(-self.clip, self.clip)
+    }
+
+    /// `out = clip(decay · hebb + m · h_new h_prevᵀ)`: the trace after a step.
     fn apply(self, hebb: &[f32], m: f32, h_new: &[f32], h_prev: &[f32], out: &mut [f32]) {
         let n = h_prev.len();
         for ((row_out, row_in), &hi) in out.chunks_exact_mut(n).zip(hebb.chunks_exact(n)).zip(h_new)
         {
             let mh = m * hi;
             for ((o, e), hj) in row_out.iter_mut().zip(row_in).zip(h_prev) {
-                *o = self.raw(*e, mh, *hj).clamp(-self.clip, self.clip);
+                *o = self.next(*e, mh, *hj);
+            }
+        }
+    }
+
+    /// The same in place: each entry of the new trace reads only the same entry of the old.
+    fn apply_in_place(self, hebb: &mut [f32], m: f32, h_new: &[f32], h_prev: &[f32]) {
+        let n = h_prev.len();
+        for (row, &hi) in hebb.chunks_exact_mut(n).zip(h_new) {
+            let mh = m * hi;
+            for (e, hj) in row.iter_mut().zip(h_prev) {
+                *e = self.next(*e, mh, *hj);
             }
         }
     }
@@ -271,8 +287,8 @@ impl HebbianParams {
         out
     }
 
-    /// One step from activity `h` and trace `hebb`, in place: `scratch` (hidden,) is working
-    /// space. Returns the neuromodulator and the raw outputs. What the controller runs.
+    /// One step from activity `h` and trace `hebb`, in place: `scratch` (2 × hidden) is working
+    /// space, so driving allocates nothing. Returns the neuromodulator and the raw outputs.
     pub fn step_in_place(
         &self,
         x: &[f32],
@@ -280,27 +296,19 @@ impl HebbianParams {
         hebb: &mut [f32],
         scratch: &mut [f32],
     ) -> (f32, [f32; OUTPUTS]) {
-        let mut pre_in = vec![0.0; self.hidden];
-        affine(self.t(W_IN), self.t(B), x, &mut pre_in);
-        self.activity(&pre_in, h, hebb, scratch);
-        let m = self.modulator(scratch);
-        let rule = self.rule();
-        let n = self.hidden;
-        // Each entry of the new trace reads only the same entry of the old: in place is exact.
-        for (row, &hi) in hebb.chunks_exact_mut(n).zip(scratch.iter()) {
-            let mh = m * hi;
-            for (e, hj) in row.iter_mut().zip(h.iter()) {
-                *e = rule.raw(*e, mh, *hj).clamp(-rule.clip, rule.clip);
-            }
-        }
-        h.copy_from_slice(scratch);
+        let (pre_in, h_new) = scratch.split_at_mut(self.hidden);
+        affine(self.t(W_IN), self.t(B), x, pre_in);
+        self.activity(pre_in, h, hebb, h_new);
+        let m = self.modulator(h_new);
+        self.rule().apply_in_place(hebb, m, h_new, h);
+        h.copy_from_slice(h_new);
         (m, self.head(h))
     }
 
     /// One step from activity `h` and trace `hebb`.
     pub fn step(&self, x: &[f32], h: &[f32], hebb: &[f32]) -> StepCache {
         let (mut h, mut hebb) = (h.to_vec(), hebb.to_vec());
-        let mut scratch = vec![0.0; self.hidden];
+        let mut scratch = vec![0.0; 2 * self.hidden];
         let (m, out) = self.step_in_place(x, &mut h, &mut hebb, &mut scratch);
         StepCache { h, m, hebb, out }
     }

@@ -43,7 +43,7 @@ impl HebbianController {
                 hebb: vec![0.0; n * n],
             },
             m: 0.0,
-            scratch: vec![0.0; n],
+            scratch: vec![0.0; 2 * n],
             plastic,
         }
     }

@@ -27,13 +27,8 @@ pub fn train_samples(
     assert!(!usable.is_empty(), "no episode to train on");
     // Every safety-critical row (the expert braking hard), when some readouts are to be drawn
     // near one.
-    let critical: Vec<(&std::ops::Range<usize>, usize)> = if config.critical_share > 0.0 {
-        let threshold = crate::train::critical_threshold();
-        usable
-            .iter()
-            .flat_map(|&e| e.clone().map(move |r| (e, r)))
-            .filter(|&(_, r)| data.targets[2 * r + 1] <= threshold)
-            .collect()
+    let critical = if config.critical_share > 0.0 {
+        crate::train::critical_rows(&usable, data.targets)
     } else {
         Vec::new()
     };
