@@ -90,13 +90,19 @@ impl MemdriveApp {
     }
 
     /// What `copy_memory` copied, described, when it fits lane `index`'s controller: one of the
-    /// same kind and size, as the memory itself says.
+    /// same kind and size, as the memory itself says (read from the lane's latest recorded
+    /// frame, so nothing is copied to ask).
     pub fn copied_memory_for(&self, index: usize) -> Option<&str> {
         let (label, state) = self.copied_memory.as_ref()?;
         let fits = self
             .lab
-            .memory_state(index)
-            .is_some_and(|own| own.owner() == state.owner());
+            .moments_up_to(self.lab.step_count(), 1)
+            .next()
+            .and_then(|m| match &m.lanes.get(index)?.state {
+                DriverState::Learned(own) => Some(own.owner() == state.owner()),
+                DriverState::Expert(_) => None,
+            })
+            .unwrap_or(false);
         fits.then_some(label.as_str())
     }
 

@@ -205,18 +205,15 @@ fn learned_models(lab: &Lab) -> Vec<(usize, String, ModelId, Model)> {
 }
 
 /// The instruments' name of learned lane `index`: its kind, with the lane number when another
-/// lane has the same kind ("rbf (lane 2)"), and its ablation ("hebbian:no-plasticity").
+/// lane has the same kind ("rbf (lane 2)"), and its ablation ("hebbian:no-plasticity"). Not
+/// its window: what the instruments fit, they fit on the network as trained.
 fn lane_name(lab: &Lab, index: usize) -> String {
     let lane = &lab.lanes()[index];
     match lane.kind {
-        LaneKind::Learned(kind) => {
-            let ablation = lane
-                .model()
-                .and_then(|m| m.ablation())
-                .map(|a| format!(":{}", a.id))
-                .unwrap_or_default();
-            lab.numbered(index, &format!("{}{ablation}", kind.as_str()))
-        }
+        LaneKind::Learned(kind) => lab.numbered(
+            index,
+            &format!("{}{}", kind.as_str(), lane.ablation_suffix()),
+        ),
         _ => "expert".to_owned(),
     }
 }

@@ -7,8 +7,6 @@ use super::*;
 pub enum Driver {
     /// A learned controller, with the file its weights came from (kept for saving).
     Learned {
-        /// Who the model is, for caches of what was computed from it.
-        id: ModelId,
         /// The network.
         model: Model,
         /// Its weight file, as loaded or trained.
@@ -19,8 +17,8 @@ pub enum Driver {
         long_term: Arc<LongTermMemory>,
         /// A transformer's window shrunk at run time to this many frames (`None`: the trained K).
         window_limit: Option<usize>,
-        /// The identity of the model from this file under each ablation met so far (`None`:
-        /// whole), so that switching one off and on again finds what was computed before.
+        /// Who the model from this file is under each ablation met so far (`None`: whole), for
+        /// caches of what was computed from it: switching one off and on again finds them.
         ids: Vec<(Option<&'static str>, ModelId)>,
     },
     /// The expert.
@@ -37,10 +35,8 @@ impl Driver {
             source.display().to_string(),
         ));
         let controller = model.controller();
-        let id = ModelId::fresh();
         Ok(Self::Learned {
-            id,
-            ids: vec![(None, id)],
+            ids: vec![(None, ModelId::fresh())],
             model,
             file: Arc::new(file),
             controller,
@@ -223,7 +219,11 @@ impl Lane {
     /// The identity and model of a learned lane.
     pub fn identified_model(&self) -> Option<(ModelId, &Model)> {
         match &self.driver {
-            Driver::Learned { id, model, .. } => Some((*id, model)),
+            Driver::Learned { ids, model, .. } => {
+                let key = model.ablation().map(|a| a.id);
+                let (_, id) = ids.iter().find(|(k, _)| *k == key)?;
+                Some((*id, model))
+            }
             Driver::Expert(_) => None,
         }
     }
@@ -252,12 +252,15 @@ impl Lane {
             .window_limit()
             .map(|k| format!("@{k}"))
             .unwrap_or_default();
-        let ablation = self
-            .model()
+        window + &self.ablation_suffix()
+    }
+
+    /// `:ID` for a lane whose network runs with an ablation, "" otherwise.
+    pub fn ablation_suffix(&self) -> String {
+        self.model()
             .and_then(Model::ablation)
             .map(|a| format!(":{}", a.id))
-            .unwrap_or_default();
-        window + &ablation
+            .unwrap_or_default()
     }
 
     /// A transformer lane's window at run time, if shrunk (`None`: as trained, or not a

@@ -253,7 +253,6 @@ impl Lab {
             anyhow::bail!("there is no lane {}", index + 1);
         };
         let Driver::Learned {
-            id,
             model,
             file,
             controller,
@@ -271,17 +270,11 @@ impl Lab {
         };
         let next_controller = next.controller_with_window(*window_limit)?;
         let key = next.ablation().map(|a| a.id);
-        let next_id = match ids.iter().find(|(k, _)| *k == key) {
-            Some((_, known)) => *known,
-            None => {
-                let fresh = ModelId::fresh();
-                ids.push((key, fresh));
-                fresh
-            }
-        };
+        if !ids.iter().any(|(k, _)| *k == key) {
+            ids.push((key, ModelId::fresh()));
+        }
         *model = next;
         *controller = next_controller;
-        *id = next_id;
         self.reset();
         Ok(())
     }
