@@ -23,6 +23,8 @@ pub mod model;
 pub mod nets;
 pub mod normaliser;
 pub mod snapshot;
+#[cfg(test)]
+mod test_support;
 pub mod train;
 pub mod weights;
 

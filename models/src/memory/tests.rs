@@ -2,6 +2,7 @@ use super::*;
 use crate::gru::GruParams;
 use crate::normaliser::Normaliser;
 use crate::rbf::{RbfConfig, RbfNetwork};
+use crate::test_support::assert_influence_close as assert_close;
 use crate::transformer::{TransformerConfig, TransformerParams};
 use std::sync::Arc;
 
@@ -20,36 +21,7 @@ fn identity_normaliser(_rng: &mut ChaCha8Rng) -> Arc<Normaliser> {
 
 /// ‖∂tanh(y)/∂x_{t−k}‖ for every lag by central differences of `action(frames)`.
 fn finite_difference_influence(frames: &[f32], action: &dyn Fn(&[f32]) -> [f32; 2]) -> Vec<f64> {
-    let n = frames.len() / INPUTS;
-    let eps = 1e-2f32;
-    (0..n)
-        .map(|lag| {
-            let frame = n - 1 - lag;
-            let mut squares = 0.0f64;
-            for e in 0..INPUTS {
-                let mut up = frames.to_vec();
-                let mut down = frames.to_vec();
-                up[frame * INPUTS + e] += eps;
-                down[frame * INPUTS + e] -= eps;
-                let (a, b) = (action(&up), action(&down));
-                for o in 0..2 {
-                    squares += f64::from((a[o] - b[o]) / (2.0 * eps)).powi(2);
-                }
-            }
-            squares.sqrt()
-        })
-        .collect()
-}
-
-fn assert_close(analytic: &[f64], numeric: &[f64]) {
-    assert_eq!(analytic.len(), numeric.len());
-    for (k, (a, n)) in analytic.iter().zip(numeric).enumerate() {
-        // f32 forward passes and a step of 1e-2: agreement to a few per cent, or both tiny.
-        assert!(
-            (a - n).abs() <= 0.03 * a.abs().max(n.abs()) + 1e-4,
-            "lag {k}: backward {a}, finite differences {n}\n{analytic:?}\n{numeric:?}"
-        );
-    }
+    crate::test_support::finite_difference_influence(frames, INPUTS, action)
 }
 
 /// The GRU's influence by lag (back-propagation through time to the inputs) matches finite

@@ -115,25 +115,10 @@ fn influence_by_lag_matches_finite_differences() {
         [out[0].tanh(), out[1].tanh()]
     };
     let influence = params.input_influence(&params.forward(&xs, &h0, &e0));
-    let eps = 1e-3;
-    for (lag, &analytic) in influence.iter().enumerate() {
-        let t = steps - 1 - lag;
-        let mut squares = 0.0f64;
-        for e in 0..inputs {
-            let (mut up, mut down) = (xs.clone(), xs.clone());
-            up[t * inputs + e] += eps;
-            down[t * inputs + e] -= eps;
-            let (a, b) = (last(&up), last(&down));
-            for o in 0..2 {
-                squares += f64::from((a[o] - b[o]) / (2.0 * eps)).powi(2);
-            }
-        }
-        let numeric = squares.sqrt();
-        assert!(
-            (analytic - numeric).abs() <= 3e-2 * numeric.max(analytic) + 3e-4,
-            "lag {lag}: {analytic} vs {numeric}"
-        );
-    }
+    crate::test_support::assert_influence_close(
+        &influence,
+        &crate::test_support::finite_difference_influence(&xs, inputs, &last),
+    );
 }
 
 /// The trace follows the rule: it grows by M h_t h_{t−1}ᵀ on top of what it keeps (all, or

@@ -79,25 +79,10 @@ fn influence_by_lag_matches_finite_differences() {
         c.last().map_or([0.0; 2], |c| [c.out[0].tanh(), c.out[1].tanh()])
     };
     let influence = params.input_influence(&params.forward(&xs, &h0));
-    let eps = 1e-2;
-    for (lag, &analytic) in influence.iter().enumerate() {
-        let t = steps - 1 - lag;
-        let mut squares = 0.0f64;
-        for e in 0..inputs {
-            let (mut up, mut down) = (xs.clone(), xs.clone());
-            up[t * inputs + e] += eps;
-            down[t * inputs + e] -= eps;
-            let (a, b) = (last(&up), last(&down));
-            for o in 0..2 {
-                squares += f64::from((a[o] - b[o]) / (2.0 * eps)).powi(2);
-            }
-        }
-        let numeric = squares.sqrt();
-        assert!(
-            (analytic - numeric).abs() <= 2e-2 * numeric.max(analytic) + 1e-4,
-            "lag {lag}: {analytic} vs {numeric}"
-        );
-    }
+    crate::test_support::assert_influence_close(
+        &influence,
+        &crate::test_support::finite_difference_influence(&xs, inputs, &last),
+    );
 }
 
 /// |λ| starts in the ring, each half-life is ln 2 / exp(ν), and a channel keeps |λ|^k of an
