@@ -355,6 +355,23 @@ fn untrained_file(
     }
 }
 
+/// `file` written and read back drives bit for bit as `file` itself.
+fn round_trips(file: &WeightFile) {
+    let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
+    let path = Path::new(file.kind.as_str());
+    let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
+    let a = Model::from_file(file.clone(), path).unwrap_or_else(|e| panic!("{e}"));
+    let b = Model::from_file(loaded, path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(actions_over_an_episode(&a), actions_over_an_episode(&b));
+}
+
+/// The error of loading `file` after `change`.
+fn error_after(file: &WeightFile, change: &dyn Fn(&mut WeightFile)) -> String {
+    let mut wrong = file.clone();
+    change(&mut wrong);
+    load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")))
+}
+
 /// A GRU's file: same round trip, and shape errors name its PyTorch-style tensors.
 #[test]
 fn gru_files_round_trip_and_name_their_tensors() {
@@ -371,18 +388,13 @@ fn gru_files_round_trip_and_name_their_tensors() {
         serde_json::to_value(&config),
         params.tensors(),
     );
-    let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
-    let path = Path::new("gru.safetensors");
-    let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
-    let a = Model::from_file(file.clone(), path).unwrap_or_else(|e| panic!("{e}"));
-    let b = Model::from_file(loaded, path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(actions_over_an_episode(&a), actions_over_an_episode(&b));
-    let mut wrong = file;
-    wrong.tensors.insert(
-        "gru.weight_hh".into(),
-        Tensor::new(vec![64, 32], vec![0.0; 64 * 32]),
-    );
-    let err = load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")));
+    round_trips(&file);
+    let err = error_after(&file, &|f| {
+        f.tensors.insert(
+            "gru.weight_hh".into(),
+            Tensor::new(vec![64, 32], vec![0.0; 64 * 32]),
+        );
+    });
     assert!(
         err.contains("tensor gru.weight_hh has shape [64, 32], expected [24, 8]"),
         "{err}"
@@ -409,18 +421,13 @@ fn transformer_files_round_trip_and_name_their_tensors() {
         serde_json::to_value(&config),
         params.weight_tensors(),
     );
-    let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
-    let path = Path::new("transformer.safetensors");
-    let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
-    let a = Model::from_file(file.clone(), path).unwrap_or_else(|e| panic!("{e}"));
-    let b = Model::from_file(loaded, path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(actions_over_an_episode(&a), actions_over_an_episode(&b));
-    let mut wrong = file;
-    wrong.tensors.insert(
-        "attn.0.q_proj.weight".into(),
-        Tensor::new(vec![16, 8], vec![0.0; 128]),
-    );
-    let err = load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")));
+    round_trips(&file);
+    let err = error_after(&file, &|f| {
+        f.tensors.insert(
+            "attn.0.q_proj.weight".into(),
+            Tensor::new(vec![16, 8], vec![0.0; 128]),
+        );
+    });
     assert!(
         err.contains("tensor attn.0.q_proj.weight has shape [16, 8], expected [16, 16]"),
         "{err}"
@@ -447,17 +454,8 @@ fn lru_files_round_trip_and_every_check_names_what_is_wrong() {
         serde_json::to_value(&config),
         params.weight_tensors(),
     );
-    let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
-    let path = Path::new("lru.safetensors");
-    let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
-    let a = Model::from_file(file.clone(), path).unwrap_or_else(|e| panic!("{e}"));
-    let b = Model::from_file(loaded, path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(actions_over_an_episode(&a), actions_over_an_episode(&b));
-    let error_of = |change: &dyn Fn(&mut WeightFile)| {
-        let mut wrong = file.clone();
-        change(&mut wrong);
-        load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")))
-    };
+    round_trips(&file);
+    let error_of = |change: &dyn Fn(&mut WeightFile)| error_after(&file, change);
     let err = error_of(&|f| {
         f.tensors
             .insert("lru.B_re".into(), Tensor::new(vec![6, 4], vec![0.0; 24]));
@@ -522,17 +520,8 @@ fn hebbian_files_round_trip_and_every_check_names_what_is_wrong() {
         serde_json::to_value(&config),
         params.weight_tensors(),
     );
-    let bytes = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
-    let path = Path::new("hebbian.safetensors");
-    let loaded = WeightFile::from_bytes(&bytes, path, &layout()).unwrap_or_else(|e| panic!("{e}"));
-    let a = Model::from_file(file.clone(), path).unwrap_or_else(|e| panic!("{e}"));
-    let b = Model::from_file(loaded, path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(actions_over_an_episode(&a), actions_over_an_episode(&b));
-    let error_of = |change: &dyn Fn(&mut WeightFile)| {
-        let mut wrong = file.clone();
-        change(&mut wrong);
-        load_error(&wrong.to_bytes().unwrap_or_else(|e| panic!("{e}")))
-    };
+    round_trips(&file);
+    let error_of = |change: &dyn Fn(&mut WeightFile)| error_after(&file, change);
     type Change<'a> = &'a dyn Fn(&mut WeightFile);
     let cases: [(&str, Change<'_>, &str); 8] = [
         (
