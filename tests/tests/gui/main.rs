@@ -77,11 +77,20 @@ fn click_nth(harness: &mut Harness<'_, MemdriveApp>, label: &str, n: usize) {
     harness.step();
 }
 
-/// Steps frames until `done` holds (dialogs answer on a worker thread).
+/// Steps frames until `done` holds (dialogs and probes answer on worker threads; on a loaded
+/// 2-core machine running the other tests beside it, that can take minutes).
 fn wait_until(harness: &mut Harness<'_, MemdriveApp>, done: impl Fn(&MemdriveApp) -> bool) {
     let start = Instant::now();
     while !done(harness.state()) {
-        assert!(start.elapsed() < Duration::from_secs(120), "timed out");
+        if start.elapsed() > Duration::from_secs(300) {
+            let notices: Vec<&str> = harness
+                .state()
+                .notices()
+                .iter()
+                .map(|n| n.text.as_str())
+                .collect();
+            panic!("timed out; the app says {notices:?}");
+        }
         std::thread::sleep(Duration::from_millis(10));
         harness.step();
     }

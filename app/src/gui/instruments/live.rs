@@ -21,7 +21,7 @@ impl Instruments {
             background(
                 job,
                 "fitting the memory readouts",
-                self.tx.clone(),
+                self.queue.ticket(),
                 wake.clone(),
                 move || {
                     let rec = fitting_recording(&model, &spec);

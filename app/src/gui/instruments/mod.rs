@@ -23,8 +23,8 @@ use memdrive_models::{MemorySnapshot, Model};
 use memdrive_sim::scenario::builtin;
 use memdrive_sim::{ScenarioSpec, World};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, Weak};
 
 /// Episodes of `occluded_crossing` each belief probe is fitted on.
 const BELIEF_EPISODES: u64 = 30;
@@ -73,29 +73,66 @@ type Probe = (
     fn(ModelId, &Recording) -> Option<Message>,
 );
 
-/// Runs `work` on a new thread behind `catch_unwind`, after any other such work has finished:
-/// its message, or a failure naming `what` if it panicked, goes to `tx`; `wake` repaints
-/// either way.
+/// Where the instruments' background work goes. Jobs run one at a time (on a small machine
+/// the frame loop keeps a core to itself) and send their answer back; a job still waiting its
+/// turn when its instruments are gone (the app closed, another app of the same process
+/// dropped) is skipped, so one app's leftovers never hold up another's.
+struct Queue {
+    tx: Sender<Message>,
+    turn: Arc<Mutex<()>>,
+    open: Arc<()>,
+}
+
+/// A job's handle on its queue.
+struct Ticket {
+    tx: Sender<Message>,
+    turn: Arc<Mutex<()>>,
+    open: Weak<()>,
+}
+
+impl Queue {
+    fn new(tx: Sender<Message>) -> Self {
+        Self {
+            tx,
+            turn: Arc::default(),
+            open: Arc::default(),
+        }
+    }
+
+    fn ticket(&self) -> Ticket {
+        Ticket {
+            tx: self.tx.clone(),
+            turn: self.turn.clone(),
+            open: Arc::downgrade(&self.open),
+        }
+    }
+}
+
+/// Runs `work` on a new thread behind `catch_unwind`, after the queue's other work has
+/// finished: its message, or a failure naming `what` if it panicked, goes back to the queue;
+/// `wake` repaints either way.
 fn background(
     job: Job,
     what: &'static str,
-    tx: Sender<Message>,
+    ticket: Ticket,
     wake: impl Fn() + Send + 'static,
     work: impl FnOnce() -> Option<Message> + Send + 'static,
 ) {
     std::thread::spawn(move || {
-        // One job at a time: on a small machine the frame loop keeps a core to itself.
-        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _turn = ONE_AT_A_TIME
+        let _turn = ticket
+            .turn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if ticket.open.upgrade().is_none() {
+            return;
+        }
         let message = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
             Ok(Some(m)) => m,
             Ok(None) => Message::Failed(job, format!("{what} had no data to work on")),
             Err(panic) => Message::Failed(job, format!("{what} failed: {}", panic_text(&panic))),
         };
-        // The app may have closed; then nobody needs the answer.
-        let _ = tx.send(message);
+        // The app may have closed meanwhile; then nobody needs the answer.
+        let _ = ticket.tx.send(message);
         wake();
     });
 }
@@ -153,7 +190,7 @@ pub enum LiveStatus {
 
 /// The instruments' state.
 pub struct Instruments {
-    tx: Sender<Message>,
+    queue: Queue,
     rx: Receiver<Message>,
     beliefs: HashMap<ModelId, Arc<Belief>>,
     presence: HashMap<ModelId, Arc<Logistic>>,
@@ -175,7 +212,7 @@ impl Default for Instruments {
     fn default() -> Self {
         let (tx, rx) = channel();
         Self {
-            tx,
+            queue: Queue::new(tx),
             rx,
             beliefs: HashMap::new(),
             presence: HashMap::new(),
@@ -354,16 +391,22 @@ impl Instruments {
                 continue;
             }
             let (model, id) = (model.clone(), *id);
-            background(job(id), what, self.tx.clone(), wake.clone(), move || {
-                let spec = builtin(scenario)?.ok()?;
-                let rec = memory::record_driving(
-                    &model,
-                    &spec,
-                    PROBE_SEED_BASE..PROBE_SEED_BASE + episodes,
-                    Some(1),
-                );
-                finish(id, &rec)
-            });
+            background(
+                job(id),
+                what,
+                self.queue.ticket(),
+                wake.clone(),
+                move || {
+                    let spec = builtin(scenario)?.ok()?;
+                    let rec = memory::record_driving(
+                        &model,
+                        &spec,
+                        PROBE_SEED_BASE..PROBE_SEED_BASE + episodes,
+                        Some(1),
+                    );
+                    finish(id, &rec)
+                },
+            );
         }
     }
 
@@ -410,7 +453,7 @@ impl Instruments {
         background(
             Job::Noise,
             "the white-noise probe",
-            self.tx.clone(),
+            self.queue.ticket(),
             wake,
             move || {
                 // The built-in scenarios always load; an empty pool would give empty curves.
@@ -542,10 +585,11 @@ mod tests {
     #[test]
     fn a_panic_in_background_work_becomes_a_message() {
         let (tx, rx) = channel();
+        let queue = Queue::new(tx);
         background(
             Job::Noise,
             "the white-noise probe",
-            tx,
+            queue.ticket(),
             || {},
             || panic!("dimensions mismatch"),
         );
@@ -556,5 +600,51 @@ mod tests {
             Ok(_) => panic!("another message"),
             Err(e) => panic!("{e}"),
         }
+    }
+
+    /// Work still waiting its turn when its queue is dropped never runs, and the work of
+    /// another queue does not wait behind it.
+    #[test]
+    fn work_left_by_dropped_instruments_is_skipped() {
+        let (tx, rx) = channel();
+        let queue = Queue::new(tx);
+        let turn = queue.turn.clone();
+        let held = turn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = ran.clone();
+        background(
+            Job::Noise,
+            "the white-noise probe",
+            queue.ticket(),
+            || {},
+            move || {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                None
+            },
+        );
+        // Another app's queue answers while the first is still held.
+        let (other_tx, other_rx) = channel();
+        let other = Queue::new(other_tx);
+        background(
+            Job::Noise,
+            "the white-noise probe",
+            other.ticket(),
+            || {},
+            || None,
+        );
+        assert!(matches!(
+            other_rx.recv_timeout(std::time::Duration::from_secs(10)),
+            Ok(Message::Failed(Job::Noise, _))
+        ));
+        drop(queue);
+        drop(held);
+        // The skipped job sends nothing; its sender goes with its thread.
+        assert!(matches!(
+            rx.recv_timeout(std::time::Duration::from_secs(10)),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+        ));
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 }
