@@ -254,6 +254,7 @@ pub fn run(cli: Cli) -> Result<()> {
             rounds,
             episodes,
             scenario_episodes,
+            recover,
             eval_seeds,
             config,
             threads,
@@ -266,6 +267,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 episodes_per_scenario: episodes,
                 scenario_episodes: scenario_counts(scenario_episodes.as_deref())?,
                 threads,
+                recover_s: recover,
             };
             train::run(
                 ModelKind::parse(&model).map_err(anyhow::Error::msg)?,
