@@ -131,17 +131,6 @@ pub(super) enum Command {
         /// to the scenarios trained on.
         #[arg(long, value_name = "NAME=N,...")]
         scenario_episodes: Option<String>,
-        /// Crash recovery, e.g. `1,2,3`: every learner episode of a DAgger round that ends in
-        /// a collision is driven again once per number, the expert taking over that many
-        /// seconds (0.1 to 10) before the impact, so the data show the way out of the
-        /// learner's own crashes.
-        #[arg(
-            long,
-            value_name = "S,...",
-            value_delimiter = ',',
-            allow_hyphen_values = true
-        )]
-        recover: Vec<f64>,
         /// Held-out seeds `A..B` for the final evaluation table.
         #[arg(long, default_value = "0..50", allow_hyphen_values = true)]
         eval_seeds: String,

@@ -254,7 +254,6 @@ pub fn run(cli: Cli) -> Result<()> {
             rounds,
             episodes,
             scenario_episodes,
-            recover,
             eval_seeds,
             config,
             threads,
@@ -267,7 +266,6 @@ pub fn run(cli: Cli) -> Result<()> {
                 episodes_per_scenario: episodes,
                 scenario_episodes: scenario_counts(scenario_episodes.as_deref())?,
                 threads,
-                recover_s: recover,
             };
             train::run(
                 ModelKind::parse(&model).map_err(anyhow::Error::msg)?,

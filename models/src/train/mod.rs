@@ -32,8 +32,6 @@ const ROUND_SEED_STRIDE: u64 = 10_000;
 pub const MAX_EPISODES_PER_SCENARIO: u64 = ROUND_SEED_STRIDE;
 /// Most DAgger rounds (round seeds stay below 2,000,000).
 pub const MAX_ROUNDS: u32 = 99;
-/// The earliest crash recovery hands over, before the impact (s).
-pub const MAX_RECOVER_S: f64 = 10.0;
 /// Most episodes a whole run collects, over every scenario and round: their samples are kept
 /// (at most about 4 GB of them).
 pub const MAX_EPISODES: u64 = 10_000;
@@ -53,10 +51,6 @@ pub struct TrainOptions {
     pub scenario_episodes: BTreeMap<String, u64>,
     /// Worker threads for rollouts (`None`: all cores); results do not depend on it.
     pub threads: Option<usize>,
-    /// Crash recovery: after each learner episode of a DAgger round that ends in a collision,
-    /// the episode is driven again once per entry, the expert taking over that many seconds
-    /// before the impact (empty: none).
-    pub recover_s: Vec<f64>,
 }
 
 impl Default for TrainOptions {
@@ -67,7 +61,6 @@ impl Default for TrainOptions {
             episodes_per_scenario: 40,
             scenario_episodes: BTreeMap::new(),
             threads: None,
-            recover_s: Vec::new(),
         }
     }
 }
@@ -189,15 +182,6 @@ impl TrainOptions {
                 self.rounds + 1
             ));
         }
-        if let Some(s) = self
-            .recover_s
-            .iter()
-            .find(|s| !(s.is_finite() && (0.1..=MAX_RECOVER_S).contains(*s)))
-        {
-            return fail(format!(
-                "crash recovery hands over from 0.1 to {MAX_RECOVER_S} s before the impact, got {s}"
-            ));
-        }
         if let Some(name) = self
             .scenario_episodes
             .keys()
@@ -228,13 +212,6 @@ impl TrainOptions {
         );
         for (name, &n) in &self.scenario_episodes {
             text.push_str(&format!("; {name}: {}", seeds(n)));
-        }
-        if !self.recover_s.is_empty() {
-            let at: Vec<String> = self.recover_s.iter().map(f64::to_string).collect();
-            text.push_str(&format!(
-                "; crashes driven again, the expert taking over {} s before the impact",
-                at.join(", ")
-            ));
         }
         text
     }
@@ -398,7 +375,7 @@ pub fn train(
             collect_counted(specs, &seeds, &Driver::Expert, options.threads, counter)
         } else {
             let make = || learner.controller();
-            let driver = Driver::Learner(&make, &options.recover_s);
+            let driver = Driver::Learner(&make);
             collect_counted(specs, &seeds, &driver, options.threads, counter)
         };
         data.extend(collected);
