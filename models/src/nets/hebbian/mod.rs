@@ -55,8 +55,9 @@ pub struct HebbianConfig {
     /// Weight of the auxiliary presence loss (a logistic head on the activity, in training
     /// only); 0 turns it off.
     pub presence_loss: f32,
-    /// Share of the training windows drawn to end where the expert brakes hard (hard-example
-    /// oversampling); 0, the default, draws them anywhere and leaves it out of weight files.
+    /// Share of the training windows drawn around a row where the expert brakes hard
+    /// (hard-example oversampling); 0, the default, draws them anywhere and leaves it out of
+    /// weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_share: f32,
 }

@@ -60,8 +60,9 @@ pub struct LruConfig {
     /// Weight of the auxiliary presence loss (a logistic head on the MLP's features, in
     /// training only); 0 turns it off.
     pub presence_loss: f32,
-    /// Share of the training windows drawn to end where the expert brakes hard (hard-example
-    /// oversampling); 0, the default, draws them anywhere and leaves it out of weight files.
+    /// Share of the training windows drawn around a row where the expert brakes hard
+    /// (hard-example oversampling; 0.4 by default); 0 draws them anywhere and leaves it out of
+    /// weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_share: f32,
 }
@@ -70,9 +71,9 @@ pub struct LruConfig {
 impl Default for LruConfig {
     fn default() -> Self {
         Self {
-            d_model: 32,
+            d_model: 64,
             state: 64,
-            d_mlp: 64,
+            d_mlp: 128,
             r_min: 0.9,
             r_max: 0.999,
             max_phase: std::f32::consts::PI,
@@ -81,10 +82,10 @@ impl Default for LruConfig {
             window: 96,
             burn_in: 16,
             batch: 16,
-            steps_per_round: 1500,
+            steps_per_round: 4500,
             final_rate_fraction: 0.05,
             presence_loss: 0.5,
-            critical_share: 0.0,
+            critical_share: 0.4,
         }
     }
 }
