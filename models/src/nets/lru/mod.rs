@@ -82,7 +82,7 @@ impl Default for LruConfig {
             window: 96,
             burn_in: 16,
             batch: 16,
-            steps_per_round: 4500,
+            steps_per_round: 3500,
             final_rate_fraction: 0.05,
             presence_loss: 0.5,
             critical_share: 0.4,
