@@ -79,3 +79,12 @@ pub fn strip(ui: &mut egui::Ui, height: f32, label: &str) -> (egui::Response, Pa
     response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, &label));
     (response, painter)
 }
+
+/// A small plot that stays put inside a scrolling panel: no scrolling, dragging or zooming.
+pub fn still_plot<'a>(id: impl egui::AsIdSalt, height: f32) -> egui_plot::Plot<'a> {
+    egui_plot::Plot::new(id)
+        .height(height)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+}

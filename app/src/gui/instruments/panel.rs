@@ -2,6 +2,7 @@
 //! instruments' state.
 
 use super::*;
+use crate::gui::paint::still_plot;
 
 /// The memory curve's legend, above the plot so it never covers a line: one entry per
 /// controller, and one for the dashed white-noise lines when there are any.
@@ -248,14 +249,10 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
             .map(|(k, &v)| egui_plot::Bar::new(k as f64 * 0.1, v).width(0.08))
             .collect();
         ui.small(name.as_str());
-        egui_plot::Plot::new(("influence", index))
-            .height(70.0)
+        still_plot(("influence", index), 70.0)
             .include_y(0.0)
             .include_x(0.0)
             .include_x(DEFAULT_LAGS as f64 * 0.1)
-            .allow_scroll(false)
-            .allow_drag(false)
-            .allow_zoom(false)
             .show(ui, |plot| {
                 plot.bar_chart(
                     egui_plot::BarChart::new(format!("{name} influence"), bars)

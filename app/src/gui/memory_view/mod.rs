@@ -7,7 +7,7 @@
 mod over_time;
 
 use super::lab::{LaneFrame, LaneKind, LongTermMemory};
-use super::paint::{diverging, heatmap, sequential, strip};
+use super::paint::{diverging, heatmap, sequential, still_plot, strip};
 use egui::{Align2, Color32, FontId, Pos2, Rect, Stroke, TextureHandle, Vec2};
 use memdrive_models::snapshot::{Array, MemorySnapshot, Role, TierKind};
 use memdrive_sim::World;
@@ -162,11 +162,7 @@ fn bars_ui(ui: &mut egui::Ui, array: &Array) {
         .enumerate()
         .map(|(i, &v)| egui_plot::Bar::new(i as f64, f64::from(v)).width(0.8))
         .collect();
-    egui_plot::Plot::new(ui.scope_id().with(array.name))
-        .height(60.0)
-        .allow_scroll(false)
-        .allow_drag(false)
-        .allow_zoom(false)
+    still_plot(ui.scope_id().with(array.name), 60.0)
         .show_axes([false, true])
         .show(ui, |plot| {
             plot.bar_chart(egui_plot::BarChart::new(array.label, bars));
@@ -364,11 +360,7 @@ fn long_term_ui(ui: &mut egui::Ui, long_term: &LongTermMemory, weights: &mut Wei
         .iter()
         .map(|&(x, count)| egui_plot::Bar::new(x, count).width(long_term.bin_width))
         .collect();
-    egui_plot::Plot::new(ui.scope_id().with("weights histogram"))
-        .height(60.0)
-        .allow_scroll(false)
-        .allow_drag(false)
-        .allow_zoom(false)
+    still_plot(ui.scope_id().with("weights histogram"), 60.0)
         .show_axes([true, false])
         .show(ui, |plot| {
             plot.bar_chart(egui_plot::BarChart::new("weights", bars));

@@ -154,13 +154,9 @@ pub(super) fn kept_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Arra
             "z in h' = z·h + (1 - z)·candidate: how much of each unit's old value survives one step",
         );
     }
-    egui_plot::Plot::new(ui.scope_id().with(array.name))
-        .height(70.0)
+    still_plot(ui.scope_id().with(array.name), 70.0)
         .include_y(0.0)
         .include_y(1.0)
-        .allow_scroll(false)
-        .allow_drag(false)
-        .allow_zoom(false)
         .show_axes([false, true])
         .show(ui, |plot| {
             plot.line(egui_plot::Line::new("share kept", kept));
@@ -200,15 +196,11 @@ pub(super) fn signed_scalar_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, arr
         array.label,
         inputs.recent.len()
     ));
-    egui_plot::Plot::new(ui.scope_id().with(array.name))
-        .height(60.0)
+    still_plot(ui.scope_id().with(array.name), 60.0)
         .include_y(-1.0)
         .include_y(1.0)
         .include_x(-(HISTORY_STEPS as f64) + 1.0)
         .include_x(0.0)
-        .allow_scroll(false)
-        .allow_drag(false)
-        .allow_zoom(false)
         .show_axes([false, true])
         .show(ui, |plot| {
             plot.bar_chart(egui_plot::BarChart::new(array.label, bars));
