@@ -42,6 +42,8 @@ pub struct Entry {
     pub factory: Factory,
     /// Fresh instances with their memory open (learned controllers), for the transplant.
     pub memory_factory: Option<MemoryFactory>,
+    /// For a controller whose memory is a window of frames, how many it holds.
+    pub window_frames: Option<usize>,
 }
 
 /// Makes fresh controllers whose memory can be copied and replaced.
@@ -77,6 +79,15 @@ pub struct ControllerHorizon {
     /// The longest gap up to which accuracy stays at least 0.75 (s); `null` if even the
     /// shortest gap is not bridged.
     pub horizon_s: Option<f64>,
+    /// For a controller whose memory is a window of frames: the time it spans (s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_s: Option<f64>,
+    /// The gaps at least as long as that window at which it is nonetheless right in at least
+    /// 0.75 of the episodes: when the barrier lifts, nothing of the pedestrian is left in its
+    /// window, so it is right without remembering — the world gives the answer away or allows
+    /// a compromise. Left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bridged_beyond_window_s: Vec<f64>,
     /// With `--transplant`, per gap: of the paired runs whose own decisions differ, the share
     /// in which the decision follows a memory transplanted from the other run (`null` where
     /// none differ, or for a controller without a memory to transplant).
@@ -192,6 +203,17 @@ pub fn wilson(k: usize, n: usize) -> [f64; 2] {
     [(center - half).max(0.0), (center + half).min(1.0)]
 }
 
+/// The gaps at least `window_s` long (a window of frames spans the frame count times the step)
+/// at which the accuracy is at least `BRIDGED`: bridged by a controller that, when the call is
+/// due, holds nothing of the sighting.
+pub fn bridged_beyond(gaps: &[f64], accuracy: &[f64], window_s: f64) -> Vec<f64> {
+    gaps.iter()
+        .zip(accuracy)
+        .filter(|(g, a)| **g >= window_s - 1e-9 && **a >= BRIDGED)
+        .map(|(g, _)| *g)
+        .collect()
+}
+
 /// The longest gap up to which every accuracy is at least `BRIDGED`.
 pub fn horizon(gaps: &[f64], accuracy: &[f64]) -> Option<f64> {
     gaps.iter()
@@ -233,6 +255,8 @@ pub fn measure(
             episodes: Vec::new(),
             hazard_episodes: Vec::new(),
             horizon_s: None,
+            window_s: e.window_frames.map(|k| k as f64 * DT_SECS),
+            bridged_beyond_window_s: Vec::new(),
             transplant_follows: None,
             transplant_decisions: None,
         })
@@ -304,6 +328,9 @@ pub fn measure(
     }
     for curve in &mut curves {
         curve.horizon_s = horizon(gaps, &curve.accuracy);
+        if let Some(window_s) = curve.window_s {
+            curve.bridged_beyond_window_s = bridged_beyond(gaps, &curve.accuracy, window_s);
+        }
     }
     Ok(HorizonReport {
         scenario: spec.name.clone(),
@@ -451,6 +478,20 @@ pub fn text(report: &HorizonReport) -> String {
             None => out += "  none\n",
         }
     }
+    for c in &report.controllers {
+        if let (Some(window_s), false) = (c.window_s, c.bridged_beyond_window_s.is_empty()) {
+            out += &format!(
+                "note: {} is right at {} s, gaps as long as its {} s window or longer: nothing of the pedestrian is left in its window when the barrier lifts, so it is right without remembering (the world gives the answer away, or lets a driver without memory be safe and quick)\n",
+                c.name,
+                c.bridged_beyond_window_s
+                    .iter()
+                    .map(|g| memdrive_sim::scenario::compact(*g))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                memdrive_sim::scenario::compact((window_s * 10.0).round() / 10.0),
+            );
+        }
+    }
     let transplants: Vec<_> = report
         .controllers
         .iter()
@@ -503,6 +544,19 @@ mod tests {
         assert_eq!(horizon(&gaps, &[0.9, 0.9, 0.9, 0.9]), Some(4.0));
         assert_eq!(horizon(&gaps, &[0.7, 0.9, 0.9, 0.9]), None);
         assert_eq!(horizon(&gaps, &[0.75, 0.5, 0.5, 0.5]), Some(0.5));
+    }
+
+    /// A window of 16 frames spans 1.6 s: gaps from 1.6 s on that are still bridged are
+    /// flagged, shorter ones (the sighting may be in the window) and unbridged ones are not.
+    #[test]
+    fn gaps_bridged_beyond_a_window_are_flagged() {
+        let gaps = [0.5, 1.0, 1.6, 2.0, 4.0, 8.0];
+        let window_s = 16.0 * DT_SECS;
+        assert_eq!(
+            bridged_beyond(&gaps, &[1.0, 1.0, 0.8, 0.5, 0.76, 0.74], window_s),
+            vec![1.6, 4.0]
+        );
+        assert!(bridged_beyond(&gaps, &[1.0, 1.0, 0.5, 0.5, 0.5, 0.5], window_s).is_empty());
     }
 
     #[test]

@@ -115,6 +115,30 @@ fn results_do_not_depend_on_threads_and_weight_files_are_named() {
     assert_eq!(rows[0]["goal_rate"], rows[1]["goal_rate"]);
 }
 
+/// A controller whose memory is a window of frames says how long it spans (a shrunk window
+/// its shrunk span), and which gaps at least that long it bridges nonetheless: none for the
+/// bundled transformer, which guesses. The others have no window.
+#[test]
+fn windows_are_reported_with_the_gaps_bridged_beyond_them() {
+    let v = horizon("transformer,transformer@8,gru", "2");
+    let curves = v["controllers"].as_array().cloned().unwrap_or_default();
+    let window = |c: &Value| c["window_s"].as_f64();
+    assert!(
+        window(&curves[0]).is_some_and(|w| (w - 1.6).abs() < 1e-9),
+        "{}",
+        curves[0]
+    );
+    assert!(
+        window(&curves[1]).is_some_and(|w| (w - 0.8).abs() < 1e-9),
+        "{}",
+        curves[1]
+    );
+    assert!(curves[2].get("window_s").is_none(), "{}", curves[2]);
+    for c in &curves {
+        assert!(c.get("bridged_beyond_window_s").is_none(), "{c}");
+    }
+}
+
 #[test]
 fn bad_horizon_requests_are_named_errors() {
     for (args, says) in [

@@ -132,7 +132,13 @@ impl<'a> Label<'a> {
 /// maker of the same controller with its memory open, for the transplant check; or an error
 /// listing the valid names. Everything that can fail (finding, reading, checking weights)
 /// happens here, once.
-fn factories(label: &Label<'_>) -> Result<(Factory, Option<crate::horizon::MemoryFactory>)> {
+fn factories(
+    label: &Label<'_>,
+) -> Result<(
+    Factory,
+    Option<crate::horizon::MemoryFactory>,
+    Option<usize>,
+)> {
     let windowed = || {
         ModelKind::all()
             .iter()
@@ -151,10 +157,13 @@ fn factories(label: &Label<'_>) -> Result<(Factory, Option<crate::horizon::Memor
         model.controller_with_window(window)?;
         let fresh =
             move |model: &memdrive_models::model::Model| learned::fresh_controller(model, window);
+        // The frames it holds: the shrunk window, or the trained one.
+        let frames = window.or(model.window());
         let driving = model.clone();
         return Ok((
             Box::new(move || Pilot::Sensing(fresh(&driving))),
             Some(Box::new(move || fresh(&model))),
+            frames,
         ));
     }
     let factory: Factory = match name {
@@ -166,14 +175,14 @@ fn factories(label: &Label<'_>) -> Result<(Factory, Option<crate::horizon::Memor
             controllers().join(", ")
         ),
     };
-    Ok((factory, None))
+    Ok((factory, None, None))
 }
 
 /// A controller as named on the command line (see [`Label`]); `weights` is the `--weights`
 /// option, for a single learned controller.
 pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entry> {
     let parsed = Label::parse(label, weights)?;
-    let (factory, memory_factory) =
+    let (factory, memory_factory, window_frames) =
         factories(&parsed).map_err(|e| anyhow::anyhow!("`{label}`: {e:#}"))?;
     let weights = match parsed.file {
         Some(f) => f.display().to_string(),
@@ -186,5 +195,6 @@ pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entr
         weights,
         factory,
         memory_factory,
+        window_frames,
     })
 }

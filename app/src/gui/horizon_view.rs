@@ -100,34 +100,41 @@ fn scenario(lab: &Lab) -> anyhow::Result<ScenarioSpec> {
 
 /// A measurement entry for `lane`, named `name`.
 fn entry(lane: &Lane, name: String) -> Entry {
-    let (kind, weights, factory): (String, String, Factory) = match &lane.driver {
-        Driver::Learned {
-            model,
-            long_term,
-            window_limit,
-            ..
-        } => {
-            let (model, limit) = (model.clone(), *window_limit);
-            (
-                model.kind().as_str().to_owned(),
-                long_term.source.clone(),
-                Box::new(move || {
-                    memdrive_sim::Pilot::Sensing(crate::learned::fresh_controller(&model, limit))
-                }),
-            )
-        }
-        Driver::Expert(_) => (
-            "expert".into(),
-            "none".into(),
-            Box::new(|| memdrive_sim::Pilot::Privileged(Box::new(Expert::new()))),
-        ),
-    };
+    let (kind, weights, factory, window_frames): (String, String, Factory, Option<usize>) =
+        match &lane.driver {
+            Driver::Learned {
+                model,
+                long_term,
+                window_limit,
+                ..
+            } => {
+                let (model, limit) = (model.clone(), *window_limit);
+                let frames = limit.or(model.window());
+                (
+                    model.kind().as_str().to_owned(),
+                    long_term.source.clone(),
+                    Box::new(move || {
+                        memdrive_sim::Pilot::Sensing(crate::learned::fresh_controller(
+                            &model, limit,
+                        ))
+                    }),
+                    frames,
+                )
+            }
+            Driver::Expert(_) => (
+                "expert".into(),
+                "none".into(),
+                Box::new(|| memdrive_sim::Pilot::Privileged(Box::new(Expert::new()))),
+                None,
+            ),
+        };
     Entry {
         label: name,
         kind,
         weights,
         factory,
         memory_factory: None,
+        window_frames,
     }
 }
 
@@ -295,12 +302,22 @@ pub fn ui(ui: &mut egui::Ui, panel: &HorizonPanel, lab: &Lab) -> bool {
     let last_gap = panel.gaps().last().copied();
     for (i, (name, key, curve)) in lanes.iter().enumerate() {
         let what = match curve {
-            Some(c) => match c.horizon_s {
-                // The longest gap measured bounds what can be said.
-                Some(h) if Some(h) == last_gap => format!("horizon at least {h} s"),
-                Some(h) => format!("horizon {h} s"),
-                None => "no gap bridged".to_owned(),
-            },
+            Some(c) => {
+                let mut what = match c.horizon_s {
+                    // The longest gap measured bounds what can be said.
+                    Some(h) if Some(h) == last_gap => format!("horizon at least {h} s"),
+                    Some(h) => format!("horizon {h} s"),
+                    None => "no gap bridged".to_owned(),
+                };
+                // Right where its window holds nothing of the pedestrian: not memory.
+                if let (Some(w), false) = (c.window_s, c.bridged_beyond_window_s.is_empty()) {
+                    what += &format!(
+                        "; right beyond its {} s window too, so not from memory: the scenario lets a driver without memory be right",
+                        memdrive_sim::scenario::compact((w * 10.0).round() / 10.0)
+                    );
+                }
+                what
+            }
             None if panel.measuring(*key) => "measuring…".to_owned(),
             None => "not measured".to_owned(),
         };
