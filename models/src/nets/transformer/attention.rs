@@ -13,7 +13,7 @@
 use super::TransformerParams;
 use super::model::*;
 use crate::kernels::{affine, dot};
-use crate::layers::{affine_backward, layer_norm, layer_norm_backward};
+use crate::layers::{NormOut, affine_backward, layer_norm, layer_norm_backward};
 
 /// What attention computed, kept for the backward pass.
 pub(super) struct Attended {
@@ -103,6 +103,66 @@ impl TransformerParams {
         g: &mut [Vec<f32>],
         dtokens: &mut [Vec<f32>],
     ) {
+        let n = r.tokens.len();
+        let (dquery, dkeys, dvalues) = self.scores_backward(r, dheads);
+        self.age_backward(&dkeys, &dvalues, g);
+        for j in 0..n {
+            let dq = (j == n - 1).then_some(dquery.as_slice());
+            self.frame_backward(&r.ln1[j], &dkeys[j], &dvalues[j], dq, g, &mut dtokens[j]);
+        }
+    }
+
+    /// The age embeddings' gradients from one readout's keys and values (oldest first; frame
+    /// j of n has age n-1-j), added to `g`.
+    pub(super) fn age_backward(&self, dkeys: &[Vec<f32>], dvalues: &[Vec<f32>], g: &mut [Vec<f32>]) {
+        let (d, n) = (self.d_model, dkeys.len());
+        for j in 0..n {
+            let age = n - 1 - j;
+            for i in 0..d {
+                g[AGE_K][age * d + i] += dkeys[j][i];
+                g[AGE_V][age * d + i] += dvalues[j][i];
+            }
+        }
+    }
+
+    /// Back through one frame's key and value projections (and its query projection, when it
+    /// was a readout's newest frame) and its LN1: given their gradients, adds the parameters'
+    /// to `g` and `∂L/∂t` to `dtoken`.
+    pub(super) fn frame_backward(
+        &self,
+        ln1: &NormOut,
+        dkey: &[f32],
+        dvalue: &[f32],
+        dquery: Option<&[f32]>,
+        g: &mut [Vec<f32>],
+        dtoken: &mut [f32],
+    ) {
+        let mut dln1 = vec![0.0; self.d_model]; // (d,)
+        let a = &ln1.0;
+        {
+            let (dw, db) = two(g, K_W, K_B);
+            affine_backward(self.t(K_W), a, dkey, dw, db, &mut dln1);
+        }
+        {
+            let (dw, db) = two(g, V_W, V_B);
+            affine_backward(self.t(V_W), a, dvalue, dw, db, &mut dln1);
+        }
+        if let Some(dquery) = dquery {
+            let (dw, db) = two(g, Q_W, Q_B);
+            affine_backward(self.t(Q_W), a, dquery, dw, db, &mut dln1);
+        }
+        let (dg, dbeta) = two(g, LN1_G, LN1_B);
+        layer_norm_backward(&ln1.1, ln1.2, self.t(LN1_G), &dln1, dg, dbeta, dtoken);
+    }
+
+    /// Back through the softmax and the weighted sums of readout `r`: given `dheads`, the
+    /// gradients of the newest frame's query, (d,), and of every frame's key and value with
+    /// its age embedding, (n, d) each. Nothing is added to the parameters' gradients.
+    pub(super) fn scores_backward(
+        &self,
+        r: &Readout,
+        dheads: &[f32],
+    ) -> (Vec<f32>, Vec<Vec<f32>>, Vec<Vec<f32>>) {
         let (d, heads, n) = (self.d_model, self.heads, r.tokens.len());
         let dh = d / heads;
         let scale = 1.0 / (dh as f32).sqrt();
@@ -133,41 +193,6 @@ impl TransformerParams {
                 }
             }
         }
-        // Keys and values: projections of LN1(t_j) plus age embeddings.
-        let mut dln1 = vec![vec![0.0; d]; n]; // (n, d)
-        for j in 0..n {
-            let age = n - 1 - j;
-            for i in 0..d {
-                g[AGE_K][age * d + i] += dkeys[j][i];
-                g[AGE_V][age * d + i] += dvalues[j][i];
-            }
-            let a = &r.ln1[j].0;
-            {
-                let (dw, db) = two(g, K_W, K_B);
-                affine_backward(self.t(K_W), a, &dkeys[j], dw, db, &mut dln1[j]);
-            }
-            {
-                let (dw, db) = two(g, V_W, V_B);
-                affine_backward(self.t(V_W), a, &dvalues[j], dw, db, &mut dln1[j]);
-            }
-        }
-        {
-            let (dw, db) = two(g, Q_W, Q_B);
-            let a = &r.ln1[n - 1].0;
-            affine_backward(self.t(Q_W), a, &dquery, dw, db, &mut dln1[n - 1]);
-        }
-        for j in 0..n {
-            let (xhat, inv) = (&r.ln1[j].1, r.ln1[j].2);
-            let (dg, dbeta) = two(g, LN1_G, LN1_B);
-            layer_norm_backward(
-                xhat,
-                inv,
-                self.t(LN1_G),
-                &dln1[j],
-                dg,
-                dbeta,
-                &mut dtokens[j],
-            );
-        }
+        (dquery, dkeys, dvalues)
     }
 }

@@ -23,6 +23,7 @@
 mod attention;
 mod block;
 mod controller;
+mod dense;
 mod kind;
 mod mlp;
 mod model;
@@ -31,6 +32,7 @@ mod tests;
 mod train;
 
 pub use controller::{TransformerController, WindowState};
+pub use dense::StretchLabels;
 pub use kind::{KIND, Transformer};
 pub use model::{KeyValue, NAMES, Readout, TransformerParams};
 pub use train::train_samples;
@@ -68,6 +70,20 @@ pub struct TransformerConfig {
     /// of weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_share: f32,
+    /// Readouts per drawn sample: at each of this many consecutive rows, every one over the
+    /// window ending at it, the frames' tokens computed once for all of them (so a step sees
+    /// `batch × stretch` labelled rows). 1, the default, draws single readouts and leaves it
+    /// out of weight files.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub stretch: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
 }
 
 impl Default for TransformerConfig {
@@ -83,6 +99,7 @@ impl Default for TransformerConfig {
             steps_per_round: 1500,
             presence_loss: 0.0,
             critical_share: 0.0,
+            stretch: 1,
         }
     }
 }
@@ -110,11 +127,13 @@ impl TransformerConfig {
                 self.batch,
                 self.steps_per_round,
             )?;
+            count("stretch", self.stretch, 1, MAX_WINDOW_STEPS)?;
+            // A stretch keeps the frames of its readouts and of the window before the first.
             gradient_steps(
                 "max(d_model, d_mlp)",
                 self.steps_per_round,
                 self.batch,
-                self.window,
+                self.window + self.stretch - 1,
                 self.d_model.max(self.d_mlp),
             )
         };

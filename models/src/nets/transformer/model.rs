@@ -228,6 +228,22 @@ impl TransformerParams {
         weight: f32,
         grads: &mut Self,
     ) -> f64 {
+        let (loss, dy, dlnf) = self.head_loss(r, target, presence, weight, &mut grads.tensors);
+        self.backward(r, dy, &dlnf, grads);
+        loss
+    }
+
+    /// The loss of readout `r` and its gradients where they leave the heads: `(loss, ∂L/∂y,
+    /// ∂L/∂LN_f(m) through the presence head)`, the presence head's own gradient added to
+    /// `g`.
+    pub(super) fn head_loss(
+        &self,
+        r: &Readout,
+        target: [f32; 2],
+        presence: Option<(f32, f32)>,
+        weight: f32,
+        g: &mut [Vec<f32>],
+    ) -> (f64, [f32; OUTPUTS], Vec<f32>) {
         let mut loss = 0.0f64;
         let mut dy = [0.0f32; OUTPUTS];
         for o in 0..OUTPUTS {
@@ -251,18 +267,17 @@ impl TransformerParams {
             loss +=
                 f64::from(lambda * (logit.max(0.0) - logit * label + (-logit.abs()).exp().ln_1p()));
             let d = weight * lambda * (1.0 / (1.0 + (-logit).exp()) - label);
-            for ((g, &x), (dl, &w)) in grads.tensors[PRESENCE_W]
+            for ((gw, &x), (dl, &w)) in g[PRESENCE_W]
                 .iter_mut()
                 .zip(features)
                 .zip(dlnf.iter_mut().zip(self.t(PRESENCE_W)))
             {
-                *g += d * x;
+                *gw += d * x;
                 *dl += d * w;
             }
-            grads.tensors[PRESENCE_B][0] += d;
+            g[PRESENCE_B][0] += d;
         }
-        self.backward(r, dy, &dlnf, grads);
-        loss
+        (loss, dy, dlnf)
     }
 }
 
@@ -346,19 +361,8 @@ impl TransformerParams {
         extra_dlnf: &[f32],
         grads: &mut Self,
     ) -> Vec<Vec<f32>> {
-        let d = self.d_model;
         let g = &mut grads.tensors;
-        // Head and final layer norm.
-        let mut dlnf = extra_dlnf.to_vec(); // (d,)
-        {
-            let (dw, db) = two(g, HEAD_W, HEAD_B);
-            affine_backward(self.t(HEAD_W), &r.lnf.0, &dy, dw, db, &mut dlnf);
-        }
-        let mut dm = vec![0.0; d]; // (d,)
-        {
-            let (dg, dbeta) = two(g, LNF_G, LNF_B);
-            layer_norm_backward(&r.lnf.1, r.lnf.2, self.t(LNF_G), &dlnf, dg, dbeta, &mut dm);
-        }
+        let dm = self.head_backward(r, dy, extra_dlnf, g);
         let dtokens = self.block_backward(r, &dm, g); // (n, d)
         // Tokens: t_j = W_in x_j + b_in.
         r.frames
@@ -371,6 +375,30 @@ impl TransformerParams {
                 dx
             })
             .collect()
+    }
+}
+
+impl TransformerParams {
+    /// Back through the head and the final layer norm of readout `r`: adds their gradients to
+    /// `g` and returns `∂L/∂m`.
+    pub(super) fn head_backward(
+        &self,
+        r: &Readout,
+        dy: [f32; OUTPUTS],
+        extra_dlnf: &[f32],
+        g: &mut [Vec<f32>],
+    ) -> Vec<f32> {
+        let mut dlnf = extra_dlnf.to_vec(); // (d,)
+        {
+            let (dw, db) = two(g, HEAD_W, HEAD_B);
+            affine_backward(self.t(HEAD_W), &r.lnf.0, &dy, dw, db, &mut dlnf);
+        }
+        let mut dm = vec![0.0; self.d_model]; // (d,)
+        {
+            let (dg, dbeta) = two(g, LNF_G, LNF_B);
+            layer_norm_backward(&r.lnf.1, r.lnf.2, self.t(LNF_G), &dlnf, dg, dbeta, &mut dm);
+        }
+        dm
     }
 }
 

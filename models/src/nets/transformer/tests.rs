@@ -67,6 +67,65 @@ fn backpropagation_matches_finite_differences() {
     }
 }
 
+/// A small transformer with non-trivial layer norms, biases, age embeddings and presence head.
+fn perturbed(rng: &mut ChaCha8Rng, inputs: usize) -> TransformerParams {
+    let mut params = TransformerParams::init(inputs, &small(), rng);
+    for (t, name) in params.tensors.iter_mut().zip(NAMES) {
+        if !name.ends_with("weight") || name.contains("ln") {
+            for v in t.iter_mut() {
+                *v += rng.random_range(-0.3..0.3);
+            }
+        }
+    }
+    for v in &mut params.tensors[PRESENCE_W] {
+        *v = rng.random_range(-0.5..0.5);
+    }
+    params
+}
+
+/// Readouts at every row of a stretch, sharing the frames' tokens, give the loss and the
+/// gradients of the single readouts over each row's window, summed (to rounding); the single
+/// readout's are checked against finite differences above. Seven frames, a window of four,
+/// readouts at rows 2..7: the first ones see fewer frames than the window, the last ones drop
+/// the oldest, and the frames before row 2 are context only.
+#[test]
+fn a_stretch_of_readouts_is_the_sum_of_single_readouts() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let inputs = 5;
+    let params = perturbed(&mut rng, inputs);
+    let (rows, first, k) = (7, 2, small().window);
+    let frames: Vec<f32> = (0..rows * inputs)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let targets: Vec<f32> = (0..2 * rows).map(|_| rng.random_range(-0.8..0.8)).collect();
+    let presence: Vec<f32> = (0..rows).map(|r| (r % 2) as f32).collect();
+    let labels = StretchLabels {
+        targets: &targets,
+        presence: Some((&presence, 0.4)),
+    };
+    let mut stretch = params.zeros_like();
+    let a = params.stretch_loss_and_grad(&frames, first, &labels, 0.3, &mut stretch);
+    let mut single = params.zeros_like();
+    let mut b = 0.0;
+    for row in first..rows {
+        let from = (row + 1).saturating_sub(k);
+        b += params.loss_and_grad(
+            &params.readout(&frames[from * inputs..(row + 1) * inputs]),
+            [targets[2 * row], targets[2 * row + 1]],
+            Some((presence[row], 0.4)),
+            0.3,
+            &mut single,
+        );
+    }
+    assert!((a - b).abs() < 1e-6, "{a} against {b}");
+    let names = NAMES.iter().chain(&["presence.weight", "presence.bias"]);
+    for (name, (x, y)) in names.zip(stretch.tensors.iter().zip(&single.tensors)) {
+        for (u, v) in x.iter().zip(y) {
+            assert!((u - v).abs() <= 1e-5 + 1e-4 * v.abs(), "{name}: {u} against {v}");
+        }
+    }
+}
+
 /// The cached readout (projections computed once per frame) equals the from-scratch one.
 #[test]
 fn the_key_value_cache_gives_the_same_readout() {

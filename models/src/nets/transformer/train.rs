@@ -1,13 +1,14 @@
 //! Training the transformer on windows of frames.
 
-use super::{TransformerConfig, TransformerParams};
+use super::{StretchLabels, TransformerConfig, TransformerParams};
 use crate::train::Sequences;
 
 /// How far (rows) a readout drawn for a hard braking may fall from it.
 const CRITICAL_SPREAD: usize = 8;
 
 /// Trains for `config.steps_per_round` Adam steps on random windows (the last K frames up to a
-/// random row of a random episode). Per-sample gradients are computed in parallel and summed
+/// random row of a random episode), or on random stretches of `config.stretch` readouts
+/// ending at such a row. Per-sample gradients are computed in parallel and summed
 /// in sample order, so the result does not depend on `threads`. `on_step(step, steps, loss)`
 /// hears of every step and stops training early by returning `false`. Returns the mean loss of
 /// the last 20 steps.
@@ -32,10 +33,11 @@ pub fn train_samples(
     } else {
         Vec::new()
     };
-    let weight = 1.0 / config.batch as f32;
+    // Every labelled readout weighs the same.
+    let weight = 1.0 / (config.batch * config.stretch) as f32;
     let mut recent = Vec::new();
     for step in 0..config.steps_per_round {
-        let samples: Vec<(usize, usize)> = (0..config.batch)
+        let samples: Vec<(usize, usize, usize)> = (0..config.batch)
             .map(|_| {
                 let (e, row) = if !critical.is_empty()
                     && rng.random::<f32>() < config.critical_share
@@ -51,20 +53,39 @@ pub fn train_samples(
                     let e = usable[rng.random_range(0..usable.len())];
                     (e, rng.random_range(e.clone()))
                 };
-                ((row + 1).saturating_sub(config.window).max(e.start), row)
+                // The readouts' rows, and the frames from the window before the first.
+                let first = (row + 1).saturating_sub(config.stretch).max(e.start);
+                ((first + 1).saturating_sub(config.window).max(e.start), first, row)
             })
             .collect();
         let per_sample = memdrive_sim::parallel::map_ordered(
             &samples,
             threads,
             || (),
-            |(), &(first, last)| {
+            |(), &(start, first, last)| {
                 let mut grads = params.zeros_like();
-                let readout = params.readout(&data.inputs[first * dim..(last + 1) * dim]);
-                let target = [data.targets[last * 2], data.targets[last * 2 + 1]];
-                let presence = (config.presence_loss > 0.0)
-                    .then(|| (data.presence[last], config.presence_loss));
-                let loss = params.loss_and_grad(&readout, target, presence, weight, &mut grads);
+                let frames = &data.inputs[start * dim..(last + 1) * dim];
+                let loss = if config.stretch == 1 {
+                    let readout = params.readout(frames);
+                    let target = [data.targets[last * 2], data.targets[last * 2 + 1]];
+                    let presence = (config.presence_loss > 0.0)
+                        .then(|| (data.presence[last], config.presence_loss));
+                    params.loss_and_grad(&readout, target, presence, weight, &mut grads)
+                } else {
+                    let labels = StretchLabels {
+                        targets: &data.targets[start * 2..(last + 1) * 2],
+                        presence: (config.presence_loss > 0.0)
+                            .then(|| (&data.presence[start..=last], config.presence_loss)),
+                    };
+                    let sum = params.stretch_loss_and_grad(
+                        frames,
+                        first - start,
+                        &labels,
+                        weight,
+                        &mut grads,
+                    );
+                    sum / (last + 1 - first) as f64
+                };
                 (loss, grads)
             },
         );

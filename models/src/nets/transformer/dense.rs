@@ -1,0 +1,96 @@
+//! Training on a readout at every row of a stretch of frames: each row's readout attends over
+//! the window of frames that ends at it, as the controller's would, and the frames' tokens and
+//! key/value projections are computed once and shared by every readout that sees them. A
+//! single readout costs the tokens of its whole window; a stretch of L rows costs L + K − 1
+//! tokens for L labelled readouts.
+
+use super::TransformerParams;
+use super::model::*;
+use crate::layers::affine_backward;
+
+/// The labels of a stretch: per row, the action target and, with the auxiliary loss on, the
+/// presence target and its weight.
+pub struct StretchLabels<'a> {
+    /// Two per row of the stretch, as `loss_and_grad` takes them.
+    pub targets: &'a [f32],
+    /// One per row, with the weight of the presence loss; `None`: off.
+    pub presence: Option<(&'a [f32], f32)>,
+}
+
+impl TransformerParams {
+    /// Loss of the readouts at rows `first..` of `frames` (row-major, oldest first; rows
+    /// before `first` are only context), each over the window of at most `window` frames ending
+    /// at its row; adds the gradient of their sum, each readout scaled by `weight`, to `grads`
+    /// and returns the summed loss. Each row's labels are at its index in `labels`.
+    pub fn stretch_loss_and_grad(
+        &self,
+        frames: &[f32],
+        first: usize,
+        labels: &StretchLabels<'_>,
+        weight: f32,
+        grads: &mut Self,
+    ) -> f64 {
+        let d = self.d_model;
+        let tokens: Vec<Vec<f32>> = frames
+            .chunks_exact(self.inputs)
+            .map(|x| self.token(x))
+            .collect();
+        let rows = tokens.len();
+        assert!(first < rows, "no row to read out");
+        let cache: Vec<KeyValue> = tokens.iter().map(|t| self.key_value(t)).collect();
+        // Gradients gathered per frame over every readout that sees it.
+        let mut dkeys = vec![vec![0.0f32; d]; rows];
+        let mut dvalues = vec![vec![0.0f32; d]; rows];
+        let mut dqueries: Vec<Option<Vec<f32>>> = vec![None; rows];
+        let mut dtokens = vec![vec![0.0f32; d]; rows];
+        let mut loss = 0.0;
+        let g = &mut grads.tensors;
+        for row in first..rows {
+            let from = (row + 1).saturating_sub(self.window);
+            let r = self.readout_cached(&tokens[from..=row], &cache[from..=row]);
+            let target = [labels.targets[2 * row], labels.targets[2 * row + 1]];
+            let presence = labels.presence.map(|(p, lambda)| (p[row], lambda));
+            let (l, dy, dlnf) = self.head_loss(&r, target, presence, weight, g);
+            loss += l;
+            let dm = self.head_backward(&r, dy, &dlnf, g);
+            // The block: the MLP and the residual reach the newest token, the output
+            // projection and the scores every frame of the window.
+            let du = self.mlp_backward(&r, &dm, g);
+            for (a, b) in dtokens[row].iter_mut().zip(&du) {
+                *a += b;
+            }
+            let mut dheads = vec![0.0; d];
+            {
+                let (dw, db) = two(g, O_W, O_B);
+                affine_backward(self.t(O_W), &r.heads_out, &du, dw, db, &mut dheads);
+            }
+            let (dquery, dk, dv) = self.scores_backward(&r, &dheads);
+            self.age_backward(&dk, &dv, g);
+            for (j, (k, v)) in dk.iter().zip(&dv).enumerate() {
+                for (a, b) in dkeys[from + j].iter_mut().zip(k) {
+                    *a += b;
+                }
+                for (a, b) in dvalues[from + j].iter_mut().zip(v) {
+                    *a += b;
+                }
+            }
+            dqueries[row] = Some(dquery);
+        }
+        // Every frame once: its projections and LN1, then its embedding.
+        for j in 0..rows {
+            self.frame_backward(
+                &cache[j].2,
+                &dkeys[j],
+                &dvalues[j],
+                dqueries[j].as_deref(),
+                g,
+                &mut dtokens[j],
+            );
+            let frame = &frames[j * self.inputs..(j + 1) * self.inputs];
+            let mut dx = vec![0.0; self.inputs];
+            let (dw, db) = two(g, EMBED_W, EMBED_B);
+            affine_backward(self.t(EMBED_W), frame, &dtokens[j], dw, db, &mut dx);
+        }
+        loss
+    }
+}
