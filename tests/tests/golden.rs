@@ -65,17 +65,17 @@ fn pinned_episodes_replay_exactly() {
             "mixed_traffic",
             "2",
             "transformer",
-            "collision",
-            178,
-            "8361ae09da5a4877",
+            "goal",
+            565,
+            "6d8e7fec9d954e35",
         ),
         (
             "memory_gap",
             "5",
             "transformer",
             "goal",
-            330,
-            "ca4097ee8ab16581",
+            307,
+            "4adc2d1973cf73c3",
         ),
     ];
     for (scenario, seed, controller, outcome, steps, hash) in golden {

@@ -343,7 +343,7 @@ fn damaged_weight_files_are_refused_by_the_one_validator() {
     };
     let zero_mlp = with_header(
         "zero_mlp.safetensors",
-        header.replacen(r#"\"d_mlp\":64"#, r#"\"d_mlp\":0"#, 1),
+        header.replacen(r#"\"d_mlp\":128"#, r#"\"d_mlp\":0"#, 1),
     );
     assert_ne!(
         std::fs::read(&zero_mlp).ok(),

@@ -154,7 +154,7 @@ fn a_zero_memory_is_forget_and_a_foreign_one_is_refused() {
         .unwrap_or_default();
     assert_eq!(
         err,
-        "cannot take the memory of a transformer of width 32 into a GRU of 64 units"
+        "cannot take the memory of a transformer of width 64 into a GRU of 64 units"
     );
     let err = g
         .set_memory_state(&MemoryState::new(

@@ -302,9 +302,12 @@ mod tests {
         let lru = stored(serde_json::to_value(LruConfig::default())).and_then(|v| v.as_f64());
         assert!(lru.is_some_and(|s| (s - 0.4).abs() < 1e-6), "{lru:?}");
         assert_eq!(stored(serde_json::to_value(HebbianConfig::default())), None);
-        assert_eq!(
-            stored(serde_json::to_value(TransformerConfig::default())),
-            None
+        // So do the transformer's.
+        let transformer =
+            stored(serde_json::to_value(TransformerConfig::default())).and_then(|v| v.as_f64());
+        assert!(
+            transformer.is_some_and(|s| (s - 0.2).abs() < 1e-6),
+            "{transformer:?}"
         );
         let err = TransformerConfig {
             critical_share: 1.5,

@@ -90,16 +90,18 @@ impl Default for TransformerConfig {
     fn default() -> Self {
         Self {
             window: 16,
-            d_model: 32,
+            // The bundled recipe (docs/driving.md): wider than the first transformer (32 and
+            // 64), a fifth of the readouts near hard braking, stretches of 4 readouts.
+            d_model: 64,
             heads: 2,
-            d_mlp: 64,
+            d_mlp: 128,
             learning_rate: 2e-3,
             clip_norm: 1.0,
             batch: 64,
-            steps_per_round: 1500,
+            steps_per_round: 2500,
             presence_loss: 0.0,
-            critical_share: 0.0,
-            stretch: 1,
+            critical_share: 0.2,
+            stretch: 4,
         }
     }
 }
