@@ -143,6 +143,27 @@ fn the_live_memory_curve_means_something_after_30_s() {
     harness.step();
     assert!(harness.state().instruments().live().is_empty());
     harness.get_by_label_contains("scoring this episode");
+    // Curves of the scenario before do not stay on screen while the readouts for another are
+    // fitted: once this episode has scored, a change of scenario hides them all.
+    for _ in 0..100 {
+        harness.step();
+    }
+    assert!(!harness.state().instruments().live().is_empty());
+    harness
+        .state_mut()
+        .select_scenario(memdrive::gui::settings::ScenarioChoice::Builtin(
+            "cut_in".into(),
+        ));
+    for _ in 0..40 {
+        harness.step();
+        let app = harness.state();
+        if matches!(
+            app.instruments().live_status(app.lab()),
+            LiveStatus::Fitting(_)
+        ) {
+            assert!(app.instruments().live().is_empty(), "stale curves shown");
+        }
+    }
 }
 
 /// The presence gauge reads, from each learned lane's memory, how sure it is that somebody it

@@ -65,6 +65,8 @@ impl Instruments {
         });
         for (index, name, id, model) in models {
             let Some(readouts) = self.readouts.get(&(*id, key)) else {
+                // Still fitting for this scenario: a curve left from the one before is stale.
+                self.curves.retain(|c| c.name != *name);
                 continue;
             };
             let fresh = |episode| LaneCurve {
