@@ -341,21 +341,18 @@ pub fn ui(
     let running = job.as_ref().is_some_and(TrainingJob::running);
     ui.heading("Training");
     ui.add_enabled_ui(!running, |ui| {
+        // Wrapped, outside the grid: five kinds in one row would push a narrow panel wider
+        // than the window (at 1024 px it was cut off on the left).
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Model");
+            for &kind in ModelKind::all() {
+                ui.selectable_value(&mut request.kind, kind, kind.as_str())
+                    .on_hover_text(format!("Train a new {}: {}", kind.title(), kind.summary()));
+            }
+        });
         egui::Grid::new("training settings")
             .num_columns(2)
             .show(ui, |ui| {
-                ui.label("Model");
-                ui.horizontal(|ui| {
-                    for &kind in ModelKind::all() {
-                        ui.selectable_value(&mut request.kind, kind, kind.as_str())
-                            .on_hover_text(format!(
-                                "Train a new {}: {}",
-                                kind.title(),
-                                kind.summary()
-                            ));
-                    }
-                });
-                ui.end_row();
                 ui.label("Rounds");
                 ui.add(egui::DragValue::new(&mut request.rounds).range(0..=10))
                     .on_hover_text("DAgger rounds after behaviour cloning");
@@ -500,7 +497,12 @@ pub fn ui(
     }
     egui_plot::Plot::new("training loss")
         .height(160.0)
-        .x_axis_label("optimiser step")
+        // A kind fitted without optimiser steps (the RBF) plots one loss per round.
+        .x_axis_label(if job.steps_per_round.is_some() {
+            "optimiser step"
+        } else {
+            "round"
+        })
         .y_axis_label("loss")
         .allow_scroll(false)
         .show(ui, |plot| {
