@@ -93,25 +93,6 @@ impl TransformerParams {
         }
     }
 
-    /// Back through attention and the cache: given `dheads = ∂L/∂[o_1 … o_H]`, adds the
-    /// gradients of the projections, the age embeddings and LN1 to `g`, and `∂L/∂t_j` to
-    /// `dtokens`.
-    pub(super) fn attend_backward(
-        &self,
-        r: &Readout,
-        dheads: &[f32],
-        g: &mut [Vec<f32>],
-        dtokens: &mut [Vec<f32>],
-    ) {
-        let n = r.tokens.len();
-        let (dquery, dkeys, dvalues) = self.scores_backward(r, dheads);
-        self.age_backward(&dkeys, &dvalues, g);
-        for j in 0..n {
-            let dq = (j == n - 1).then_some(dquery.as_slice());
-            self.frame_backward(&r.ln1[j], &dkeys[j], &dvalues[j], dq, g, &mut dtokens[j]);
-        }
-    }
-
     /// The age embeddings' gradients from one readout's keys and values (oldest first; frame
     /// j of n has age n-1-j), added to `g`.
     pub(super) fn age_backward(&self, dkeys: &[Vec<f32>], dvalues: &[Vec<f32>], g: &mut [Vec<f32>]) {

@@ -44,17 +44,51 @@ impl TransformerParams {
         g: &mut [Vec<f32>],
     ) -> Vec<Vec<f32>> {
         let (d, n) = (self.d_model, r.tokens.len());
-        let du = self.mlp_backward(r, dm, g);
+        let back = self.block_to_projections(r, dm, g);
         let mut dtokens = vec![vec![0.0; d]; n];
-        for (a, b) in dtokens[n - 1].iter_mut().zip(&du) {
-            *a += b;
+        dtokens[n - 1] = back.du;
+        for (j, dtoken) in dtokens.iter_mut().enumerate() {
+            let dq = (j == n - 1).then_some(back.dquery.as_slice());
+            self.frame_backward(&r.ln1[j], &back.dkeys[j], &back.dvalues[j], dq, g, dtoken);
         }
-        let mut dheads = vec![0.0; d]; // (d,)
+        dtokens
+    }
+
+    /// Back through the block of readout `r` as far as the frames' projections: the MLP, the
+    /// output projection, the attention scores and the age embeddings (their gradients added
+    /// to `g`). What is left per frame — its key and value projections, the newest frame's
+    /// query and residual, LN1 and the embedding — is for the caller, which may gather it over
+    /// several readouts that share frames (`stretch_loss_and_grad`).
+    pub(super) fn block_to_projections(
+        &self,
+        r: &Readout,
+        dm: &[f32],
+        g: &mut [Vec<f32>],
+    ) -> BlockBack {
+        let du = self.mlp_backward(r, dm, g);
+        let mut dheads = vec![0.0; self.d_model]; // (d,)
         {
             let (dw, db) = two(g, O_W, O_B);
             affine_backward(self.t(O_W), &r.heads_out, &du, dw, db, &mut dheads);
         }
-        self.attend_backward(r, &dheads, g, &mut dtokens);
-        dtokens
+        let (dquery, dkeys, dvalues) = self.scores_backward(r, &dheads);
+        self.age_backward(&dkeys, &dvalues, g);
+        BlockBack {
+            du,
+            dquery,
+            dkeys,
+            dvalues,
+        }
     }
+}
+
+/// Gradients of one readout where they reach its frames (see `block_to_projections`).
+pub(super) struct BlockBack {
+    /// Into the newest token through the residual: (d,).
+    pub du: Vec<f32>,
+    /// Of the newest frame's query: (d,).
+    pub dquery: Vec<f32>,
+    /// Of every frame's key and value, oldest first: (n, d) each.
+    pub dkeys: Vec<Vec<f32>>,
+    pub dvalues: Vec<Vec<f32>>,
 }

@@ -53,20 +53,11 @@ impl TransformerParams {
             let (l, dy, dlnf) = self.head_loss(&r, target, presence, weight, g);
             loss += l;
             let dm = self.head_backward(&r, dy, &dlnf, g);
-            // The block: the MLP and the residual reach the newest token, the output
-            // projection and the scores every frame of the window.
-            let du = self.mlp_backward(&r, &dm, g);
-            for (a, b) in dtokens[row].iter_mut().zip(&du) {
+            let back = self.block_to_projections(&r, &dm, g);
+            for (a, b) in dtokens[row].iter_mut().zip(&back.du) {
                 *a += b;
             }
-            let mut dheads = vec![0.0; d];
-            {
-                let (dw, db) = two(g, O_W, O_B);
-                affine_backward(self.t(O_W), &r.heads_out, &du, dw, db, &mut dheads);
-            }
-            let (dquery, dk, dv) = self.scores_backward(&r, &dheads);
-            self.age_backward(&dk, &dv, g);
-            for (j, (k, v)) in dk.iter().zip(&dv).enumerate() {
+            for (j, (k, v)) in back.dkeys.iter().zip(&back.dvalues).enumerate() {
                 for (a, b) in dkeys[from + j].iter_mut().zip(k) {
                     *a += b;
                 }
@@ -74,7 +65,7 @@ impl TransformerParams {
                     *a += b;
                 }
             }
-            dqueries[row] = Some(dquery);
+            dqueries[row] = Some(back.dquery);
         }
         // Every frame once: its projections and LN1, then its embedding.
         for j in 0..rows {
