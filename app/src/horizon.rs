@@ -203,13 +203,19 @@ pub fn wilson(k: usize, n: usize) -> [f64; 2] {
     [(center - half).max(0.0), (center + half).min(1.0)]
 }
 
+/// The time a window of `frames` spans (s), rounded to the microsecond so that 16 frames are
+/// 1.6 s exactly, as gaps are written.
+pub fn window_seconds(frames: usize) -> f64 {
+    (frames as f64 * DT_SECS * 1e6).round() / 1e6
+}
+
 /// The gaps at least `window_s` long (a window of frames spans the frame count times the step)
 /// at which the accuracy is at least `BRIDGED`: bridged by a controller that, when the call is
 /// due, holds nothing of the sighting.
 pub fn bridged_beyond(gaps: &[f64], accuracy: &[f64], window_s: f64) -> Vec<f64> {
     gaps.iter()
         .zip(accuracy)
-        .filter(|(g, a)| **g >= window_s - 1e-9 && **a >= BRIDGED)
+        .filter(|(g, a)| **g >= window_s && **a >= BRIDGED)
         .map(|(g, _)| *g)
         .collect()
 }
@@ -255,7 +261,7 @@ pub fn measure(
             episodes: Vec::new(),
             hazard_episodes: Vec::new(),
             horizon_s: None,
-            window_s: e.window_frames.map(|k| k as f64 * DT_SECS),
+            window_s: e.window_frames.map(window_seconds),
             bridged_beyond_window_s: Vec::new(),
             transplant_follows: None,
             transplant_decisions: None,
@@ -488,7 +494,7 @@ pub fn text(report: &HorizonReport) -> String {
                     .map(|g| memdrive_sim::scenario::compact(*g))
                     .collect::<Vec<_>>()
                     .join(", "),
-                memdrive_sim::scenario::compact((window_s * 10.0).round() / 10.0),
+                memdrive_sim::scenario::compact(window_s),
             );
         }
     }
@@ -551,7 +557,8 @@ mod tests {
     #[test]
     fn gaps_bridged_beyond_a_window_are_flagged() {
         let gaps = [0.5, 1.0, 1.6, 2.0, 4.0, 8.0];
-        let window_s = 16.0 * DT_SECS;
+        let window_s = window_seconds(16);
+        assert_eq!(window_s, 1.6);
         assert_eq!(
             bridged_beyond(&gaps, &[1.0, 1.0, 0.8, 0.5, 0.76, 0.74], window_s),
             vec![1.6, 4.0]

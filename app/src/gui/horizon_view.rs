@@ -313,7 +313,7 @@ pub fn ui(ui: &mut egui::Ui, panel: &HorizonPanel, lab: &Lab) -> bool {
                 if let (Some(w), false) = (c.window_s, c.bridged_beyond_window_s.is_empty()) {
                     what += &format!(
                         "; right beyond its {} s window too, so not from memory: the scenario lets a driver without memory be right",
-                        memdrive_sim::scenario::compact((w * 10.0).round() / 10.0)
+                        memdrive_sim::scenario::compact(w)
                     );
                 }
                 what
