@@ -17,8 +17,10 @@ use serde::Serialize;
 const BINS: usize = 8;
 /// L2 penalty on the standardised weights, per training row.
 const PENALTY_PER_ROW: f64 = 1e-3;
-/// Newton steps at most.
-const MAX_STEPS: usize = 30;
+/// Newton steps at most (counting those that reuse an older Hessian).
+const MAX_STEPS: usize = 60;
+/// Steps between refreshes of the Hessian after the first three.
+const HESSIAN_EVERY: usize = 4;
 
 /// A fitted logistic readout `P(hidden) = σ(((x − x̄) / s) · w + b)`.
 #[derive(Clone, Debug)]
@@ -60,22 +62,33 @@ impl Logistic {
         let lambda = PENALTY_PER_ROW * rows;
         let mut beta = DVector::<f64>::zeros(p + 1);
         let zt = z.transpose();
-        for _ in 0..MAX_STEPS {
+        // The Hessian costs n·p² and the gradient n·p: for a wide state (the transformer's
+        // 1,024 numbers) the Hessian is nearly all the work. It is refreshed at the first steps
+        // and then only every `HESSIAN_EVERY` steps; in between the last factorisation is
+        // reused. An older Hessian is the larger one (the weights q(1 − q) shrink as the fit
+        // grows confident), so the reused steps are damped, and the fixed point is the same.
+        let mut factor = None;
+        for step_index in 0..MAX_STEPS {
             let eta = &z * &beta;
             let prob = eta.map(sigmoid);
-            let weight = prob.map(|q| (q * (1.0 - q)).max(1e-9));
             let mut gradient = &zt * (&target - &prob);
-            let mut weighted = z.clone();
-            for (mut row, w) in weighted.row_iter_mut().zip(weight.iter()) {
-                row.scale_mut(*w);
-            }
-            let mut hessian = &zt * weighted;
             for i in 0..p {
-                hessian[(i, i)] += lambda;
                 gradient[i] -= lambda * beta[i];
             }
-            hessian[(p, p)] += 1e-9;
-            let Some(step) = hessian.cholesky().map(|c| c.solve(&gradient)) else {
+            if factor.is_none() || step_index < 3 || step_index % HESSIAN_EVERY == 0 {
+                let weight = prob.map(|q| (q * (1.0 - q)).max(1e-9));
+                let mut weighted = z.clone();
+                for (mut row, w) in weighted.row_iter_mut().zip(weight.iter()) {
+                    row.scale_mut(*w);
+                }
+                let mut hessian = &zt * weighted;
+                for i in 0..p {
+                    hessian[(i, i)] += lambda;
+                }
+                hessian[(p, p)] += 1e-9;
+                factor = hessian.cholesky();
+            }
+            let Some(step) = factor.as_ref().map(|c| c.solve(&gradient)) else {
                 break;
             };
             beta += &step;
