@@ -65,6 +65,11 @@ pub fn is_zero(value: &f32) -> bool {
     *value == 0.0
 }
 
+/// Whether a count is 0 (left out of a weight file's configuration).
+pub fn is_zero_count(value: &usize) -> bool {
+    *value == 0
+}
+
 /// An error unless `value` is a share: finite, from 0 up to (not including) 1.
 pub fn share(name: &str, value: f32) -> Result<(), Invalid> {
     if value.is_finite() && (0.0..1.0).contains(&value) {

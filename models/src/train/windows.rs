@@ -16,17 +16,26 @@ pub trait Recurrent: Send + Sync + Sized {
     fn inputs(&self) -> usize;
     /// Zeros of the same shapes: a gradient accumulator.
     fn zeros_like(&self) -> Self;
-    /// Loss of one window of normalised `inputs` (row-major) from a zero state against its
-    /// squashed `targets` (2 per row), counted from row `from` on, plus the auxiliary presence
-    /// loss (`labels`, weight) when given; adds its gradient to `grads`.
+    /// Loss of one window of normalised `inputs` (row-major) from state `start` (zero when
+    /// `None`) against its squashed `targets` (2 per row), counted from row `from` on, plus the
+    /// auxiliary presence loss (`labels`, weight) when given; adds its gradient to `grads`.
     fn window_loss_and_grad(
         &self,
         inputs: &[f32],
         targets: &[f32],
         presence: Option<(&[f32], f32)>,
         from: usize,
+        start: Option<&[f32]>,
         grads: &mut Self,
     ) -> f64;
+    /// Numbers in the state a window can start from; 0 when the kind always starts from zero
+    /// (then `stored_state_every` has no effect).
+    fn state_len(&self) -> usize {
+        0
+    }
+    /// The state before each row of one episode's `inputs`, run from a zero state at its
+    /// start: `state_len()` numbers per row, appended to `out`.
+    fn run_states(&self, _inputs: &[f32], _out: &mut Vec<f32>) {}
     /// Every trained tensor, in a fixed order.
     fn trainable(&self) -> Vec<&Vec<f32>>;
     /// The same, mutable.
@@ -55,6 +64,11 @@ pub struct WindowPlan {
     /// what leads to the braking and what follows it) instead of anywhere: hard-example
     /// oversampling (0: off).
     pub critical_share: f32,
+    /// Start windows from the state the network itself reaches there, run from its episode's
+    /// start with the current weights and refreshed every this many steps, instead of from a
+    /// zero state (0: off). The burn-in still runs. So the network learns from the states it
+    /// is in when it drives, memories older than a window included ("stored state").
+    pub stored_state_every: usize,
 }
 
 /// Braking at least this hard (m/s²) makes a row safety-critical.
@@ -163,7 +177,12 @@ pub fn train_windows<N: Recurrent>(
     let dim = params.inputs();
     let draw = WindowDraw::new(plan, episodes, targets);
     let mut recent = Vec::new();
+    let state_len = params.state_len();
+    let mut stored: Vec<f32> = Vec::new();
     for step in 0..plan.steps {
+        if plan.stored_state_every > 0 && state_len > 0 && step % plan.stored_state_every == 0 {
+            stored = stored_states(params, inputs, episodes, threads);
+        }
         let windows: Vec<(Range<usize>, usize)> =
             (0..plan.batch).map(|_| draw.window(rng)).collect();
         let per_window = memdrive_sim::parallel::map_ordered(
@@ -174,11 +193,14 @@ pub fn train_windows<N: Recurrent>(
                 let mut grads = params.zeros_like();
                 let labels = (plan.presence_loss > 0.0)
                     .then(|| (&presence[rows.clone()], plan.presence_loss));
+                let start = (!stored.is_empty())
+                    .then(|| &stored[rows.start * state_len..(rows.start + 1) * state_len]);
                 let loss = params.window_loss_and_grad(
                     &inputs[rows.start * dim..rows.end * dim],
                     &targets[rows.start * 2..rows.end * 2],
                     labels,
                     *from,
+                    start,
                     &mut grads,
                 );
                 (loss, grads)
@@ -210,6 +232,33 @@ pub fn train_windows<N: Recurrent>(
     tail.iter().sum::<f64>() / tail.len().max(1) as f64
 }
 
+/// The state `params` reaches before every row of `inputs`, each episode run from a zero
+/// state at its start (`state_len` numbers per row, rows outside every episode zero).
+fn stored_states<N: Recurrent>(
+    params: &N,
+    inputs: &[f32],
+    episodes: &[Range<usize>],
+    threads: Option<usize>,
+) -> Vec<f32> {
+    let (dim, state_len) = (params.inputs(), params.state_len());
+    let per_episode = memdrive_sim::parallel::map_ordered(
+        episodes,
+        threads,
+        || (),
+        |(), e| {
+            let mut out = Vec::with_capacity(e.len() * state_len);
+            params.run_states(&inputs[e.start * dim..e.end * dim], &mut out);
+            out
+        },
+    );
+    let rows = inputs.len() / dim.max(1);
+    let mut stored = vec![0.0; rows * state_len];
+    for (e, states) in episodes.iter().zip(per_episode) {
+        stored[e.start * state_len..e.end * state_len].copy_from_slice(&states);
+    }
+    stored
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +274,7 @@ mod tests {
             final_rate_fraction: 0.1,
             presence_loss: 0.0,
             critical_share,
+            stored_state_every: 0,
         }
     }
 
@@ -297,7 +347,14 @@ mod tests {
         let stored = |v: serde_json::Result<serde_json::Value>| {
             v.ok().and_then(|v| v.get("critical_share").cloned())
         };
-        assert_eq!(stored(serde_json::to_value(GruConfig::default())), None);
+        // The GRU's defaults oversample too (its bundled recipe), and say so.
+        let gru = stored(serde_json::to_value(GruConfig::default())).and_then(|v| v.as_f64());
+        assert!(gru.is_some_and(|s| (s - 0.2).abs() < 1e-6), "{gru:?}");
+        let off = GruConfig {
+            critical_share: 0.0,
+            ..GruConfig::default()
+        };
+        assert_eq!(stored(serde_json::to_value(off)), None);
         // The LRU's defaults oversample (its bundled recipe); its files say so.
         let lru = stored(serde_json::to_value(LruConfig::default())).and_then(|v| v.as_f64());
         assert!(lru.is_some_and(|s| (s - 0.4).abs() < 1e-6), "{lru:?}");

@@ -58,10 +58,18 @@ pub struct GruConfig {
     #[serde(default)]
     pub presence_loss: f32,
     /// Share of the training windows drawn around a row where the expert brakes hard
-    /// (hard-example oversampling); 0, the default, draws them anywhere and leaves it out of
-    /// weight files.
+    /// (hard-example oversampling; 0.2 by default); 0 draws them anywhere and leaves it out of
+    /// weight files (which files written before it existed lack: 0).
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_share: f32,
+    /// Start training windows from the state the network reaches there when run from its
+    /// episode's start, refreshed every this many optimiser steps, rather than from zero
+    /// ("stored state"; the burn-in still runs; 500 by default). Without it a window never
+    /// starts from a memory older than itself, and a GRU that has stopped with a memory it
+    /// never trained from stays stopped. 0 starts from zero and leaves it out of weight files
+    /// (which files written before it existed lack: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
+    pub stored_state_every: usize,
 }
 
 /// A step size that does not decay.
@@ -83,7 +91,8 @@ impl Default for GruConfig {
             steps_per_round: 1500,
             final_rate_fraction: 0.05,
             presence_loss: 0.5,
-            critical_share: 0.0,
+            critical_share: 0.2,
+            stored_state_every: 500,
         }
     }
 }
@@ -106,6 +115,7 @@ impl GruConfig {
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
+            count("stored_state_every", self.stored_state_every, 0, MAX_STEPS_PER_ROUND)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

@@ -163,3 +163,54 @@ fn the_controller_carries_state_and_forget_clears_it() {
     // After forgetting, it acts as it did from the start.
     assert_eq!(c.act(&obs), first);
 }
+
+/// A window started from the stored state (`run_states`: the state before each row, the
+/// episode run from zero) goes on exactly as the whole episode does, and a window's loss
+/// from that state equals the whole episode's loss on the same rows.
+#[test]
+fn a_window_from_the_stored_state_continues_its_episode() {
+    use crate::train::Recurrent;
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let (inputs, hidden, steps, at) = (5, 6, 20, 7);
+    let params = GruParams::init(inputs, hidden, &mut rng);
+    let (xs, targets) = window(&mut rng, inputs, steps);
+    let mut stored = Vec::new();
+    params.run_states(&xs, &mut stored);
+    assert_eq!(stored.len(), steps * hidden);
+    assert!(stored[..hidden].iter().all(|&h| h == 0.0));
+    let whole = params.forward(&xs, &vec![0.0; hidden]);
+    let start = &stored[at * hidden..(at + 1) * hidden];
+    assert_eq!(start, whole[at - 1].h.as_slice());
+    let part = params.forward(&xs[at * inputs..], start);
+    for (a, b) in whole[at..].iter().zip(&part) {
+        for (x, y) in a.h.iter().zip(&b.h) {
+            assert!((x - y).abs() <= 1e-6, "{x} vs {y}");
+        }
+    }
+    // The loss of the rows from `at` on, counted the same way both times.
+    let mut grads = params.zeros_like();
+    let from_stored = params.window_loss_and_grad(
+        &xs[at * inputs..],
+        &targets[at * 2..],
+        None,
+        0,
+        Some(start),
+        &mut grads,
+    );
+    let from_zero = params.window_loss_and_grad(
+        &xs[at * inputs..],
+        &targets[at * 2..],
+        None,
+        0,
+        None,
+        &mut grads,
+    );
+    let caches = params.forward(&xs, &vec![0.0; hidden]);
+    let mut unused = params.zeros_like();
+    let whole_loss = params.loss_and_grad(&caches, &targets, None, at, &mut unused);
+    assert!(
+        (from_stored - whole_loss).abs() <= 1e-6 * whole_loss.abs().max(1.0),
+        "{from_stored} vs {whole_loss}"
+    );
+    assert!((from_zero - whole_loss).abs() > 1e-6, "the start state made no difference");
+}

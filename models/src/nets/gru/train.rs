@@ -18,10 +18,22 @@ impl Recurrent for GruParams {
         targets: &[f32],
         presence: Option<(&[f32], f32)>,
         from: usize,
+        start: Option<&[f32]>,
         grads: &mut Self,
     ) -> f64 {
-        let caches = self.forward(inputs, &vec![0.0; self.hidden]);
+        let zero = vec![0.0; self.hidden];
+        let caches = self.forward(inputs, start.unwrap_or(&zero));
         self.loss_and_grad(&caches, targets, presence, from, grads)
+    }
+
+    fn state_len(&self) -> usize {
+        self.hidden
+    }
+
+    fn run_states(&self, inputs: &[f32], out: &mut Vec<f32>) {
+        for c in self.forward(inputs, &vec![0.0; self.hidden]) {
+            out.extend_from_slice(&c.h_prev);
+        }
     }
 
     fn trainable(&self) -> Vec<&Vec<f32>> {
@@ -44,5 +56,6 @@ pub(super) fn plan(config: &GruConfig) -> WindowPlan {
         final_rate_fraction: config.final_rate_fraction,
         presence_loss: config.presence_loss,
         critical_share: config.critical_share,
+        stored_state_every: config.stored_state_every,
     }
 }

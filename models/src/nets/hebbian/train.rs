@@ -18,6 +18,7 @@ impl Recurrent for HebbianParams {
         targets: &[f32],
         presence: Option<(&[f32], f32)>,
         from: usize,
+        _start: Option<&[f32]>,
         grads: &mut Self,
     ) -> f64 {
         let n = self.hidden;
@@ -45,5 +46,6 @@ pub(super) fn plan(config: &HebbianConfig) -> WindowPlan {
         final_rate_fraction: config.final_rate_fraction,
         presence_loss: config.presence_loss,
         critical_share: config.critical_share,
+        stored_state_every: 0,
     }
 }

@@ -65,6 +65,12 @@ pub struct LruConfig {
     /// weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_share: f32,
+    /// Start training windows from the state the network reaches there when run from its
+    /// episode's start, refreshed every this many optimiser steps, rather than from zero
+    /// ("stored state"; the burn-in still runs; 500 by default); 0 starts from zero and leaves
+    /// it out of weight files (which files written before it existed lack: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
+    pub stored_state_every: usize,
 }
 
 
@@ -86,6 +92,7 @@ impl Default for LruConfig {
             final_rate_fraction: 0.05,
             presence_loss: 0.5,
             critical_share: 0.4,
+            stored_state_every: 500,
         }
     }
 }
@@ -119,6 +126,7 @@ impl LruConfig {
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
+            count("stored_state_every", self.stored_state_every, 0, MAX_STEPS_PER_ROUND)?;
             gradient_steps(
                 "max(d_model, state, d_mlp)",
                 self.steps_per_round,

@@ -156,3 +156,28 @@ fn the_controller_carries_state_and_forget_clears_it() {
     );
 }
 
+
+/// The LRU's stored state (`run_states`) is the state before each row, so a window started
+/// from it goes on exactly as the whole episode does.
+#[test]
+fn a_window_from_the_stored_state_continues_its_episode() {
+    use crate::train::Recurrent;
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let (inputs, steps, at) = (3, 16, 5);
+    let params = LruParams::init(inputs, &small(), &mut rng);
+    let xs: Vec<f32> = (0..inputs * steps)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let len = params.state_len();
+    let mut stored = Vec::new();
+    params.run_states(&xs, &mut stored);
+    assert_eq!(stored.len(), steps * len);
+    let whole = params.forward(&xs, &vec![0.0; len]);
+    let start = &stored[at * len..(at + 1) * len];
+    let part = params.forward(&xs[at * inputs..], start);
+    for (a, b) in whole[at..].iter().zip(&part) {
+        for (x, y) in a.h.0.iter().chain(&a.h.1).zip(b.h.0.iter().chain(&b.h.1)) {
+            assert!((x - y).abs() <= 1e-6, "{x} vs {y}");
+        }
+    }
+}

@@ -18,10 +18,25 @@ impl Recurrent for LruParams {
         targets: &[f32],
         presence: Option<(&[f32], f32)>,
         from: usize,
+        start: Option<&[f32]>,
         grads: &mut Self,
     ) -> f64 {
-        let caches = self.forward(inputs, &vec![0.0; 2 * self.state]);
+        let zero = vec![0.0; 2 * self.state];
+        let caches = self.forward(inputs, start.unwrap_or(&zero));
         self.loss_and_grad(&caches, targets, presence, from, grads)
+    }
+
+    fn state_len(&self) -> usize {
+        2 * self.state
+    }
+
+    fn run_states(&self, inputs: &[f32], out: &mut Vec<f32>) {
+        let mut h = vec![0.0; 2 * self.state];
+        for c in self.forward(inputs, &h.clone()) {
+            out.extend_from_slice(&h);
+            h[..self.state].clone_from_slice(&c.h.0);
+            h[self.state..].clone_from_slice(&c.h.1);
+        }
     }
 
     fn trainable(&self) -> Vec<&Vec<f32>> {
@@ -44,5 +59,6 @@ pub(super) fn plan(config: &LruConfig) -> WindowPlan {
         final_rate_fraction: config.final_rate_fraction,
         presence_loss: config.presence_loss,
         critical_share: config.critical_share,
+        stored_state_every: config.stored_state_every,
     }
 }
