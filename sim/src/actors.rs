@@ -121,11 +121,13 @@ pub(crate) enum Leg {
     },
     /// Walk across the road to `to_d_m`.
     Walk { to_d_m: f64, speed_mps: f64 },
-    /// Stand for `secs`, then, if given, until the ego will arrive within `ego_within_s`
-    /// (but no longer than `patience_s` more).
+    /// Stand for `secs`, then, if given, until the ego will arrive within `ego_within_s`, or
+    /// has stopped with its front within `ego_stopped_within_m` of them (but no longer than
+    /// `patience_s` more).
     Pause {
         secs: f64,
         ego_within_s: Option<f64>,
+        ego_stopped_within_m: Option<f64>,
         patience_s: f64,
     },
 }

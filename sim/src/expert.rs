@@ -4,7 +4,8 @@
 //! state (perfect memory and true motion), and on never-seen actors only when they are about
 //! to be in the car's path (where safety demands it). It keeps its lane with pure pursuit,
 //! follows with the Intelligent Driver Model, yields to pedestrians whose path it would cross,
-//! slows near pedestrians waiting at the kerb, and changes lane round blocked lanes.
+//! slows near pedestrians waiting at the kerb, pulls away gently from a standstill when it knows
+//! someone is hidden at the kerb just ahead, and changes lane round blocked lanes.
 
 use crate::actors::{Actor, ActorKind, Idm};
 use crate::controller::{Controller, Privileged};
@@ -27,6 +28,11 @@ const COMFORT_DECEL_MPS2: f64 = 4.0;
 /// Speed at which it creeps past a kerbside pedestrian: from it the car stops within half a
 /// metre, less than it covers in the half second a pedestrian needs to step into its path (m/s).
 const CAUTION_MIN_SPEED_MPS: f64 = 2.0;
+/// A pedestrian it knows stands hidden at the kerb within this distance ahead makes it pull away
+/// gently from a standstill (m).
+const GENTLE_RANGE_M: f64 = 45.0;
+/// How hard it pulls away then: gently, towards `CAUTION_MIN_SPEED_MPS` (m/s²).
+const GENTLE_ACCEL_MPS2: f64 = 0.5;
 
 /// The privileged expert driver.
 #[derive(Clone, Debug, Default)]
@@ -35,6 +41,9 @@ pub struct Expert {
     memory: bool,
     idm: Idm,
     target_lane: Option<usize>,
+    /// The pedestrian hidden at the kerb ahead it is creeping towards, from the moment it was
+    /// (nearly) at a standstill with them there until they are seen or passed.
+    creeping_for: Option<usize>,
     planned: Controls,
 }
 
@@ -197,6 +206,37 @@ impl Expert {
         }
     }
 
+    /// Whether someone it knows is hidden at the kerb ahead, or on their way to it, within
+    /// `GENTLE_RANGE_M`, has it creeping: from the moment it is at `CAUTION_MIN_SPEED_MPS` or
+    /// slower with them there, for as long as they stay so (`was`: the pedestrian it crept
+    /// towards a step ago).
+    fn creeping_for(
+        truth: &GroundTruth<'_>,
+        tracks: &[Track<'_>],
+        was: Option<usize>,
+    ) -> Option<usize> {
+        let kerb = truth.road.half_width_m();
+        let slow = truth.ego.speed_mps <= CAUTION_MIN_SPEED_MPS;
+        tracks
+            .iter()
+            .filter(|t| {
+                let a = t.actor;
+                let beyond_kerb = a.d_m.abs() - kerb;
+                let at_kerb = (-0.5..=KERB_ZONE_M).contains(&beyond_kerb);
+                // Walking towards the road from further out on the verge.
+                let coming = beyond_kerb > KERB_ZONE_M
+                    && beyond_kerb < 4.0 * KERB_ZONE_M
+                    && a.d_m * a.lateral_mps < -0.1 * a.d_m.abs();
+                a.kind == ActorKind::Pedestrian
+                    && !truth.visibility[a.id].visible_now
+                    && (at_kerb || coming)
+                    && t.gap_m > 0.0
+                    && t.gap_m < GENTLE_RANGE_M
+            })
+            .find(|t| slow || was == Some(t.actor.id))
+            .map(|t| t.actor.id)
+    }
+
     fn pedestrian_accel(
         &self,
         truth: &GroundTruth<'_>,
@@ -235,7 +275,18 @@ impl Expert {
         // can still stop short of them. Walking ones are covered by the crossing prediction.
         let kerb = truth.road.half_width_m();
         let beyond_kerb = a.d_m.abs() - kerb;
-        if t.gap_m > 0.0 && (-0.5..=KERB_ZONE_M).contains(&beyond_kerb) && w.abs() < 0.1 {
+        let near_kerb = (-0.5..=KERB_ZONE_M).contains(&beyond_kerb);
+        // Pulling away from (nearly) a standstill while it knows someone is hidden at the kerb
+        // just ahead: gently, and no faster than the creeping speed, from the first moment
+        // rather than only when the braking envelope demands it (a person who cannot be seen
+        // cannot be watched); and back to the creep if it has gone faster since.
+        if self.creeping_for == Some(a.id) {
+            return self
+                .idm
+                .accel(v, CAUTION_MIN_SPEED_MPS, None)
+                .min(GENTLE_ACCEL_MPS2);
+        }
+        if t.gap_m > 0.0 && near_kerb && w.abs() < 0.1 {
             let safe = (2.0 * CAUTION_DECEL_MPS2 * (t.gap_m - 1.5).max(0.0))
                 .sqrt()
                 .max(CAUTION_MIN_SPEED_MPS);
@@ -260,6 +311,7 @@ impl Expert {
     /// Plans the controls for this step from the ground truth.
     pub fn plan(&mut self, truth: &GroundTruth<'_>) -> Controls {
         let tracks: Vec<Track<'_>> = self.known(truth).collect();
+        self.creeping_for = Self::creeping_for(truth, &tracks, self.creeping_for);
         let lane = self.choose_lane(truth, &tracks);
         let road = truth.road;
         let target_d = road.lane_center_d_m(lane);
@@ -286,6 +338,7 @@ impl Controller for Expert {
 
     fn reset(&mut self) {
         self.target_lane = None;
+        self.creeping_for = None;
         self.planned = Controls::default();
     }
 

@@ -518,8 +518,28 @@ fn what_a_hostile_review_found_is_refused() {
         ),
         (memory_gap("pedestrians.0.linger_s=-5"), "linger_s"),
         (memory_gap("pedestrians.0.then_to_d_m=1e300"), "then_to_d_m"),
-        (memory_gap("memory_gap.gap_s=40"), "too long"),
+        (memory_gap("memory_gap.gap_s=45"), "too long"),
         (memory_gap("memory_gap.barrier=[1, 1]"), "twice"),
+        (
+            memory_gap("memory_gap.hiding.0.hidden_from_d_m=3"),
+            "pedestrian's walk",
+        ),
+        (
+            memory_gap("memory_gap.hiding.2.hidden_from_d_m=nan"),
+            "memory_gap.hiding[2].hidden_from_d_m",
+        ),
+        (
+            memory_gap("memory_gap.hidden_from_d_m=-6"),
+            "per place in memory_gap.hiding",
+        ),
+        (
+            memory_gap("memory_gap.hiding.1.s_m=1e9"),
+            "memory_gap.hiding[1].s_m",
+        ),
+        (
+            memory_gap("pedestrians.0.step_out_when_ego_stopped_within_m=-1"),
+            "step_out_when_ego_stopped_within_m",
+        ),
         (memory_gap("pedestrians=[]"), "no pedestrians"),
         (
             vec!["run", "--scenario", "cut_in", "--set", "name=\"\""],

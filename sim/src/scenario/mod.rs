@@ -54,22 +54,44 @@ pub struct ScenarioSpec {
 }
 
 /// A controlled memory gap: the ego waits at rest before a closed barrier (one gate arm per
-/// lane, listed in `parked`), which lifts `gap_s` after a hazard pedestrian has reached their
-/// hiding place; so the hazard stays hidden for at least `gap_s` while the ego waits, at speed
+/// lane, listed in `parked`), which lifts `gap_s` after a hazard pedestrian has passed out of
+/// its sight on the way to their hiding place; so the hazard stays hidden for at least `gap_s` while the ego waits, at speed
 /// 0 whatever it remembers. The lifting time follows from values drawn whether or not the
 /// pedestrian is present, so a seed with the hazard and the same seed without it differ in
 /// nothing else.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryGapSpec {
-    /// Seconds from the hazard reaching their hiding place to the barrier lifting; a range
-    /// `[low, high]` draws it per seed (for training on many gaps).
+    /// Seconds from the hazard passing out of the waiting car's sight (`hidden_from_d_m`) to
+    /// the barrier lifting; a range `[low, high]` draws it per seed (for training on many gaps).
     pub gap_s: Param,
+    /// Offset across the road (m) on the hazard's walk to their hiding place from which the van
+    /// hides them from the waiting car; the gap is counted from there. Left out: from the
+    /// hiding place itself, which counts the last part of the walk, already hidden, as
+    /// remembered too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_from_d_m: Option<f64>,
+    /// Places along the road where the hazard may hide, one drawn per seed whether or not they
+    /// are present (so a driver that does not remember must be careful at every one). Left
+    /// out: the pedestrian's own `s_m` and `hidden_from_d_m`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hiding: Vec<HidingPlace>,
     /// Index in `pedestrians` of the hazard; they must start by time alone and pause at
     /// `pause_at_d_m`.
     pub pedestrian: i64,
     /// Indices in `parked` of the barrier's gate arms, removed when it lifts.
     pub barrier: Vec<i64>,
+}
+
+/// One place where a memory gap's hazard may hide.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HidingPlace {
+    /// Where they stand, along the road (m): the pedestrian's `s_m` when this place is drawn.
+    pub s_m: f64,
+    /// Offset across the road (m) on their walk from which the waiting car can no longer see
+    /// them on the way to this place; the gap is counted from there.
+    pub hidden_from_d_m: f64,
 }
 
 /// The street's cross-section and centreline.
@@ -296,6 +318,10 @@ pub struct PedestrianSpec {
     /// After the pause, go on only once the ego will arrive within this time (s) ...
     #[serde(default)]
     pub step_out_when_ego_within_s: Option<Param>,
+    /// ... or, if given, once the ego has stopped with its front within this distance of them
+    /// (m): a car waiting for them to cross ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_out_when_ego_stopped_within_m: Option<f64>,
     /// ... or once they have waited this long beyond the pause (s).
     #[serde(default = "default_patience")]
     pub patience_s: f64,

@@ -190,7 +190,7 @@ impl ScenarioSpec {
             p.validate(&v, &format!("pedestrians[{i}]"), &ctx)?;
         }
         if let Some(g) = &self.memory_gap {
-            g.validate(&v, self)?;
+            g.validate(&v, self, &ctx)?;
         }
         let mut actors = self.cars.len() + self.parked.len() + self.pedestrians.len();
         if let Some(t) = &self.random_traffic {
@@ -433,6 +433,15 @@ impl PedestrianSpec {
         if let Some(p) = self.step_out_when_ego_within_s {
             v.time(&f("step_out_when_ego_within_s"), p, ctx)?;
         }
+        if let Some(m) = self.step_out_when_ego_stopped_within_m {
+            v.number(
+                &f("step_out_when_ego_stopped_within_m"),
+                m,
+                0.0,
+                ctx.max_length_m,
+                " m (along the road)",
+            )?;
+        }
         v.number(
             &f("patience_s"),
             self.patience_s,
@@ -459,7 +468,7 @@ impl PedestrianSpec {
 }
 
 impl MemoryGapSpec {
-    fn validate(&self, v: &Validator<'_>, spec: &ScenarioSpec) -> Result<()> {
+    fn validate(&self, v: &Validator<'_>, spec: &ScenarioSpec, ctx: &Context) -> Result<()> {
         v.param(
             "memory_gap.gap_s",
             self.gap_s,
@@ -488,6 +497,53 @@ impl MemoryGapSpec {
                 "memory_gap.pedestrian",
                 "must name a pedestrian who starts by time alone and pauses (pause_at_d_m)".into(),
             ));
+        }
+        // Between every start and every pause point the pedestrian can draw.
+        let on_the_walk = |field: &str, h: f64| -> Result<()> {
+            let Some(pause) = p.pause_at_d_m else {
+                return Ok(());
+            };
+            let (lo, hi) = if p.from_d_m.max() <= pause.min() {
+                (p.from_d_m.max(), pause.min())
+            } else if pause.max() <= p.from_d_m.min() {
+                (pause.max(), p.from_d_m.min())
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            if h.is_finite() && h >= lo && h <= hi {
+                return Ok(());
+            }
+            Err(v.invalid(
+                field,
+                format!(
+                    "must lie on the pedestrian's walk from from_d_m ({}) to pause_at_d_m ({}), got {}",
+                    p.from_d_m,
+                    pause,
+                    compact(h)
+                ),
+            ))
+        };
+        if let Some(h) = self.hidden_from_d_m {
+            if !self.hiding.is_empty() {
+                return Err(v.invalid(
+                    "memory_gap.hidden_from_d_m",
+                    "give it per place in memory_gap.hiding instead".into(),
+                ));
+            }
+            on_the_walk("memory_gap.hidden_from_d_m", h)?;
+        }
+        for (i, place) in self.hiding.iter().enumerate() {
+            v.number(
+                &format!("memory_gap.hiding[{i}].s_m"),
+                place.s_m,
+                0.0,
+                ctx.max_length_m,
+                " m (along the road)",
+            )?;
+            on_the_walk(
+                &format!("memory_gap.hiding[{i}].hidden_from_d_m"),
+                place.hidden_from_d_m,
+            )?;
         }
         // The barrier must lift early enough to drive past: at the latest hiding time plus the
         // longest gap, with 10 s of the episode left.

@@ -212,6 +212,8 @@ pub struct World {
     removals: Vec<(usize, f64)>,
     /// The memory gap's hazard: where they hide and whether they are present this seed.
     gap_hazard: Option<(f64, bool)>,
+    /// The memory gap: where the car is past every place the hazard may hide.
+    gap_clear_s_m: Option<f64>,
     metrics: MetricsAccumulator,
     noise_rng: ChaCha8Rng,
     lanes: Vec<Vec<Occupant>>,
@@ -273,12 +275,20 @@ impl World {
             actors: Vec::new(),
             first_dropout_s: dropouts.first().map(|d| d.0),
             parked_actors: Vec::new(),
-            pause_reached_s: Vec::new(),
+            walk_to_pause: Vec::new(),
             pedestrian_at: Vec::new(),
+            hiding_place: None,
         };
         placer.place_scripted(spec);
         let removals = placer.barrier_lifts(spec);
         let gap_hazard = placer.gap_hazard(spec);
+        // Past every place the hazard may hide: the drawn one, and all the listed ones.
+        let gap_clear_s_m = gap_hazard.map(|(s_m, _)| {
+            spec.memory_gap
+                .iter()
+                .flat_map(|g| &g.hiding)
+                .fold(s_m, |far, p| far.max(p.s_m))
+        });
         if let Some(t) = &spec.random_traffic {
             placer.place_random(t, ego_lane, start_s_m, goal_s_m);
         }
@@ -309,6 +319,7 @@ impl World {
             collision: None,
             removals,
             gap_hazard,
+            gap_clear_s_m,
             metrics: MetricsAccumulator::new(),
             noise_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x005e_ed0f_5e75_0a11),
             lanes: vec![Vec::new(); lane_count],
@@ -467,6 +478,13 @@ impl World {
     /// they are present this seed (drawn whether or not).
     pub fn memory_gap_hazard(&self) -> Option<(f64, bool)> {
         self.gap_hazard
+    }
+
+    /// In a scenario with a memory gap: where along the road (m) the car is past every place
+    /// the hazard may hide (the farthest of `memory_gap.hiding`, or the one place there is). A
+    /// driver that does not remember whether anyone hid must be careful until there.
+    pub fn memory_gap_clear_s_m(&self) -> Option<f64> {
+        self.gap_clear_s_m
     }
 
     /// In a scenario with a memory gap: when its barrier lifts (s), if its gate arms are there.

@@ -5,7 +5,7 @@ use crate::actors::{
 };
 use crate::geometry::OrientedBox;
 use crate::road::Road;
-use crate::scenario::{Param, RandomTrafficSpec, ScenarioSpec};
+use crate::scenario::{HidingPlace, Param, RandomTrafficSpec, ScenarioSpec};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -21,12 +21,24 @@ pub(super) struct Placer<'a> {
     pub first_dropout_s: Option<f64>,
     /// Actor index of each scripted parked vehicle, `None` where absent this seed.
     pub parked_actors: Vec<Option<usize>>,
-    /// When each scripted pedestrian with a time-only start reaches their pause point (s),
-    /// drawn whether or not they are present this seed.
-    pub pause_reached_s: Vec<Option<f64>>,
+    /// Each scripted pedestrian with a time-only start who pauses: when they start (s), where
+    /// from (d, m), how fast they walk (m/s) and where they pause (d, m); drawn whether or not
+    /// they are present this seed.
+    pub walk_to_pause: Vec<Option<WalkToPause>>,
     /// Where each scripted pedestrian crosses (m along the road) and whether they are present
     /// this seed.
     pub pedestrian_at: Vec<(f64, bool)>,
+    /// The memory gap's hiding place drawn this seed, when it lists several.
+    pub hiding_place: Option<HidingPlace>,
+}
+
+/// A scripted pedestrian's walk to their pause point, as drawn.
+#[derive(Clone, Copy, Debug)]
+pub struct WalkToPause {
+    pub start_s: f64,
+    pub from_d_m: f64,
+    pub speed_mps: f64,
+    pub pause_at_d_m: f64,
 }
 
 impl Placer<'_> {
@@ -74,21 +86,27 @@ impl Placer<'_> {
     }
 
     /// When the memory gap's barrier lifts, and the actors of its gate arms present this seed:
-    /// `gap_s` (drawn here when it is a range) after the hazard reached their hiding place,
-    /// whether or not they are present.
+    /// `gap_s` (drawn here when it is a range) after the hazard passed `hidden_from_d_m` (their
+    /// hiding place when it is not given), whether or not they are present.
     pub fn barrier_lifts(&mut self, spec: &ScenarioSpec) -> Vec<(usize, f64)> {
         let Some(gap) = &spec.memory_gap else {
             return Vec::new();
         };
         let gap_s = gap.gap_s.sample(self.rng);
-        let Some(hidden_s) = self
-            .pause_reached_s
+        let Some(walk) = self
+            .walk_to_pause
             .get(gap.pedestrian as usize)
             .copied()
             .flatten()
         else {
             return Vec::new();
         };
+        let hidden_from_d_m = self
+            .hiding_place
+            .map(|p| p.hidden_from_d_m)
+            .or(gap.hidden_from_d_m)
+            .unwrap_or(walk.pause_at_d_m);
+        let hidden_s = walk.start_s + (hidden_from_d_m - walk.from_d_m).abs() / walk.speed_mps;
         gap.barrier
             .iter()
             .filter_map(|&arm| self.parked_actors.get(arm as usize).copied().flatten())
@@ -146,11 +164,10 @@ impl Placer<'_> {
                 self.push((c.length_m, 1.8), (s, d), speed, Behaviour::Car(driver));
             }
         }
-        for p in &spec.pedestrians {
+        for (k, p) in spec.pedestrians.iter().enumerate() {
             let present = self.present(p.probability);
             let turns_back = self.present(p.turn_back_probability);
-            let s = p.s_m.sample(self.rng);
-            self.pedestrian_at.push((s, present));
+            let mut s = p.s_m.sample(self.rng);
             let from = p.from_d_m.sample(self.rng);
             let to = p.to_d_m.sample(self.rng);
             let speed = p.speed_mps.sample(self.rng);
@@ -166,14 +183,31 @@ impl Placer<'_> {
             // Drawn last, so that scenarios without them keep every earlier draw.
             let linger_s = p.linger_s.sample(self.rng);
             let then_to = p.then_to_d_m.map(|d| d.sample(self.rng));
-            self.pause_reached_s.push(match (start, pause_at) {
+            // The memory gap's hazard hides at one of its places, drawn whether or not they
+            // are present.
+            if let Some(gap) = spec
+                .memory_gap
+                .as_ref()
+                .filter(|g| g.pedestrian as usize == k && !g.hiding.is_empty())
+            {
+                let place = gap.hiding[self.rng.random_range(0..gap.hiding.len())];
+                s = place.s_m;
+                self.hiding_place = Some(place);
+            }
+            self.pedestrian_at.push((s, present));
+            self.walk_to_pause.push(match (start, pause_at) {
                 (
                     Leg::Start {
                         time_s,
                         ego_within_m: None,
                     },
                     Some(pause_at),
-                ) => Some(time_s + (pause_at - from).abs() / speed),
+                ) => Some(WalkToPause {
+                    start_s: time_s,
+                    from_d_m: from,
+                    speed_mps: speed,
+                    pause_at_d_m: pause_at,
+                }),
                 _ => None,
             });
             let mut legs = match (turns_back, turn_at) {
@@ -186,6 +220,7 @@ impl Placer<'_> {
                     Leg::Pause {
                         secs: 1.0,
                         ego_within_s: None,
+                        ego_stopped_within_m: None,
                         patience_s: 0.0,
                     },
                     Leg::Walk {
@@ -203,6 +238,7 @@ impl Placer<'_> {
                         Leg::Pause {
                             secs: pause_s,
                             ego_within_s,
+                            ego_stopped_within_m: p.step_out_when_ego_stopped_within_m,
                             patience_s: p.patience_s,
                         },
                         Leg::Walk {
@@ -224,6 +260,7 @@ impl Placer<'_> {
                     Leg::Pause {
                         secs: linger_s,
                         ego_within_s: None,
+                        ego_stopped_within_m: None,
                         patience_s: 0.0,
                     },
                     Leg::Walk {

@@ -8,6 +8,9 @@ use crate::actors::{
 use crate::geometry::OrientedBox;
 use crate::road::Road;
 
+/// Slower than this (m/s), the ego counts as stopped for a pedestrian waiting to cross.
+const STOPPED_MPS: f64 = 0.3;
+
 impl World {
     /// Lanes whose strip the extent `d ± half` overlaps by more than a few centimetres.
     fn lanes_touched(road: &Road, d_m: f64, half_m: f64) -> std::ops::Range<usize> {
@@ -296,6 +299,7 @@ impl World {
                 Leg::Pause {
                     secs,
                     ego_within_s,
+                    ego_stopped_within_m,
                     patience_s,
                 } => {
                     elapsed >= secs
@@ -303,7 +307,12 @@ impl World {
                             let front_gap = a.s_m - 0.5 * a.width_m - (ego_s + half_len);
                             let passed = ego_s - half_len > a.s_m + 1.0;
                             let alongside = front_gap < 0.0 && !passed;
+                            // A car that has stopped short of them waits for them to cross.
+                            let waiting = ego_stopped_within_m.is_some_and(|m| {
+                                ego_speed < STOPPED_MPS && (0.0..=m).contains(&front_gap)
+                            });
                             passed
+                                || waiting
                                 || elapsed >= secs + patience_s
                                 || (!alongside && front_gap / ego_speed.max(0.5) <= limit)
                         })
