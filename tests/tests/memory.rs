@@ -208,16 +208,21 @@ fn presence_is_read_from_memory_not_from_the_present() {
         series(gru, "presence_auc")[0] >= 0.95,
         "GRU presence: {gru}"
     );
-    // The transformer reads presence while the sighting is inside its 1.6 s window, and
-    // nothing once it has left it.
+    // The transformer reads presence while the sighting is inside its 1.6 s window, and once
+    // it has left it no more than its present frame tells (the car it drives moves
+    // differently after a sighting, so the frame is not always blind).
     let auc = series(transformer, "presence_auc");
+    let now = series(transformer, "presence_auc_current_only");
     let time = series(transformer, "presence_time_since_seen_s");
-    for (t, a) in time.iter().zip(&auc) {
+    for ((t, a), n) in time.iter().zip(&auc).zip(&now) {
         if *t <= 1.25 {
             assert!(*a >= 0.95, "transformer presence at {t} s: {transformer}");
         }
         if *t >= 3.0 {
-            assert!(*a <= 0.6, "transformer presence at {t} s: {transformer}");
+            assert!(
+                *a <= n + 0.02 && *a <= 0.7,
+                "transformer presence at {t} s: {transformer}"
+            );
         }
     }
     assert!(time.iter().any(|&t| t >= 3.0), "{transformer}");

@@ -47,7 +47,7 @@ fn the_training_panel_offers_the_bundled_recipe() {
     click(&mut harness, "Bundled recipe");
     let train = harness.state().settings().train.clone();
     assert_eq!(train, TrainRequest::bundled(memdrive_models::gru::KIND));
-    assert_eq!((train.episodes, train.rounds, train.seed), (120, 3, 1));
+    assert_eq!((train.episodes, train.rounds, train.seed), (120, 5, 1));
     assert_eq!(train.scenario_episodes.get("mixed_traffic"), Some(&400));
     harness.get_by_label("memory_gap 240, mixed_traffic 400, occluded_crossing 240");
     click(&mut harness, "Same for all");
