@@ -92,6 +92,51 @@ fn weights_saved_through_the_dialog_load_back_identical() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A lane that drives a loaded file goes back to the bundled weights from its Weights menu:
+/// of the kind it drives now, or of the kind it started with; nothing to restart the app for.
+#[test]
+fn a_lane_goes_back_to_its_bundled_weights() {
+    let shipped = |kind: &str| {
+        std::fs::read(format!(
+            "{}/../assets/weights/{kind}.safetensors",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let transformer = std::path::PathBuf::from(format!(
+        "{}/../assets/weights/transformer.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let dialogs = Arc::new(ScriptedDialogs::new([Some(transformer)]));
+    let mut harness = harness_with(dialogs);
+    harness.step();
+    let gru = memdrive_models::gru::KIND;
+    let in_lane = |h: &Harness<'_, MemdriveApp>| {
+        let lane = &h.state().lab().lanes()[1];
+        let bytes = lane
+            .weight_file()
+            .map(|f| f.to_bytes().unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_default();
+        (lane.kind, bytes)
+    };
+    // The GRU lane now drives the transformer from a file...
+    click_weights(&mut harness, "Load weights…", 1);
+    wait_until(&mut harness, |app| !app.notices().is_empty());
+    click(&mut harness, "Dismiss");
+    let (kind, _) = in_lane(&harness);
+    assert_eq!(kind, LaneKind::Learned(memdrive_models::transformer::KIND));
+    // ...and offers both ways back; the one to the kind it started with restores the GRU.
+    click_nth(&mut harness, "Weights", 1);
+    harness.get_by_label("Bundled Transformer weights");
+    click(&mut harness, "Bundled GRU weights");
+    wait_until(&mut harness, |app| !app.notices().is_empty());
+    assert!(!harness.state().notices()[0].error);
+    harness.get_by_label_contains("drives the bundled GRU weights again");
+    let (kind, bytes) = in_lane(&harness);
+    assert_eq!(kind, LaneKind::Learned(gru));
+    assert_eq!(bytes, shipped("gru"));
+}
+
 #[test]
 fn dragging_the_timeline_back_shows_an_earlier_steps_memory() {
     let mut harness = harness();

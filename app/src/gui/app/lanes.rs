@@ -51,6 +51,7 @@ impl MemdriveApp {
                     let title = format!("Load weights into {}", self.lane_title(i));
                     self.open_dialog(Purpose::LoadWeights(i), title, dialogs::WEIGHTS, None);
                 }
+                LaneAction::Bundled(i, kind) => self.restore_bundled(i, kind),
                 LaneAction::Save(i) => {
                     let lane = &self.lab.lanes()[i];
                     let name = match lane.kind {
@@ -175,6 +176,30 @@ impl MemdriveApp {
                     "Copy this controller's short-term memory, or transplant another's into it",
                 );
             ui.menu_button("Weights", |ui| {
+                // The lane's own kind first, then the kind it started with if it now drives
+                // another: the way back from a file or a training run without restarting.
+                let mut kinds = Vec::new();
+                if let LaneKind::Learned(now) = kind {
+                    kinds.push(now);
+                }
+                if let Some(&first) = ModelKind::all().get(index)
+                    && !kinds.contains(&first)
+                {
+                    kinds.push(first);
+                }
+                for k in kinds {
+                    if ui
+                        .button(format!("Bundled {} weights", k.title()))
+                        .on_hover_text(format!(
+                            "Drive this lane with the {} weights shipped with memdrive again (restarts all worlds)",
+                            k.title()
+                        ))
+                        .clicked()
+                    {
+                        actions.push(LaneAction::Bundled(index, k));
+                        ui.close();
+                    }
+                }
                 if ui
                     .button("Load weights…")
                     .on_hover_text("Replace this controller's weights with a .safetensors file (restarts all worlds)")
@@ -193,7 +218,7 @@ impl MemdriveApp {
                 }
             })
             .response
-            .on_hover_text("Load this controller's weights from a file, or save them");
+            .on_hover_text("Load this controller's weights from a file, save them, or go back to the bundled ones");
         };
         ui.allocate_ui_with_layout(header, egui::Layout::top_down(egui::Align::Min), |ui| {
             ui.set_min_size(header);
@@ -341,4 +366,6 @@ enum LaneAction {
     Transplant(Option<usize>, usize),
     Load(usize),
     Save(usize),
+    /// Lane `.0` back on the bundled weights of this kind.
+    Bundled(usize, ModelKind),
 }

@@ -35,6 +35,31 @@ impl MemdriveApp {
         }
     }
 
+    /// Drives lane `index` with the bundled weights of `kind` again ("Bundled … weights" in
+    /// its Weights menu), restarting every lane.
+    pub fn restore_bundled(&mut self, index: usize, kind: ModelKind) {
+        if !matches!(
+            self.lab.lanes().get(index).map(|l| l.kind),
+            Some(LaneKind::Learned(_))
+        ) {
+            return;
+        }
+        let driver = learned::load_file(kind, None)
+            .and_then(|(file, source)| Ok(Driver::learned(file, &source)?));
+        match driver {
+            Ok(driver) => self.install_at(
+                index,
+                driver,
+                format!(
+                    "lane {} drives the bundled {} weights again (all lanes restarted)",
+                    index + 1,
+                    kind.title()
+                ),
+            ),
+            Err(e) => self.notify(format!("could not load the bundled weights: {e:#}"), true),
+        }
+    }
+
     /// Drives lane `index` with `driver`, whatever its kind (restarting every lane), and says so.
     pub(super) fn install_at(&mut self, index: usize, driver: Driver, message: String) {
         if self.lab.replace_driver_at(index, driver).is_ok() {
