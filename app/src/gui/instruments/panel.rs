@@ -42,8 +42,9 @@ fn legend_ui(
 
 /// Line colour of each controller in the instrument plots: a learned one in its kind's colour
 /// ("rbf (lane 2)" and "transformer@8" too), darker with part of its memory switched off
-/// ("hebbian:no-plasticity"), lighter in an even-numbered lane when two lanes share a kind; the
-/// expert light grey, other baselines violet.
+/// ("hebbian:no-plasticity"), and, when lanes share a kind (their names then say "(lane N)"),
+/// in a shade of its own for each lane number, so no two such lanes look alike; the expert
+/// light grey, other baselines violet.
 pub fn controller_color(name: &str) -> egui::Color32 {
     let id = name.split([' ', '@', '=', ':']).next().unwrap_or_default();
     match memdrive_models::ModelKind::from_id(id) {
@@ -57,8 +58,15 @@ pub fn controller_color(name: &str) -> egui::Color32 {
             let lane = name
                 .rsplit_once("(lane ")
                 .and_then(|(_, n)| n.trim_end_matches(')').parse::<usize>().ok());
-            if lane.is_some_and(|n| n % 2 == 0) {
-                colour = colour.lerp_to_gamma(egui::Color32::WHITE, 0.45);
+            // Lane 1 keeps the kind's colour; the others alternate lighter and darker, further
+            // each time (up to the most lanes the app has: every kind and the expert).
+            if let Some(n) = lane.filter(|&n| n > 1) {
+                let step = (n / 2) as f32;
+                colour = if n % 2 == 0 {
+                    colour.lerp_to_gamma(egui::Color32::WHITE, (0.3 * step).min(0.8))
+                } else {
+                    colour.lerp_to_gamma(egui::Color32::BLACK, (0.3 * step).min(0.8))
+                };
             }
             colour
         }
@@ -261,4 +269,27 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
             });
     }
     run_noise
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lanes that share a kind are told apart by their shade, whichever lane numbers they have
+    /// (lanes 1 and 3 too, which once shared one); a lane of its own kind keeps the kind's
+    /// colour.
+    #[test]
+    fn lanes_of_one_kind_never_share_a_colour() {
+        for kind in ["rbf", "gru", "transformer", "lru", "hebbian"] {
+            let colours: Vec<egui::Color32> = (1..=6)
+                .map(|n| controller_color(&format!("{kind} (lane {n})")))
+                .collect();
+            for (i, a) in colours.iter().enumerate() {
+                for (j, b) in colours.iter().enumerate().skip(i + 1) {
+                    assert_ne!(a, b, "{kind}: lanes {} and {}", i + 1, j + 1);
+                }
+            }
+            assert_eq!(colours[0], controller_color(kind));
+        }
+    }
 }
