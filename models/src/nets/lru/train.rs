@@ -31,11 +31,13 @@ impl Recurrent for LruParams {
     }
 
     fn run_states(&self, inputs: &[f32], out: &mut Vec<f32>) {
-        let mut h = vec![0.0; 2 * self.state];
-        for c in self.forward(inputs, &h.clone()) {
-            out.extend_from_slice(&h);
-            h[..self.state].clone_from_slice(&c.h.0);
-            h[self.state..].clone_from_slice(&c.h.1);
+        // The state before row 0 is zero; before row k, the one row k − 1 left.
+        let zero = vec![0.0; 2 * self.state];
+        out.extend_from_slice(&zero);
+        let caches = self.forward(inputs, &zero);
+        for c in caches.iter().take(caches.len().saturating_sub(1)) {
+            out.extend_from_slice(&c.h.0);
+            out.extend_from_slice(&c.h.1);
         }
     }
 
