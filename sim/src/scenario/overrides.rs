@@ -48,7 +48,8 @@ impl Override {
         })
     }
 
-    fn apply(&self, document: &mut Value) -> Result<()> {
+    /// Sets the value in `document`, the scenario called `scenario`.
+    fn apply(&self, document: &mut Value, scenario: &str) -> Result<()> {
         let fail = |message: String| Error::Override {
             item: self.text.clone(),
             message,
@@ -60,8 +61,13 @@ impl Override {
         let mut at = document;
         let mut walked = String::new();
         for part in parents {
-            at = step(at, part)
-                .ok_or_else(|| fail(format!("the scenario has no `{part}` in `{walked}`")))?;
+            at = step(at, part).ok_or_else(|| {
+                fail(if walked.is_empty() {
+                    format!("scenario `{scenario}` has no `{part}`")
+                } else {
+                    format!("scenario `{scenario}` has no `{part}` in `{walked}`")
+                })
+            })?;
             walked = if walked.is_empty() {
                 part.clone()
             } else {
@@ -120,7 +126,7 @@ impl ScenarioSpec {
             message: e.to_string(),
         })?;
         for o in overrides {
-            o.apply(&mut document)?;
+            o.apply(&mut document, &self.name)?;
         }
         let spec: Self = serde_path_to_error::deserialize(document).map_err(|e| {
             let field = e.path().to_string();
@@ -207,5 +213,16 @@ mod tests {
         assert!(e.contains("`fast` is not a value"), "{e}");
         let e = err(&["duration_s.x=3"]);
         assert!(e.contains("single value"), "{e}");
+        // A section the scenario lacks: the message names the scenario and where.
+        let e = err(&["memory_gap.gap_s=3"]);
+        assert!(
+            e.contains("scenario `occluded_crossing` has no `memory_gap`") && !e.contains("``"),
+            "{e}"
+        );
+        let e = err(&["ego.mirror.tilt=3"]);
+        assert!(
+            e.contains("scenario `occluded_crossing` has no `mirror` in `ego`"),
+            "{e}"
+        );
     }
 }
