@@ -130,6 +130,9 @@ pub struct Settings {
     pub scenario: ScenarioChoice,
     /// The episode seed.
     pub seed: u64,
+    /// The Gap slider's seconds, kept for every scenario with a memory gap (`memory_gap.gap_s`);
+    /// `None`: the scenario's own, drawn per seed.
+    pub gap_s: Option<f64>,
     /// Training panel shown.
     pub training_open: bool,
     /// Memory instruments panel shown.
@@ -154,6 +157,7 @@ impl Default for Settings {
             scenario: ScenarioChoice::default(),
             // A seed in which the pedestrian hides behind the truck and steps out.
             seed: 7,
+            gap_s: None,
             training_open: false,
             instruments_open: true,
             ghosts: true,

@@ -218,10 +218,23 @@ fn the_gap_slider_sets_how_long_the_pedestrian_hides() {
     assert_eq!(gap(&harness), Some((4.0, 4.0)));
     let notice = &harness.state().notices()[0];
     assert!(notice.text.contains("memory_gap.gap_s"), "{}", notice.text);
+    // The chosen gap survives a visit to another scenario, and is kept in the settings.
+    harness
+        .state_mut()
+        .select_scenario(ScenarioChoice::Builtin("occluded_crossing".into()));
+    harness.step();
+    assert_eq!(gap(&harness), None);
+    harness
+        .state_mut()
+        .select_scenario(ScenarioChoice::Builtin("memory_gap".into()));
+    harness.step();
+    assert_eq!(gap(&harness), Some((4.0, 4.0)));
+    assert_eq!(harness.state().settings().gap_s, Some(4.0));
     // "Per seed" goes back to the scenario's own range.
     click(&mut harness, "Per seed");
     assert_eq!(gap(&harness), Some((0.2, 8.0)));
     assert!(harness.query_by_label("Per seed").is_none());
+    assert_eq!(harness.state().settings().gap_s, None);
 }
 
 /// "Live" after dragging the timeline returns to now and to playing if it was playing; adding

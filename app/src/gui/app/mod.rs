@@ -122,6 +122,18 @@ impl MemdriveApp {
                 resolve(&settings.scenario, &builtins)?
             }
         };
+        let spec = match with_gap(&spec, settings.gap_s) {
+            Ok(gapped) => gapped,
+            Err(e) => {
+                notices.push(Notice {
+                    text: format!("{e:#}; the gap is drawn per seed instead"),
+                    error: true,
+                    posted_ms: 0,
+                });
+                settings.gap_s = None;
+                spec
+            }
+        };
         let lab = Lab::new(spec, settings.seed, settings.expert_lane, HISTORY_CAPACITY)?;
         Ok(Self {
             lab,
@@ -233,6 +245,15 @@ impl MemdriveApp {
                 }
                 self.settings.scenario = choice;
                 self.view_step = None;
+                // The gap chosen on the slider holds in every scenario that has one.
+                let spec = match with_gap(&spec, self.settings.gap_s) {
+                    Ok(gapped) => gapped,
+                    Err(e) => {
+                        self.notify(format!("{e:#}; the gap is drawn per seed instead"), true);
+                        self.settings.gap_s = None;
+                        spec
+                    }
+                };
                 self.lab.restart_with(spec, self.settings.seed);
             }
             Err(e) => self.notify(format!("{e:#}"), true),
@@ -242,15 +263,16 @@ impl MemdriveApp {
     /// Back to the scenario's own gap (drawn per seed in `memory_gap`): the scenario as chosen,
     /// without the Gap slider's value. Restarts the episode.
     pub fn gap_per_seed(&mut self) {
+        self.settings.gap_s = None;
         self.select_scenario(self.settings.scenario.clone());
     }
 
     /// Restarts the memory-gap scenario with the pedestrian hidden for `gap_s` seconds; an
     /// impossible gap is shown as an error and changes nothing.
     pub fn set_gap(&mut self, gap_s: f64) {
-        let set = memdrive_sim::scenario::Override::parse(&format!("memory_gap.gap_s={gap_s}"));
-        match set.and_then(|o| self.lab.spec().with_overrides(&[o])) {
+        match with_gap(self.lab.spec(), Some(gap_s)) {
             Ok(spec) => {
+                self.settings.gap_s = Some(gap_s);
                 self.view_step = None;
                 self.lab.restart_with(spec, self.settings.seed);
             }
@@ -470,6 +492,19 @@ impl MemdriveApp {
         if self.playing && self.lab.finished() {
             self.reset();
         }
+    }
+}
+
+/// `spec` with its memory gap fixed at `gap_s` seconds; unchanged without a gap to set or a
+/// memory gap to set it in.
+fn with_gap(spec: &ScenarioSpec, gap_s: Option<f64>) -> memdrive_sim::Result<ScenarioSpec> {
+    match gap_s {
+        Some(gap_s) if spec.memory_gap.is_some() => {
+            let set =
+                memdrive_sim::scenario::Override::parse(&format!("memory_gap.gap_s={gap_s}"))?;
+            spec.with_overrides(&[set])
+        }
+        _ => Ok(spec.clone()),
     }
 }
 
