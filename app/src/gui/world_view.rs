@@ -471,9 +471,10 @@ const LEGEND_ROWS: usize = 5;
 const LEGEND_SIZE: Vec2 = Vec2::new(88.0, 14.0 * LEGEND_ROWS as f32 + 6.0);
 
 /// Where the legend goes in a view of `rect`: its top-right corner, if the view is large
-/// enough to spare the room.
+/// enough to spare the room (twice the key's width, one and a half its height: the narrow
+/// lanes of a 1600-point window with both panels open get no key).
 fn legend_rect(rect: Rect) -> Option<Rect> {
-    (rect.width() >= 3.0 * LEGEND_SIZE.x && rect.height() >= 2.0 * LEGEND_SIZE.y).then(|| {
+    (rect.width() >= 2.0 * LEGEND_SIZE.x && rect.height() >= 1.5 * LEGEND_SIZE.y).then(|| {
         Rect::from_min_size(
             rect.right_top() + Vec2::new(-LEGEND_SIZE.x - 6.0, 6.0),
             LEGEND_SIZE,
@@ -531,15 +532,25 @@ fn draw_legend(painter: &egui::Painter, frame: Rect) {
 fn draw_readouts(painter: &egui::Painter, world: &World, rect: Rect) {
     let m = world.metrics();
     let ttc = m.min_ttc_s.map_or("–".to_owned(), |s| format!("{s:.1} s"));
+    let (speed, t) = (world.ego().speed_mps, world.time_s());
+    let font = FontId::monospace(11.0);
+    let one_line = format!("{speed:.1} m/s · min TTC {ttc} · t {t:.1} s");
+    // In a narrow view the line is broken in two rather than cut off at the edge.
+    let text = if painter
+        .layout_no_wrap(one_line.clone(), font.clone(), Color32::WHITE)
+        .size()
+        .x
+        > rect.width() - 12.0
+    {
+        format!("{speed:.1} m/s · t {t:.1} s\nmin TTC {ttc}")
+    } else {
+        one_line
+    };
     painter.text(
         rect.left_bottom() + Vec2::new(6.0, -6.0),
         Align2::LEFT_BOTTOM,
-        format!(
-            "{:.1} m/s · min TTC {ttc} · t {:.1} s",
-            world.ego().speed_mps,
-            world.time_s()
-        ),
-        FontId::monospace(11.0),
+        text,
+        font,
         Color32::WHITE,
     );
     if world.sensor_dropout() {
@@ -554,7 +565,13 @@ fn draw_readouts(painter: &egui::Painter, world: &World, rect: Rect) {
     if let Some(outcome) = world.outcome() {
         let (_, color) = outcome_badge(outcome);
         let text = badge_text(outcome, world.collision());
-        let galley = painter.layout_no_wrap(text, FontId::proportional(16.0), Color32::BLACK);
+        // Wrapped to the view, so "COLLISION: pedestrian, forgotten" is never cut off.
+        let galley = painter.layout(
+            text,
+            FontId::proportional(16.0),
+            Color32::BLACK,
+            (rect.width() - 24.0).max(40.0),
+        );
         let badge = Rect::from_min_size(
             rect.left_top() + Vec2::new(6.0, 6.0),
             galley.size() + Vec2::new(12.0, 6.0),
@@ -592,6 +609,20 @@ pub fn outcome_badge(outcome: Outcome) -> (&'static str, Color32) {
         Outcome::Collision => ("COLLISION", Color32::from_rgb(255, 80, 80)),
         Outcome::OffRoad => ("OFF ROAD", Color32::from_rgb(255, 170, 60)),
         Outcome::Timeout => ("TIMEOUT", Color32::from_rgb(180, 180, 180)),
+    }
+}
+
+#[cfg(test)]
+mod legend_tests {
+    use super::*;
+
+    #[test]
+    fn the_key_is_drawn_in_a_view_twice_its_width() {
+        let view = |w: f32, h: f32| Rect::from_min_size(Pos2::ZERO, Vec2::new(w, h));
+        let key = legend_rect(view(180.0, 120.0)).unwrap_or_else(|| panic!("no key"));
+        assert!(view(180.0, 120.0).contains_rect(key));
+        assert_eq!(legend_rect(view(170.0, 120.0)), None);
+        assert_eq!(legend_rect(view(180.0, 110.0)), None);
     }
 }
 

@@ -166,6 +166,53 @@ fn the_live_memory_curve_means_something_after_30_s() {
     }
 }
 
+/// A car waiting in memory_gap's queue sees the same frame for seconds, so no lag can be
+/// scored yet: the panel says why instead of drawing empty axes.
+#[test]
+fn a_memory_curve_with_nothing_to_score_says_why() {
+    let settings = Settings {
+        ghosts: false,
+        seed: 7,
+        scenario: memdrive::gui::settings::ScenarioChoice::Builtin("memory_gap".into()),
+        ..Settings::default()
+    };
+    let mut harness = build_sized(
+        settings,
+        Arc::new(ScriptedDialogs::default()),
+        egui::vec2(1600.0, 950.0),
+        0.1,
+    );
+    harness.step();
+    wait_until(&mut harness, |app| {
+        !matches!(
+            app.instruments().live_status(app.lab()),
+            LiveStatus::Fitting(_)
+        )
+    });
+    harness.state_mut().reset();
+    // 7.5 s of waiting behind the stopped car: 4 s before scoring starts, then 3.5 s scored.
+    for _ in 0..75 {
+        harness.step();
+    }
+    let app = harness.state();
+    assert_eq!(app.instruments().live_status(app.lab()), LiveStatus::Ready);
+    let live = app.instruments().live();
+    let unscored: Vec<&str> = live
+        .iter()
+        .filter(|(_, r2)| r2.iter().all(Option::is_none))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(!unscored.is_empty(), "{live:?}");
+    if unscored.len() == live.len() {
+        harness.get_by_label_contains("nothing the controllers observe has changed enough");
+    } else {
+        harness.get_by_label_contains(&format!(
+            "nothing they observe has changed enough in this episode: {}",
+            unscored.join(", ")
+        ));
+    }
+}
+
 /// The presence gauge reads, from each learned lane's memory, how sure it is that somebody it
 /// saw is hidden: on memory_gap, while the pedestrian waits behind the van, every learned lane
 /// shows one, and the GRU's is high where the memoryless RBF's is not.

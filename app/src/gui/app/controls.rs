@@ -108,7 +108,7 @@ impl MemdriveApp {
                 ui.checkbox(&mut self.settings.rays, "Lidar rays")
                     .on_hover_text("Draw each lidar beam, coloured by what it hit");
                 ui.checkbox(&mut self.settings.legend, "Legend")
-                    .on_hover_text("A key to the colours and shapes, in the top-right corner of each world view wide enough to spare the room (about 270 px: with five lanes side by side, use the grid layout or a wider window)");
+                    .on_hover_text("A key to the colours and shapes, in the top-right corner of each world view wide enough to spare the room (about 180 px: with many lanes side by side, use the grid layout, close a panel or widen the window)");
                 ui.checkbox(&mut self.settings.ghosts, "Belief ghosts")
                     .on_hover_text("Draw where each controller's state says the hidden pedestrian is (a linear readout fitted on held-out episodes); the circle is the readout's error at this time since it was last seen");
                 ui.separator();

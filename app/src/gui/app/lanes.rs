@@ -232,11 +232,29 @@ impl MemdriveApp {
                     (true, false) => 40.0,
                 };
                 ui.scope(|ui| {
-                    ui.set_max_width((width - beside).max(24.0));
-                    ui.add(
-                        egui::Label::new(RichText::new(title.as_str()).strong().size(16.0))
-                            .truncate(),
-                    );
+                    let room = (width - beside).max(24.0);
+                    ui.set_max_width(room);
+                    // Narrow, a numbered title keeps its number ("GRU #2", not "GRU (la…"): it
+                    // is what tells two lanes of one kind apart.
+                    let font = egui::FontId::proportional(16.0);
+                    let full = ui
+                        .painter()
+                        .layout_no_wrap(title.clone(), font, egui::Color32::WHITE)
+                        .size()
+                        .x;
+                    let shown = match title.rsplit_once(" (lane ") {
+                        Some((head, n)) if full > room => {
+                            format!("{head} #{}", n.trim_end_matches(')'))
+                        }
+                        _ => title.clone(),
+                    };
+                    let response = ui
+                        .add(egui::Label::new(RichText::new(shown).strong().size(16.0)).truncate())
+                        .on_hover_text(title.as_str());
+                    // Screen readers (and the tests) hear the whole title.
+                    response.widget_info(|| {
+                        egui::WidgetInfo::labeled(egui::Role::Label, true, title.as_str())
+                    });
                 });
                 if !learned || own_row {
                 } else if width >= LANE_BUTTONS_WIDTH {
@@ -293,13 +311,22 @@ impl MemdriveApp {
             _ => None,
         };
         if let Some(p) = presence {
-            ui.horizontal(|ui| presence_gauge_ui(ui, p, self.instruments.presence_pending()));
+            ui.horizontal_wrapped(|ui| {
+                presence_gauge_ui(ui, p, self.instruments.presence_pending());
+            });
         }
         if let Some((now, trained)) = lane.window() {
             ui.horizontal_wrapped(|ui| {
                 let mut frames = now;
+                // The slider and its number fit the lane, however narrow ("frames" is said
+                // only where there is room for it).
+                let roomy = ui.available_width() >= 220.0;
+                ui.spacing_mut().slider_width = (ui.available_width()
+                    - if roomy { 110.0 } else { 50.0 })
+                .clamp(40.0, 120.0);
+                let slider = egui::Slider::new(&mut frames, 1..=trained);
                 let response = ui
-                    .add(egui::Slider::new(&mut frames, 1..=trained).text("frames"))
+                    .add(if roomy { slider.text("frames") } else { slider })
                     .on_hover_text(format!(
                         "The window: the last K frames this controller attends to (trained with {trained}). Shrink it and the worlds restart: it forgets everything older, and the memory horizon moves in."
                     ));
@@ -341,6 +368,7 @@ fn presence_gauge_ui(ui: &mut egui::Ui, p: Option<f64>, pending: bool) {
     match p {
         Some(p) => {
             ui.label("someone hidden:").on_hover_text(hover);
+            // Wraps to a line of its own in a narrow lane rather than be cut off.
             ui.add(
                 egui::ProgressBar::new(p as f32)
                     .desired_width(64.0)

@@ -61,11 +61,11 @@ pub fn controller_color(name: &str) -> egui::Color32 {
             // Lane 1 keeps the kind's colour; the others alternate lighter and darker, further
             // each time (up to the most lanes the app has: every kind and the expert).
             if let Some(n) = lane.filter(|&n| n > 1) {
-                let step = (n / 2) as f32;
+                let amount = 0.4 + 0.25 * ((n / 2) as f32 - 1.0);
                 colour = if n % 2 == 0 {
-                    colour.lerp_to_gamma(egui::Color32::WHITE, (0.3 * step).min(0.8))
+                    colour.lerp_to_gamma(egui::Color32::WHITE, amount)
                 } else {
-                    colour.lerp_to_gamma(egui::Color32::BLACK, (0.3 * step).min(0.8))
+                    colour.lerp_to_gamma(egui::Color32::BLACK, amount)
                 };
             }
             colour
@@ -98,7 +98,6 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
          at {R2_FLOOR}."
     ));
     let live = instruments.live();
-    let present = instruments.present_alone().filter(|_| !live.is_empty());
     let noise: Vec<(&str, &MemoryCurve)> = instruments.noise().collect();
     let status = instruments.live_status(lab);
     let reason = match &status {
@@ -112,6 +111,36 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
         )),
         LiveStatus::Unavailable(why) => Some(why.clone()),
     };
+    // Scored, but nothing a lane's readouts use has varied enough yet to score a lag (a car
+    // waiting in a queue sees the same frame for seconds): say so rather than draw empty axes,
+    // or leave a lane out of the plot without a word.
+    let unscored: Vec<&str> = live
+        .iter()
+        .filter(|(_, r2)| r2.iter().all(Option::is_none))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let reason = reason.or_else(|| {
+        if unscored.is_empty() {
+            None
+        } else if unscored.len() == live.len() {
+            Some(
+                "nothing the controllers observe has changed enough yet in this episode to \
+                 score a lag; the curve appears once it does"
+                    .to_owned(),
+            )
+        } else {
+            Some(format!(
+                "not drawn yet, nothing they observe has changed enough in this episode: {}",
+                unscored.join(", ")
+            ))
+        }
+    });
+    let live = if unscored.len() == live.len() {
+        Vec::new()
+    } else {
+        live
+    };
+    let present = instruments.present_alone().filter(|_| !live.is_empty());
     if live.is_empty() && noise.is_empty() {
         // The plot's room is kept while it waits, so nothing below jumps when it appears.
         let (rect, _) = ui.allocate_exact_size(
@@ -196,7 +225,7 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
         };
         if ui
             .add_enabled(!instruments.noise_running(), egui::Button::new(label))
-            .on_hover_text("Feed each controller 10,000 frames drawn independently from real driving and fit its memory curve (a few seconds, in the background)")
+            .on_hover_text("Feed each controller 10,000 frames drawn independently from real driving and fit its memory curve (a few seconds, in the background). It measures each network as trained: a transformer with its full window, whatever its lane's window slider says")
             .clicked()
         {
             run_noise = true;
@@ -286,7 +315,16 @@ mod tests {
                 .collect();
             for (i, a) in colours.iter().enumerate() {
                 for (j, b) in colours.iter().enumerate().skip(i + 1) {
-                    assert_ne!(a, b, "{kind}: lanes {} and {}", i + 1, j + 1);
+                    // Far enough apart to tell at a glance, not merely unequal.
+                    let apart: i32 = (0..3)
+                        .map(|c| (i32::from(a[c]) - i32::from(b[c])).abs())
+                        .sum();
+                    assert!(
+                        apart >= 45,
+                        "{kind}: lanes {} and {}: {apart}",
+                        i + 1,
+                        j + 1
+                    );
                 }
             }
             assert_eq!(colours[0], controller_color(kind));
