@@ -65,17 +65,11 @@ fn the_instruments_draw_ghosts_curves_and_influence() {
     );
 }
 
-/// The live memory curve of occluded_crossing after 30 s at 1×: readouts fitted on other
-/// seeds of the scenario, scored on this episode. Every controller reads its present
-/// (R²(0) > 0.3); within the transformer's window (k < 16) the RBF, which keeps nothing,
-/// recovers less of the past than the transformer.
-#[test]
-fn the_live_memory_curve_means_something_after_30_s() {
-    let settings = Settings {
-        ghosts: false,
-        ..Settings::default()
-    };
-    // Frames of 0.1 s: at 1× each frame is one control step.
+/// The app at 1600×950 with frames of 0.1 s (at 1× each frame is one control step), once the
+/// live memory curve's readouts are fitted (until then the curve is hidden, with the reason),
+/// restarted: on a loaded machine the fitting can outlast the episode.
+fn fitted_from_the_start(settings: Settings) -> Harness<'static, MemdriveApp> {
+    let scenario = settings.scenario.label();
     let mut harness = build_sized(
         settings,
         Arc::new(ScriptedDialogs::default()),
@@ -83,16 +77,27 @@ fn the_live_memory_curve_means_something_after_30_s() {
         0.1,
     );
     harness.step();
-    // Until the readouts are fitted the curve is hidden, with the reason.
-    harness.get_by_label_contains("fitting readouts on other seeds of occluded_crossing");
+    harness.get_by_label_contains(&format!("fitting readouts on other seeds of {scenario}"));
     wait_until(&mut harness, |app| {
         !matches!(
             app.instruments().live_status(app.lab()),
             LiveStatus::Fitting(_)
         )
     });
-    // On a loaded machine the fitting can outlast the episode; the restart plays again then.
     harness.state_mut().reset();
+    harness
+}
+
+/// The live memory curve of occluded_crossing after 30 s at 1×: readouts fitted on other
+/// seeds of the scenario, scored on this episode. Every controller reads its present
+/// (R²(0) > 0.3); within the transformer's window (k < 16) the RBF, which keeps nothing,
+/// recovers less of the past than the transformer.
+#[test]
+fn the_live_memory_curve_means_something_after_30_s() {
+    let mut harness = fitted_from_the_start(Settings {
+        ghosts: false,
+        ..Settings::default()
+    });
     for _ in 0..300 {
         harness.step();
     }
@@ -176,20 +181,7 @@ fn a_memory_curve_with_nothing_to_score_says_why() {
         scenario: memdrive::gui::settings::ScenarioChoice::Builtin("memory_gap".into()),
         ..Settings::default()
     };
-    let mut harness = build_sized(
-        settings,
-        Arc::new(ScriptedDialogs::default()),
-        egui::vec2(1600.0, 950.0),
-        0.1,
-    );
-    harness.step();
-    wait_until(&mut harness, |app| {
-        !matches!(
-            app.instruments().live_status(app.lab()),
-            LiveStatus::Fitting(_)
-        )
-    });
-    harness.state_mut().reset();
+    let mut harness = fitted_from_the_start(settings);
     // 7.5 s of waiting behind the stopped car: 4 s before scoring starts, then 3.5 s scored.
     for _ in 0..75 {
         harness.step();
