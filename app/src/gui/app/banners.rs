@@ -67,12 +67,15 @@ impl MemdriveApp {
                                 {
                                     dismissed = Some(i);
                                 }
-                                ui.add(
-                                    egui::Label::new(
-                                        RichText::new(&notice.text).color(Color32::WHITE),
-                                    )
-                                    .wrap(),
-                                );
+                                let text = RichText::new(&notice.text).color(Color32::WHITE);
+                                // A parse error's `^` points at a column: only a monospace
+                                // font keeps it under the character it means.
+                                let text = if points_at_a_column(&notice.text) {
+                                    text.monospace()
+                                } else {
+                                    text
+                                };
+                                ui.add(egui::Label::new(text).wrap());
                             });
                         });
                     ui.add_space(4.0);
@@ -83,5 +86,29 @@ impl MemdriveApp {
         } else if let Some(i) = dismissed {
             self.notices.remove(i);
         }
+    }
+}
+
+/// Whether `text` quotes a source line with a `^` under a column (as the TOML parser's errors
+/// do: a line `  |     ^`).
+fn points_at_a_column(text: &str) -> bool {
+    text.lines()
+        .any(|l| l.trim_start().starts_with('|') && l.contains('^'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::points_at_a_column;
+
+    #[test]
+    fn a_parse_error_with_a_caret_is_set_in_monospace() {
+        let toml = memdrive_sim::ScenarioSpec::from_toml("name = [", "bad.toml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(points_at_a_column(&toml), "{toml}");
+        assert!(!points_at_a_column(
+            "could not load weights: header too large"
+        ));
     }
 }
