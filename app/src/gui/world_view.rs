@@ -534,25 +534,24 @@ fn draw_readouts(painter: &egui::Painter, world: &World, rect: Rect) {
     let ttc = m.min_ttc_s.map_or("–".to_owned(), |s| format!("{s:.1} s"));
     let (speed, t) = (world.ego().speed_mps, world.time_s());
     let font = FontId::monospace(11.0);
-    let one_line = format!("{speed:.1} m/s · min TTC {ttc} · t {t:.1} s");
-    // In a narrow view the line is broken in two rather than cut off at the edge.
-    let text = if painter
-        .layout_no_wrap(one_line.clone(), font.clone(), Color32::WHITE)
-        .size()
-        .x
-        > rect.width() - 12.0
-    {
-        format!("{speed:.1} m/s · t {t:.1} s\nmin TTC {ttc}")
-    } else {
-        one_line
-    };
-    painter.text(
-        rect.left_bottom() + Vec2::new(6.0, -6.0),
-        Align2::LEFT_BOTTOM,
-        text,
-        font,
-        Color32::WHITE,
-    );
+    // In a narrow view the line is broken in two, or three, rather than cut off at the edge.
+    let layouts = [
+        format!("{speed:.1} m/s · min TTC {ttc} · t {t:.1} s"),
+        format!("{speed:.1} m/s · t {t:.1} s\nmin TTC {ttc}"),
+        format!("{speed:.1} m/s\nt {t:.1} s\nmin TTC {ttc}"),
+    ];
+    let mut galley = None;
+    for text in layouts {
+        let laid = painter.layout_no_wrap(text, font.clone(), Color32::WHITE);
+        let fits = laid.size().x <= rect.width() - 12.0;
+        galley = Some(laid);
+        if fits {
+            break;
+        }
+    }
+    let Some(galley) = galley else { return };
+    let corner = rect.left_bottom() + Vec2::new(6.0, -6.0 - galley.size().y);
+    painter.galley(corner, galley, Color32::WHITE);
     if world.sensor_dropout() {
         painter.text(
             rect.center_top() + Vec2::new(0.0, 6.0),

@@ -70,7 +70,7 @@ impl MemdriveApp {
         let step = self.view_step.unwrap_or(self.lab.step_count());
         let lane = &self.lab.lanes()[index];
         let kind = lane.kind;
-        let title = self.lane_title(index);
+        let (title, short_title) = self.lane_titles(index);
         let Some(moment) = self.lab.moment(step) else {
             return actions;
         };
@@ -242,14 +242,12 @@ impl MemdriveApp {
                         .layout_no_wrap(title.clone(), font, egui::Color32::WHITE)
                         .size()
                         .x;
-                    let shown = match title.rsplit_once(" (lane ") {
-                        Some((head, n)) if full > room => {
-                            format!("{head} #{}", n.trim_end_matches(')'))
-                        }
-                        _ => title.clone(),
-                    };
+                    let shown = if full > room { &short_title } else { &title };
                     let response = ui
-                        .add(egui::Label::new(RichText::new(shown).strong().size(16.0)).truncate())
+                        .add(
+                            egui::Label::new(RichText::new(shown.as_str()).strong().size(16.0))
+                                .truncate(),
+                        )
                         .on_hover_text(title.as_str());
                     // Screen readers (and the tests) hear the whole title.
                     response.widget_info(|| {

@@ -70,14 +70,23 @@ impl MemdriveApp {
 
     /// The title of lane `index`: its kind, numbered when another lane has the same kind.
     pub fn lane_title(&self, index: usize) -> String {
+        self.lane_titles(index).0
+    }
+
+    /// The title of lane `index` and its short form for a narrow header, which keeps the
+    /// number ("GRU (lane 2)" and "GRU #2").
+    pub(super) fn lane_titles(&self, index: usize) -> (String, String) {
         let Some(lane) = self.lab.lanes().get(index) else {
-            return String::new();
+            return (String::new(), String::new());
         };
         let title = match lane.model().and_then(|m| m.ablation()) {
             Some(a) => format!("{} ({})", lane.kind.title(), a.id),
             None => lane.kind.title().to_owned(),
         };
-        self.lab.numbered(index, &title)
+        match self.lab.lane_number(index) {
+            Some(n) => (format!("{title} (lane {n})"), format!("{title} #{n}")),
+            None => (title.clone(), title),
+        }
     }
 
     /// Puts the finished training result into lane `index`, whatever kind that lane drove.

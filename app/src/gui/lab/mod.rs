@@ -428,12 +428,16 @@ impl Lab {
     /// `name` for lane `index`, with the lane number when another lane drives the same kind
     /// ("rbf (lane 2)"), so two lanes of one kind can be told apart.
     pub fn numbered(&self, index: usize, name: &str) -> String {
-        let kind = self.lanes.get(index).map(|l| &l.kind);
-        if self.lanes.iter().filter(|l| Some(&l.kind) == kind).count() > 1 {
-            format!("{name} (lane {})", index + 1)
-        } else {
-            name.to_owned()
+        match self.lane_number(index) {
+            Some(n) => format!("{name} (lane {n})"),
+            None => name.to_owned(),
         }
+    }
+
+    /// The number lane `index` is shown with (from 1) when another lane drives the same kind.
+    pub fn lane_number(&self, index: usize) -> Option<usize> {
+        let kind = self.lanes.get(index).map(|l| &l.kind);
+        (self.lanes.iter().filter(|l| Some(&l.kind) == kind).count() > 1).then_some(index + 1)
     }
 
     /// The lane at `index`, to change.
