@@ -6,6 +6,7 @@ mod banners;
 mod controls;
 mod lanes;
 mod memory_ops;
+mod scenario;
 mod timeline;
 mod weights;
 
@@ -110,7 +111,7 @@ impl MemdriveApp {
     ) -> anyhow::Result<Self> {
         let builtins = all_builtins()?;
         let mut notices = Vec::new();
-        let spec = match resolve(&settings.scenario, &builtins) {
+        let spec = match scenario::resolve(&settings.scenario, &builtins) {
             Ok(spec) => spec,
             Err(e) => {
                 notices.push(Notice {
@@ -119,21 +120,15 @@ impl MemdriveApp {
                     posted_ms: 0,
                 });
                 settings.scenario = ScenarioChoice::default();
-                resolve(&settings.scenario, &builtins)?
+                scenario::resolve(&settings.scenario, &builtins)?
             }
         };
-        let spec = match with_gap(&spec, settings.gap_s) {
-            Ok(gapped) => gapped,
-            Err(e) => {
-                notices.push(Notice {
-                    text: format!("{e:#}; the gap is drawn per seed instead"),
-                    error: true,
-                    posted_ms: 0,
-                });
-                settings.gap_s = None;
-                spec
-            }
-        };
+        let (spec, gap_error) = scenario::gapped(spec, &mut settings.gap_s);
+        notices.extend(gap_error.map(|text| Notice {
+            text,
+            error: true,
+            posted_ms: 0,
+        }));
         let lab = Lab::new(spec, settings.seed, settings.expert_lane, HISTORY_CAPACITY)?;
         Ok(Self {
             lab,
@@ -234,59 +229,6 @@ impl MemdriveApp {
         self.lab.reset();
     }
 
-    /// Switches to scenario `choice`; on failure keeps everything and shows why.
-    pub fn select_scenario(&mut self, choice: ScenarioChoice) {
-        match resolve(&choice, &self.builtins) {
-            Ok(spec) => {
-                if let ScenarioChoice::File(path) = &choice
-                    && !self.settings.scenario_files.contains(path)
-                {
-                    self.settings.scenario_files.push(path.clone());
-                }
-                self.settings.scenario = choice;
-                self.view_step = None;
-                // The gap chosen on the slider holds in every scenario that has one.
-                let spec = match with_gap(&spec, self.settings.gap_s) {
-                    Ok(gapped) => gapped,
-                    Err(e) => {
-                        self.notify(format!("{e:#}; the gap is drawn per seed instead"), true);
-                        self.settings.gap_s = None;
-                        spec
-                    }
-                };
-                self.lab.restart_with(spec, self.settings.seed);
-            }
-            Err(e) => self.notify(format!("{e:#}"), true),
-        }
-    }
-
-    /// Back to the scenario's own gap (drawn per seed in `memory_gap`): the scenario as chosen,
-    /// without the Gap slider's value. Restarts the episode.
-    pub fn gap_per_seed(&mut self) {
-        self.settings.gap_s = None;
-        self.select_scenario(self.settings.scenario.clone());
-    }
-
-    /// Restarts the memory-gap scenario with the pedestrian hidden for `gap_s` seconds; an
-    /// impossible gap is shown as an error and changes nothing.
-    pub fn set_gap(&mut self, gap_s: f64) {
-        match with_gap(self.lab.spec(), Some(gap_s)) {
-            Ok(spec) => {
-                self.settings.gap_s = Some(gap_s);
-                self.view_step = None;
-                self.lab.restart_with(spec, self.settings.seed);
-            }
-            Err(e) => self.notify(format!("{e}"), true),
-        }
-    }
-
-    /// Restarts with `seed`.
-    pub fn set_seed(&mut self, seed: u64) {
-        self.settings.seed = seed;
-        self.view_step = None;
-        self.lab.restart_with(self.lab.spec().clone(), seed);
-    }
-
     /// Shrinks (or restores) the window of transformer lane `index` to `frames` and restarts
     /// every lane; an impossible request is shown and changes nothing.
     pub fn set_window(&mut self, index: usize, frames: usize) {
@@ -303,11 +245,6 @@ impl MemdriveApp {
             Ok(()) => self.view_step = None,
             Err(e) => self.notify(format!("could not switch the ablation: {e:#}"), true),
         }
-    }
-
-    /// Opens a scenario file (what "Open scenario file…" does).
-    pub fn open_scenario(&mut self, path: &Path) {
-        self.select_scenario(ScenarioChoice::File(path.to_owned()));
     }
 
     /// Shows the recorded moment at `step` (pausing while it does); `None` returns to now
@@ -493,33 +430,6 @@ impl MemdriveApp {
             self.reset();
         }
     }
-}
-
-/// `spec` with its memory gap fixed at `gap_s` seconds; unchanged without a gap to set or a
-/// memory gap to set it in.
-fn with_gap(spec: &ScenarioSpec, gap_s: Option<f64>) -> memdrive_sim::Result<ScenarioSpec> {
-    match gap_s {
-        Some(gap_s) if spec.memory_gap.is_some() => {
-            let set =
-                memdrive_sim::scenario::Override::parse(&format!("memory_gap.gap_s={gap_s}"))?;
-            spec.with_overrides(&[set])
-        }
-        _ => Ok(spec.clone()),
-    }
-}
-
-/// The scenario a choice names, checked to suit the learned controllers' sensors.
-fn resolve(choice: &ScenarioChoice, builtins: &[ScenarioSpec]) -> anyhow::Result<ScenarioSpec> {
-    let spec = match choice {
-        ScenarioChoice::Builtin(name) => builtins
-            .iter()
-            .find(|s| &s.name == name)
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("no built-in scenario is called `{name}`"))?,
-        ScenarioChoice::File(path) => ScenarioSpec::from_file(path)?,
-    };
-    learned::check_layout(&spec)?;
-    Ok(spec)
 }
 
 impl eframe::App for MemdriveApp {
