@@ -1,5 +1,8 @@
 //! Layers shared by the networks, each with its backward pass beside it: the affine map's
-//! backward and layer norm. (The affine map's forward, a plain kernel, is `kernels::affine`.)
+//! backward, layer norm, and a head with a hidden layer. (The affine map's forward, a plain
+//! kernel, is `kernels::affine`.)
+
+use crate::kernels::affine;
 
 /// Layer norm's ε, as PyTorch's default.
 const LN_EPS: f32 = 1e-5;
@@ -65,5 +68,85 @@ pub fn layer_norm_backward(
     let sum_xhat: f32 = dxhat.iter().zip(xhat).map(|(d, h)| d * h).sum();
     for i in 0..xhat.len() {
         dx[i] += inv / n * (n * dxhat[i] - sum - xhat[i] * sum_xhat);
+    }
+}
+
+/// A head with a hidden layer reads the present input clipped to ± this many standard
+/// deviations: a feature all but constant in the expert's data (a tiny standard deviation)
+/// would otherwise reach it a thousand times too large in a state only a learner reaches,
+/// where a recurrent cell's squashing gates protect the memory.
+pub const HEAD_INPUT_CLIP: f32 = 4.0;
+
+/// A head reading a memory state `h` and the present input `x` through one hidden layer:
+/// `y = W₂ relu(W₁ [h; clip(x)] + b₁) + b₂`, two outputs.
+#[derive(Clone, Copy, Debug)]
+pub struct MlpHead<'a> {
+    /// (M, H + I).
+    pub w1: &'a [f32],
+    /// (M,).
+    pub b1: &'a [f32],
+    /// (2, M).
+    pub w2: &'a [f32],
+    /// (2,).
+    pub b2: &'a [f32],
+}
+
+/// The gradients of an [`MlpHead`]'s tensors, added to.
+pub struct MlpHeadGrads<'a> {
+    /// (M, H + I).
+    pub w1: &'a mut [f32],
+    /// (M,).
+    pub b1: &'a mut [f32],
+    /// (2, M).
+    pub w2: &'a mut [f32],
+    /// (2,).
+    pub b2: &'a mut [f32],
+}
+
+impl MlpHead<'_> {
+    /// The head's input `[h; clip(x)]`, its hidden layer after relu, and the raw outputs.
+    pub fn forward(&self, h: &[f32], x: &[f32]) -> (Vec<f32>, Vec<f32>, [f32; 2]) {
+        let clipped = x.iter().map(|v| v.clamp(-HEAD_INPUT_CLIP, HEAD_INPUT_CLIP));
+        let hx: Vec<f32> = h.iter().copied().chain(clipped).collect();
+        let mut z = vec![0.0; self.b1.len()];
+        affine(self.w1, self.b1, &hx, &mut z);
+        z.iter_mut().for_each(|v| *v = v.max(0.0));
+        let mut y = [0.0; 2];
+        affine(self.w2, self.b2, &z, &mut y);
+        (hx, z, y)
+    }
+
+    /// Back through the head given `dy = ∂L/∂y`: adds to `grads`, to `dh`, and to `dx` when
+    /// given (zero where the input was clipped).
+    pub fn backward(
+        &self,
+        h: &[f32],
+        x: &[f32],
+        dy: &[f32; 2],
+        grads: MlpHeadGrads<'_>,
+        dh: &mut [f32],
+        dx: Option<&mut [f32]>,
+    ) {
+        let (hx, z, _) = self.forward(h, x);
+        let mut dz = vec![0.0; z.len()];
+        affine_backward(self.w2, &z, dy, grads.w2, grads.b2, &mut dz);
+        for (d, &v) in dz.iter_mut().zip(&z) {
+            if v <= 0.0 {
+                *d = 0.0;
+            }
+        }
+        let mut dhx = vec![0.0; hx.len()];
+        affine_backward(self.w1, &hx, &dz, grads.w1, grads.b1, &mut dhx);
+        let (dh_part, dx_part) = dhx.split_at(h.len());
+        for (d, g) in dh.iter_mut().zip(dh_part) {
+            *d += g;
+        }
+        if let Some(dx) = dx {
+            for ((d, g), v) in dx.iter_mut().zip(dx_part).zip(x) {
+                if v.abs() < HEAD_INPUT_CLIP {
+                    *d += g;
+                }
+            }
+        }
     }
 }

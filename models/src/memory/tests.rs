@@ -25,18 +25,29 @@ fn finite_difference_influence(frames: &[f32], action: &dyn Fn(&[f32]) -> [f32; 
 }
 
 /// The GRU's influence by lag (back-propagation through time to the inputs) matches finite
-/// differences at every lag.
+/// differences at every lag, with a linear head and with a head of 3 hidden units (which also
+/// reads the present input).
 #[test]
 fn gru_influence_matches_finite_differences() {
+    for mlp in [0, 3] {
+        gru_influence_matches(mlp);
+    }
+}
+
+fn gru_influence_matches(mlp: usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
-    let params = GruParams::init(INPUTS, 4, &mut rng);
+    let params = GruParams::init_with(INPUTS, 4, mlp, &mut rng);
     let frames = random(&mut rng, 6 * INPUTS);
     let h0 = random(&mut rng, 4);
     let model = Model::new(Arc::new(params.clone()), identity_normaliser(&mut rng));
     let analytic = influence_at(&model, &frames, &h0, 5);
     let numeric = finite_difference_influence(&frames, &|f| {
         let caches = params.forward(f, &h0);
-        let y = params.head(caches.last().map_or(&h0[..], |c| c.hidden()));
+        let last = caches.last();
+        let y = params.head(
+            last.map_or(&h0[..], |c| c.hidden()),
+            last.map_or(&[][..], |c| &c.x),
+        );
         [y[0].tanh(), y[1].tanh()]
     });
     assert_close(&analytic, &numeric);

@@ -137,6 +137,54 @@ fn a_short_gru_run_reduces_the_loss_and_is_reproducible() {
     assert_eq!(file.to_bytes().ok(), again.to_bytes().ok());
 }
 
+/// A GRU whose head has a hidden layer: the file holds the layer, the loss beats the mean
+/// action after behaviour cloning and after a DAgger round, and the thread count changes
+/// nothing.
+#[test]
+fn a_gru_with_a_hidden_head_layer_trains_reproducibly() {
+    let specs = specs(&["cut_in"]);
+    let config = GruConfig {
+        hidden: 16,
+        window: 16,
+        burn_in: 4,
+        batch: 8,
+        steps_per_round: 300,
+        learning_rate: 5e-3,
+        head_mlp: 8,
+        ..GruConfig::default()
+    };
+    let run = |threads| {
+        let options = TrainOptions {
+            seed: 9,
+            rounds: 1,
+            episodes_per_scenario: 2,
+            threads: Some(threads),
+            ..TrainOptions::default()
+        };
+        train_with(
+            crate::gru::KIND,
+            &config,
+            &specs,
+            &options,
+            &mut |_: &RoundReport| {},
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (file, reports) = run(1);
+    for r in &reports {
+        assert!(r.loss < 0.75 * r.baseline_loss, "{r:?}");
+    }
+    let dim = file.normaliser.dim();
+    assert_eq!(file.tensors["head.mlp.weight"].shape, vec![8, 16 + dim]);
+    assert_eq!(file.tensors["head.weight"].shape, vec![2, 8]);
+    let (again, _) = run(2);
+    assert_eq!(file.to_bytes().ok(), again.to_bytes().ok());
+    // The file loads back as the same network.
+    let model = crate::Model::from_file(file.clone(), std::path::Path::new("gru.safetensors"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(model.kind(), crate::gru::KIND);
+}
+
 /// A monitor hears every optimiser step with its loss, and cancelling stops the run within
 /// one step with `Error::Cancelled`.
 #[test]

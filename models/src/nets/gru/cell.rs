@@ -3,6 +3,7 @@
 
 use super::GruConfig;
 use crate::kernels::{add_outer, add_transposed, affine, gemm_acc, transposed};
+use crate::layers::{MlpHead, MlpHeadGrads};
 
 /// Outputs: steering and acceleration (pre-`tanh`).
 const OUTPUTS: usize = 2;
@@ -14,6 +15,8 @@ pub struct GruParams {
     pub inputs: usize,
     /// Hidden units.
     pub hidden: usize,
+    /// Units of the head's hidden layer (0: the head is linear in the hidden state).
+    pub mlp: usize,
     /// (3H, I): input weights of the r, z, n gates, stacked.
     pub weight_ih: Vec<f32>,
     /// (3H, H): recurrent weights of the r, z, n gates, stacked.
@@ -22,7 +25,12 @@ pub struct GruParams {
     pub bias_ih: Vec<f32>,
     /// (3H,).
     pub bias_hh: Vec<f32>,
-    /// (2, H).
+    /// (M, H + I): the head's hidden layer, reading the hidden state and the present input
+    /// (clipped to ±4; empty for a linear head).
+    pub mlp_weight: Vec<f32>,
+    /// (M,).
+    pub mlp_bias: Vec<f32>,
+    /// (2, H), or (2, M) with a hidden layer.
     pub head_weight: Vec<f32>,
     /// (2,).
     pub head_bias: Vec<f32>,
@@ -35,7 +43,7 @@ pub struct GruParams {
 /// What one step computed, kept for the backward pass.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StepCache {
-    pub(super) x: Vec<f32>,
+    pub(crate) x: Vec<f32>,
     pub(super) h_prev: Vec<f32>,
     pub(super) r: Vec<f32>,
     pub(super) z: Vec<f32>,
@@ -67,20 +75,42 @@ fn sigmoid(v: f32) -> f32 {
 }
 
 impl GruParams {
-    /// Parameters drawn uniformly from ±1/√H, as PyTorch initialises a GRU.
+    /// Parameters drawn uniformly from ±1/√H, as PyTorch initialises a GRU, with a linear
+    /// head.
     pub fn init(inputs: usize, hidden: usize, rng: &mut impl rand::Rng) -> Self {
+        Self::init_with(inputs, hidden, 0, rng)
+    }
+
+    /// [`init`](Self::init) with a head of `mlp` hidden units (0: linear), each layer drawn
+    /// from ±1/√fan-in.
+    pub fn init_with(inputs: usize, hidden: usize, mlp: usize, rng: &mut impl rand::Rng) -> Self {
         use rand::RngExt;
-        let bound = 1.0 / (hidden as f32).sqrt();
-        let mut draw =
-            |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-bound..bound)).collect() };
+        let mut draw = |n: usize, fan_in: usize| -> Vec<f32> {
+            let bound = 1.0 / (fan_in as f32).sqrt();
+            (0..n).map(|_| rng.random_range(-bound..bound)).collect()
+        };
+        let weight_ih = draw(3 * hidden * inputs, hidden);
+        let weight_hh = draw(3 * hidden * hidden, hidden);
+        let bias_ih = draw(3 * hidden, hidden);
+        let bias_hh = draw(3 * hidden, hidden);
+        // A linear head draws exactly what it always did (bundled files reproduce).
+        let head_weight = if mlp == 0 {
+            draw(OUTPUTS * hidden, hidden)
+        } else {
+            draw(OUTPUTS * mlp, mlp)
+        };
+        let mlp_weight = draw(mlp * (hidden + inputs), hidden + inputs);
         Self {
             inputs,
             hidden,
-            weight_ih: draw(3 * hidden * inputs),
-            weight_hh: draw(3 * hidden * hidden),
-            bias_ih: draw(3 * hidden),
-            bias_hh: draw(3 * hidden),
-            head_weight: draw(OUTPUTS * hidden),
+            mlp,
+            weight_ih,
+            weight_hh,
+            bias_ih,
+            bias_hh,
+            mlp_weight,
+            mlp_bias: vec![0.0; mlp],
+            head_weight,
             head_bias: vec![0.0; OUTPUTS],
             // Zeros, drawing nothing: without the presence loss training is what it was.
             presence_weight: vec![0.0; hidden],
@@ -94,10 +124,13 @@ impl GruParams {
         Self {
             inputs: self.inputs,
             hidden: self.hidden,
+            mlp: self.mlp,
             weight_ih: z(&self.weight_ih),
             weight_hh: z(&self.weight_hh),
             bias_ih: z(&self.bias_ih),
             bias_hh: z(&self.bias_hh),
+            mlp_weight: z(&self.mlp_weight),
+            mlp_bias: z(&self.mlp_bias),
             head_weight: z(&self.head_weight),
             head_bias: z(&self.head_bias),
             presence_weight: z(&self.presence_weight),
@@ -105,37 +138,78 @@ impl GruParams {
         }
     }
 
-    /// Every tensor with its PyTorch-style name, in a fixed order.
-    pub fn named(&self) -> [(&'static str, &Vec<f32>); 6] {
+    /// Every tensor of a weight file with its PyTorch-style name, in a fixed order (the
+    /// head's hidden layer only when it has one).
+    pub fn named(&self) -> Vec<(&'static str, &Vec<f32>)> {
+        let all = self.trainable();
+        let tensors = if self.mlp > 0 {
+            all[..8].to_vec()
+        } else {
+            vec![all[0], all[1], all[2], all[3], all[6], all[7]]
+        };
+        Self::names(self.mlp).iter().copied().zip(tensors).collect()
+    }
+
+    /// Names of a weight file's tensors, in the order of `named`.
+    fn names(mlp: usize) -> &'static [&'static str] {
+        const ALL: [&str; 8] = [
+            "gru.weight_ih",
+            "gru.weight_hh",
+            "gru.bias_ih",
+            "gru.bias_hh",
+            "head.mlp.weight",
+            "head.mlp.bias",
+            "head.weight",
+            "head.bias",
+        ];
+        const LINEAR: [&str; 6] = [
+            "gru.weight_ih",
+            "gru.weight_hh",
+            "gru.bias_ih",
+            "gru.bias_hh",
+            "head.weight",
+            "head.bias",
+        ];
+        if mlp > 0 { &ALL } else { &LINEAR }
+    }
+
+    /// Every tensor of a weight file, mutable, in the order of `named`.
+    pub fn tensors_mut(&mut self) -> Vec<&mut Vec<f32>> {
+        let mlp = self.mlp;
+        let [a, b, c, d, e, f, g, h, _, _] = self.trainable_mut();
+        if mlp > 0 {
+            vec![a, b, c, d, e, f, g, h]
+        } else {
+            vec![a, b, c, d, g, h]
+        }
+    }
+
+    /// Every trained tensor: the GRU's, the head's (its hidden layer empty when linear), then
+    /// the presence head's (not in weight files).
+    pub fn trainable(&self) -> [&Vec<f32>; 10] {
         [
-            ("gru.weight_ih", &self.weight_ih),
-            ("gru.weight_hh", &self.weight_hh),
-            ("gru.bias_ih", &self.bias_ih),
-            ("gru.bias_hh", &self.bias_hh),
-            ("head.weight", &self.head_weight),
-            ("head.bias", &self.head_bias),
+            &self.weight_ih,
+            &self.weight_hh,
+            &self.bias_ih,
+            &self.bias_hh,
+            &self.mlp_weight,
+            &self.mlp_bias,
+            &self.head_weight,
+            &self.head_bias,
+            &self.presence_weight,
+            &self.presence_bias,
         ]
     }
 
-    /// Every tensor, mutable, in the order of `named`.
-    pub fn tensors_mut(&mut self) -> [&mut Vec<f32>; 6] {
-        let [a, b, c, d, e, f, _, _] = self.trainable_mut();
-        [a, b, c, d, e, f]
-    }
-
-    /// Every trained tensor: those of `named`, then the presence head's (not in weight files).
-    pub fn trainable(&self) -> [&Vec<f32>; 8] {
-        let [a, b, c, d, e, f] = self.named().map(|(_, t)| t);
-        [a, b, c, d, e, f, &self.presence_weight, &self.presence_bias]
-    }
-
     /// Every trained tensor, mutable, in the order of `trainable`.
-    pub fn trainable_mut(&mut self) -> [&mut Vec<f32>; 8] {
+    pub fn trainable_mut(&mut self) -> [&mut Vec<f32>; 10] {
         [
             &mut self.weight_ih,
             &mut self.weight_hh,
             &mut self.bias_ih,
             &mut self.bias_hh,
+            &mut self.mlp_weight,
+            &mut self.mlp_bias,
             &mut self.head_weight,
             &mut self.head_bias,
             &mut self.presence_weight,
@@ -143,16 +217,21 @@ impl GruParams {
         ]
     }
 
-    /// Shape of each tensor, in the order of `named`.
-    pub fn shapes(inputs: usize, hidden: usize) -> [Vec<usize>; 6] {
-        [
+    /// Shape of each tensor of a weight file, in the order of `named`.
+    pub fn shapes(inputs: usize, hidden: usize, mlp: usize) -> Vec<Vec<usize>> {
+        let mut shapes = vec![
             vec![3 * hidden, inputs],
             vec![3 * hidden, hidden],
             vec![3 * hidden],
             vec![3 * hidden],
-            vec![OUTPUTS, hidden],
-            vec![OUTPUTS],
-        ]
+        ];
+        if mlp > 0 {
+            shapes.extend([vec![mlp, hidden + inputs], vec![mlp], vec![OUTPUTS, mlp]]);
+        } else {
+            shapes.push(vec![OUTPUTS, hidden]);
+        }
+        shapes.push(vec![OUTPUTS]);
+        shapes
     }
 
     /// One step from hidden state `h` on input `x`; everything it computed.
@@ -189,11 +268,53 @@ impl GruParams {
         }
     }
 
-    /// Raw outputs (pre-`tanh`) read from hidden state `h`.
-    pub fn head(&self, h: &[f32]) -> [f32; 2] {
-        let mut y = [0.0; OUTPUTS];
-        affine(&self.head_weight, &self.head_bias, h, &mut y);
-        y
+    /// Raw outputs (pre-`tanh`) read from hidden state `h` after input `x` (which only a head
+    /// with a hidden layer reads).
+    pub fn head(&self, h: &[f32], x: &[f32]) -> [f32; 2] {
+        if self.mlp == 0 {
+            let mut y = [0.0; OUTPUTS];
+            affine(&self.head_weight, &self.head_bias, h, &mut y);
+            y
+        } else {
+            self.mlp_head().forward(h, x).2
+        }
+    }
+
+    fn mlp_head(&self) -> MlpHead<'_> {
+        MlpHead {
+            w1: &self.mlp_weight,
+            b1: &self.mlp_bias,
+            w2: &self.head_weight,
+            b2: &self.head_bias,
+        }
+    }
+
+    /// Back through the head given `dy = ∂L/∂y`: adds to the head's gradients and to `dh`
+    /// (and, with a hidden layer, the part through the present input to `dx` when given).
+    fn head_backward(
+        &self,
+        h: &[f32],
+        x: &[f32],
+        dy: &[f32; 2],
+        grads: &mut Self,
+        dh: &mut [f32],
+        dx: Option<&mut [f32]>,
+    ) {
+        if self.mlp == 0 {
+            add_outer(&mut grads.head_weight, dy, h);
+            for (g, d) in grads.head_bias.iter_mut().zip(dy) {
+                *g += d;
+            }
+            add_transposed(&self.head_weight, dy, dh);
+            return;
+        }
+        let into = MlpHeadGrads {
+            w1: &mut grads.mlp_weight,
+            b1: &mut grads.mlp_bias,
+            w2: &mut grads.head_weight,
+            b2: &mut grads.head_bias,
+        };
+        self.mlp_head().backward(h, x, dy, into, dh, dx);
     }
 
     /// Forward over a window from hidden state `h0`; returns the caches of every step. The
@@ -245,7 +366,7 @@ impl GruParams {
         for (t, c) in caches.iter().enumerate().rev() {
             let mut dh = dh_next.clone();
             if t >= from {
-                let y = self.head(&c.h);
+                let y = self.head(&c.h, &c.x);
                 let mut dy = [0.0f32; OUTPUTS];
                 for o in 0..OUTPUTS {
                     let a = y[o].tanh();
@@ -253,11 +374,7 @@ impl GruParams {
                     loss += f64::from(err * err);
                     dy[o] = 2.0 * err / counted * (1.0 - a * a);
                 }
-                add_outer(&mut grads.head_weight, &dy, &c.h);
-                for (g, d) in grads.head_bias.iter_mut().zip(&dy) {
-                    *g += d;
-                }
-                add_transposed(&self.head_weight, &dy, &mut dh);
+                self.head_backward(&c.h, &c.x, &dy, grads, &mut dh, None);
                 if let Some((labels, weight)) = presence {
                     let logit = self.presence_logit(&c.h);
                     let label = labels[t];
@@ -325,8 +442,9 @@ impl GruParams {
             return Vec::new();
         };
         let hidden = self.hidden;
-        let y = self.head(&last.h);
+        let y = self.head(&last.h, &last.x);
         let mut squares = vec![0.0f64; caches.len()];
+        let mut scratch = self.zeros_like();
         for o in 0..OUTPUTS {
             let a = y[o].tanh();
             let mut dh = vec![0.0f32; hidden];
@@ -335,10 +453,16 @@ impl GruParams {
                 d[o] = 1.0 - a * a;
                 d
             };
-            add_transposed(&self.head_weight, &dy, &mut dh);
+            // The present input also reaches the head directly, when it has a hidden layer.
+            let mut direct = vec![0.0f32; self.inputs];
+            self.head_backward(&last.h, &last.x, &dy, &mut scratch, &mut dh, Some(&mut direct));
             for (lag, c) in caches.iter().rev().enumerate() {
                 let (dgi, dgh, mut dh_prev) = cell_backward(c, &dh);
-                let mut dx = vec![0.0f32; self.inputs];
+                let mut dx = if lag == 0 {
+                    std::mem::take(&mut direct)
+                } else {
+                    vec![0.0f32; self.inputs]
+                };
                 add_transposed(&self.weight_ih, &dgi, &mut dx);
                 squares[lag] += dx.iter().map(|v| f64::from(v * v)).sum::<f64>();
                 add_transposed(&self.weight_hh, &dgh, &mut dh_prev);
@@ -378,7 +502,7 @@ impl GruParams {
     pub fn tensors(&self) -> std::collections::BTreeMap<String, crate::weights::Tensor> {
         self.named()
             .into_iter()
-            .zip(Self::shapes(self.inputs, self.hidden))
+            .zip(Self::shapes(self.inputs, self.hidden, self.mlp))
             .map(|((name, data), shape)| {
                 (
                     name.to_owned(),
@@ -393,23 +517,26 @@ impl GruParams {
         file: &mut crate::weights::WeightFile,
     ) -> Result<(Self, GruConfig), crate::Invalid> {
         let config: GruConfig = file.config("GRU", GruConfig::validate)?;
-        let (inputs, hidden) = (file.normaliser.dim(), config.hidden);
+        let (inputs, hidden, mlp) = (file.normaliser.dim(), config.hidden, config.head_mlp);
         let mut params = Self {
             inputs,
             hidden,
+            mlp,
             weight_ih: Vec::new(),
             weight_hh: Vec::new(),
             bias_ih: Vec::new(),
             bias_hh: Vec::new(),
+            mlp_weight: Vec::new(),
+            mlp_bias: Vec::new(),
             head_weight: Vec::new(),
             head_bias: Vec::new(),
             presence_weight: vec![0.0; hidden],
             presence_bias: vec![0.0],
         };
-        let names = params.named().map(|(n, _)| n);
-        for ((name, shape), slot) in names
-            .into_iter()
-            .zip(Self::shapes(inputs, hidden))
+        for ((name, shape), slot) in Self::names(mlp)
+            .iter()
+            .copied()
+            .zip(Self::shapes(inputs, hidden, mlp))
             .zip(params.tensors_mut())
         {
             *slot = file.take(name, &shape)?;

@@ -50,7 +50,7 @@ impl memdrive_sim::Controller for GruController {
         self.normaliser.apply(obs.values(), &mut self.input);
         let step = self.params.step(&self.input, &self.hidden);
         self.hidden.clone_from(&step.h);
-        let controls = self.scale.controls(self.params.head(&self.hidden));
+        let controls = self.scale.controls(self.params.head(&self.hidden, &self.input));
         self.last = Some(step);
         controls
     }

@@ -107,7 +107,7 @@ impl GradientNet for GruParams {
     }
 
     fn init(inputs: usize, config: &GruConfig, rng: &mut ChaCha8Rng) -> Self {
-        GruParams::init(inputs, config.hidden, rng)
+        GruParams::init_with(inputs, config.hidden, config.head_mlp, rng)
     }
 
     fn optimiser(config: &GruConfig) -> (f32, f32) {

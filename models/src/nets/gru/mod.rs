@@ -70,6 +70,11 @@ pub struct GruConfig {
     /// (which files written before it existed lack: 0).
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
     pub stored_state_every: usize,
+    /// Units of a hidden layer (relu) in the head, which then reads the hidden state and the
+    /// present input; 0, the default, reads the hidden state linearly and leaves it out of
+    /// weight files (which files written before it existed lack: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
+    pub head_mlp: usize,
 }
 
 /// A step size that does not decay.
@@ -93,6 +98,7 @@ impl Default for GruConfig {
             presence_loss: 0.5,
             critical_share: 0.2,
             stored_state_every: 500,
+            head_mlp: 0,
         }
     }
 }
@@ -116,6 +122,7 @@ impl GruConfig {
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
             count("stored_state_every", self.stored_state_every, 0, MAX_STEPS_PER_ROUND)?;
+            count("head_mlp", self.head_mlp, 0, MAX_WIDTH)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

@@ -14,9 +14,6 @@ fn window(rng: &mut ChaCha8Rng, inputs: usize, steps: usize) -> (Vec<f32>, Vec<f
     (xs, targets)
 }
 
-/// Every parameter tensor's gradient against central finite differences.
-/// Bound: |analytic − numeric| ≤ 1e-2 · max(|analytic|, |numeric|) + 2e-4, with ε = 1e-2
-/// in f32 (the loss is O(0.1), so rounding error is ~1e-5 and truncation ~ε² · f''').
 /// The step size starts at the base, ends at its fraction, and falls all the way.
 #[test]
 fn the_cosine_step_size_falls_from_the_base_to_its_fraction() {
@@ -32,11 +29,21 @@ fn the_cosine_step_size_falls_from_the_base_to_its_fraction() {
     );
 }
 
+/// Every parameter tensor's gradient against central finite differences.
+/// Bound: |analytic − numeric| ≤ 1e-2 · max(|analytic|, |numeric|) + 2e-4, with ε = 1e-2
+/// in f32 (the loss is O(0.1), so rounding error is ~1e-5 and truncation ~ε² · f''').
+/// With a linear head, and with a head of 3 hidden units reading the hidden state and the
+/// present input.
 #[test]
 fn backpropagation_through_time_matches_finite_differences() {
+    gradients_match_finite_differences(0);
+    gradients_match_finite_differences(3);
+}
+
+fn gradients_match_finite_differences(mlp: usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let (inputs, hidden, steps, from) = (5, 4, 6, 2);
-    let params = GruParams::init(inputs, hidden, &mut rng);
+    let params = GruParams::init_with(inputs, hidden, mlp, &mut rng);
     let (xs, targets) = window(&mut rng, inputs, steps);
     let h0: Vec<f32> = (0..hidden).map(|_| rng.random_range(-0.5..0.5)).collect();
     let mut params = params;
@@ -61,6 +68,8 @@ fn backpropagation_through_time_matches_finite_differences() {
         "gru.weight_hh",
         "gru.bias_ih",
         "gru.bias_hh",
+        "head.mlp.weight",
+        "head.mlp.bias",
         "head.weight",
         "head.bias",
         "presence.weight",
@@ -77,7 +86,7 @@ fn backpropagation_through_time_matches_finite_differences() {
             let bound = 1e-2 * a.abs().max(numeric.abs()) + 2e-4;
             assert!(
                 (a - numeric).abs() <= bound,
-                "{name}[{i}]: analytic {a}, numeric {numeric}"
+                "head of {mlp}: {name}[{i}]: analytic {a}, numeric {numeric}"
             );
         }
     }
@@ -99,6 +108,9 @@ fn one_step_matches_a_hand_computation() {
         weight_hh: vec![0.5; 3],
         bias_ih: vec![0.0; 3],
         bias_hh: vec![0.0; 3],
+        mlp: 0,
+        mlp_weight: Vec::new(),
+        mlp_bias: Vec::new(),
         head_weight: vec![1.0, -1.0],
         head_bias: vec![0.0, 0.1],
         presence_weight: vec![0.0],
@@ -108,7 +120,7 @@ fn one_step_matches_a_hand_computation() {
     assert!((c.r[0] - 0.645_656).abs() < 1e-5);
     assert!((c.n[0] - 0.511_357).abs() < 1e-5);
     assert!((c.h[0] - 0.310_327).abs() < 1e-5, "{}", c.h[0]);
-    let y = p.head(&c.h);
+    let y = p.head(&c.h, &[1.0]);
     assert!((y[0] - 0.310_327).abs() < 1e-5 && (y[1] + 0.210_327).abs() < 1e-5);
 }
 
