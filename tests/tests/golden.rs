@@ -58,10 +58,10 @@ fn pinned_episodes_replay_exactly() {
             "gru",
             "goal",
             263,
-            "3ddc70f012cf39e6",
+            "70bc9754a6acdf21",
         ),
         ("memory_gap", "5", "expert", "goal", 236, "4dc9fef5d87c87e6"),
-        ("memory_gap", "5", "gru", "goal", 233, "ca413eea2c1a5ae5"),
+        ("memory_gap", "5", "gru", "goal", 239, "7de007482d74266a"),
         (
             "mixed_traffic",
             "2",

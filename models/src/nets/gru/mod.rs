@@ -71,7 +71,7 @@ pub struct GruConfig {
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
     pub stored_state_every: usize,
     /// Units of a hidden layer (relu) in the head, which then reads the hidden state and the
-    /// present input; 0, the default, reads the hidden state linearly and leaves it out of
+    /// present input (64 by default); 0 reads the hidden state linearly and leaves it out of
     /// weight files (which files written before it existed lack: 0).
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
     pub head_mlp: usize,
@@ -98,7 +98,7 @@ impl Default for GruConfig {
             presence_loss: 0.5,
             critical_share: 0.2,
             stored_state_every: 500,
-            head_mlp: 0,
+            head_mlp: 64,
         }
     }
 }
