@@ -378,11 +378,12 @@ fn gru_files_round_trip_and_name_their_tensors() {
     use memdrive_models::gru::{GruConfig, GruParams};
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-    let params = GruParams::init(136, 8, &mut rng);
     let config = GruConfig {
         hidden: 8,
+        head_mlp: 4,
         ..GruConfig::default()
     };
+    let params = GruParams::init_with(136, 8, config.head_mlp, &mut rng);
     let file = untrained_file(
         memdrive_models::gru::KIND,
         serde_json::to_value(&config),
@@ -399,6 +400,28 @@ fn gru_files_round_trip_and_name_their_tensors() {
         err.contains("tensor gru.weight_hh has shape [64, 32], expected [24, 8]"),
         "{err}"
     );
+    // The head's hidden layer reads the hidden state and the observation: (4, 8 + 136).
+    let err = error_after(&file, &|f| {
+        f.tensors.insert(
+            "head.mlp.weight".into(),
+            Tensor::new(vec![4, 136], vec![0.0; 4 * 136]),
+        );
+    });
+    assert!(
+        err.contains("tensor head.mlp.weight has shape [4, 136], expected [4, 144]"),
+        "{err}"
+    );
+    // A file with a linear head says so in its config and has no hidden layer.
+    let linear = GruConfig {
+        head_mlp: 0,
+        ..config
+    };
+    let params = GruParams::init(136, 8, &mut rng);
+    round_trips(&untrained_file(
+        memdrive_models::gru::KIND,
+        serde_json::to_value(&linear),
+        params.tensors(),
+    ));
 }
 
 /// A transformer's file: same round trip; its attention tensors are named as in PyTorch-style

@@ -97,11 +97,8 @@ fn episode_counts_must_name_trained_scenarios() {
     assert!(err.contains("cut_in has none"), "{err}");
 }
 
-/// A short GRU run: the loss after training beats predicting the mean action, and
-/// training the same way twice gives the same file.
-#[test]
-fn a_short_gru_run_reduces_the_loss_and_is_reproducible() {
-    let specs = specs(&["cut_in"]);
+/// A short GRU run, linear head or one with a hidden layer of `head_mlp` units, on `threads`.
+fn short_gru_run(head_mlp: usize, threads: usize) -> (WeightFile, Vec<RoundReport>) {
     let config = GruConfig {
         hidden: 16,
         window: 16,
@@ -109,77 +106,55 @@ fn a_short_gru_run_reduces_the_loss_and_is_reproducible() {
         batch: 8,
         steps_per_round: 300,
         learning_rate: 5e-3,
+        head_mlp,
         ..GruConfig::default()
     };
-    let run = |threads| {
-        let options = TrainOptions {
-            seed: 9,
-            rounds: 1,
-            episodes_per_scenario: 2,
-            threads: Some(threads),
-            ..TrainOptions::default()
-        };
-        train_with(
-            crate::gru::KIND,
-            &config,
-            &specs,
-            &options,
-            &mut |_: &RoundReport| {},
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
+    let options = TrainOptions {
+        seed: 9,
+        rounds: 1,
+        episodes_per_scenario: 2,
+        threads: Some(threads),
+        ..TrainOptions::default()
     };
-    let (file, reports) = run(1);
+    train_with(
+        crate::gru::KIND,
+        &config,
+        &specs(&["cut_in"]),
+        &options,
+        &mut |_: &RoundReport| {},
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A short GRU run with a linear head: the loss after behaviour cloning and after a DAgger
+/// round beats predicting the mean action, and training the same way twice gives the same
+/// file.
+#[test]
+fn a_short_gru_run_reduces_the_loss_and_is_reproducible() {
+    let (file, reports) = short_gru_run(0, 1);
     for r in &reports {
         assert!(r.loss < 0.75 * r.baseline_loss, "{r:?}");
     }
     assert_eq!(file.tensors["gru.weight_hh"].shape, vec![48, 16]);
-    let (again, _) = run(2);
+    assert_eq!(file.tensors["head.weight"].shape, vec![2, 16]);
+    assert!(!file.tensors.contains_key("head.mlp.weight"));
+    let (again, _) = short_gru_run(0, 2);
     assert_eq!(file.to_bytes().ok(), again.to_bytes().ok());
 }
 
-/// A GRU whose head has a hidden layer: the file holds the layer, the loss beats the mean
-/// action after behaviour cloning and after a DAgger round, and the thread count changes
-/// nothing.
+/// The same with a hidden layer in the head: the file holds the layer, loads back, and the
+/// thread count changes nothing.
 #[test]
 fn a_gru_with_a_hidden_head_layer_trains_reproducibly() {
-    let specs = specs(&["cut_in"]);
-    let config = GruConfig {
-        hidden: 16,
-        window: 16,
-        burn_in: 4,
-        batch: 8,
-        steps_per_round: 300,
-        learning_rate: 5e-3,
-        head_mlp: 8,
-        ..GruConfig::default()
-    };
-    let run = |threads| {
-        let options = TrainOptions {
-            seed: 9,
-            rounds: 1,
-            episodes_per_scenario: 2,
-            threads: Some(threads),
-            ..TrainOptions::default()
-        };
-        train_with(
-            crate::gru::KIND,
-            &config,
-            &specs,
-            &options,
-            &mut |_: &RoundReport| {},
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
-    };
-    let (file, reports) = run(1);
+    let (file, reports) = short_gru_run(8, 1);
     for r in &reports {
         assert!(r.loss < 0.75 * r.baseline_loss, "{r:?}");
     }
     let dim = file.normaliser.dim();
     assert_eq!(file.tensors["head.mlp.weight"].shape, vec![8, 16 + dim]);
     assert_eq!(file.tensors["head.weight"].shape, vec![2, 8]);
-    let (again, _) = run(2);
+    let (again, _) = short_gru_run(8, 2);
     assert_eq!(file.to_bytes().ok(), again.to_bytes().ok());
-    // The file loads back as the same network.
     let model = crate::Model::from_file(file.clone(), std::path::Path::new("gru.safetensors"))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(model.kind(), crate::gru::KIND);

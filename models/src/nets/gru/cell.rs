@@ -8,6 +8,19 @@ use crate::layers::{MlpHead, MlpHeadGrads};
 /// Outputs: steering and acceleration (pre-`tanh`).
 const OUTPUTS: usize = 2;
 
+/// Every tensor of a weight file with a hidden layer in the head, in file order (then, in
+/// training only, the presence head's).
+pub(super) const NAMES: [&str; 8] = [
+    "gru.weight_ih",
+    "gru.weight_hh",
+    "gru.bias_ih",
+    "gru.bias_hh",
+    "head.mlp.weight",
+    "head.mlp.bias",
+    "head.weight",
+    "head.bias",
+];
+
 /// The GRU's parameters, row-major, shapes as in PyTorch.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GruParams {
@@ -147,30 +160,16 @@ impl GruParams {
         } else {
             vec![all[0], all[1], all[2], all[3], all[6], all[7]]
         };
-        Self::names(self.mlp).iter().copied().zip(tensors).collect()
+        Self::names(self.mlp).into_iter().zip(tensors).collect()
     }
 
-    /// Names of a weight file's tensors, in the order of `named`.
-    fn names(mlp: usize) -> &'static [&'static str] {
-        const ALL: [&str; 8] = [
-            "gru.weight_ih",
-            "gru.weight_hh",
-            "gru.bias_ih",
-            "gru.bias_hh",
-            "head.mlp.weight",
-            "head.mlp.bias",
-            "head.weight",
-            "head.bias",
-        ];
-        const LINEAR: [&str; 6] = [
-            "gru.weight_ih",
-            "gru.weight_hh",
-            "gru.bias_ih",
-            "gru.bias_hh",
-            "head.weight",
-            "head.bias",
-        ];
-        if mlp > 0 { &ALL } else { &LINEAR }
+    /// Names of a weight file's tensors, in the order of `named`: [`NAMES`] without the
+    /// head's hidden layer when it has none.
+    pub(super) fn names(mlp: usize) -> Vec<&'static str> {
+        NAMES
+            .into_iter()
+            .filter(|n| mlp > 0 || !n.starts_with("head.mlp."))
+            .collect()
     }
 
     /// Every tensor of a weight file, mutable, in the order of `named`.
@@ -534,8 +533,7 @@ impl GruParams {
             presence_bias: vec![0.0],
         };
         for ((name, shape), slot) in Self::names(mlp)
-            .iter()
-            .copied()
+            .into_iter()
             .zip(Self::shapes(inputs, hidden, mlp))
             .zip(params.tensors_mut())
         {

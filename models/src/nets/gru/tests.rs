@@ -63,18 +63,10 @@ fn gradients_match_finite_differences(mlp: usize) {
         p.loss_and_grad(&p.forward(&xs, &h0), &targets, presence, from, &mut scratch)
     };
     let eps = 1e-2f32;
-    let names = [
-        "gru.weight_ih",
-        "gru.weight_hh",
-        "gru.bias_ih",
-        "gru.bias_hh",
-        "head.mlp.weight",
-        "head.mlp.bias",
-        "head.weight",
-        "head.bias",
-        "presence.weight",
-        "presence.bias",
-    ];
+    let names: Vec<&str> = cell::NAMES
+        .into_iter()
+        .chain(["presence.weight", "presence.bias"])
+        .collect();
     let analytic: Vec<Vec<f32>> = grads.trainable().iter().map(|g| (*g).clone()).collect();
     for (tensor, (name, grad)) in names.iter().zip(&analytic).enumerate() {
         for (i, &a) in grad.iter().enumerate() {
