@@ -93,7 +93,7 @@ impl Default for GruConfig {
             window: 96,
             burn_in: 16,
             batch: 16,
-            steps_per_round: 1500,
+            steps_per_round: 2000,
             final_rate_fraction: 0.05,
             presence_loss: 0.5,
             critical_share: 0.2,
