@@ -5,7 +5,6 @@
 use super::HebbianConfig;
 use crate::Invalid;
 use crate::kernels::{add_outer, add_transposed, affine, dot, gemm_acc, transposed};
-use crate::layers::{MlpHead, MlpHeadGrads};
 use crate::weights::{Tensor, WeightFile};
 use std::collections::BTreeMap;
 
@@ -23,9 +22,6 @@ const HEAD_B: usize = 7;
 /// The auxiliary presence head (hidden,) and (1,): trained, never written to a weight file.
 const PRESENCE_W: usize = 8;
 const PRESENCE_B: usize = 9;
-/// The head's hidden layer (mlp, hidden + inputs) and (mlp,): empty for a linear head.
-const MLP_W: usize = 10;
-const MLP_B: usize = 11;
 
 /// Tensor names, in storage order, as the reference implementations name them.
 pub const NAMES: [&str; 8] = [
@@ -39,11 +35,7 @@ pub const NAMES: [&str; 8] = [
     "head.bias",
 ];
 
-/// With a hidden layer in the head, its tensors follow, in weight files and in storage.
-const MLP_NAMES: [&str; 2] = ["head.mlp.weight", "head.mlp.bias"];
-
-/// The parameters, row-major, in the order of `NAMES` (then the presence head, then the
-/// head's hidden layer). `W` and `α`
+/// The parameters, row-major, in the order of `NAMES` (then the presence head). `W` and `α`
 /// are (hidden, hidden), row i the unit that receives, column j the one that sends.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HebbianParams {
@@ -55,8 +47,6 @@ pub struct HebbianParams {
     pub decay: f32,
     /// The trace's bound: every entry stays within ±clip.
     pub clip: f32,
-    /// Units of the head's hidden layer (0: the head is linear in the activity).
-    pub mlp: usize,
     /// The tensors.
     pub tensors: Vec<Vec<f32>>,
 }
@@ -195,32 +185,18 @@ impl TraceRule {
 }
 
 impl HebbianParams {
-    /// Shape of every tensor of a weight file, in the order of [`Self::file_tensors`].
-    pub fn shapes(inputs: usize, hidden: usize, mlp: usize) -> Vec<Vec<usize>> {
-        let mut shapes = vec![
+    /// Shape of every tensor, in the order of `NAMES`.
+    pub fn shapes(inputs: usize, hidden: usize) -> Vec<Vec<usize>> {
+        vec![
             vec![hidden, inputs],
             vec![hidden],
             vec![hidden, hidden],
             vec![hidden, hidden],
             vec![hidden],
             vec![1],
-            vec![OUTPUTS, if mlp > 0 { mlp } else { hidden }],
+            vec![OUTPUTS, hidden],
             vec![OUTPUTS],
-        ];
-        if mlp > 0 {
-            shapes.extend([vec![mlp, hidden + inputs], vec![mlp]]);
-        }
-        shapes
-    }
-
-    /// A weight file's tensors: name and index into `tensors`, in file order (`NAMES`, then
-    /// the head's hidden layer if it has one).
-    pub fn file_tensors(mlp: usize) -> Vec<(&'static str, usize)> {
-        let mut all: Vec<_> = NAMES.iter().copied().zip(0..).collect();
-        if mlp > 0 {
-            all.extend(MLP_NAMES.iter().copied().zip([MLP_W, MLP_B]));
-        }
-        all
+        ]
     }
 
     /// Affine layers uniform in ±1/√fan_in, the plastic coefficients α uniform in ±0.1 (as
@@ -235,20 +211,12 @@ impl HebbianParams {
         let w = uniform(h * h, 1.0 / (h as f32).sqrt());
         let alpha = uniform(h * h, 0.1);
         let mod_w = uniform(h, 1.0 / (h as f32).sqrt());
-        // A linear head draws exactly what it always did (the bundled file reproduces).
-        let m = c.head_mlp;
-        let head_w = if m == 0 {
-            uniform(OUTPUTS * h, 1.0 / (h as f32).sqrt())
-        } else {
-            uniform(OUTPUTS * m, 1.0 / (m as f32).sqrt())
-        };
-        let mlp_w = uniform(m * (h + inputs), 1.0 / ((h + inputs) as f32).sqrt());
+        let head_w = uniform(OUTPUTS * h, 1.0 / (h as f32).sqrt());
         Self {
             inputs,
             hidden: h,
             decay: c.trace_decay,
             clip: c.trace_clip,
-            mlp: m,
             tensors: vec![
                 w_in,
                 vec![0.0; h],
@@ -260,8 +228,6 @@ impl HebbianParams {
                 vec![0.0; OUTPUTS],
                 vec![0.0; h],
                 vec![0.0],
-                mlp_w,
-                vec![0.0; m],
             ],
         }
     }
@@ -314,24 +280,11 @@ impl HebbianParams {
         (self.t(MOD_B)[0] + dot(self.t(MOD_W), h)).tanh()
     }
 
-    /// The raw outputs (pre-`tanh`) read from activity `h` after input `x` (which only a head
-    /// with a hidden layer reads).
-    fn head(&self, h: &[f32], x: &[f32]) -> [f32; OUTPUTS] {
-        if self.mlp > 0 {
-            return self.mlp_head().forward(h, x).2;
-        }
+    /// The raw outputs (pre-`tanh`) read from activity `h`.
+    fn head(&self, h: &[f32]) -> [f32; OUTPUTS] {
         let mut out = [0.0; OUTPUTS];
         affine(self.t(HEAD_W), self.t(HEAD_B), h, &mut out);
         out
-    }
-
-    fn mlp_head(&self) -> MlpHead<'_> {
-        MlpHead {
-            w1: self.t(MLP_W),
-            b1: self.t(MLP_B),
-            w2: self.t(HEAD_W),
-            b2: self.t(HEAD_B),
-        }
     }
 
     /// One step from activity `h` and trace `hebb`, in place: `scratch` (2 × hidden) is working
@@ -349,7 +302,7 @@ impl HebbianParams {
         let m = self.modulator(h_new);
         self.rule().apply_in_place(hebb, m, h_new, h);
         h.copy_from_slice(h_new);
-        (m, self.head(h, x))
+        (m, self.head(h))
     }
 
     /// One step from activity `h` and trace `hebb`.
@@ -384,7 +337,7 @@ impl HebbianParams {
             self.rule()
                 .apply(trace_prev, mt, h_new, h_prev, &mut trace_after[..nn]);
             m.push(mt);
-            out.push(self.head(h_new, &xs[t * inputs..(t + 1) * inputs]));
+            out.push(self.head(h_new));
         }
         Trajectory {
             hidden: n,
@@ -431,26 +384,11 @@ impl HebbianParams {
                 }
             }
             // Head.
-            if self.mlp > 0 {
-                let x = &tr.x[t * inputs..(t + 1) * inputs];
-                let [.., head_w, head_b, _, _, mlp_w, mlp_b] = &mut g[..] else {
-                    unreachable!("a Hebbian network has {} tensors", MLP_B + 1)
-                };
-                let into = MlpHeadGrads {
-                    w1: mlp_w,
-                    b1: mlp_b,
-                    w2: head_w,
-                    b2: head_b,
-                };
-                let dx = dxs.as_deref_mut().map(|d| &mut d[t * inputs..(t + 1) * inputs]);
-                self.mlp_head().backward(h, x, &dout[t], into, &mut gh, dx);
-            } else {
-                add_outer(&mut g[HEAD_W], &dout[t], h);
-                for (gb, d) in g[HEAD_B].iter_mut().zip(&dout[t]) {
-                    *gb += d;
-                }
-                add_transposed(self.t(HEAD_W), &dout[t], &mut gh);
+            add_outer(&mut g[HEAD_W], &dout[t], h);
+            for (gb, d) in g[HEAD_B].iter_mut().zip(&dout[t]) {
+                *gb += d;
             }
+            add_transposed(self.t(HEAD_W), &dout[t], &mut gh);
             // The trace: Hebb_t = clip(raw), raw = decay · Hebb_{t−1} + M h_t h_{t−1}ᵀ. Where the
             // clip bites the gradient stops; ghebb becomes ∂L/∂raw, and decay times that is
             // ∂L/∂Hebb_{t−1} through the sum.
@@ -588,23 +526,21 @@ impl HebbianParams {
 
     /// The tensors of a weight file (the presence head left out).
     pub fn weight_tensors(&self) -> BTreeMap<String, Tensor> {
-        Self::file_tensors(self.mlp)
-            .into_iter()
-            .zip(Self::shapes(self.inputs, self.hidden, self.mlp))
-            .map(|((name, i), shape)| (name.to_owned(), Tensor::new(shape, self.tensors[i].clone())))
+        NAMES
+            .iter()
+            .zip(Self::shapes(self.inputs, self.hidden))
+            .zip(&self.tensors)
+            .map(|((name, shape), data)| ((*name).to_owned(), Tensor::new(shape, data.clone())))
             .collect()
     }
 
     /// Rebuilds the network from a loaded file, checking every shape against the config.
     pub fn from_weights(file: &mut WeightFile) -> Result<Self, Invalid> {
         let config: HebbianConfig = file.config("Hebbian", HebbianConfig::validate)?;
-        let (inputs, hidden, mlp) = (file.normaliser.dim(), config.hidden, config.head_mlp);
-        let mut tensors = vec![Vec::new(); MLP_B + 1];
-        for ((name, i), shape) in Self::file_tensors(mlp)
-            .into_iter()
-            .zip(Self::shapes(inputs, hidden, mlp))
-        {
-            tensors[i] = file.take(name, &shape)?;
+        let (inputs, hidden) = (file.normaliser.dim(), config.hidden);
+        let mut tensors = Vec::with_capacity(NAMES.len() + 2);
+        for (name, shape) in NAMES.iter().zip(Self::shapes(inputs, hidden)) {
+            tensors.push(file.take(name, &shape)?);
         }
         file.no_extra_tensors()?;
         // A plastic coefficient this large would let one trace entry swamp its unit.
@@ -616,14 +552,12 @@ impl HebbianParams {
                 index,
             });
         }
-        tensors[PRESENCE_W] = vec![0.0; hidden];
-        tensors[PRESENCE_B] = vec![0.0];
+        tensors.extend([vec![0.0; hidden], vec![0.0]]);
         Ok(Self {
             inputs,
             hidden,
             decay: config.trace_decay,
             clip: config.trace_clip,
-            mlp,
             tensors,
         })
     }

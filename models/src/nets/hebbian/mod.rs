@@ -60,11 +60,6 @@ pub struct HebbianConfig {
     /// weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_share: f32,
-    /// Units of a hidden layer (relu) in the head, which then reads the activity and the
-    /// present input; 0, the default, reads the activity linearly and leaves it out of weight
-    /// files (which files written before it existed lack: 0).
-    #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
-    pub head_mlp: usize,
 }
 
 fn one() -> f32 {
@@ -86,7 +81,6 @@ impl Default for HebbianConfig {
             final_rate_fraction: 0.05,
             presence_loss: 0.5,
             critical_share: 0.0,
-            head_mlp: 0,
         }
     }
 }
@@ -110,7 +104,6 @@ impl HebbianConfig {
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
-            count("head_mlp", self.head_mlp, 0, MAX_WIDTH)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

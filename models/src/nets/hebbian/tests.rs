@@ -16,17 +16,8 @@ fn small() -> HebbianConfig {
 /// A network whose trace grows fast (large α and modulator), so the gradient's path through the
 /// trace carries weight, with some trace entries clipped.
 fn plastic(seed: u64, inputs: usize) -> HebbianParams {
-    plastic_with_head(seed, inputs, 0)
-}
-
-/// [`plastic`] with a head of `mlp` hidden units (0: linear).
-fn plastic_with_head(seed: u64, inputs: usize, mlp: usize) -> HebbianParams {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let config = HebbianConfig {
-        head_mlp: mlp,
-        ..small()
-    };
-    let mut p = HebbianParams::init(inputs, &config, &mut rng);
+    let mut p = HebbianParams::init(inputs, &small(), &mut rng);
     for (i, t) in p.tensors.iter_mut().enumerate() {
         let scale = if i == 3 || i == 4 { 1.5 } else { 0.3 };
         for v in t.iter_mut() {
@@ -37,13 +28,12 @@ fn plastic_with_head(seed: u64, inputs: usize, mlp: usize) -> HebbianParams {
 }
 
 /// Every parameter tensor's gradient (the presence head's included), through the trace and its
-/// clipping, against central finite differences of the window loss; with a linear head and
-/// with a head of 4 hidden units.
+/// clipping, against central finite differences of the window loss.
 #[test]
 fn backpropagation_through_the_trace_matches_finite_differences() {
     // The default rule, and a trace that fades and is bounded tighter.
-    for (decay, clip, mlp) in [(1.0, 1.0, 0), (0.9, 0.8, 0), (1.0, 1.0, 4)] {
-        let mut params = plastic_with_head(5, 3, mlp);
+    for (decay, clip) in [(1.0, 1.0), (0.9, 0.8)] {
+        let mut params = plastic(5, 3);
         (params.decay, params.clip) = (decay, clip);
         check_gradients(&params);
     }
@@ -107,18 +97,11 @@ fn check_gradients(params: &HebbianParams) {
     );
 }
 
-/// The influence of each step's input matches finite differences of the last action, with a
-/// linear head and with a head of 4 hidden units (which also reads the present input).
+/// The influence of each step's input matches finite differences of the last action.
 #[test]
 fn influence_by_lag_matches_finite_differences() {
-    for mlp in [0, 4] {
-        influence_matches(mlp);
-    }
-}
-
-fn influence_matches(mlp: usize) {
     let inputs = 3;
-    let params = plastic_with_head(8, inputs, mlp);
+    let params = plastic(8, inputs);
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let steps = 5;
     let xs: Vec<f32> = (0..inputs * steps)
