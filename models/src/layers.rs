@@ -103,9 +103,20 @@ pub struct MlpHeadGrads<'a> {
     pub b2: &'a mut [f32],
 }
 
+/// What one pass through an [`MlpHead`] computed, kept for its backward pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeadPass {
+    /// The head's input `[h; clip(x)]`.
+    hx: Vec<f32>,
+    /// The hidden layer after relu.
+    z: Vec<f32>,
+    /// The raw outputs.
+    pub y: [f32; 2],
+}
+
 impl MlpHead<'_> {
-    /// The head's input `[h; clip(x)]`, its hidden layer after relu, and the raw outputs.
-    pub fn forward(&self, h: &[f32], x: &[f32]) -> (Vec<f32>, Vec<f32>, [f32; 2]) {
+    /// One pass from memory state `h` and present input `x`.
+    pub fn forward(&self, h: &[f32], x: &[f32]) -> HeadPass {
         let clipped = x.iter().map(|v| v.clamp(-HEAD_INPUT_CLIP, HEAD_INPUT_CLIP));
         let hx: Vec<f32> = h.iter().copied().chain(clipped).collect();
         let mut z = vec![0.0; self.b1.len()];
@@ -113,36 +124,36 @@ impl MlpHead<'_> {
         z.iter_mut().for_each(|v| *v = v.max(0.0));
         let mut y = [0.0; 2];
         affine(self.w2, self.b2, &z, &mut y);
-        (hx, z, y)
+        HeadPass { hx, z, y }
     }
 
-    /// Back through the head given `dy = ∂L/∂y`: adds to `grads`, to `dh`, and to `dx` when
+    /// Back through `pass` given `dy = ∂L/∂y`: adds to `grads`, to `dh`, and to `dx` when
     /// given (zero where the input was clipped).
     pub fn backward(
         &self,
-        h: &[f32],
-        x: &[f32],
+        pass: &HeadPass,
         dy: &[f32; 2],
         grads: MlpHeadGrads<'_>,
         dh: &mut [f32],
         dx: Option<&mut [f32]>,
     ) {
-        let (hx, z, _) = self.forward(h, x);
+        let HeadPass { hx, z, .. } = pass;
         let mut dz = vec![0.0; z.len()];
-        affine_backward(self.w2, &z, dy, grads.w2, grads.b2, &mut dz);
-        for (d, &v) in dz.iter_mut().zip(&z) {
+        affine_backward(self.w2, z, dy, grads.w2, grads.b2, &mut dz);
+        for (d, &v) in dz.iter_mut().zip(z) {
             if v <= 0.0 {
                 *d = 0.0;
             }
         }
         let mut dhx = vec![0.0; hx.len()];
-        affine_backward(self.w1, &hx, &dz, grads.w1, grads.b1, &mut dhx);
-        let (dh_part, dx_part) = dhx.split_at(h.len());
+        affine_backward(self.w1, hx, &dz, grads.w1, grads.b1, &mut dhx);
+        let (dh_part, dx_part) = dhx.split_at(dh.len());
         for (d, g) in dh.iter_mut().zip(dh_part) {
             *d += g;
         }
         if let Some(dx) = dx {
-            for ((d, g), v) in dx.iter_mut().zip(dx_part).zip(x) {
+            // A clipped input sits at ±the bound exactly; inside it the clip passes gradients.
+            for ((d, g), v) in dx.iter_mut().zip(dx_part).zip(&hx[dh.len()..]) {
                 if v.abs() < HEAD_INPUT_CLIP {
                     *d += g;
                 }

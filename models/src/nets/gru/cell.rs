@@ -3,7 +3,7 @@
 
 use super::GruConfig;
 use crate::kernels::{add_outer, add_transposed, affine, gemm_acc, transposed};
-use crate::layers::{MlpHead, MlpHeadGrads};
+use crate::layers::{HeadPass, MlpHead, MlpHeadGrads};
 
 /// Outputs: steering and acceleration (pre-`tanh`).
 const OUTPUTS: usize = 2;
@@ -270,12 +270,18 @@ impl GruParams {
     /// Raw outputs (pre-`tanh`) read from hidden state `h` after input `x` (which only a head
     /// with a hidden layer reads).
     pub fn head(&self, h: &[f32], x: &[f32]) -> [f32; 2] {
-        if self.mlp == 0 {
+        self.head_pass(h, x).0
+    }
+
+    /// The head's raw outputs and, with a hidden layer, what its backward pass needs.
+    fn head_pass(&self, h: &[f32], x: &[f32]) -> ([f32; 2], Option<HeadPass>) {
+        if self.mlp > 0 {
+            let pass = self.mlp_head().forward(h, x);
+            (pass.y, Some(pass))
+        } else {
             let mut y = [0.0; OUTPUTS];
             affine(&self.head_weight, &self.head_bias, h, &mut y);
-            y
-        } else {
-            self.mlp_head().forward(h, x).2
+            (y, None)
         }
     }
 
@@ -288,32 +294,33 @@ impl GruParams {
         }
     }
 
-    /// Back through the head given `dy = ∂L/∂y`: adds to the head's gradients and to `dh`
-    /// (and, with a hidden layer, the part through the present input to `dx` when given).
+    /// Back through the head (its `pass` from [`Self::head_pass`] on `h`) given
+    /// `dy = ∂L/∂y`: adds to the head's gradients and to `dh` (and, with a hidden layer, the
+    /// part through the present input to `dx` when given).
     fn head_backward(
         &self,
         h: &[f32],
-        x: &[f32],
+        pass: Option<&HeadPass>,
         dy: &[f32; 2],
         grads: &mut Self,
         dh: &mut [f32],
         dx: Option<&mut [f32]>,
     ) {
-        if self.mlp == 0 {
+        let Some(pass) = pass else {
             add_outer(&mut grads.head_weight, dy, h);
             for (g, d) in grads.head_bias.iter_mut().zip(dy) {
                 *g += d;
             }
             add_transposed(&self.head_weight, dy, dh);
             return;
-        }
+        };
         let into = MlpHeadGrads {
             w1: &mut grads.mlp_weight,
             b1: &mut grads.mlp_bias,
             w2: &mut grads.head_weight,
             b2: &mut grads.head_bias,
         };
-        self.mlp_head().backward(h, x, dy, into, dh, dx);
+        self.mlp_head().backward(pass, dy, into, dh, dx);
     }
 
     /// Forward over a window from hidden state `h0`; returns the caches of every step. The
@@ -365,7 +372,7 @@ impl GruParams {
         for (t, c) in caches.iter().enumerate().rev() {
             let mut dh = dh_next.clone();
             if t >= from {
-                let y = self.head(&c.h, &c.x);
+                let (y, pass) = self.head_pass(&c.h, &c.x);
                 let mut dy = [0.0f32; OUTPUTS];
                 for o in 0..OUTPUTS {
                     let a = y[o].tanh();
@@ -373,7 +380,7 @@ impl GruParams {
                     loss += f64::from(err * err);
                     dy[o] = 2.0 * err / counted * (1.0 - a * a);
                 }
-                self.head_backward(&c.h, &c.x, &dy, grads, &mut dh, None);
+                self.head_backward(&c.h, pass.as_ref(), &dy, grads, &mut dh, None);
                 if let Some((labels, weight)) = presence {
                     let logit = self.presence_logit(&c.h);
                     let label = labels[t];
@@ -441,7 +448,7 @@ impl GruParams {
             return Vec::new();
         };
         let hidden = self.hidden;
-        let y = self.head(&last.h, &last.x);
+        let (y, pass) = self.head_pass(&last.h, &last.x);
         let mut squares = vec![0.0f64; caches.len()];
         let mut scratch = self.zeros_like();
         for o in 0..OUTPUTS {
@@ -454,7 +461,14 @@ impl GruParams {
             };
             // The present input also reaches the head directly, when it has a hidden layer.
             let mut direct = vec![0.0f32; self.inputs];
-            self.head_backward(&last.h, &last.x, &dy, &mut scratch, &mut dh, Some(&mut direct));
+            self.head_backward(
+                &last.h,
+                pass.as_ref(),
+                &dy,
+                &mut scratch,
+                &mut dh,
+                Some(&mut direct),
+            );
             for (lag, c) in caches.iter().rev().enumerate() {
                 let (dgi, dgh, mut dh_prev) = cell_backward(c, &dh);
                 let mut dx = if lag == 0 {
