@@ -42,6 +42,9 @@ impl Dataset {
 
     /// Appends another dataset's episodes.
     pub fn extend(&mut self, other: Self) {
+        if other.episodes.is_empty() {
+            return;
+        }
         if self.dim == 0 {
             self.dim = other.dim;
         }

@@ -123,12 +123,13 @@ pub(crate) enum Leg {
     Walk { to_d_m: f64, speed_mps: f64 },
     /// Stand for `secs`, then, if given, until the ego will arrive within `ego_within_s`, or
     /// has stopped with its front within `ego_stopped_within_m` of them (but no longer than
-    /// `patience_s` more).
+    /// `patience_s` more), or until the time is `until_s` (s into the episode).
     Pause {
         secs: f64,
         ego_within_s: Option<f64>,
         ego_stopped_within_m: Option<f64>,
         patience_s: f64,
+        until_s: f64,
     },
 }
 

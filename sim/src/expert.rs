@@ -5,9 +5,10 @@
 //! to be in the car's path (where safety demands it). It keeps its lane with pure pursuit,
 //! follows with the Intelligent Driver Model, yields to pedestrians whose path it would cross,
 //! slows near pedestrians waiting at the kerb, pulls away gently from a standstill when it knows
-//! someone is hidden at the kerb just ahead, and changes lane round blocked lanes.
+//! someone is hidden at the kerb just ahead (or waits for them when it knows they will step out
+//! by themselves), and changes lane round blocked lanes.
 
-use crate::actors::{Actor, ActorKind, Idm};
+use crate::actors::{Actor, ActorKind, Behaviour, Idm, Leg};
 use crate::controller::{Controller, Privileged};
 use crate::observation::Observation;
 use crate::vehicle::Controls;
@@ -281,6 +282,11 @@ impl Expert {
         // rather than only when the braking envelope demands it (a person who cannot be seen
         // cannot be watched); and back to the creep if it has gone faster since.
         if self.creeping_for == Some(a.id) {
+            // Someone who will step out by themselves soon, wherever the car is: wait for them
+            // at a standstill rather than creep towards them.
+            if Self::steps_out_by_itself(a, f64::from(truth.step) * DT_SECS) {
+                return -(2.0 * v + 0.5).min(COMFORT_DECEL_MPS2);
+            }
             return self
                 .idm
                 .accel(v, CAUTION_MIN_SPEED_MPS, None)
@@ -295,6 +301,17 @@ impl Expert {
             }
         }
         f64::INFINITY
+    }
+
+    /// Whether a pedestrian's script has them step out of a pause at a set time still to come
+    /// (`Leg::Pause::until_s`: the memory gap's timed step-out), wherever the car is.
+    fn steps_out_by_itself(a: &Actor, now_s: f64) -> bool {
+        let Behaviour::Pedestrian(walker) = &a.behaviour else {
+            return false;
+        };
+        walker.legs[walker.leg.min(walker.legs.len())..]
+            .iter()
+            .any(|leg| matches!(leg, Leg::Pause { until_s, .. } if until_s.is_finite() && *until_s >= now_s))
     }
 
     /// Steering that tracks the centre of the lane at offset `d_m` (pure pursuit).

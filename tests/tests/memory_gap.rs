@@ -510,3 +510,161 @@ fn no_late_hard_braking_at_the_vans_is_both_safe_and_quick_without_memory() {
         "no late braking is safe: the scenario cannot be driven"
     );
 }
+
+/// A driver without memory that waits at the barrier: the reactive expert held at a standstill
+/// until `wait_s` after the barrier has lifted (it sees the gate arm go), then driving on.
+struct Wait {
+    inner: Expert,
+    wait_s: f64,
+    lifted_at_step: Option<u32>,
+    planned: Controls,
+}
+
+impl Privileged for Wait {
+    fn observe_truth(&mut self, t: &memdrive_sim::GroundTruth<'_>) {
+        let lifted = t
+            .actors
+            .iter()
+            .any(|a| !a.active && a.kind == memdrive_sim::actors::ActorKind::Parked && a.d_m < 0.0);
+        if lifted && self.lifted_at_step.is_none() {
+            self.lifted_at_step = Some(t.step);
+        }
+        self.planned = self.inner.plan(t);
+        let waited = self
+            .lifted_at_step
+            .map_or(0.0, |at| f64::from(t.step - at) * 0.1);
+        if waited < self.wait_s {
+            self.planned.accel_mps2 = self.planned.accel_mps2.min(-0.5);
+        }
+    }
+}
+
+impl Controller for Wait {
+    fn name(&self) -> &str {
+        "wait"
+    }
+
+    fn act(&mut self, _observation: &memdrive_sim::Observation) -> Controls {
+        self.planned
+    }
+
+    fn reset(&mut self) {
+        self.inner.reset();
+        self.lifted_at_step = None;
+    }
+}
+
+/// The scenario with the hazard stepping out by themselves 8 s after the barrier lifts.
+fn timed(gap_s: f64, hazard: bool) -> ScenarioSpec {
+    spec(gap_s, hazard)
+        .with_overrides(&[
+            Override::parse("memory_gap.step_out_after_lift_s=8").unwrap_or_else(|e| panic!("{e}"))
+        ])
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// With a set time to step out (`memory_gap.step_out_after_lift_s` = 8 s), no wait at the
+/// barrier before going is both safe and quick either: a pedestrian who is there steps out by
+/// themselves then, before a car still waiting, but darts out at their van in front of a car
+/// that left earlier; a wait long enough to be safe costs more than a second when nobody is
+/// there. The constant speeds stay unsafe or slow too.
+#[test]
+fn no_wait_at_the_barrier_is_both_safe_and_quick_without_memory() {
+    let mut safe = 0;
+    let mut compromises = Vec::new();
+    for wait_s in [0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0] {
+        let wait = || Wait {
+            inner: Expert::reactive(),
+            wait_s,
+            lifted_at_step: None,
+            planned: Controls::default(),
+        };
+        let Some(lost) = median_loss_if_safe(|hazard| timed(2.0, hazard), wait) else {
+            continue;
+        };
+        safe += 1;
+        if lost <= 1.0 {
+            compromises.push(format!(
+                "waiting {wait_s} s after the barrier lifts is safe and loses only {lost:.2} s"
+            ));
+        }
+    }
+    for cap in [2.0, 3.0, 4.0, 6.0, 8.0, 10.0] {
+        let capped = |hazard| {
+            timed(2.0, hazard)
+                .with_overrides(&[Override::parse(&format!("ego.cruise_speed_mps={cap}"))
+                    .unwrap_or_else(|e| panic!("{e}"))])
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        if let Some(lost) = median_loss_if_safe(capped, Expert::reactive) {
+            safe += 1;
+            if lost <= 1.0 {
+                compromises.push(format!("{cap} m/s is safe and loses only {lost:.2} s"));
+            }
+        }
+    }
+    assert!(compromises.is_empty(), "{}", compromises.join("; "));
+    assert!(safe >= 1, "no wait is safe: the scenario cannot be driven");
+}
+
+/// With `memory_gap.step_out_after_lift_s`, a hidden pedestrian steps out that long after the
+/// barrier lifts, wherever the car is: they leave the van's nose then for a car that stays at
+/// the barrier (and not before); the expert, which knows they will, waits for them at a
+/// standstill.
+#[test]
+fn a_pedestrian_with_a_set_time_steps_out_then_and_the_expert_waits_for_them() {
+    // The moment (s) the hazard leaves their hiding place at the van's nose (d = -4.4).
+    let stepped_out = |world: &World, hazard: usize| world.actors()[hazard].d_m > -4.3;
+    for after_s in [3.0, 8.0] {
+        let set = spec(2.0, true)
+            .with_overrides(&[Override::parse(&format!(
+                "memory_gap.step_out_after_lift_s={after_s}"
+            ))
+            .unwrap_or_else(|e| panic!("{e}"))])
+            .unwrap_or_else(|e| panic!("{e}"));
+        for seed in 0..10 {
+            // A car that never moves.
+            let mut world = World::new(&set, seed);
+            let lift_s = world
+                .memory_gap_release_s()
+                .unwrap_or_else(|| panic!("a barrier"));
+            let hazard = world
+                .actors()
+                .iter()
+                .position(|a| a.kind == memdrive_sim::actors::ActorKind::Pedestrian)
+                .unwrap_or_else(|| panic!("seed {seed} has the hazard"));
+            let mut out_s = None;
+            while world.outcome().is_none() && out_s.is_none() {
+                world.step(Controls {
+                    steer_rad: 0.0,
+                    accel_mps2: -1.0,
+                });
+                if world.time_s() > lift_s - 2.0 && stepped_out(&world, hazard) {
+                    out_s = Some(world.time_s());
+                }
+            }
+            let out = out_s.unwrap_or_else(|| panic!("seed {seed}: never came out"));
+            assert!(
+                out >= lift_s + after_s && out < lift_s + after_s + 0.5,
+                "seed {seed}: lifted at {lift_s:.1} s, out at {out:.1} s, not just after {after_s} s"
+            );
+            // The expert stays at rest from the lift until they step out (it knows the moment
+            // they leave their pause, a step or two before they are clear of the nose).
+            let mut world = World::new(&set, seed);
+            let mut expert = Expert::new();
+            let mut moving_s = None;
+            while world.outcome().is_none() && !stepped_out(&world, hazard) {
+                let c = expert.act_in(&world);
+                world.step(c);
+                if world.time_s() > lift_s && world.ego().speed_mps > 0.01 {
+                    moving_s.get_or_insert(world.time_s());
+                }
+            }
+            let moving = moving_s.unwrap_or(f64::INFINITY);
+            assert!(
+                moving >= out - 0.25,
+                "seed {seed}: the expert moved off at {moving:.1} s, before they stepped out at {out:.1} s"
+            );
+        }
+    }
+}

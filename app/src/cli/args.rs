@@ -131,6 +131,15 @@ pub(super) enum Command {
         /// to the scenarios trained on.
         #[arg(long, value_name = "NAME=N,...")]
         scenario_episodes: Option<String>,
+        /// Comma-separated scenarios the expert drives in every round, DAgger rounds included
+        /// (their states are the expert's own), e.g. `memory_gap`.
+        #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+        expert_driven: Vec<String>,
+        /// Change a field of one scenario trained on: `--set NAME:PATH=VALUE`, e.g.
+        /// `--set memory_gap:memory_gap.gap_s=[0.2,1.6]`; repeatable, checked like the file.
+        /// The evaluation after training uses the scenarios as they are.
+        #[arg(long = "set", value_name = "NAME:PATH=VALUE")]
+        set: Vec<String>,
         /// Held-out seeds `A..B` for the final evaluation table.
         #[arg(long, default_value = "0..50", allow_hyphen_values = true)]
         eval_seeds: String,

@@ -254,17 +254,32 @@ pub fn run(cli: Cli) -> Result<()> {
             rounds,
             episodes,
             scenario_episodes,
+            expert_driven,
+            set,
             eval_seeds,
             config,
             threads,
             json,
         } => {
             let eval_seeds = seed_range(&eval_seeds)?;
+            let mut scenario_overrides: std::collections::BTreeMap<String, Vec<Override>> =
+                std::collections::BTreeMap::new();
+            for item in &set {
+                let (name, change) = item.split_once(':').with_context(|| {
+                    format!("--set takes NAME:PATH=VALUE when training (the scenario's name first), got `{item}`")
+                })?;
+                scenario_overrides
+                    .entry(name.trim().to_owned())
+                    .or_default()
+                    .push(Override::parse(change)?);
+            }
             let options = TrainOptions {
                 seed,
                 rounds,
                 episodes_per_scenario: episodes,
                 scenario_episodes: scenario_counts(scenario_episodes.as_deref())?,
+                expert_driven: expert_driven.into_iter().collect(),
+                scenario_overrides,
                 threads,
             };
             train::run(

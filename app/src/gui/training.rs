@@ -311,6 +311,7 @@ fn run(
         episodes_per_scenario: request.episodes,
         scenario_episodes: request.scenario_episodes.clone(),
         threads: Some(threads),
+        ..TrainOptions::default()
     };
     let specs = options.scenarios()?;
     train_kind(request.kind, None, &specs, &options, monitor).map(|(file, _)| file)

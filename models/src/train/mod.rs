@@ -18,11 +18,12 @@ use crate::nets::ModelKind;
 use crate::normaliser::Normaliser;
 use crate::weights::{ObservationLayout, TrainingInfo, WeightFile};
 use crate::{Error, Result};
+use memdrive_sim::scenario::Override;
 use memdrive_sim::{Controller, ObservationSpec, ScenarioSpec};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
@@ -49,6 +50,15 @@ pub struct TrainOptions {
     /// more of the scenarios where the rare situations are (each extra episode costs a rollout,
     /// not an optimiser step).
     pub scenario_episodes: BTreeMap<String, u64>,
+    /// Scenarios the expert drives in every round, DAgger rounds included (their episodes
+    /// are labelled on the expert's own states only): where the learner's states are
+    /// ambiguous by design (a window that has lost the sighting in `memory_gap`), the
+    /// expert's labels on them contradict each other and teach a compromise.
+    pub expert_driven: BTreeSet<String>,
+    /// Changes to the scenarios trained on, by scenario name (`--set NAME:PATH=VALUE`), e.g.
+    /// `memory_gap` with only the gaps a 16-frame window spans. Evaluation uses the
+    /// scenarios as they are.
+    pub scenario_overrides: BTreeMap<String, Vec<Override>>,
     /// Worker threads for rollouts (`None`: all cores); results do not depend on it.
     pub threads: Option<usize>,
 }
@@ -60,6 +70,8 @@ impl Default for TrainOptions {
             rounds: 3,
             episodes_per_scenario: 40,
             scenario_episodes: BTreeMap::new(),
+            expert_driven: BTreeSet::new(),
+            scenario_overrides: BTreeMap::new(),
             threads: None,
         }
     }
@@ -139,13 +151,29 @@ impl TrainOptions {
     /// The scenarios to train on: the built-in driving scenarios, and each built-in experiment
     /// (`memory_gap`) that `scenario_episodes` gives episodes to, in built-in order.
     pub fn scenarios(&self) -> Result<Vec<ScenarioSpec>> {
-        Ok(memdrive_sim::scenario::all_builtins()?
+        let specs: Vec<ScenarioSpec> = memdrive_sim::scenario::all_builtins()?
             .into_iter()
             .filter(|s| {
                 !memdrive_sim::scenario::EXPERIMENTS.contains(&s.name.as_str())
                     || self.scenario_episodes.contains_key(&s.name)
             })
-            .collect())
+            .collect();
+        if let Some(name) = self
+            .scenario_overrides
+            .keys()
+            .find(|n| !specs.iter().any(|s| &s.name == *n))
+        {
+            return Err(Error::Training(format!(
+                "--set names scenario `{name}`, which is not one trained on"
+            )));
+        }
+        specs
+            .into_iter()
+            .map(|s| match self.scenario_overrides.get(&s.name) {
+                Some(overrides) => Ok(s.with_overrides(overrides)?),
+                None => Ok(s),
+            })
+            .collect()
     }
 
     /// Episodes per round of the scenario called `name`.
@@ -191,6 +219,15 @@ impl TrainOptions {
                 "episodes given for scenario `{name}`, which is not one trained on"
             )));
         }
+        if let Some(name) = self
+            .expert_driven
+            .iter()
+            .find(|n| !specs.iter().any(|s| &s.name == *n))
+        {
+            return Err(Error::Training(format!(
+                "expert-driven scenario `{name}` is not one trained on"
+            )));
+        }
         if let Some(spec) = specs.iter().find(|s| self.episodes(&s.name) == 0) {
             return Err(Error::Training(format!(
                 "training needs at least one episode per scenario ({} has none)",
@@ -212,6 +249,14 @@ impl TrainOptions {
         );
         for (name, &n) in &self.scenario_episodes {
             text.push_str(&format!("; {name}: {}", seeds(n)));
+        }
+        for (name, overrides) in &self.scenario_overrides {
+            for o in overrides {
+                text.push_str(&format!("; {name} with {}", o.text));
+            }
+        }
+        for name in &self.expert_driven {
+            text.push_str(&format!("; {name} driven by the expert in every round"));
         }
         text
     }
@@ -371,14 +416,44 @@ pub fn train(
         monitor.phase(round, Phase::Collecting { episodes });
         let counter = monitor.episode_counter();
         let counter = counter.as_deref();
-        let collected = if round == 0 {
-            collect_counted(specs, &seeds, &Driver::Expert, options.threads, counter)
+        if round == 0 {
+            let collected =
+                collect_counted(specs, &seeds, &Driver::Expert, options.threads, counter);
+            data.extend(collected);
         } else {
+            let by_expert = |s: &ScenarioSpec| options.expert_driven.contains(&s.name);
+            let only = |expert: bool| -> Vec<_> {
+                specs
+                    .iter()
+                    .zip(&seeds)
+                    .map(|(s, r)| {
+                        if by_expert(s) == expert {
+                            r.clone()
+                        } else {
+                            0..0
+                        }
+                    })
+                    .collect()
+            };
             let make = || learner.controller();
             let driver = Driver::Learner(&make);
-            collect_counted(specs, &seeds, &driver, options.threads, counter)
-        };
-        data.extend(collected);
+            data.extend(collect_counted(
+                specs,
+                &only(false),
+                &driver,
+                options.threads,
+                counter,
+            ));
+            if specs.iter().any(by_expert) {
+                data.extend(collect_counted(
+                    specs,
+                    &only(true),
+                    &Driver::Expert,
+                    options.threads,
+                    counter,
+                ));
+            }
+        }
         stop(monitor)?;
         monitor.phase(round, Phase::Fitting);
         learner.fit(

@@ -41,6 +41,7 @@ fn a_short_training_run_reduces_the_loss() {
         episodes_per_scenario: 3,
         scenario_episodes: BTreeMap::from([("lead_brake".to_owned(), 2)]),
         threads: Some(2),
+        ..TrainOptions::default()
     };
     let mut heard = 0;
     let (file, reports) = train_with(
@@ -95,6 +96,97 @@ fn episode_counts_must_name_trained_scenarios() {
     assert!(err.contains("`mixed_trafic`"), "{err}");
     let err = run(&[("cut_in", 0)]);
     assert!(err.contains("cut_in has none"), "{err}");
+}
+
+/// An expert-driven scenario keeps the expert's own states in the DAgger rounds: its data
+/// are those of behaviour cloning on the round's seeds, so the aggregated data grow by exactly
+/// the expert's episodes there; naming a scenario not trained on is an error.
+#[test]
+fn expert_driven_scenarios_are_driven_by_the_expert_in_every_round() {
+    let specs = specs(&["cut_in", "lead_brake"]);
+    let options = |expert_driven: &[&str]| TrainOptions {
+        seed: 3,
+        rounds: 1,
+        episodes_per_scenario: 2,
+        expert_driven: expert_driven.iter().map(|n| (*n).to_owned()).collect(),
+        threads: Some(2),
+        ..TrainOptions::default()
+    };
+    let config = RbfConfig {
+        units: 16,
+        ..RbfConfig::default()
+    };
+    let run = |o: &TrainOptions| {
+        train_with(
+            crate::rbf::KIND,
+            &config,
+            &specs,
+            o,
+            &mut |_: &RoundReport| {},
+        )
+    };
+    let (file, reports) =
+        run(&options(&["cut_in", "lead_brake"])).unwrap_or_else(|e| panic!("{e}"));
+    // Both rounds' data come from the expert: round 1's seeds give as many rows as the expert
+    // drives there.
+    let expert_rows = |round: u32| -> usize {
+        let seeds: Vec<_> = specs.iter().map(|_| round_seeds(round, 2)).collect();
+        crate::dataset::collect(&specs, &seeds, &Driver::Expert, Some(2)).len()
+    };
+    assert_eq!(reports[0].samples, expert_rows(0));
+    assert_eq!(reports[1].samples, expert_rows(0) + expert_rows(1));
+    assert!(
+        file.training
+            .train_seeds
+            .ends_with("; cut_in driven by the expert in every round; lead_brake driven by the expert in every round"),
+        "{}",
+        file.training.train_seeds
+    );
+    let err = run(&options(&["cut-in"]))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("`cut-in` is not one trained on"), "{err}");
+}
+
+/// `--set NAME:PATH=VALUE` changes the named scenario trained on, checked like the file; a
+/// name not trained on, or a change the file would refuse, is an error naming it.
+#[test]
+fn scenario_overrides_change_the_scenarios_trained_on() {
+    let with = |name: &str, change: &str| TrainOptions {
+        scenario_episodes: BTreeMap::from([("memory_gap".to_owned(), 4)]),
+        scenario_overrides: BTreeMap::from([(
+            name.to_owned(),
+            vec![Override::parse(change).unwrap_or_else(|e| panic!("{e}"))],
+        )]),
+        ..TrainOptions::default()
+    };
+    let specs = with("memory_gap", "memory_gap.gap_s=[0.2,1.6]")
+        .scenarios()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let gap = specs
+        .iter()
+        .find(|s| s.name == "memory_gap")
+        .and_then(|s| s.memory_gap.as_ref())
+        .map(|g| (g.gap_s.min(), g.gap_s.max()));
+    assert_eq!(gap, Some((0.2, 1.6)));
+    let untouched = builtin("cut_in").and_then(std::result::Result::ok);
+    assert_eq!(
+        specs.iter().find(|s| s.name == "cut_in"),
+        untouched.as_ref()
+    );
+    let err = with("memory_gaps", "duration_s=30")
+        .scenarios()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("`memory_gaps`"), "{err}");
+    let err = with("memory_gap", "memory_gap.gap_s=-1")
+        .scenarios()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("memory_gap.gap_s"), "{err}");
 }
 
 /// A short GRU run, linear head or one with a hidden layer of `head_mlp` units, on `threads`.

@@ -81,6 +81,12 @@ pub struct MemoryGapSpec {
     pub pedestrian: i64,
     /// Indices in `parked` of the barrier's gate arms, removed when it lifts.
     pub barrier: Vec<i64>,
+    /// If given, the hazard also steps out this long after the barrier lifts (s), wherever the
+    /// car is: a car that waits at the barrier meets them in view after it, while one that
+    /// goes on at once still meets them darting out at their hiding place. Left out: they step
+    /// out only for the car (`step_out_when_ego_within_s`, `step_out_when_ego_stopped_within_m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_out_after_lift_s: Option<f64>,
 }
 
 /// One place where a memory gap's hazard may hide.

@@ -562,6 +562,15 @@ impl MemoryGapSpec {
                 ),
             ));
         }
+        if let Some(after) = self.step_out_after_lift_s {
+            v.number(
+                "memory_gap.step_out_after_lift_s",
+                after,
+                0.0,
+                spec.duration_s,
+                " s (within the episode)",
+            )?;
+        }
         if self.barrier.is_empty() || spec.parked.is_empty() {
             return Err(v.invalid(
                 "memory_gap.barrier",

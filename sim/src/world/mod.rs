@@ -278,6 +278,7 @@ impl World {
             walk_to_pause: Vec::new(),
             pedestrian_at: Vec::new(),
             hiding_place: None,
+            hazard_actor: None,
         };
         placer.place_scripted(spec);
         let removals = placer.barrier_lifts(spec);

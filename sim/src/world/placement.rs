@@ -30,6 +30,8 @@ pub(super) struct Placer<'a> {
     pub pedestrian_at: Vec<(f64, bool)>,
     /// The memory gap's hiding place drawn this seed, when it lists several.
     pub hiding_place: Option<HidingPlace>,
+    /// The memory gap's hazard, when present this seed: their index in `actors`.
+    pub hazard_actor: Option<usize>,
 }
 
 /// A scripted pedestrian's walk to their pause point, as drawn.
@@ -107,10 +109,20 @@ impl Placer<'_> {
             .or(gap.hidden_from_d_m)
             .unwrap_or(walk.pause_at_d_m);
         let hidden_s = walk.start_s + (hidden_from_d_m - walk.from_d_m).abs() / walk.speed_mps;
+        let lift_s = hidden_s + gap_s;
+        if let (Some(after), Some(id)) = (gap.step_out_after_lift_s, self.hazard_actor)
+            && let Behaviour::Pedestrian(walker) = &mut self.actors[id].behaviour
+            && let Some(Leg::Pause { until_s, .. }) = walker
+                .legs
+                .iter_mut()
+                .find(|leg| matches!(leg, Leg::Pause { .. }))
+        {
+            *until_s = lift_s + after;
+        }
         gap.barrier
             .iter()
             .filter_map(|&arm| self.parked_actors.get(arm as usize).copied().flatten())
-            .map(|actor| (actor, hidden_s + gap_s))
+            .map(|actor| (actor, lift_s))
             .collect()
     }
 
@@ -222,6 +234,7 @@ impl Placer<'_> {
                         ego_within_s: None,
                         ego_stopped_within_m: None,
                         patience_s: 0.0,
+                        until_s: f64::INFINITY,
                     },
                     Leg::Walk {
                         to_d_m: from,
@@ -240,6 +253,7 @@ impl Placer<'_> {
                             ego_within_s,
                             ego_stopped_within_m: p.step_out_when_ego_stopped_within_m,
                             patience_s: p.patience_s,
+                            until_s: f64::INFINITY,
                         },
                         Leg::Walk {
                             to_d_m: to,
@@ -262,6 +276,7 @@ impl Placer<'_> {
                         ego_within_s: None,
                         ego_stopped_within_m: None,
                         patience_s: 0.0,
+                        until_s: f64::INFINITY,
                     },
                     Leg::Walk {
                         to_d_m: then_to,
@@ -270,6 +285,13 @@ impl Placer<'_> {
                 ]);
             }
             if present {
+                if spec
+                    .memory_gap
+                    .as_ref()
+                    .is_some_and(|g| g.pedestrian as usize == k)
+                {
+                    self.hazard_actor = Some(self.actors.len());
+                }
                 let walker = Walker {
                     legs,
                     leg: 0,

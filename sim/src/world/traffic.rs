@@ -301,21 +301,23 @@ impl World {
                     ego_within_s,
                     ego_stopped_within_m,
                     patience_s,
+                    until_s,
                 } => {
                     elapsed >= secs
-                        && ego_within_s.is_none_or(|limit| {
-                            let front_gap = a.s_m - 0.5 * a.width_m - (ego_s + half_len);
-                            let passed = ego_s - half_len > a.s_m + 1.0;
-                            let alongside = front_gap < 0.0 && !passed;
-                            // A car that has stopped short of them waits for them to cross.
-                            let waiting = ego_stopped_within_m.is_some_and(|m| {
-                                ego_speed < STOPPED_MPS && (0.0..=m).contains(&front_gap)
-                            });
-                            passed
-                                || waiting
-                                || elapsed >= secs + patience_s
-                                || (!alongside && front_gap / ego_speed.max(0.5) <= limit)
-                        })
+                        && (time_s >= until_s
+                            || ego_within_s.is_none_or(|limit| {
+                                let front_gap = a.s_m - 0.5 * a.width_m - (ego_s + half_len);
+                                let passed = ego_s - half_len > a.s_m + 1.0;
+                                let alongside = front_gap < 0.0 && !passed;
+                                // A car that has stopped short of them waits for them to cross.
+                                let waiting = ego_stopped_within_m.is_some_and(|m| {
+                                    ego_speed < STOPPED_MPS && (0.0..=m).contains(&front_gap)
+                                });
+                                passed
+                                    || waiting
+                                    || elapsed >= secs + patience_s
+                                    || (!alongside && front_gap / ego_speed.max(0.5) <= limit)
+                            }))
                 }
             };
             if done {

@@ -179,6 +179,34 @@ fn train_writes_weights_that_run_and_eval_then_use() {
         .to_owned();
         assert!(err.contains(says), "{arg}: {err}");
     }
+    // Changes to a scenario trained on, and expert-driven scenarios, must name one trained on
+    // and pass the file's checks.
+    for (args, says) in [
+        (&["--set", "memory_gap.gap_s=3"][..], "NAME:PATH=VALUE"),
+        (
+            &["--set", "memory_gap:memory_gap.gap_s=3"][..],
+            "`memory_gap`, which is not one trained on",
+        ),
+        (
+            &[
+                "--scenario-episodes",
+                "memory_gap=2",
+                "--set",
+                "memory_gap:memory_gap.gap_s=-1",
+            ][..],
+            "memory_gap.gap_s",
+        ),
+        (&["--set", "cut_in:lane_count"][..], "write it path=value"),
+        (
+            &["--expert-driven", "memory_gap"][..],
+            "`memory_gap` is not one trained on",
+        ),
+    ] {
+        let mut full = vec!["train", "--model", "rbf", "--out", &shown];
+        full.extend_from_slice(args);
+        let err = memdrive(&full).failed().to_owned();
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
 }
 
 /// `transformer@K` shrinks a transformer's window at run time: on `occluded_crossing`, where the
