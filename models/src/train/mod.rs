@@ -158,11 +158,7 @@ impl TrainOptions {
                     || self.scenario_episodes.contains_key(&s.name)
             })
             .collect();
-        if let Some(name) = self
-            .scenario_overrides
-            .keys()
-            .find(|n| !specs.iter().any(|s| &s.name == *n))
-        {
+        if let Some(name) = not_trained_on(self.scenario_overrides.keys(), &specs) {
             return Err(Error::Training(format!(
                 "--set names scenario `{name}`, which is not one trained on"
             )));
@@ -210,20 +206,12 @@ impl TrainOptions {
                 self.rounds + 1
             ));
         }
-        if let Some(name) = self
-            .scenario_episodes
-            .keys()
-            .find(|n| !specs.iter().any(|s| &s.name == *n))
-        {
+        if let Some(name) = not_trained_on(self.scenario_episodes.keys(), specs) {
             return Err(Error::Training(format!(
                 "episodes given for scenario `{name}`, which is not one trained on"
             )));
         }
-        if let Some(name) = self
-            .expert_driven
-            .iter()
-            .find(|n| !specs.iter().any(|s| &s.name == *n))
-        {
+        if let Some(name) = not_trained_on(&self.expert_driven, specs) {
             return Err(Error::Training(format!(
                 "expert-driven scenario `{name}` is not one trained on"
             )));
@@ -260,6 +248,16 @@ impl TrainOptions {
         }
         text
     }
+}
+
+/// The first of `names` that names none of `specs`.
+fn not_trained_on<'a>(
+    names: impl IntoIterator<Item = &'a String>,
+    specs: &[ScenarioSpec],
+) -> Option<&'a String> {
+    names
+        .into_iter()
+        .find(|n| !specs.iter().any(|s| &s.name == *n))
 }
 
 /// The options the bundled weights of `kind` are trained with (the README's commands).
