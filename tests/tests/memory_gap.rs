@@ -668,3 +668,38 @@ fn a_pedestrian_with_a_set_time_steps_out_then_and_the_expert_waits_for_them() {
         }
     }
 }
+
+/// The car is held at the closed barrier: one that pushes the throttle while it waits senses,
+/// step for step, exactly what one that brakes senses, until the barrier lifts. So how a
+/// driver waits cannot carry what it saw past the lift, neither in its speed nor in where it
+/// stands (a network that crept 1 m closer would also see the walk to the van from elsewhere).
+#[test]
+fn the_car_is_held_at_the_closed_barrier_whatever_it_does() {
+    for seed in 0..10 {
+        let gap = spec(2.0, true);
+        let drive = |accel_mps2: f64| {
+            let mut world = World::new(&gap, seed);
+            let lift_s = world
+                .memory_gap_release_s()
+                .unwrap_or_else(|| panic!("a barrier"));
+            let mut frames = Vec::new();
+            while world.time_s() < lift_s {
+                frames.push(
+                    world
+                        .observation()
+                        .values()
+                        .iter()
+                        .map(|v| v.to_bits())
+                        .collect::<Vec<_>>(),
+                );
+                world.step(Controls {
+                    steer_rad: 0.0,
+                    accel_mps2,
+                });
+            }
+            (frames, world.ego_frenet().s_m)
+        };
+        let (pushing, braking) = (drive(3.0), drive(-1.0));
+        assert_eq!(pushing, braking, "seed {seed}");
+    }
+}

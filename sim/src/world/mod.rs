@@ -351,8 +351,14 @@ impl World {
         if self.outcome.is_some() {
             return;
         }
-        let controls = self.limits.clamp(controls);
+        let mut controls = self.limits.clamp(controls);
         let time_s = self.time_s();
+        // A car waiting at a memory gap's closed barrier is held there (its handbrake on): it
+        // cannot roll forward, so how it waits cannot carry what it saw, in its speed or in
+        // where it stands, past the moment the barrier lifts.
+        if self.removals.iter().any(|&(_, at_s)| time_s < at_s) {
+            controls.accel_mps2 = controls.accel_mps2.min(0.0);
+        }
         for &(actor, at_s) in &self.removals {
             if time_s >= at_s {
                 self.actors[actor].active = false;
