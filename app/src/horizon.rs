@@ -4,8 +4,9 @@
 //! which that share stays at least 0.75.
 //!
 //! The right call: with the hazard present, no collision; without it, no collision and past
-//! every place the hazard may hide (`World::memory_gap_clear_s_m`) no later than the expert
-//! (who knows the road is clear) plus 1 s. With
+//! every place the hazard may hide (at `World::memory_gap_judged_s_m`: the last place, or
+//! `memory_gap.judged_past_m` beyond it) no later than the expert (who knows the road is
+//! clear) plus 1 s. With
 //! both kinds of seed equally common, a driver that guesses scores about 0.5 and perfect
 //! memory 1.0.
 
@@ -21,7 +22,7 @@ use std::ops::Range;
 
 /// Accuracy at or above which a gap counts as bridged.
 pub const BRIDGED: f64 = 0.75;
-/// How much later than the expert a hazard-free episode may pass the last hiding place (s).
+/// How much later than the expert a hazard-free episode may reach the point where it is timed (s).
 pub const SLACK_S: f64 = 1.0;
 /// Gaps measured unless `--gaps` says otherwise (s).
 pub const DEFAULT_GAPS: [f64; 8] = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0];
@@ -157,14 +158,15 @@ struct Episode {
     hazard: bool,
     outcome: Outcome,
     steps: u32,
-    /// First step with the car's centre past every place the hazard may hide.
+    /// First step with the car's centre at the point where it is timed, past every place the
+    /// hazard may hide.
     passed_step: Option<u32>,
 }
 
 fn drive(spec: &ScenarioSpec, seed: u64, pilot: &mut Pilot) -> Result<Episode> {
     let mut world = World::new(spec, seed);
-    let (Some((_, hazard)), Some(clear_s_m)) =
-        (world.memory_gap_hazard(), world.memory_gap_clear_s_m())
+    let (Some((_, hazard)), Some(judged_s_m)) =
+        (world.memory_gap_hazard(), world.memory_gap_judged_s_m())
     else {
         bail!(
             "scenario `{}` has no memory gap (a [memory_gap] section); horizon needs one, e.g. memory_gap",
@@ -175,12 +177,12 @@ fn drive(spec: &ScenarioSpec, seed: u64, pilot: &mut Pilot) -> Result<Episode> {
     let mut passed_step = None;
     // Checked after every step (not at the start).
     let mut passed = |w: &World| {
-        if passed_step.is_none() && w.steps() > 0 && w.ego_frenet().s_m > clear_s_m {
+        if passed_step.is_none() && w.steps() > 0 && w.ego_frenet().s_m > judged_s_m {
             passed_step = Some(w.steps());
         }
     };
     world.run(|w| {
-        // The world after the last step: past the last hiding place yet?
+        // The world after the last step: past the point where it is timed yet?
         passed(w);
         Some(pilot.act(w))
     });

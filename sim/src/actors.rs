@@ -123,10 +123,12 @@ pub(crate) enum Leg {
     Walk { to_d_m: f64, speed_mps: f64 },
     /// Stand for `secs`, then, if given, until the ego will arrive within `ego_within_s`, or
     /// has stopped with its front within `ego_stopped_within_m` of them (but no longer than
-    /// `patience_s` more), or until the time is `until_s` (s into the episode).
+    /// `patience_s` more), or until the time is `until_s` (s into the episode). With
+    /// `ego_within_m`, also once its front is that close, however slowly it comes.
     Pause {
         secs: f64,
         ego_within_s: Option<f64>,
+        ego_within_m: Option<f64>,
         ego_stopped_within_m: Option<f64>,
         patience_s: f64,
         until_s: f64,
@@ -144,6 +146,8 @@ pub(crate) struct Walker {
     pub origin_d_m: f64,
     /// How long a vehicle has been standing in their way (s).
     pub blocked_s: f64,
+    /// The leg they walk without looking: they keep on even into the side of the car.
+    pub reckless_leg: Option<usize>,
 }
 
 /// A pedestrian kept from walking on by a vehicle in their way this long goes back (s).

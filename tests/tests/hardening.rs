@@ -540,6 +540,19 @@ fn what_a_hostile_review_found_is_refused() {
             memory_gap("pedestrians.0.step_out_when_ego_stopped_within_m=-1"),
             "step_out_when_ego_stopped_within_m",
         ),
+        (
+            memory_gap("pedestrians.0.step_out_when_ego_within_m=-1"),
+            "step_out_when_ego_within_m",
+        ),
+        (
+            memory_gap("memory_gap.judged_past_m=70"),
+            "memory_gap.judged_past_m",
+        ),
+        (memory_gap("ego.max_accel_mps2=0"), "ego.max_accel_mps2"),
+        (
+            memory_gap("pedestrians.0.step_out_reckless=2"),
+            "step_out_reckless",
+        ),
         (memory_gap("pedestrians=[]"), "no pedestrians"),
         (
             vec!["run", "--scenario", "cut_in", "--set", "name=\"\""],

@@ -38,6 +38,11 @@ pub struct MemoryGapSpec {
     /// out only for the car (`step_out_when_ego_within_s`, `step_out_when_ego_stopped_within_m`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step_out_after_lift_s: Option<f64>,
+    /// How far past the last place the hazard may hide the car is timed, in seeds without
+    /// them (m): far enough that a driver careful at a van pays for getting back up to speed
+    /// too, not only for slowing down. Left out: 0, at the last hiding place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judged_past_m: Option<f64>,
 }
 
 /// One place where a memory gap's hazard may hide.

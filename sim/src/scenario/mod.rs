@@ -112,6 +112,10 @@ pub struct EgoSpec {
     pub cruise_speed_mps: Param,
     /// Reaching this distance along the road ends the episode with success (m).
     pub goal_s_m: Param,
+    /// The hardest the car can accelerate (m/s²); left out, 3. The expert pulls away at up
+    /// to 1.5, so a car held to that cannot gain time on it by pulling away harder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_accel_mps2: Option<f64>,
 }
 
 /// Beam count and range.
@@ -279,6 +283,14 @@ pub struct PedestrianSpec {
     /// After the pause, go on only once the ego will arrive within this time (s) ...
     #[serde(default)]
     pub step_out_when_ego_within_s: Option<Param>,
+    /// ... or, if given, once the ego's front is this close to them, however slowly it comes
+    /// (m) ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_out_when_ego_within_m: Option<f64>,
+    /// Whether they step out without looking: they keep on even into the side of a car
+    /// that is already level with them, instead of stopping short of it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub step_out_reckless: bool,
     /// ... or, if given, once the ego has stopped with its front within this distance of them
     /// (m): a car waiting for them to cross ...
     #[serde(default, skip_serializing_if = "Option::is_none")]

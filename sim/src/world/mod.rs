@@ -214,6 +214,8 @@ pub struct World {
     gap_hazard: Option<(f64, bool)>,
     /// The memory gap: where the car is past every place the hazard may hide.
     gap_clear_s_m: Option<f64>,
+    /// The memory gap: where the car is timed in seeds without the hazard.
+    gap_judged_s_m: Option<f64>,
     metrics: MetricsAccumulator,
     noise_rng: ChaCha8Rng,
     lanes: Vec<Vec<Occupant>>,
@@ -241,7 +243,10 @@ impl World {
             spec.road.verge_m,
             &pieces,
         ));
-        let limits = VehicleLimits::default();
+        let mut limits = VehicleLimits::default();
+        if let Some(a) = spec.ego.max_accel_mps2 {
+            limits.max_accel_mps2 = a;
+        }
         let lidar = Lidar::new(spec.lidar.beams as usize, spec.lidar.range_m);
         let ego_lane = spec.ego.lane as usize;
         let start_s_m = spec.ego.start_s_m.sample(&mut rng);
@@ -290,6 +295,14 @@ impl World {
                 .flat_map(|g| &g.hiding)
                 .fold(s_m, |far, p| far.max(p.s_m))
         });
+        let gap_judged_s_m = gap_clear_s_m.map(|clear| {
+            clear
+                + spec
+                    .memory_gap
+                    .as_ref()
+                    .and_then(|g| g.judged_past_m)
+                    .unwrap_or(0.0)
+        });
         if let Some(t) = &spec.random_traffic {
             placer.place_random(t, ego_lane, start_s_m, goal_s_m);
         }
@@ -321,6 +334,7 @@ impl World {
             removals,
             gap_hazard,
             gap_clear_s_m,
+            gap_judged_s_m,
             metrics: MetricsAccumulator::new(),
             noise_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x005e_ed0f_5e75_0a11),
             lanes: vec![Vec::new(); lane_count],
@@ -492,6 +506,13 @@ impl World {
     /// driver that does not remember whether anyone hid must be careful until there.
     pub fn memory_gap_clear_s_m(&self) -> Option<f64> {
         self.gap_clear_s_m
+    }
+
+    /// In a scenario with a memory gap: where along the road (m) a car is timed in seeds
+    /// without the hazard, `memory_gap.judged_past_m` beyond `memory_gap_clear_s_m`. A driver
+    /// that was careful for nothing has lost time here.
+    pub fn memory_gap_judged_s_m(&self) -> Option<f64> {
+        self.gap_judged_s_m
     }
 
     /// In a scenario with a memory gap: when its barrier lifts (s), if its gate arms are there.

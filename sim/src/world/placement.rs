@@ -232,6 +232,7 @@ impl Placer<'_> {
                     Leg::Pause {
                         secs: 1.0,
                         ego_within_s: None,
+                        ego_within_m: None,
                         ego_stopped_within_m: None,
                         patience_s: 0.0,
                         until_s: f64::INFINITY,
@@ -251,6 +252,7 @@ impl Placer<'_> {
                         Leg::Pause {
                             secs: pause_s,
                             ego_within_s,
+                            ego_within_m: p.step_out_when_ego_within_m,
                             ego_stopped_within_m: p.step_out_when_ego_stopped_within_m,
                             patience_s: p.patience_s,
                             until_s: f64::INFINITY,
@@ -274,6 +276,7 @@ impl Placer<'_> {
                     Leg::Pause {
                         secs: linger_s,
                         ego_within_s: None,
+                        ego_within_m: None,
                         ego_stopped_within_m: None,
                         patience_s: 0.0,
                         until_s: f64::INFINITY,
@@ -292,12 +295,19 @@ impl Placer<'_> {
                 {
                     self.hazard_actor = Some(self.actors.len());
                 }
+                // The leg out of the pause, when they step out without looking.
+                let reckless_leg = legs
+                    .iter()
+                    .position(|leg| matches!(leg, Leg::Pause { .. }))
+                    .filter(|_| p.step_out_reckless)
+                    .map(|pause| pause + 1);
                 let walker = Walker {
                     legs,
                     leg: 0,
                     leg_started_s: 0.0,
                     origin_d_m: from,
                     blocked_s: 0.0,
+                    reckless_leg,
                 };
                 self.push((0.5, 0.5), (s, from), 0.0, Behaviour::Pedestrian(walker));
             }
@@ -384,6 +394,7 @@ impl Placer<'_> {
                 leg_started_s: 0.0,
                 origin_d_m: side * far,
                 blocked_s: 0.0,
+                reckless_leg: None,
             };
             self.push(
                 (0.5, 0.5),

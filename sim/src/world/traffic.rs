@@ -246,6 +246,7 @@ impl World {
 
     fn move_walker(&mut self, i: usize, mut walker: Walker, time_s: f64) {
         let blocked = match walker.legs.get(walker.leg) {
+            Some(&Leg::Walk { .. }) if walker.reckless_leg == Some(walker.leg) => false,
             Some(&Leg::Walk { to_d_m, speed_mps }) => {
                 let a = &self.actors[i];
                 let next =
@@ -299,6 +300,7 @@ impl World {
                 Leg::Pause {
                     secs,
                     ego_within_s,
+                    ego_within_m,
                     ego_stopped_within_m,
                     patience_s,
                     until_s,
@@ -313,8 +315,11 @@ impl World {
                                 let waiting = ego_stopped_within_m.is_some_and(|m| {
                                     ego_speed < STOPPED_MPS && (0.0..=m).contains(&front_gap)
                                 });
+                                let close =
+                                    !alongside && ego_within_m.is_some_and(|m| front_gap <= m);
                                 passed
                                     || waiting
+                                    || close
                                     || elapsed >= secs + patience_s
                                     || (!alongside && front_gap / ego_speed.max(0.5) <= limit)
                             }))

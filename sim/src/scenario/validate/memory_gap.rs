@@ -115,6 +115,20 @@ impl MemoryGapSpec {
                 " s (within the episode)",
             )?;
         }
+        if let Some(past) = self.judged_past_m {
+            let last = self
+                .hiding
+                .iter()
+                .map(|h| h.s_m)
+                .fold(p.s_m.max(), f64::max);
+            v.number(
+                "memory_gap.judged_past_m",
+                past,
+                0.0,
+                (spec.ego.goal_s_m.min() - last).max(0.0),
+                " m (past the last hiding place, short of the goal)",
+            )?;
+        }
         if self.barrier.is_empty() || spec.parked.is_empty() {
             return Err(v.invalid(
                 "memory_gap.barrier",

@@ -307,6 +307,9 @@ impl EgoSpec {
             MAX_CAR_SPEED_MPS,
             " m/s",
         )?;
+        if let Some(a) = self.max_accel_mps2 {
+            v.number("ego.max_accel_mps2", a, 0.5, 10.0, " m/s²")?;
+        }
         if self.goal_s_m.min() <= self.start_s_m.max() {
             return Err(v.invalid(
                 "ego.goal_s_m",
@@ -434,6 +437,15 @@ impl PedestrianSpec {
         v.time(&f("pause_s"), self.pause_s, ctx)?;
         if let Some(p) = self.step_out_when_ego_within_s {
             v.time(&f("step_out_when_ego_within_s"), p, ctx)?;
+        }
+        if let Some(m) = self.step_out_when_ego_within_m {
+            v.number(
+                &f("step_out_when_ego_within_m"),
+                m,
+                0.0,
+                ctx.max_length_m,
+                " m (along the road)",
+            )?;
         }
         if let Some(m) = self.step_out_when_ego_stopped_within_m {
             v.number(
