@@ -190,3 +190,48 @@ fn decisions_follow_a_transplanted_memory() {
     let follows = gru["transplant_follows"][0].as_f64().unwrap_or(0.0);
     assert!(made >= 20 && follows >= 0.9, "{gru}");
 }
+
+/// The bundled models on held-out seeds 0..200 per gap, the facts the memory horizon exists to
+/// show: the RBF, with no memory, only guesses (at most 0.6 at every gap); the transformer is
+/// right while the sighting is inside its 16-frame (1.6 s) window (at least 0.9 up to 1 s) and
+/// guesses once it has left (at most 0.6 from 2.5 s): the cliff where its window ends; the
+/// GRU's fading memory bridges at least 4 s, beyond the transformer's window.
+#[test]
+fn the_bundled_models_remember_as_long_as_their_memories_reach() {
+    let v = json(
+        memdrive(&[
+            "horizon",
+            "--controller",
+            "rbf,transformer,gru",
+            "--gaps",
+            "0.5,1,2.5,4,8",
+            "--seeds",
+            "0..200",
+            "--json",
+        ])
+        .ok(),
+    );
+    let accuracy = |i: usize| -> Vec<f64> {
+        v["controllers"][i]["accuracy"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let (rbf, transformer, gru) = (accuracy(0), accuracy(1), accuracy(2));
+    assert!(
+        rbf.len() == 5 && rbf.iter().all(|&a| a <= 0.6),
+        "rbf {rbf:?}"
+    );
+    assert!(
+        transformer[..2].iter().all(|&a| a >= 0.9) && transformer[2..].iter().all(|&a| a <= 0.6),
+        "transformer {transformer:?}"
+    );
+    assert!(gru[..4].iter().all(|&a| a >= 0.75), "gru {gru:?}");
+    assert!(
+        v["controllers"][2]["horizon_s"]
+            .as_f64()
+            .is_some_and(|h| h >= 4.0),
+        "{}",
+        v["controllers"][2]
+    );
+}

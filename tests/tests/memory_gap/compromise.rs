@@ -1,7 +1,11 @@
 //! No driver without memory is both safe and quick on `memory_gap`: constant speeds, slowing
-//! near the row of vans, braking late and hard at each van, and (with a set time for the
-//! pedestrian to step out) waiting at the barrier are each either unsafe in some seed with
-//! the pedestrian or cost more than a second in the seeds without them.
+//! near the row of vans, braking late and hard at each van, and waiting at the barrier are
+//! each either unsafe in some seed with the pedestrian or cost more than a second in the seeds
+//! without them (timed 25 m past the last van). On 60 seeds each way: of constant speed limits
+//! from 2 to 10 m/s only 2 m/s is safe, losing 23.2 s; slowing near the row is safe at 2.5 m/s
+//! or less, losing 8.5 s at the least; braking late and hard is safe only at 3 m/s² down to
+//! 1.5 m/s (3 or 4 m before each place), losing 5.2 s; a wait of 4 s after the barrier lifts is
+//! safe and loses 4.0 s. `guess.rs` refuses the drivers that are safe in only some seeds.
 
 use super::{HIDING_S_M, drive, spec};
 use memdrive_sim::scenario::{Override, ScenarioSpec};
@@ -172,13 +176,7 @@ impl Privileged for LateBrake {
     fn observe_truth(&mut self, t: &memdrive_sim::GroundTruth<'_>) {
         let s = t.ego_frenet.s_m;
         let v = t.ego.speed_mps;
-        let danger = t.actors.iter().zip(t.visibility).any(|(a, seen)| {
-            seen.visible_now
-                && a.kind == memdrive_sim::actors::ActorKind::Pedestrian
-                && a.s_m > s
-                && a.s_m - s < 12.0
-                && (a.d_m.abs() < 3.0 || a.lateral_mps.abs() > 0.5)
-        });
+        let danger = pedestrian_ahead(t);
         self.planned = self.inner.plan(t);
         let mut accel = self.planned.accel_mps2;
         for place in HIDING_S_M.map(|h| h - self.before_m) {
@@ -192,6 +190,19 @@ impl Privileged for LateBrake {
         }
         self.planned.accel_mps2 = accel.clamp(-8.0, 3.0);
     }
+}
+
+/// Whether a beam reports a pedestrian within 12 m ahead who is near the road or moving across
+/// it now (the cue a driver without memory brakes hard for).
+pub(crate) fn pedestrian_ahead(t: &memdrive_sim::GroundTruth<'_>) -> bool {
+    let s = t.ego_frenet.s_m;
+    t.actors.iter().zip(t.visibility).any(|(a, seen)| {
+        seen.visible_now
+            && a.kind == memdrive_sim::actors::ActorKind::Pedestrian
+            && a.s_m > s
+            && a.s_m - s < 12.0
+            && (a.d_m.abs() < 3.0 || a.lateral_mps.abs() > 0.5)
+    })
 }
 
 impl Controller for LateBrake {
@@ -287,20 +298,11 @@ impl Controller for Wait {
     }
 }
 
-/// The scenario with the hazard stepping out by themselves 8 s after the barrier lifts.
-fn timed(gap_s: f64, hazard: bool) -> ScenarioSpec {
-    spec(gap_s, hazard)
-        .with_overrides(&[
-            Override::parse("memory_gap.step_out_after_lift_s=8").unwrap_or_else(|e| panic!("{e}"))
-        ])
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// With a set time to step out (`memory_gap.step_out_after_lift_s` = 8 s), no wait at the
-/// barrier before going is both safe and quick either: a pedestrian who is there steps out by
-/// themselves then, before a car still waiting, but darts out at their van in front of a car
-/// that left earlier; a wait long enough to be safe costs more than a second when nobody is
-/// there. The constant speeds stay unsafe or slow too.
+/// No wait at the barrier before going is both safe and quick either: a pedestrian who is
+/// there steps out by themselves 8 s after it lifts (`memory_gap.step_out_after_lift_s`),
+/// before a car still waiting, but darts out at their van in front of a car that left earlier;
+/// a wait long enough to be safe (4 s at the least) costs more than a second when nobody is
+/// there.
 #[test]
 fn no_wait_at_the_barrier_is_both_safe_and_quick_without_memory() {
     let mut safe = 0;
@@ -312,7 +314,7 @@ fn no_wait_at_the_barrier_is_both_safe_and_quick_without_memory() {
             lifted_at_step: None,
             planned: Controls::default(),
         };
-        let Some(lost) = median_loss_if_safe(|hazard| timed(2.0, hazard), wait) else {
+        let Some(lost) = median_loss_if_safe(|hazard| spec(2.0, hazard), wait) else {
             continue;
         };
         safe += 1;
@@ -320,20 +322,6 @@ fn no_wait_at_the_barrier_is_both_safe_and_quick_without_memory() {
             compromises.push(format!(
                 "waiting {wait_s} s after the barrier lifts is safe and loses only {lost:.2} s"
             ));
-        }
-    }
-    for cap in [2.0, 3.0, 4.0, 6.0, 8.0, 10.0] {
-        let capped = |hazard| {
-            timed(2.0, hazard)
-                .with_overrides(&[Override::parse(&format!("ego.cruise_speed_mps={cap}"))
-                    .unwrap_or_else(|e| panic!("{e}"))])
-                .unwrap_or_else(|e| panic!("{e}"))
-        };
-        if let Some(lost) = median_loss_if_safe(capped, Expert::reactive) {
-            safe += 1;
-            if lost <= 1.0 {
-                compromises.push(format!("{cap} m/s is safe and loses only {lost:.2} s"));
-            }
         }
     }
     assert!(compromises.is_empty(), "{}", compromises.join("; "));

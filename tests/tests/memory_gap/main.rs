@@ -7,12 +7,15 @@
 //! `compromise.rs`.
 
 mod compromise;
+mod guess;
 
 use memdrive_sim::scenario::{Override, ScenarioSpec, builtin};
 use memdrive_sim::{Controller, Controls, Expert, Outcome, Pilot, Privileged, World};
 
 /// Where the pedestrian may hide, along the road (m): in front of one of three vans.
 const HIDING_S_M: [f64; 3] = [43.7, 51.7, 59.7];
+/// How far past the last of them a car is timed (m): `memory_gap.judged_past_m`.
+const JUDGED_PAST_M: f64 = 25.0;
 
 fn spec(gap_s: f64, hazard: bool) -> ScenarioSpec {
     let base = builtin("memory_gap")
@@ -37,7 +40,8 @@ struct Trace {
     actions: Vec<(u64, u64)>,
     seen: Vec<bool>,
     outcome: Outcome,
-    /// First step with the ego's centre past every place the hazard may hide.
+    /// First step with the ego's centre where it is timed: `JUDGED_PAST_M` past every place
+    /// the hazard may hide.
     passed_step: Option<usize>,
 }
 
@@ -55,6 +59,10 @@ fn drive(spec: &ScenarioSpec, seed: u64, controller: &mut dyn Privileged) -> Tra
         .memory_gap_clear_s_m()
         .unwrap_or_else(|| panic!("memory_gap has a hazard"));
     assert_eq!(clear_s_m, HIDING_S_M[2]);
+    let judged_s_m = world
+        .memory_gap_judged_s_m()
+        .unwrap_or_else(|| panic!("memory_gap has a hazard"));
+    assert_eq!(judged_s_m, HIDING_S_M[2] + JUDGED_PAST_M);
     while world.outcome().is_none() {
         let hazard = world
             .actors()
@@ -76,7 +84,7 @@ fn drive(spec: &ScenarioSpec, seed: u64, controller: &mut dyn Privileged) -> Tra
             .actions
             .push((c.steer_rad.to_bits(), c.accel_mps2.to_bits()));
         world.step(c);
-        if trace.passed_step.is_none() && world.ego_frenet().s_m > clear_s_m {
+        if trace.passed_step.is_none() && world.ego_frenet().s_m > judged_s_m {
             trace.passed_step = Some(trace.actions.len());
         }
     }

@@ -91,7 +91,9 @@ impl Default for TransformerConfig {
         Self {
             window: 16,
             // The bundled recipe (docs/driving.md): wider than the first transformer (32 and
-            // 64), a fifth of the readouts near hard braking, stretches of 4 readouts.
+            // 64), a fifth of the readouts near hard braking, stretches of 4 readouts, and the
+            // presence loss, without which it never learns to wait at memory_gap's barrier
+            // for a pedestrian it saw hide (docs/memory-horizon.md).
             d_model: 64,
             heads: 2,
             d_mlp: 128,
@@ -99,7 +101,7 @@ impl Default for TransformerConfig {
             clip_norm: 1.0,
             batch: 64,
             steps_per_round: 2500,
-            presence_loss: 0.0,
+            presence_loss: 2.0,
             critical_share: 0.2,
             stretch: 4,
         }
