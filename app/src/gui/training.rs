@@ -24,6 +24,12 @@ pub struct TrainRequest {
     /// Episodes per round of the scenarios named here, instead of `episodes`.
     #[serde(default)]
     pub scenario_episodes: std::collections::BTreeMap<String, u64>,
+    /// Scenarios the expert drives in the DAgger rounds too (`--expert-driven`).
+    #[serde(default)]
+    pub expert_driven: std::collections::BTreeSet<String>,
+    /// Changes to scenarios trained on, by scenario (`--set NAME:PATH=VALUE`), as text.
+    #[serde(default)]
+    pub scenario_overrides: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl TrainRequest {
@@ -36,6 +42,12 @@ impl TrainRequest {
             seed: options.seed,
             episodes: options.episodes_per_scenario,
             scenario_episodes: options.scenario_episodes,
+            expert_driven: options.expert_driven,
+            scenario_overrides: options
+                .scenario_overrides
+                .into_iter()
+                .map(|(name, sets)| (name, sets.into_iter().map(|o| o.text).collect()))
+                .collect(),
         }
     }
 }
@@ -49,6 +61,8 @@ impl Default for TrainRequest {
             // Fewer than `memdrive train`'s 40 so a run in the app takes a minute or two.
             episodes: 20,
             scenario_episodes: std::collections::BTreeMap::new(),
+            expert_driven: std::collections::BTreeSet::new(),
+            scenario_overrides: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -310,8 +324,19 @@ fn run(
         rounds: request.rounds,
         episodes_per_scenario: request.episodes,
         scenario_episodes: request.scenario_episodes.clone(),
+        expert_driven: request.expert_driven.clone(),
+        scenario_overrides: request
+            .scenario_overrides
+            .iter()
+            .map(|(name, sets)| {
+                let parsed = sets
+                    .iter()
+                    .map(|text| memdrive_sim::scenario::Override::parse(text))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((name.clone(), parsed))
+            })
+            .collect::<Result<_, memdrive_sim::Error>>()?,
         threads: Some(threads),
-        ..TrainOptions::default()
     };
     let specs = options.scenarios()?;
     train_kind(request.kind, None, &specs, &options, monitor).map(|(file, _)| file)
@@ -374,6 +399,24 @@ pub fn ui(
                     ui.add(egui::Label::new(counts.join(", ")).wrap());
                 }
                 ui.end_row();
+                if !request.expert_driven.is_empty() || !request.scenario_overrides.is_empty() {
+                    ui.label("Also");
+                    let mut parts = Vec::new();
+                    if !request.expert_driven.is_empty() {
+                        let names: Vec<&str> =
+                            request.expert_driven.iter().map(String::as_str).collect();
+                        parts.push(format!("the expert drives {}", names.join(", ")));
+                    }
+                    for (name, sets) in &request.scenario_overrides {
+                        parts.push(format!("{name} with {}", sets.join(", ")));
+                    }
+                    ui.add(egui::Label::new(parts.join("; ")).wrap())
+                        .on_hover_text(
+                            "From the bundled recipe: scenarios the expert drives in every \
+                             round, and changes to scenarios trained on",
+                        );
+                    ui.end_row();
+                }
                 ui.label("Seed");
                 ui.add(egui::DragValue::new(&mut request.seed))
                     .on_hover_text(
@@ -385,8 +428,8 @@ pub fn ui(
             if ui
                 .button("Bundled recipe")
                 .on_hover_text(
-                    "Use the rounds, seed and episode counts the bundled weights of this model \
-                     were trained with",
+                    "Use the rounds, seed, episode counts and scenario changes the bundled \
+                     weights of this model were trained with",
                 )
                 .clicked()
             {

@@ -38,7 +38,8 @@ fn a_model_trained_in_the_app_joins_the_comparison() {
 }
 
 /// "Bundled recipe" fills in how the bundled weights of the chosen model were trained (the
-/// GRU's per-scenario counts included), and "Same for all" clears the per-scenario counts.
+/// GRU's per-scenario counts included; for the transformer, the scenario the expert drives and
+/// its shorter gaps too), and "Same for all" clears the per-scenario counts.
 #[test]
 fn the_training_panel_offers_the_bundled_recipe() {
     use memdrive::gui::training::TrainRequest;
@@ -47,7 +48,7 @@ fn the_training_panel_offers_the_bundled_recipe() {
     click(&mut harness, "Bundled recipe");
     let train = harness.state().settings().train.clone();
     assert_eq!(train, TrainRequest::bundled(memdrive_models::gru::KIND));
-    assert_eq!((train.episodes, train.rounds, train.seed), (120, 5, 1));
+    assert_eq!((train.episodes, train.rounds, train.seed), (120, 5, 2));
     assert_eq!(train.scenario_episodes.get("mixed_traffic"), Some(&400));
     harness.get_by_label("memory_gap 240, mixed_traffic 400, occluded_crossing 240");
     click(&mut harness, "Same for all");
@@ -60,6 +61,14 @@ fn the_training_panel_offers_the_bundled_recipe() {
             .is_empty()
     );
     harness.get_by_label("the same for all");
+    let mut harness = harness_with_settings(quick_training(memdrive_models::transformer::KIND));
+    harness.step();
+    click(&mut harness, "Bundled recipe");
+    let train = harness.state().settings().train.clone();
+    assert_eq!(train.seed, 2);
+    assert_eq!(train.scenario_episodes.get("mixed_traffic"), Some(&600));
+    harness
+        .get_by_label("the expert drives memory_gap; memory_gap with memory_gap.gap_s=[0.2,1.6]");
 }
 
 #[test]
