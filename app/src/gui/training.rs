@@ -435,13 +435,21 @@ pub fn ui(
             {
                 *request = TrainRequest::bundled(request.kind);
             }
-            if !request.scenario_episodes.is_empty()
+            let differs = !request.scenario_episodes.is_empty()
+                || !request.expert_driven.is_empty()
+                || !request.scenario_overrides.is_empty();
+            if differs
                 && ui
                     .button("Same for all")
-                    .on_hover_text("Train every scenario on the episode count above")
+                    .on_hover_text(
+                        "Train every scenario alike: on the episode count above, as it is, \
+                         the learner driving in the DAgger rounds",
+                    )
                     .clicked()
             {
                 request.scenario_episodes.clear();
+                request.expert_driven.clear();
+                request.scenario_overrides.clear();
             }
         });
     });

@@ -212,10 +212,9 @@ pub struct World {
     removals: Vec<(usize, f64)>,
     /// The memory gap's hazard: where they hide and whether they are present this seed.
     gap_hazard: Option<(f64, bool)>,
-    /// The memory gap: where the car is past every place the hazard may hide.
-    gap_clear_s_m: Option<f64>,
-    /// The memory gap: where the car is timed in seeds without the hazard.
-    gap_judged_s_m: Option<f64>,
+    /// The memory gap: where the car is past every place the hazard may hide, and where it is
+    /// timed in seeds without the hazard (`Placer::gap_marks`).
+    gap_marks: Option<(f64, f64)>,
     metrics: MetricsAccumulator,
     noise_rng: ChaCha8Rng,
     lanes: Vec<Vec<Occupant>>,
@@ -288,21 +287,7 @@ impl World {
         placer.place_scripted(spec);
         let removals = placer.barrier_lifts(spec);
         let gap_hazard = placer.gap_hazard(spec);
-        // Past every place the hazard may hide: the drawn one, and all the listed ones.
-        let gap_clear_s_m = gap_hazard.map(|(s_m, _)| {
-            spec.memory_gap
-                .iter()
-                .flat_map(|g| &g.hiding)
-                .fold(s_m, |far, p| far.max(p.s_m))
-        });
-        let gap_judged_s_m = gap_clear_s_m.map(|clear| {
-            clear
-                + spec
-                    .memory_gap
-                    .as_ref()
-                    .and_then(|g| g.judged_past_m)
-                    .unwrap_or(0.0)
-        });
+        let gap_marks = placer.gap_marks(spec);
         if let Some(t) = &spec.random_traffic {
             placer.place_random(t, ego_lane, start_s_m, goal_s_m);
         }
@@ -333,8 +318,7 @@ impl World {
             collision: None,
             removals,
             gap_hazard,
-            gap_clear_s_m,
-            gap_judged_s_m,
+            gap_marks,
             metrics: MetricsAccumulator::new(),
             noise_rng: ChaCha8Rng::seed_from_u64(seed ^ 0x005e_ed0f_5e75_0a11),
             lanes: vec![Vec::new(); lane_count],
@@ -505,14 +489,14 @@ impl World {
     /// the hazard may hide (the farthest of `memory_gap.hiding`, or the one place there is). A
     /// driver that does not remember whether anyone hid must be careful until there.
     pub fn memory_gap_clear_s_m(&self) -> Option<f64> {
-        self.gap_clear_s_m
+        self.gap_marks.map(|(clear, _)| clear)
     }
 
     /// In a scenario with a memory gap: where along the road (m) a car is timed in seeds
     /// without the hazard, `memory_gap.judged_past_m` beyond `memory_gap_clear_s_m`. A driver
     /// that was careful for nothing has lost time here.
     pub fn memory_gap_judged_s_m(&self) -> Option<f64> {
-        self.gap_judged_s_m
+        self.gap_marks.map(|(_, judged)| judged)
     }
 
     /// In a scenario with a memory gap: when its barrier lifts (s), if its gate arms are there.

@@ -87,6 +87,15 @@ impl Placer<'_> {
         self.pedestrian_at.get(gap.pedestrian as usize).copied()
     }
 
+    /// Where the car is past every place the memory gap's hazard may hide (the drawn one and
+    /// all the listed ones), and where hazard-free seeds are timed, `judged_past_m` beyond it.
+    pub fn gap_marks(&self, spec: &ScenarioSpec) -> Option<(f64, f64)> {
+        let (s_m, _) = self.gap_hazard(spec)?;
+        let gap = spec.memory_gap.as_ref()?;
+        let clear = gap.hiding.iter().fold(s_m, |far, p| far.max(p.s_m));
+        Some((clear, clear + gap.judged_past_m.unwrap_or(0.0)))
+    }
+
     /// When the memory gap's barrier lifts, and the actors of its gate arms present this seed:
     /// `gap_s` (drawn here when it is a range) after the hazard passed `hidden_from_d_m` (their
     /// hiding place when it is not given), whether or not they are present.

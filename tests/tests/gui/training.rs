@@ -39,7 +39,7 @@ fn a_model_trained_in_the_app_joins_the_comparison() {
 
 /// "Bundled recipe" fills in how the bundled weights of the chosen model were trained (the
 /// GRU's per-scenario counts included; for the transformer, the scenario the expert drives and
-/// its shorter gaps too), and "Same for all" clears the per-scenario counts.
+/// its shorter gaps too), and "Same for all" clears the per-scenario counts and changes.
 #[test]
 fn the_training_panel_offers_the_bundled_recipe() {
     use memdrive::gui::training::TrainRequest;
@@ -69,6 +69,19 @@ fn the_training_panel_offers_the_bundled_recipe() {
     assert_eq!(train.scenario_episodes.get("mixed_traffic"), Some(&600));
     harness
         .get_by_label("the expert drives memory_gap; memory_gap with memory_gap.gap_s=[0.2,1.6]");
+    click(&mut harness, "Same for all");
+    let train = harness.state().settings().train.clone();
+    assert!(
+        train.scenario_episodes.is_empty()
+            && train.expert_driven.is_empty()
+            && train.scenario_overrides.is_empty(),
+        "{train:?}"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("the expert drives")
+            .is_none()
+    );
 }
 
 #[test]
