@@ -169,6 +169,15 @@ pub fn run() -> Result<BenchReport> {
         let us = act_latency_us(&|| -> Box<dyn Controller + Send> { model.controller() })?;
         act_us.push((format!("{}_act_us", model.kind()), us));
     }
+    // The other shipped weights (the 64-frame transformer), under their own names.
+    for &kind in ModelKind::all() {
+        for &bundled in kind.more_bundled() {
+            let (file, shown) = learned::load_named(bundled, kind, None)?;
+            let model = memdrive_models::Model::from_file(file, &shown)?;
+            let us = act_latency_us(&|| -> Box<dyn Controller + Send> { model.controller() })?;
+            act_us.push((format!("{}_act_us", bundled.name), us));
+        }
+    }
     let memory_curve_s = memory_curve_seconds(&models.iter().collect::<Vec<_>>())?;
     let horizon_s = horizon_seconds()?;
     Ok(BenchReport {
@@ -199,7 +208,7 @@ fn horizon_seconds() -> Result<f64> {
         builtin("memory_gap").ok_or_else(|| anyhow::anyhow!("memory_gap is not built in"))??;
     let entries = ["expert", "reactive"]
         .into_iter()
-        .chain(ModelKind::ids())
+        .chain(ModelKind::bundled_names())
         .map(|name| crate::cli::entry(name, None))
         .collect::<Result<Vec<_>>>()?;
     let start = Instant::now();

@@ -25,7 +25,7 @@ pub const BRIDGED: f64 = 0.75;
 /// How much later than the expert a hazard-free episode may reach the point where it is timed (s).
 pub const SLACK_S: f64 = 1.0;
 /// Gaps measured unless `--gaps` says otherwise (s).
-pub const DEFAULT_GAPS: [f64; 8] = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0];
+pub const DEFAULT_GAPS: [f64; 9] = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0];
 /// Most gaps in one run.
 pub const MAX_GAPS: usize = 64;
 /// Most seeds per gap.

@@ -2,8 +2,8 @@
 //! training new ones.
 
 use anyhow::{Result, bail};
-use memdrive_models::Model;
 use memdrive_models::weights::{ModelKind, WeightFile, bundled_path};
+use memdrive_models::{Bundled, Model};
 use memdrive_sim::{ObservationSpec, ScenarioSpec};
 use std::path::{Path, PathBuf};
 
@@ -31,15 +31,25 @@ pub fn check_layout(spec: &ScenarioSpec) -> Result<()> {
 /// Reads and checks `path`, or the bundled weights of `kind` when no path is given; the file
 /// must hold a model of that kind. Returns the file and the path that names it in messages.
 pub fn load_file(kind: ModelKind, path: Option<&Path>) -> Result<(WeightFile, PathBuf)> {
+    load_named(kind.default_bundled(), kind, path)
+}
+
+/// Reads and checks `path`, or the shipped weights `bundled` when no path is given; the file
+/// must hold a model of `kind`. Returns the file and the path that names it in messages.
+pub fn load_named(
+    bundled: Bundled,
+    kind: ModelKind,
+    path: Option<&Path>,
+) -> Result<(WeightFile, PathBuf)> {
     let layout = builtin_layout();
     let (file, shown) = match path {
         Some(p) => (WeightFile::load(p, &layout)?, p.to_owned()),
         None => {
-            // Bundled with the kind (`Kind::bundled_weights`), produced by the commands in the
-            // README ("Bundled weights").
-            let shown = bundled_path(kind);
+            // Shipped with the kind (`Kind::bundled_weights`, `Kind::more_bundled`), produced
+            // by the commands in the README ("Bundled weights").
+            let shown = bundled_path(bundled.name);
             (
-                WeightFile::from_bytes(kind.bundled_weights(), &shown, &layout)?,
+                WeightFile::from_bytes(bundled.bytes, &shown, &layout)?,
                 shown,
             )
         }

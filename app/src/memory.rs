@@ -292,9 +292,9 @@ pub fn text(results: &[ControllerMemory]) -> String {
 
 /// The learned kind a controller name stands for, or an error for anything else.
 pub fn kind(name: &str) -> Result<ModelKind> {
-    let known = ModelKind::ids().join(", ");
-    match ModelKind::from_id(name) {
-        Some(kind) => Ok(kind),
+    let known = ModelKind::bundled_names().join(", ");
+    match ModelKind::bundled_named(name) {
+        Some((kind, _)) => Ok(kind),
         None if crate::cli::BASELINES.contains(&name) => {
             bail!("`{name}` has no state vector to measure; the memory instruments measure {known}")
         }

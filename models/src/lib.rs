@@ -30,7 +30,7 @@ pub mod weights;
 
 pub use invalid::Invalid;
 pub use model::Model;
-pub use nets::{Ablation, Kind, ModelKind, Net, gru, hebbian, lru, rbf, transformer};
+pub use nets::{Ablation, Bundled, Kind, ModelKind, Net, gru, hebbian, lru, rbf, transformer};
 pub use snapshot::MemorySnapshot;
 
 use memdrive_sim::Controller;

@@ -563,6 +563,8 @@ fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 /// Path used in errors for weights that did not come from a file (e.g. bundled in the binary).
-pub fn bundled_path(kind: ModelKind) -> PathBuf {
-    PathBuf::from(format!("<bundled {}.safetensors>", kind.as_str()))
+/// `name` is a kind's id (its default weights) or the name of another shipped file
+/// (`Bundled::name`).
+pub fn bundled_path(name: &str) -> PathBuf {
+    PathBuf::from(format!("<bundled {name}.safetensors>"))
 }

@@ -1,5 +1,5 @@
-//! The bundled weights on held-out seeds 0..200 (200 per scenario, as the bars ask), checked
-//! against every bar of the learned controllers:
+//! The bundled weights (every kind's, and the 64-frame transformer's) on held-out seeds 0..200
+//! (200 per scenario, as the bars ask), checked against every bar of the learned controllers:
 //! - `mixed_traffic`: every kind reaches the goal in at least 90% of episodes;
 //! - `occluded_crossing`: every kind with memory collides at most half as often as the RBF, at
 //!   a mean speed not more than 10% below the RBF's;
@@ -20,7 +20,7 @@ fn bundled_weights_meet_every_bar() {
         "--seeds",
         "0..200",
         "--controller",
-        &memdrive_models::ModelKind::ids().join(","),
+        &memdrive_models::ModelKind::bundled_names().join(","),
         "--json",
     ]);
     let v: Value = serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("{e}"));
@@ -35,7 +35,7 @@ fn bundled_weights_meet_every_bar() {
         get(c, "sensor_dropout", "collision_rate") + get(c, "sensor_dropout", "offroad_rate")
     };
     // Every kind but the memoryless RBF.
-    let with_memory: Vec<&str> = memdrive_models::ModelKind::ids()
+    let with_memory: Vec<&str> = memdrive_models::ModelKind::bundled_names()
         .into_iter()
         .filter(|&id| id != "rbf")
         .collect();
@@ -63,7 +63,7 @@ fn bundled_weights_meet_every_bar() {
             speed("rbf")
         );
     }
-    for c in memdrive_models::ModelKind::ids() {
+    for c in memdrive_models::ModelKind::bundled_names() {
         let goal = get(c, "mixed_traffic", "goal_rate");
         assert!(goal >= 0.9, "{c} reaches the mixed_traffic goal in {goal}");
     }

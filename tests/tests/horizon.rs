@@ -235,3 +235,46 @@ fn the_bundled_models_remember_as_long_as_their_memories_reach() {
         v["controllers"][2]
     );
 }
+
+/// The bundled 64-frame (6.4 s) transformer, on held-out seeds 0..200 per gap: right in at
+/// least 0.9 of the episodes up to 5 s, guessing (at most 0.6) from 6 s, where its window
+/// ends; and with its window shrunk to 40 frames (4 s) at run time, the cliff moves in with
+/// it: at least 0.9 up to 3 s, at most 0.6 from 4.5 s.
+#[test]
+fn the_64_frame_transformer_remembers_longer_and_its_cliff_moves_with_its_window() {
+    let v = json(
+        memdrive(&[
+            "horizon",
+            "--controller",
+            "transformer64,transformer64@40",
+            "--gaps",
+            "0.5,1,3,5,6,8",
+            "--seeds",
+            "0..200",
+            "--json",
+        ])
+        .ok(),
+    );
+    let accuracy = |i: usize| -> Vec<f64> {
+        v["controllers"][i]["accuracy"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let (full, shrunk) = (accuracy(0), accuracy(1));
+    assert!(
+        full.len() == 6
+            && full[..4].iter().all(|&a| a >= 0.9)
+            && full[4..].iter().all(|&a| a <= 0.6),
+        "transformer64 {full:?}"
+    );
+    assert!(
+        shrunk.len() == 6
+            && shrunk[..3].iter().all(|&a| a >= 0.9)
+            && shrunk[3..].iter().all(|&a| a <= 0.6),
+        "transformer64@40 {shrunk:?}"
+    );
+    let window = |i: usize| v["controllers"][i]["window_s"].as_f64();
+    assert!(window(0).is_some_and(|w| (w - 6.4).abs() < 1e-9), "{v}");
+    assert!(window(1).is_some_and(|w| (w - 4.0).abs() < 1e-9), "{v}");
+}

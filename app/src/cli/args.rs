@@ -42,7 +42,7 @@ static EVAL_HELP: LazyLock<String> = LazyLock::new(|| {
 static MEMORY_HELP: LazyLock<String> = LazyLock::new(|| {
     format!(
         "Comma-separated learned controllers: {} (each `kind`, `kind=FILE` or `kind:ABLATION`; ablations: {})",
-        ModelKind::ids().join(", "),
+        ModelKind::bundled_names().join(", "),
         ablations()
     )
 });
@@ -204,7 +204,7 @@ pub(super) enum Command {
         /// Comma-separated controllers, each `kind` (bundled weights) or `kind=FILE`.
         #[arg(long, default_value = HORIZON_DEFAULT.as_str(), help = EVAL_HELP.as_str())]
         controller: String,
-        /// Comma-separated gaps (s) [default: 0.5,1,1.5,2,3,4,6,8].
+        /// Comma-separated gaps (s) [default: 0.5,1,1.5,2,3,4,5,6,8].
         #[arg(long, allow_hyphen_values = true)]
         gaps: Option<String>,
         /// Seeds `A..B` per gap (B excluded; at most 100,000).

@@ -9,9 +9,10 @@ use memdrive_models::weights::ModelKind;
 use memdrive_sim::{Cruise, Expert, Pilot};
 use std::path::Path;
 
-/// The learned kind called `name`, if it is one.
+/// The learned kind called `name`, if it is one: a kind's id, or the name of other weights
+/// shipped with it (`transformer64`).
 pub(super) fn learned_kind(name: &str) -> Option<ModelKind> {
-    ModelKind::from_id(name)
+    ModelKind::bundled_named(name).map(|(kind, _)| kind)
 }
 
 /// A controller as written on the command line: `kind`, then `@K` to shrink a windowed
@@ -117,10 +118,11 @@ impl<'a> Label<'a> {
     /// The learned model it names, loaded (bundled weights unless a file is given), with its
     /// ablation applied; an error names an unknown ablation and those the kind offers.
     pub fn model(&self) -> Result<Option<memdrive_models::Model>> {
-        let Some(kind) = learned_kind(self.kind) else {
+        let Some((kind, bundled)) = ModelKind::bundled_named(self.kind) else {
             return Ok(None);
         };
-        let model = learned::load(kind, self.file)?;
+        let (file, shown) = learned::load_named(bundled, kind, self.file)?;
+        let model = memdrive_models::Model::from_file(file, &shown)?;
         Ok(Some(match self.ablation {
             Some(id) => model.ablated(id)?,
             None => model,
@@ -186,7 +188,8 @@ pub fn entry(label: &str, weights: Option<&Path>) -> Result<crate::horizon::Entr
         factories(&parsed).map_err(|e| anyhow::anyhow!("`{label}`: {e:#}"))?;
     let weights = match parsed.file {
         Some(f) => f.display().to_string(),
-        None if learned_kind(parsed.kind).is_some() => "bundled".to_owned(),
+        None if ModelKind::from_id(parsed.kind).is_some() => "bundled".to_owned(),
+        None if learned_kind(parsed.kind).is_some() => format!("bundled {}", parsed.kind),
         None => "none".to_owned(),
     };
     Ok(crate::horizon::Entry {

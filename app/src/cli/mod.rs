@@ -56,9 +56,13 @@ where
 /// The controllers that drive without weights: the privileged expert and its baselines.
 pub const BASELINES: [&str; 3] = ["expert", "reactive", "cruise"];
 
-/// Every controller available from the command line: the baselines, then every learned kind.
+/// Every controller available from the command line: the baselines, then every learned kind,
+/// then the other shipped weights (`transformer64`).
 pub fn controllers() -> Vec<&'static str> {
-    BASELINES.into_iter().chain(ModelKind::ids()).collect()
+    BASELINES
+        .into_iter()
+        .chain(ModelKind::bundled_names())
+        .collect()
 }
 
 /// `memory`'s default controllers: every learned kind.
@@ -66,9 +70,10 @@ static LEARNED_DEFAULT: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| ModelKind::ids().join(","));
 
 /// `horizon`'s default controllers: the expert, the memoryless reactive expert, every learned
-/// kind.
-static HORIZON_DEFAULT: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("expert,reactive,{}", *LEARNED_DEFAULT));
+/// kind, and the other shipped weights (the 64-frame transformer, whose cliff is further out).
+static HORIZON_DEFAULT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("expert,reactive,{}", ModelKind::bundled_names().join(","))
+});
 
 /// The learned kinds `train --model` takes, each with its summary for `--help`.
 fn model_kinds() -> clap::builder::PossibleValuesParser {

@@ -255,10 +255,10 @@ pub fn ui(ui: &mut egui::Ui, panel: &HorizonPanel, lab: &Lab) -> bool {
     ui.label(egui::RichText::new("Memory horizon").strong())
         .on_hover_text(format!(
             "How long each controller remembers, in driving. In {} a pedestrian is seen, then \
-             hidden behind a van for a gap; in half the seeds nobody is there. Accuracy is the \
-             share of right calls: with the pedestrian, no collision; without, no collision and \
-             past the van no later than the expert + 1 s. 0.5 is a guess, 1 is perfect memory. \
-             The horizon is the longest gap up to which accuracy stays at least {BRIDGED}. {} \
+             hidden behind one of the vans for a gap; in half the seeds nobody is there. Accuracy \
+             is the share of right calls: with the pedestrian, no collision; without, no \
+             collision and well past the vans no later than the expert + 1 s. 0.5 is a guess, 1 \
+             is perfect memory. The horizon is the longest gap up to which accuracy stays at least {BRIDGED}. {} \
              held-out seeds per gap; bands are 95% intervals.",
             panel.scenario,
             SEEDS.end - SEEDS.start

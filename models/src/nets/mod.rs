@@ -42,6 +42,11 @@ pub trait Kind: Send + Sync + 'static {
     fn colour(&self) -> [u8; 3];
     /// The weight file it drives with unless another is given (`assets/weights/<id>.safetensors`).
     fn bundled_weights(&self) -> &'static [u8];
+    /// Further weight files shipped with it, each under a name of its own on the command line
+    /// and in the app (`transformer64`), beside the default (`bundled_weights`).
+    fn more_bundled(&self) -> &'static [Bundled] {
+        &[]
+    }
     /// True when its networks look back over a window of frames that can be shrunk at run
     /// time (`Net::window`, `transformer@K` on the command line).
     fn has_window(&self) -> bool {
@@ -131,6 +136,18 @@ pub trait Net: fmt::Debug + Send + Sync {
     }
 }
 
+/// A weight file shipped with memdrive: a kind's default (named by its id) or one of its
+/// `more_bundled`, named by its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bundled {
+    /// Its name on the command line (`transformer64`) and in messages: lowercase, no spaces.
+    pub name: &'static str,
+    /// Its name in the app ("Transformer, 64 frames").
+    pub title: &'static str,
+    /// The weight file's bytes.
+    pub bytes: &'static [u8],
+}
+
 /// A kind of learned controller: one of [`ModelKind::all`]. Compared, hashed, printed and
 /// serialised by its id.
 #[derive(Clone, Copy)]
@@ -163,6 +180,38 @@ impl ModelKind {
     /// The id of every kind, in order.
     pub fn ids() -> Vec<&'static str> {
         KINDS.iter().map(|k| k.id()).collect()
+    }
+
+    /// Its default shipped weights, named by its id.
+    pub fn default_bundled(self) -> Bundled {
+        Bundled {
+            name: self.id(),
+            title: self.title(),
+            bytes: self.bundled_weights(),
+        }
+    }
+
+    /// Every weight file shipped with this kind: its default first, then the others.
+    pub fn bundled(self) -> Vec<Bundled> {
+        std::iter::once(self.default_bundled())
+            .chain(self.more_bundled().iter().copied())
+            .collect()
+    }
+
+    /// The kind and the shipped weights named `name`: a kind's id names its default weights.
+    pub fn bundled_named(name: &str) -> Option<(Self, Bundled)> {
+        KINDS
+            .iter()
+            .flat_map(|&k| k.bundled().into_iter().map(move |b| (k, b)))
+            .find(|(_, b)| b.name == name)
+    }
+
+    /// The name of every shipped weight file, kinds' ids first, in order.
+    pub fn bundled_names() -> Vec<&'static str> {
+        let more = KINDS
+            .iter()
+            .flat_map(|k| k.more_bundled().iter().map(|b| b.name));
+        Self::ids().into_iter().chain(more).collect()
     }
 
     /// The id: the name used in files and on the command line.
@@ -241,15 +290,30 @@ mod tests {
                 "{id}"
             );
         }
+        let names = ModelKind::bundled_names();
+        for (i, name) in names.iter().enumerate() {
+            assert!(!names[..i].contains(name), "{name} twice");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{name}"
+            );
+        }
         let layout = memdrive_sim::ObservationSpec::new(32);
         for &kind in ModelKind::all() {
-            let path = crate::weights::bundled_path(kind);
-            let file = WeightFile::from_bytes(kind.bundled_weights(), &path, &layout)
-                .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(file.kind, kind);
-            assert!(file.tensors.contains_key(kind.long_term_matrix()), "{kind}");
-            let model = crate::Model::from_file(file, &path).unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(model.kind(), kind);
+            for bundled in kind.bundled() {
+                assert_eq!(
+                    ModelKind::bundled_named(bundled.name),
+                    Some((kind, bundled))
+                );
+                let path = crate::weights::bundled_path(bundled.name);
+                let file = WeightFile::from_bytes(bundled.bytes, &path, &layout)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(file.kind, kind);
+                assert!(file.tensors.contains_key(kind.long_term_matrix()), "{kind}");
+                let model = crate::Model::from_file(file, &path).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(model.kind(), kind);
+            }
             assert!(kind.learner(kind.default_config()).is_ok(), "{kind}");
         }
         assert_eq!(ModelKind::parse("gru").map(ModelKind::as_str), Ok("gru"));

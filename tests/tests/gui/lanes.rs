@@ -131,10 +131,49 @@ fn a_lane_goes_back_to_its_bundled_weights() {
     click(&mut harness, "Bundled GRU weights");
     wait_until(&mut harness, |app| !app.notices().is_empty());
     assert!(!harness.state().notices()[0].error);
-    harness.get_by_label_contains("drives the bundled GRU weights again");
+    harness.get_by_label_contains("drives the bundled GRU weights");
     let (kind, bytes) = in_lane(&harness);
     assert_eq!(kind, LaneKind::Learned(gru));
     assert_eq!(bytes, shipped("gru"));
+}
+
+/// A transformer lane's Weights menu offers the 64-frame transformer shipped beside the
+/// 16-frame one; chosen, the lane drives its file, and its window slider reaches 64 frames
+/// (6.4 s) and shrinks it like any other.
+#[test]
+fn a_transformer_lane_drives_the_64_frame_transformer_from_its_menu() {
+    let mut harness = harness();
+    harness.step();
+    let transformer = 2;
+    click_nth(&mut harness, "Weights", transformer);
+    click(&mut harness, "Bundled Transformer, 64 frames weights");
+    wait_until(&mut harness, |app| !app.notices().is_empty());
+    assert!(
+        !harness.state().notices()[0].error,
+        "{:?}",
+        harness.state().notices()
+    );
+    harness.get_by_label_contains("drives the bundled Transformer, 64 frames weights");
+    let lane = &harness.state().lab().lanes()[transformer];
+    let shipped = std::fs::read(format!(
+        "{}/../assets/weights/transformer64.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let bytes = lane
+        .weight_file()
+        .map(|f| f.to_bytes().unwrap_or_else(|e| panic!("{e}")))
+        .unwrap_or_default();
+    assert_eq!(bytes, shipped);
+    assert_eq!(lane.window(), Some((64, 64)));
+    harness.get_by_label("= 6.4 s");
+    harness.state_mut().set_window(transformer, 40);
+    harness.step();
+    assert_eq!(
+        harness.state().lab().lanes()[transformer].window(),
+        Some((40, 64))
+    );
+    harness.get_by_label("= 4.0 s");
 }
 
 #[test]

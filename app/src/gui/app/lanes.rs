@@ -51,7 +51,7 @@ impl MemdriveApp {
                     let title = format!("Load weights into {}", self.lane_title(i));
                     self.open_dialog(Purpose::LoadWeights(i), title, dialogs::WEIGHTS, None);
                 }
-                LaneAction::Bundled(i, kind) => self.restore_bundled(i, kind),
+                LaneAction::Bundled(i, kind, bundled) => self.restore_bundled(i, kind, bundled),
                 LaneAction::Save(i) => {
                     let lane = &self.lab.lanes()[i];
                     let name = match lane.kind {
@@ -187,16 +187,20 @@ impl MemdriveApp {
                 {
                     kinds.push(first);
                 }
-                for k in kinds {
+                // Every file shipped with those kinds (the 64-frame transformer too).
+                for (k, bundled) in kinds
+                    .iter()
+                    .flat_map(|&k| k.bundled().into_iter().map(move |b| (k, b)))
+                {
                     if ui
-                        .button(format!("Bundled {} weights", k.title()))
+                        .button(format!("Bundled {} weights", bundled.title))
                         .on_hover_text(format!(
-                            "Drive this lane with the {} weights shipped with memdrive again (restarts all worlds)",
-                            k.title()
+                            "Drive this lane with the {} weights shipped with memdrive (restarts all worlds)",
+                            bundled.title
                         ))
                         .clicked()
                     {
-                        actions.push(LaneAction::Bundled(index, k));
+                        actions.push(LaneAction::Bundled(index, k, bundled));
                         ui.close();
                     }
                 }
@@ -392,6 +396,6 @@ enum LaneAction {
     Transplant(Option<usize>, usize),
     Load(usize),
     Save(usize),
-    /// Lane `.0` back on the bundled weights of this kind.
-    Bundled(usize, ModelKind),
+    /// Lane `.0` on these weights shipped with this kind.
+    Bundled(usize, ModelKind, memdrive_models::Bundled),
 }

@@ -35,25 +35,31 @@ impl MemdriveApp {
         }
     }
 
-    /// Drives lane `index` with the bundled weights of `kind` again ("Bundled … weights" in
-    /// its Weights menu), restarting every lane.
-    pub fn restore_bundled(&mut self, index: usize, kind: ModelKind) {
+    /// Drives lane `index` with weights shipped with `kind` ("Bundled … weights" in its
+    /// Weights menu: its default ones, or others such as the 64-frame transformer), restarting
+    /// every lane.
+    pub fn restore_bundled(
+        &mut self,
+        index: usize,
+        kind: ModelKind,
+        bundled: memdrive_models::Bundled,
+    ) {
         if !matches!(
             self.lab.lanes().get(index).map(|l| l.kind),
             Some(LaneKind::Learned(_))
         ) {
             return;
         }
-        let driver = learned::load_file(kind, None)
+        let driver = learned::load_named(bundled, kind, None)
             .and_then(|(file, source)| Ok(Driver::learned(file, &source)?));
         match driver {
             Ok(driver) => self.install_at(
                 index,
                 driver,
                 format!(
-                    "lane {} drives the bundled {} weights again (all lanes restarted)",
+                    "lane {} drives the bundled {} weights (all lanes restarted)",
                     index + 1,
-                    kind.title()
+                    bundled.title
                 ),
             ),
             Err(e) => self.notify(format!("could not load the bundled weights: {e:#}"), true),

@@ -47,7 +47,7 @@ fn legend_ui(
 /// light grey, other baselines violet.
 pub fn controller_color(name: &str) -> egui::Color32 {
     let id = name.split([' ', '@', '=', ':']).next().unwrap_or_default();
-    match memdrive_models::ModelKind::from_id(id) {
+    match memdrive_models::ModelKind::bundled_named(id).map(|(kind, _)| kind) {
         Some(kind) => {
             let [r, g, b] = kind.colour();
             let mut colour = egui::Color32::from_rgb(r, g, b);

@@ -19,17 +19,19 @@ pub struct StretchLabels<'a> {
 
 impl TransformerParams {
     /// Loss of the readouts at rows `first..` of `frames` (row-major, oldest first; rows
-    /// before `first` are only context), each over the window of at most `window` frames ending
-    /// at its row; adds the gradient of their sum, each readout scaled by `weight`, to `grads`
+    /// before `first` are only context), each over the window of at most `window` frames
+    /// (1..=K) ending at its row; adds the gradient of their sum, each readout scaled by `weight`, to `grads`
     /// and returns the summed loss. Each row's labels are at its index in `labels`.
     pub fn stretch_loss_and_grad(
         &self,
         frames: &[f32],
         first: usize,
         labels: &StretchLabels<'_>,
+        window: usize,
         weight: f32,
         grads: &mut Self,
     ) -> f64 {
+        assert!((1..=self.window).contains(&window), "window out of range");
         let d = self.d_model;
         let tokens: Vec<Vec<f32>> = frames
             .chunks_exact(self.inputs)
@@ -46,7 +48,7 @@ impl TransformerParams {
         let mut loss = 0.0;
         let g = &mut grads.tensors;
         for row in first..rows {
-            let from = (row + 1).saturating_sub(self.window);
+            let from = (row + 1).saturating_sub(window);
             let r = self.readout_cached(&tokens[from..=row], &cache[from..=row]);
             let target = [labels.targets[2 * row], labels.targets[2 * row + 1]];
             let presence = labels.presence.map(|(p, lambda)| (p[row], lambda));

@@ -5,7 +5,7 @@ use super::{TransformerConfig, TransformerController, TransformerParams, train_s
 use crate::MemoryController;
 use crate::adam::Adam;
 use crate::Invalid;
-use crate::nets::{Kind, ModelKind, Net};
+use crate::nets::{Bundled, Kind, ModelKind, Net};
 use crate::normaliser::Normaliser;
 use crate::train::{GradientLearner, GradientNet, Learner, Sequences, TrainOptions};
 use crate::weights::{Tensor, WeightFile, parse_config};
@@ -39,6 +39,18 @@ impl Kind for Transformer {
 
     fn bundled_weights(&self) -> &'static [u8] {
         include_bytes!("../../../../assets/weights/transformer.safetensors")
+    }
+
+    /// The 64-frame (6.4 s) transformer: the same recipe with gaps of 0.2-6.4 s, trained on
+    /// windows of 32 to 64 frames so that a window shrunk to 33 frames or more at run time
+    /// still drives (its cliff moves in with it); the README's command, with
+    /// `assets/configs/transformer64.json` (docs/memory-horizon.md).
+    fn more_bundled(&self) -> &'static [Bundled] {
+        &[Bundled {
+            name: "transformer64",
+            title: "Transformer, 64 frames",
+            bytes: include_bytes!("../../../../assets/weights/transformer64.safetensors"),
+        }]
     }
 
     fn has_window(&self) -> bool {

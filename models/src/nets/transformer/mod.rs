@@ -76,6 +76,16 @@ pub struct TransformerConfig {
     /// out of weight files.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub stretch: usize,
+    /// Shortest window trained on: each drawn sample looks back over a random number of
+    /// frames from this to `window`, so the model drives with any window in that range and a
+    /// window shrunk at run time keeps working (its cliff moves in). 0, the default, trains
+    /// on the full window only and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub min_window: usize,
+}
+
+fn is_zero_usize(v: &usize) -> bool {
+    *v == 0
 }
 
 fn one() -> usize {
@@ -104,6 +114,7 @@ impl Default for TransformerConfig {
             presence_loss: 2.0,
             critical_share: 0.2,
             stretch: 4,
+            min_window: 0,
         }
     }
 }
@@ -132,6 +143,9 @@ impl TransformerConfig {
                 self.steps_per_round,
             )?;
             count("stretch", self.stretch, 1, MAX_WINDOW_STEPS)?;
+            if self.min_window != 0 {
+                count("min_window", self.min_window, 1, self.window)?;
+            }
             // A stretch keeps the frames of its readouts and of the window before the first.
             gradient_steps(
                 "max(d_model, d_mlp)",

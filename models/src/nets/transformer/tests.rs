@@ -87,13 +87,13 @@ fn perturbed(rng: &mut ChaCha8Rng, inputs: usize) -> TransformerParams {
 /// gradients of the single readouts over each row's window, summed (to rounding); the single
 /// readout's are checked against finite differences above. Seven frames, a window of four,
 /// readouts at rows 2..7: the first ones see fewer frames than the window, the last ones drop
-/// the oldest, and the frames before row 2 are context only.
+/// the oldest, and the frames before row 2 are context only. Likewise with a window of two.
 #[test]
 fn a_stretch_of_readouts_is_the_sum_of_single_readouts() {
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let inputs = 5;
     let params = perturbed(&mut rng, inputs);
-    let (rows, first, k) = (7, 2, small().window);
+    let (rows, first) = (7, 2);
     let frames: Vec<f32> = (0..rows * inputs)
         .map(|_| rng.random_range(-1.0..1.0))
         .collect();
@@ -103,25 +103,31 @@ fn a_stretch_of_readouts_is_the_sum_of_single_readouts() {
         targets: &targets,
         presence: Some((&presence, 0.4)),
     };
-    let mut stretch = params.zeros_like();
-    let a = params.stretch_loss_and_grad(&frames, first, &labels, 0.3, &mut stretch);
-    let mut single = params.zeros_like();
-    let mut b = 0.0;
-    for row in first..rows {
-        let from = (row + 1).saturating_sub(k);
-        b += params.loss_and_grad(
-            &params.readout(&frames[from * inputs..(row + 1) * inputs]),
-            [targets[2 * row], targets[2 * row + 1]],
-            Some((presence[row], 0.4)),
-            0.3,
-            &mut single,
-        );
-    }
-    assert!((a - b).abs() < 1e-6, "{a} against {b}");
-    let names = NAMES.iter().chain(&["presence.weight", "presence.bias"]);
-    for (name, (x, y)) in names.zip(stretch.tensors.iter().zip(&single.tensors)) {
-        for (u, v) in x.iter().zip(y) {
-            assert!((u - v).abs() <= 1e-5 + 1e-4 * v.abs(), "{name}: {u} against {v}");
+    // The full window, and a shorter one as `min_window` draws them.
+    for k in [small().window, 2] {
+        let mut stretch = params.zeros_like();
+        let a = params.stretch_loss_and_grad(&frames, first, &labels, k, 0.3, &mut stretch);
+        let mut single = params.zeros_like();
+        let mut b = 0.0;
+        for row in first..rows {
+            let from = (row + 1).saturating_sub(k);
+            b += params.loss_and_grad(
+                &params.readout(&frames[from * inputs..(row + 1) * inputs]),
+                [targets[2 * row], targets[2 * row + 1]],
+                Some((presence[row], 0.4)),
+                0.3,
+                &mut single,
+            );
+        }
+        assert!((a - b).abs() < 1e-6, "window {k}: {a} against {b}");
+        let names = NAMES.iter().chain(&["presence.weight", "presence.bias"]);
+        for (name, (x, y)) in names.zip(stretch.tensors.iter().zip(&single.tensors)) {
+            for (u, v) in x.iter().zip(y) {
+                assert!(
+                    (u - v).abs() <= 1e-5 + 1e-4 * v.abs(),
+                    "window {k}, {name}: {u} against {v}"
+                );
+            }
         }
     }
 }
@@ -234,4 +240,23 @@ fn the_controller_forgets_exactly_beyond_its_window() {
     c.forget();
     assert_eq!(c.memory().frames_held(), Some(0));
     assert!(c.memory().state().iter().all(|v| *v == 0.0));
+}
+
+/// `min_window` is checked against the window and left out of weight files when off.
+#[test]
+fn the_shortest_trained_window_is_checked_and_left_out_when_off() {
+    let json = |c: &TransformerConfig| serde_json::to_string(c).unwrap_or_else(|e| panic!("{e}"));
+    let mut c = TransformerConfig::default();
+    assert!(!json(&c).contains("min_window"));
+    for ok in [1, 8, c.window] {
+        c.min_window = ok;
+        assert!(c.validate().is_ok(), "{ok}");
+    }
+    c.min_window = c.window + 1;
+    let err = c.validate().err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("min_window"), "{err}");
+    c.min_window = 8;
+    let back: TransformerConfig =
+        serde_json::from_str(&json(&c)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, c);
 }

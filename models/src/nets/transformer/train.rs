@@ -8,7 +8,8 @@ const CRITICAL_SPREAD: usize = 8;
 
 /// Trains for `config.steps_per_round` Adam steps on random windows (the last K frames up to a
 /// random row of a random episode), or on random stretches of `config.stretch` readouts
-/// ending at such a row. Per-sample gradients are computed in parallel and summed
+/// ending at such a row; with `config.min_window` set, each sample's window is drawn from
+/// `min_window..=window`. Per-sample gradients are computed in parallel and summed
 /// in sample order, so the result does not depend on `threads`. `on_step(step, steps, loss)`
 /// hears of every step and stops training early by returning `false`. Returns the mean loss of
 /// the last 20 steps.
@@ -37,7 +38,7 @@ pub fn train_samples(
     let weight = 1.0 / (config.batch * config.stretch) as f32;
     let mut recent = Vec::new();
     for step in 0..config.steps_per_round {
-        let samples: Vec<(usize, usize, usize)> = (0..config.batch)
+        let samples: Vec<(usize, usize, usize, usize)> = (0..config.batch)
             .map(|_| {
                 let (e, row) = if !critical.is_empty()
                     && rng.random::<f32>() < config.critical_share
@@ -53,16 +54,23 @@ pub fn train_samples(
                     let e = usable[rng.random_range(0..usable.len())];
                     (e, rng.random_range(e.clone()))
                 };
+                // The window looked back over: the full K, or one drawn from min_window..=K.
+                let window = if config.min_window == 0 {
+                    config.window
+                } else {
+                    rng.random_range(config.min_window..=config.window)
+                };
                 // The readouts' rows, and the frames from the window before the first.
                 let first = (row + 1).saturating_sub(config.stretch).max(e.start);
-                ((first + 1).saturating_sub(config.window).max(e.start), first, row)
+                let start = (first + 1).saturating_sub(window).max(e.start);
+                (start, first, row, window)
             })
             .collect();
         let per_sample = memdrive_sim::parallel::map_ordered(
             &samples,
             threads,
             || (),
-            |(), &(start, first, last)| {
+            |(), &(start, first, last, window)| {
                 let mut grads = params.zeros_like();
                 let frames = &data.inputs[start * dim..(last + 1) * dim];
                 let loss = if config.stretch == 1 {
@@ -81,6 +89,7 @@ pub fn train_samples(
                         frames,
                         first - start,
                         &labels,
+                        window,
                         weight,
                         &mut grads,
                     );
