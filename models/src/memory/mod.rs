@@ -29,6 +29,7 @@
 //! favours it; R² does not depend on units either.
 
 mod belief;
+mod cholesky;
 mod curve;
 mod influence;
 pub mod live;

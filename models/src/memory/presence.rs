@@ -9,6 +9,7 @@
 //! the same time, so a memoryless readout scores exactly 0.5. Beside it the same probe from the
 //! current observation alone, so what the present gives away is not mistaken for memory.
 
+use super::cholesky::SpdFactor;
 use super::{BELIEF_BIN_S, Recording, gather};
 use nalgebra::{DMatrix, DVector};
 use serde::Serialize;
@@ -86,9 +87,12 @@ impl Logistic {
                     hessian[(i, i)] += lambda;
                 }
                 hessian[(p, p)] += 1e-9;
-                factor = hessian.cholesky();
+                factor = SpdFactor::new(hessian);
             }
-            let Some(step) = factor.as_ref().map(|c| c.solve(&gradient)) else {
+            let Some(step) = factor.as_ref().map(|c| {
+                let column = DMatrix::from_column_slice(p + 1, 1, gradient.as_slice());
+                DVector::from_column_slice(c.solve(&column).as_slice())
+            }) else {
                 break;
             };
             beta += &step;

@@ -3,6 +3,7 @@
 //! Many targets share one design matrix, so `XᵀX` is factorised once and every target column is
 //! solved against it; the large products run through nalgebra's blocked matrix multiply.
 
+use super::cholesky::SpdFactor;
 use nalgebra::DMatrix;
 
 /// Regularisation, relative to the mean diagonal of the centred `XᵀX`.
@@ -75,9 +76,9 @@ impl Ridge {
         let lambda = relative_ridge * scale + 1e-9;
         let regularised = gram + DMatrix::<f64>::identity(p, p) * lambda;
         let xty: DMatrix<f64> = (&xt * &yc).cast();
-        // One inverse and a blocked multiply beat thousands of triangular solves.
-        let coefficients = match regularised.cholesky() {
-            Some(ch) => ch.inverse() * xty,
+        // Solved by blocks, so nearly all of it is matrix products (`SpdFactor`).
+        let coefficients = match SpdFactor::new(regularised) {
+            Some(factor) => factor.solve(&xty),
             // Only a matrix with NaN in it fails: the regularised Gram matrix is positive definite.
             None => DMatrix::zeros(p, y.ncols()),
         };

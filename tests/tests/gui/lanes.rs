@@ -146,14 +146,14 @@ fn a_transformer_lane_drives_the_64_frame_transformer_from_its_menu() {
     harness.step();
     let transformer = 2;
     click_nth(&mut harness, "Weights", transformer);
-    click(&mut harness, "Bundled Transformer, 64 frames weights");
+    click(&mut harness, "Bundled 64-frame Transformer weights");
     wait_until(&mut harness, |app| !app.notices().is_empty());
     assert!(
         !harness.state().notices()[0].error,
         "{:?}",
         harness.state().notices()
     );
-    harness.get_by_label_contains("drives the bundled Transformer, 64 frames weights");
+    harness.get_by_label_contains("drives the bundled 64-frame Transformer weights");
     let lane = &harness.state().lab().lanes()[transformer];
     let shipped = std::fs::read(format!(
         "{}/../assets/weights/transformer64.safetensors",
