@@ -46,8 +46,9 @@ pub struct BenchReport {
     /// Memory curves (lags 0…40) of every kind's bundled controller over 10,000 white-noise
     /// probe steps each, recording included (s, median of 3 runs, all cores).
     pub memory_curve_s: f64,
-    /// `memdrive horizon` as shipped: 8 gaps x 200 seeds x the expert, the reactive baseline
-    /// and every kind's bundled network, all cores (s, one run).
+    /// `memdrive horizon` as shipped: its default gaps x 200 seeds x the expert, the reactive
+    /// baseline and every shipped network (the 64-frame transformer too), all cores (s, one
+    /// run).
     pub horizon_s: f64,
 }
 
@@ -246,12 +247,13 @@ pub fn text(report: &BenchReport) -> String {
     out += &format!(
         "memory curves, {} controllers x 10,000 white-noise steps, lags 0..40, all cores (median of 3)
   memory_curve_s: {:.3}
-memory horizon, 8 gaps x 200 seeds x {} controllers, all cores (one run)
+memory horizon, {} gaps x 200 seeds x {} controllers, all cores (one run)
   horizon_s: {:.2}
 ",
-        report.act_us.len(),
+        ModelKind::all().len(),
         report.memory_curve_s,
-        report.act_us.len() + 2,
+        crate::horizon::DEFAULT_GAPS.len(),
+        ModelKind::bundled_names().len() + 2,
         report.horizon_s
     );
     out

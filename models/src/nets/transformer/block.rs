@@ -10,7 +10,12 @@ use crate::layers::affine_backward;
 impl TransformerParams {
     /// The block for the newest of `tokens` (oldest first) with their cached projections: a
     /// readout without its final layer norm and head.
-    pub(super) fn block(&self, tokens: &[Vec<f32>], cache: &[KeyValue]) -> Readout {
+    pub(super) fn block(
+        &self,
+        tokens: &[Vec<f32>],
+        cache: &[KeyValue],
+        for_backward: bool,
+    ) -> Readout {
         let n = tokens.len();
         let a = self.attend(cache);
         let mut u = vec![0.0; self.d_model]; // (d,)
@@ -21,8 +26,18 @@ impl TransformerParams {
         let (ln2, hidden, m) = self.mlp(&u);
         Readout {
             attention: a.attention,
-            tokens: tokens.to_vec(),
-            ln1: cache.iter().map(|c| c.2.clone()).collect(),
+            // What only the full backward pass reads (`block_backward`); a controller driving
+            // does not copy its whole window for it at every step.
+            tokens: if for_backward {
+                tokens.to_vec()
+            } else {
+                Vec::new()
+            },
+            ln1: if for_backward {
+                cache.iter().map(|c| c.2.clone()).collect()
+            } else {
+                Vec::new()
+            },
             keys: a.keys,
             values: a.values,
             query: a.query,

@@ -20,15 +20,17 @@ impl WindowState {
     }
 }
 
-/// The transformer driving: the window of the last K frames is its memory, kept as a ring
-/// buffer of tokens and key/value projections.
+/// The transformer driving: the window of the last K frames is its memory, kept as ring
+/// buffers of tokens and of key/value projections (two of them, so each step reads both as
+/// slices without copying a frame).
 #[derive(Clone, Debug)]
 pub struct TransformerController {
     params: std::sync::Arc<TransformerParams>,
     normaliser: std::sync::Arc<crate::normaliser::Normaliser>,
     scale: crate::action::ActionScale,
     input: Vec<f32>,
-    window: std::collections::VecDeque<CachedFrame>,
+    tokens: std::collections::VecDeque<Vec<f32>>,
+    cache: std::collections::VecDeque<KeyValue>,
     attention: Vec<Vec<f32>>,
     /// Frames it may look back over: the trained window K, or fewer when shrunk at run time.
     limit: usize,
@@ -44,9 +46,7 @@ impl TransformerController {
             return None;
         }
         self.limit = frames;
-        while self.window.len() > self.limit {
-            self.window.pop_front();
-        }
+        self.drop_beyond_limit();
         Some(self)
     }
 
@@ -61,10 +61,26 @@ impl TransformerController {
             normaliser,
             scale: crate::action::ActionScale::default(),
             input: vec![0.0; inputs],
-            window: std::collections::VecDeque::with_capacity(k + 1),
+            tokens: std::collections::VecDeque::with_capacity(k + 1),
+            cache: std::collections::VecDeque::with_capacity(k + 1),
             attention: Vec::new(),
             limit: k,
         }
+    }
+
+    /// Drops the oldest frames until at most `limit` are held.
+    fn drop_beyond_limit(&mut self) {
+        while self.tokens.len() > self.limit {
+            self.tokens.pop_front();
+            self.cache.pop_front();
+        }
+    }
+
+    /// Empties the window.
+    fn clear(&mut self) {
+        self.tokens.clear();
+        self.cache.clear();
+        self.attention.clear();
     }
 }
 
@@ -74,20 +90,19 @@ impl memdrive_sim::Controller for TransformerController {
     }
 
     fn reset(&mut self) {
-        self.window.clear();
-        self.attention.clear();
+        self.clear();
     }
 
     fn act(&mut self, obs: &memdrive_sim::Observation) -> memdrive_sim::Controls {
         self.normaliser.apply(obs.values(), &mut self.input);
         let token = self.params.token(&self.input);
         let kv = self.params.key_value(&token);
-        self.window.push_back((token, kv));
-        while self.window.len() > self.limit {
-            self.window.pop_front();
-        }
-        let (tokens, cache): (Vec<Vec<f32>>, Vec<_>) = self.window.iter().cloned().unzip();
-        let readout = self.params.readout_cached(&tokens, &cache);
+        self.tokens.push_back(token);
+        self.cache.push_back(kv);
+        self.drop_beyond_limit();
+        let readout = self
+            .params
+            .readout_driving(self.tokens.make_contiguous(), self.cache.make_contiguous());
         self.attention = readout.attention;
         self.scale.controls(readout.y)
     }
@@ -96,7 +111,7 @@ impl memdrive_sim::Controller for TransformerController {
 impl crate::MemoryController for TransformerController {
     fn memory(&self) -> MemorySnapshot {
         let (n, heads, d, k) = (
-            self.window.len(),
+            self.tokens.len(),
             self.params.heads,
             self.params.d_model,
             self.params.window,
@@ -111,7 +126,7 @@ impl crate::MemoryController for TransformerController {
         // Row `age` holds the value projection of the frame of that age; rows past the frames
         // held stay zero.
         let mut values = vec![0.0; k * d];
-        for (age, (_, (_, v, _))) in self.window.iter().rev().take(k).enumerate() {
+        for (age, (_, v, _)) in self.cache.iter().rev().take(k).enumerate() {
             values[age * d..(age + 1) * d].copy_from_slice(v);
         }
         let age = |len| Axis::new("frame age", len).in_unit("steps");
@@ -141,15 +156,14 @@ impl crate::MemoryController for TransformerController {
     }
 
     fn forget(&mut self) {
-        self.window.clear();
-        self.attention.clear();
+        self.clear();
     }
 
     fn memory_state(&self) -> crate::MemoryState {
         crate::MemoryState::new(
             format!("a transformer of width {}", self.params.d_model),
             WindowState {
-                frames: self.window.iter().cloned().collect(),
+                frames: self.tokens.iter().cloned().zip(self.cache.iter().cloned()).collect(),
             },
         )
     }
@@ -162,7 +176,9 @@ impl crate::MemoryController for TransformerController {
         )?;
         // Frames beyond this controller's window are gone, as they would be had it seen them.
         let keep = w.frames.len().min(self.limit);
-        self.window = w.frames[w.frames.len() - keep..].iter().cloned().collect();
+        let kept = &w.frames[w.frames.len() - keep..];
+        self.tokens = kept.iter().map(|(t, _)| t.clone()).collect();
+        self.cache = kept.iter().map(|(_, c)| c.clone()).collect();
         self.attention.clear();
         Ok(())
     }

@@ -195,9 +195,19 @@ impl TransformerParams {
     /// frame's token and its cached key/value projections: the block, then the final layer
     /// norm and the head, `y = W_head LN_f(m) + b_head`.
     pub fn readout_cached(&self, tokens: &[Vec<f32>], cache: &[KeyValue]) -> Readout {
+        self.readout_with(tokens, cache, true)
+    }
+
+    /// [`Self::readout_cached`] for driving: the same action and attention, without the copies
+    /// of the window's tokens and layer norms only a backward pass reads.
+    pub fn readout_driving(&self, tokens: &[Vec<f32>], cache: &[KeyValue]) -> Readout {
+        self.readout_with(tokens, cache, false)
+    }
+
+    fn readout_with(&self, tokens: &[Vec<f32>], cache: &[KeyValue], for_backward: bool) -> Readout {
         let n = tokens.len();
         assert!(n >= 1 && n <= self.window && cache.len() == n);
-        let mut r = self.block(tokens, cache);
+        let mut r = self.block(tokens, cache, for_backward);
         r.lnf = layer_norm(&r.m, self.t(LNF_G), self.t(LNF_B)); // (d,)
         affine(self.t(HEAD_W), self.t(HEAD_B), &r.lnf.0, &mut r.y); // (2,)
         r

@@ -132,7 +132,8 @@ fn a_stretch_of_readouts_is_the_sum_of_single_readouts() {
     }
 }
 
-/// The cached readout (projections computed once per frame) equals the from-scratch one.
+/// The cached readout (projections computed once per frame) equals the from-scratch one, and
+/// the driving one (without what a backward pass needs) gives the same action and attention.
 #[test]
 fn the_key_value_cache_gives_the_same_readout() {
     let mut rng = ChaCha8Rng::seed_from_u64(12);
@@ -143,6 +144,9 @@ fn the_key_value_cache_gives_the_same_readout() {
     let cache: Vec<_> = tokens.iter().map(|t| params.key_value(t)).collect();
     let cached = params.readout_cached(&tokens, &cache);
     assert_eq!(scratch.y, cached.y);
+    let driving = params.readout_driving(&tokens, &cache);
+    assert_eq!(driving.y, cached.y);
+    assert_eq!(driving.attention, cached.attention);
     for p in &cached.attention {
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
     }
