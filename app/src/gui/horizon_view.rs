@@ -241,12 +241,15 @@ impl HorizonPanel {
     }
 }
 
-/// A lane's name in the panel: its kind, numbered when another lane has the same kind, with a
-/// shrunk window or an ablation ("transformer@8", "hebbian:no-plasticity").
+/// A lane's name in the panel: its kind (or the shipped weights it drives, "transformer64"),
+/// numbered when another lane has the same kind, with a shrunk window or an ablation
+/// ("transformer@8", "hebbian:no-plasticity").
 fn lane_name(lab: &Lab, index: usize) -> String {
     let lane = &lab.lanes()[index];
-    let kind = lane.model().map_or("expert", |m| m.kind().as_str());
-    lab.numbered(index, &format!("{kind}{}", lane.variant()))
+    lab.numbered(
+        index,
+        &format!("{}{}", lane.controller_name(), lane.variant()),
+    )
 }
 
 /// Draws the panel. Returns true when the user asked for a measurement.
@@ -328,9 +331,14 @@ pub fn ui(ui: &mut egui::Ui, panel: &HorizonPanel, lab: &Lab) -> bool {
                 .small(),
         );
     }
+    // The expert's line is dashed, when the expert lane is shown and measured.
+    let expert = lanes
+        .iter()
+        .any(|(_, key, curve)| *key == HorizonKey::Expert && curve.is_some());
     ui.label(
         egui::RichText::new(format!(
-            "dotted lines: {BRIDGED} bridged, 0.5 a guess; dashed: the expert"
+            "dotted lines: {BRIDGED} bridged, 0.5 a guess{}",
+            if expert { "; dashed: the expert" } else { "" }
         ))
         .color(egui::Color32::GRAY)
         .small(),

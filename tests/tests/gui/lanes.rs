@@ -174,6 +174,31 @@ fn a_transformer_lane_drives_the_64_frame_transformer_from_its_menu() {
         Some((40, 64))
     );
     harness.get_by_label("= 4.0 s");
+    // Named as what it is, not only as its kind.
+    harness.get_by_label("64-frame Transformer");
+}
+
+/// A 64-frame transformer's memory transplanted into a 16-frame one: the message says the
+/// shorter window keeps only the newest frames, and the window view marks the frames that came
+/// with the memory, which this world never saw.
+#[test]
+fn a_transplant_into_a_shorter_window_says_what_it_keeps() {
+    let mut harness = harness();
+    harness.step();
+    let transformer = memdrive_models::transformer::KIND;
+    let [default, long] = transformer.bundled()[..] else {
+        panic!("two shipped transformers");
+    };
+    harness.state_mut().restore_bundled(1, transformer, default);
+    harness.state_mut().restore_bundled(2, transformer, long);
+    click(&mut harness, "Pause");
+    for _ in 0..70 {
+        harness.state_mut().step_once();
+    }
+    harness.state_mut().transplant(Some(2), 1);
+    harness.step();
+    harness.get_by_label_contains("keeps the newest 16 of the 64 frames");
+    harness.get_by_label_contains("came with the transplanted memory");
 }
 
 #[test]

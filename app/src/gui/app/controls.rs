@@ -15,11 +15,13 @@ impl MemdriveApp {
         };
         ui.separator();
         ui.label("Gap");
-        // Narrow, so that the top bar keeps to one row at 1280 px.
-        ui.spacing_mut().slider_width = 48.0;
+        // Narrow, so that the top bar keeps to one row at 1280 px; logarithmic, so the short
+        // gaps, where the windows' cliffs are, get as much of it as the long ones.
+        ui.spacing_mut().slider_width = 56.0;
         let response = ui
             .add(
                 egui::Slider::new(&mut gap_s, 0.2..=10.0)
+                    .logarithmic(true)
                     .step_by(0.1)
                     // While the file's range is in force the gap is drawn per seed: say so
                     // rather than show a number that is not the one in play.

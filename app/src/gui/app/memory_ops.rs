@@ -133,14 +133,31 @@ impl MemdriveApp {
             Some(i) => self.lane_title(i),
             None => self.copied_memory().unwrap_or_default().to_owned(),
         };
+        // Frames the donor held, to say when a shorter window keeps only the newest of them.
+        let frames_held = |lab: &Lab, i: usize| {
+            lab.lanes()
+                .get(i)
+                .and_then(|l| l.memory.as_ref())
+                .and_then(memdrive_models::MemorySnapshot::frames_held)
+        };
+        let offered = from.and_then(|i| frames_held(&self.lab, i));
         match self.lab.implant(into, &state) {
-            Ok(()) => self.notify(
-                format!(
-                    "{} now drives on the memory of {source}",
-                    self.lane_title(into)
-                ),
-                false,
-            ),
+            Ok(()) => {
+                let kept = frames_held(&self.lab, into);
+                let cut = match (offered, kept) {
+                    (Some(n), Some(k)) if k < n => {
+                        format!(" (its {k}-frame window keeps the newest {k} of the {n} frames)")
+                    }
+                    _ => String::new(),
+                };
+                self.notify(
+                    format!(
+                        "{} now drives on the memory of {source}{cut}",
+                        self.lane_title(into)
+                    ),
+                    false,
+                );
+            }
             Err(e) => self.notify(format!("could not transplant: {e:#}"), true),
         }
     }

@@ -85,9 +85,11 @@ impl MemdriveApp {
         let Some(lane) = self.lab.lanes().get(index) else {
             return (String::new(), String::new());
         };
+        // The shipped 64-frame transformer is named as such, not as its kind.
+        let kind_title = lane.shipped().map_or(lane.kind.title(), |b| b.title);
         let title = match lane.model().and_then(|m| m.ablation()) {
-            Some(a) => format!("{} ({})", lane.kind.title(), a.id),
-            None => lane.kind.title().to_owned(),
+            Some(a) => format!("{kind_title} ({})", a.id),
+            None => kind_title.to_owned(),
         };
         match self.lab.lane_number(index) {
             Some(n) => (format!("{title} (lane {n})"), format!("{title} #{n}")),

@@ -159,6 +159,19 @@ impl Instruments {
         )
     }
 
+    /// The lanes whose live readouts are still being fitted, by name.
+    pub fn live_pending(&self, lab: &Lab) -> Vec<String> {
+        let key = lab.scenario_key();
+        learned_models(lab)
+            .into_iter()
+            .filter(|(_, _, id, _)| {
+                !self.readouts.contains_key(&(*id, key))
+                    && !self.failed.contains(&Job::Readouts(*id, key))
+            })
+            .map(|(_, name, _, _)| name)
+            .collect()
+    }
+
     /// Where the live curves stand, for the one line under the plot.
     pub fn live_status(&self, lab: &Lab) -> LiveStatus {
         let models = learned_models(lab);

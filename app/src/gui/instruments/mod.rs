@@ -171,15 +171,16 @@ fn learned_models(lab: &Lab) -> Vec<(usize, String, ModelId, Model)> {
         .collect()
 }
 
-/// The instruments' name of learned lane `index`: its kind, with the lane number when another
-/// lane has the same kind ("rbf (lane 2)"), and its ablation ("hebbian:no-plasticity"). Not
+/// The instruments' name of learned lane `index`: its kind (or the shipped weights it drives,
+/// "transformer64"), with the lane number when another lane has the same kind ("rbf (lane 2)"),
+/// and its ablation ("hebbian:no-plasticity"). Not
 /// its window: what the instruments fit, they fit on the network as trained.
 fn lane_name(lab: &Lab, index: usize) -> String {
     let lane = &lab.lanes()[index];
     match lane.kind {
-        LaneKind::Learned(kind) => lab.numbered(
+        LaneKind::Learned(_) => lab.numbered(
             index,
-            &format!("{}{}", kind.as_str(), lane.ablation_suffix()),
+            &format!("{}{}", lane.controller_name(), lane.ablation_suffix()),
         ),
         _ => "expert".to_owned(),
     }

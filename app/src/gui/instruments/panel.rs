@@ -102,9 +102,11 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
     let status = instruments.live_status(lab);
     let reason = match &status {
         LiveStatus::Ready => None,
-        LiveStatus::Fitting(scenario) => {
-            Some(format!("fitting readouts on other seeds of {scenario}…"))
-        }
+        LiveStatus::Fitting(scenario) => Some(format!(
+            "fitting readouts on other seeds of {scenario}… (still: {}; a wide state such as \
+             the 64-frame transformer's takes a minute or more)",
+            instruments.live_pending(lab).join(", ")
+        )),
         LiveStatus::Waiting(steps) => Some(format!(
             "scoring this episode from {:.0} s on: {steps} of {MIN_LIVE_STEPS} steps",
             DEFAULT_LAGS as f64 * 0.1

@@ -255,6 +255,29 @@ impl Lane {
         window + &self.ablation_suffix()
     }
 
+    /// The shipped weights the lane drives, when it drives some: its kind's default ones or
+    /// others shipped with it (the 64-frame transformer), told apart by where they came from.
+    pub fn shipped(&self) -> Option<memdrive_models::Bundled> {
+        let (LaneKind::Learned(kind), Some(long_term)) = (self.kind, self.long_term()) else {
+            return None;
+        };
+        kind.bundled().into_iter().find(|b| {
+            memdrive_models::weights::bundled_path(b.name)
+                .display()
+                .to_string()
+                == long_term.source
+        })
+    }
+
+    /// The lane's controller as the command line names it: a kind's id, or the name of the
+    /// other shipped weights it drives ("transformer64").
+    pub fn controller_name(&self) -> &'static str {
+        match self.kind {
+            LaneKind::Learned(kind) => self.shipped().map_or(kind.as_str(), |b| b.name),
+            LaneKind::Expert => "expert",
+        }
+    }
+
     /// `:ID` for a lane whose network runs with an ablation, "" otherwise.
     pub fn ablation_suffix(&self) -> String {
         self.model()

@@ -264,14 +264,17 @@ fn attention_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, array: &Array) {
             ui.visuals().text_color(),
         );
     }
-    for (age, text) in [
-        (0, "now".to_owned()),
-        (window - 1, format!("-{:.1} s", (window - 1) as f64 * 0.1)),
-    ] {
-        let x = grid.min.x + (age as f32 + 0.5) * grid.width() / window as f32;
+    // The newest at the left edge, the oldest at the right, each inside the grid so neither is
+    // clipped; a window of one frame has only "now".
+    let mut ends = vec![(grid.min.x, Align2::LEFT_TOP, "now".to_owned())];
+    if window > 1 {
+        let oldest = format!("-{:.1} s", (window - 1) as f64 * 0.1);
+        ends.push((grid.max.x, Align2::RIGHT_TOP, oldest));
+    }
+    for (x, align, text) in ends {
         painter.text(
             Pos2::new(x, grid.max.y + 1.0),
-            Align2::CENTER_TOP,
+            align,
             text,
             FontId::proportional(10.0),
             ui.visuals().text_color(),
@@ -303,6 +306,18 @@ fn window_frames_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, held: usize) {
     let frames = &inputs.recent;
     let beams = frames.last().map_or(0, |f| f.world.lidar().beams());
     let range = frames.last().map_or(1.0, |f| f.world.lidar().range_m()) as f32;
+    // Frames this old or older came with a memory transplanted in: the controller holds them
+    // (as tokens), but this world never saw them, so there is nothing of its own to draw.
+    let transplanted = frames.last().and_then(|f| {
+        let now = f.world.steps();
+        inputs
+            .transplanted_at
+            .iter()
+            .filter(|&&s| s <= now)
+            .max()
+            .map(|&s| (now - s) as usize)
+    });
+    let from_donor = |age: usize| transplanted.is_some_and(|t| age >= t);
     heatmap(&painter, grid, beams, columns, |b, age| {
         let in_window = age < held;
         let frame = frames
@@ -310,6 +325,7 @@ fn window_frames_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, held: usize) {
             .checked_sub(age + 1)
             .and_then(|i| frames.get(i));
         match frame {
+            _ if in_window && from_donor(age) => TRANSPLANTED,
             Some(f) if in_window || age == window => {
                 let near = 1.0 - f.world.observation().ray_distance_m(b) / range;
                 let c = sequential(near);
@@ -347,7 +363,19 @@ fn window_frames_ui(ui: &mut egui::Ui, inputs: &MemoryInputs<'_>, held: usize) {
             window as f64 * 0.1
         ));
     }
+    if let Some(t) = transplanted.filter(|&t| t < held) {
+        ui.small(
+            egui::RichText::new(format!(
+                "violet: the {} oldest frames came with the transplanted memory (held, but never seen in this world)",
+                held - t
+            ))
+            .color(TRANSPLANTED.gamma_multiply(2.5)),
+        );
+    }
 }
+
+/// The colour of window frames that came with a transplanted memory.
+const TRANSPLANTED: Color32 = Color32::from_rgb(70, 45, 95);
 
 fn long_term_ui(ui: &mut egui::Ui, long_term: &LongTermMemory, weights: &mut WeightTexture) {
     tier_heading(ui, TierKind::LongTerm);
