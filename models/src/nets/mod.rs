@@ -142,7 +142,7 @@ pub trait Net: fmt::Debug + Send + Sync {
 pub struct Bundled {
     /// Its name on the command line (`transformer64`) and in messages: lowercase, no spaces.
     pub name: &'static str,
-    /// Its name in the app ("64-frame Transformer").
+    /// Its name in the app ("Transformer 64").
     pub title: &'static str,
     /// The weight file's bytes.
     pub bytes: &'static [u8],

@@ -146,14 +146,14 @@ fn a_transformer_lane_drives_the_64_frame_transformer_from_its_menu() {
     harness.step();
     let transformer = 2;
     click_nth(&mut harness, "Weights", transformer);
-    click(&mut harness, "Bundled 64-frame Transformer weights");
+    click(&mut harness, "Bundled Transformer 64 weights");
     wait_until(&mut harness, |app| !app.notices().is_empty());
     assert!(
         !harness.state().notices()[0].error,
         "{:?}",
         harness.state().notices()
     );
-    harness.get_by_label_contains("drives the bundled 64-frame Transformer weights");
+    harness.get_by_label_contains("drives the bundled Transformer 64 weights");
     let lane = &harness.state().lab().lanes()[transformer];
     let shipped = std::fs::read(format!(
         "{}/../assets/weights/transformer64.safetensors",
@@ -175,7 +175,7 @@ fn a_transformer_lane_drives_the_64_frame_transformer_from_its_menu() {
     );
     harness.get_by_label("= 4.0 s");
     // Named as what it is, not only as its kind.
-    harness.get_by_label("64-frame Transformer");
+    harness.get_by_label("Transformer 64");
 }
 
 /// A 64-frame transformer's memory transplanted into a 16-frame one: the message says the

@@ -48,7 +48,7 @@ impl Kind for Transformer {
     fn more_bundled(&self) -> &'static [Bundled] {
         &[Bundled {
             name: "transformer64",
-            title: "64-frame Transformer",
+            title: "Transformer 64",
             bytes: include_bytes!("../../../../assets/weights/transformer64.safetensors"),
         }]
     }
