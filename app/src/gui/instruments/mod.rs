@@ -475,15 +475,15 @@ impl Instruments {
     }
 }
 
-/// Influence by lag (0…`DEFAULT_LAGS`) of the lane whose recorded frames up to the viewed step
-/// are `recent` (oldest first), for the step shown last; a transformer whose window is shrunk
-/// to `window_limit` frames sees only those (what is older has no influence at all).
+/// Influence by lag (0…`lags`) of the lane whose recorded frames up to the viewed step are
+/// `recent` (oldest first), for the step shown last; a transformer whose window is shrunk to
+/// `window_limit` frames sees only those (what is older has no influence at all).
 pub fn influence_now(
     model: &Model,
     recent: &[&LaneFrame],
     window_limit: Option<usize>,
+    lags: usize,
 ) -> Vec<f64> {
-    let lags = DEFAULT_LAGS;
     let Some(last) = recent.len().checked_sub(1) else {
         return vec![0.0; lags + 1];
     };

@@ -272,16 +272,24 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
     ui.separator();
     ui.label(egui::RichText::new("Influence by lag, this step").strong())
         .on_hover_text("‖∂action/∂observation k steps ago‖ through the network's own backward pass: how much what it saw k steps ago still moves what it does now.");
+    // Far enough back for the longest window on show (the 64-frame transformer's 6.3 s), and
+    // the same axis for every lane.
+    let lags = lab
+        .lanes()
+        .iter()
+        .filter_map(|l| l.model()?.window())
+        .map(|k| k.saturating_sub(1))
+        .fold(DEFAULT_LAGS, usize::max);
     for (index, lane) in lab.lanes().iter().enumerate() {
         let (LaneKind::Learned(_), Some(model)) = (lane.kind, lane.model()) else {
             continue;
         };
         let name = lane_name(lab, index);
         let recent: Vec<&LaneFrame> = lab
-            .moments_up_to(step, DEFAULT_LAGS + 2)
+            .moments_up_to(step, lags + 2)
             .map(|m| &m.lanes[index])
             .collect();
-        let influence = influence_now(model, &recent, lane.window_limit());
+        let influence = influence_now(model, &recent, lane.window_limit(), lags);
         let bars: Vec<egui_plot::Bar> = influence
             .iter()
             .enumerate()
@@ -291,7 +299,10 @@ pub fn panel_ui(ui: &mut egui::Ui, instruments: &Instruments, lab: &Lab, step: u
         still_plot(("influence", index), 70.0)
             .include_y(0.0)
             .include_x(0.0)
-            .include_x(DEFAULT_LAGS as f64 * 0.1)
+            .include_x(lags as f64 * 0.1)
+            // Labels every 2 s and lines every second, however far back the axis goes (the
+            // default spacer labels only 0 once it passes about 5 s).
+            .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 2.0, 4.0]))
             .show(ui, |plot| {
                 plot.bar_chart(
                     egui_plot::BarChart::new(format!("{name} influence"), bars)
