@@ -41,7 +41,8 @@ impl MemdriveApp {
                  Restarts the episode."
             });
         if response.drag_stopped() || (response.changed() && !response.dragged()) {
-            self.set_gap(gap_s);
+            // To the slider's 0.1 s step, so 5 s is stored as 5, not 5.000000000000001.
+            self.set_gap((gap_s * 10.0).round() / 10.0);
         }
         if !drawn
             && ui
