@@ -173,8 +173,7 @@ pub fn run() -> Result<BenchReport> {
     // The other shipped weights (the 64-frame transformer), under their own names.
     for &kind in ModelKind::all() {
         for &bundled in kind.more_bundled() {
-            let (file, shown) = learned::load_named(bundled, kind, None)?;
-            let model = memdrive_models::Model::from_file(file, &shown)?;
+            let model = learned::load_shipped(bundled, kind, None)?;
             let us = act_latency_us(&|| -> Box<dyn Controller + Send> { model.controller() })?;
             act_us.push((format!("{}_act_us", bundled.name), us));
         }

@@ -80,6 +80,12 @@ pub fn fresh_controller(
 /// Loads `path`, or the bundled weights of `kind` when no path is given; the file must hold
 /// a model of that kind.
 pub fn load(kind: ModelKind, path: Option<&Path>) -> Result<Model> {
-    let (file, shown) = load_file(kind, path)?;
+    load_shipped(kind.default_bundled(), kind, path)
+}
+
+/// Loads `path`, or the shipped weights `bundled` when no path is given; the file must hold a
+/// model of `kind`.
+pub fn load_shipped(bundled: Bundled, kind: ModelKind, path: Option<&Path>) -> Result<Model> {
+    let (file, shown) = load_named(bundled, kind, path)?;
     Ok(Model::from_file(file, &shown)?)
 }

@@ -121,8 +121,7 @@ impl<'a> Label<'a> {
         let Some((kind, bundled)) = ModelKind::bundled_named(self.kind) else {
             return Ok(None);
         };
-        let (file, shown) = learned::load_named(bundled, kind, self.file)?;
-        let model = memdrive_models::Model::from_file(file, &shown)?;
+        let model = learned::load_shipped(bundled, kind, self.file)?;
         Ok(Some(match self.ablation {
             Some(id) => model.ablated(id)?,
             None => model,

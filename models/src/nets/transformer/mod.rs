@@ -80,13 +80,10 @@ pub struct TransformerConfig {
     /// frames from this to `window`, so the model drives with any window in that range and a
     /// window shrunk at run time keeps working (its cliff moves in). 0, the default, trains
     /// on the full window only and leaves it out of weight files.
-    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
     pub min_window: usize,
 }
 
-fn is_zero_usize(v: &usize) -> bool {
-    *v == 0
-}
 
 fn one() -> usize {
     1
