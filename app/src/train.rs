@@ -6,10 +6,11 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use memdrive_models::Model;
 use memdrive_models::ModelKind;
-use memdrive_models::train::{Learner, RoundReport, TrainOptions, train};
+use memdrive_models::train::{Learner, Monitor, Phase, RoundReport, TrainOptions, train};
 use memdrive_sim::Pilot;
 use std::ops::Range;
 use std::path::Path;
+use std::time::Instant;
 
 /// A configuration of `kind` from a JSON file over its defaults, or the defaults; checked by
 /// the kind's one validator when its learner is made, so that an error names the file.
@@ -62,31 +63,14 @@ pub fn run(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(kind.as_str().to_owned());
-    let mut on_round = |r: &RoundReport| {
-        bar.inc(1);
-        if !json {
-            let line = format!(
-                "round {} ({}): {} samples, loss {:.5} (predicting the mean action: {:.5})",
-                r.round,
-                if r.round == 0 {
-                    "behaviour cloning"
-                } else {
-                    "DAgger"
-                },
-                r.samples,
-                r.loss,
-                r.baseline_loss
-            );
-            // The bar prints above itself on a terminal and not at all elsewhere.
-            if bar.is_hidden() {
-                println!("{line}");
-            } else {
-                bar.println(line);
-            }
-        }
+    let mut monitor = TimedRounds {
+        bar: &bar,
+        json,
+        phase: None,
+        seconds: [0.0; 3],
     };
     let mut learner = read_config(kind, config)?;
-    let (file, reports) = train(learner.as_mut(), &specs, options, &mut on_round)?;
+    let (file, reports) = train(learner.as_mut(), &specs, options, &mut monitor)?;
     bar.finish_and_clear();
     file.save(out)?;
     let model = Model::from_file(file, out)?;
@@ -100,4 +84,62 @@ pub fn run(
         print!("{}", eval::table(&rows));
     }
     Ok(())
+}
+
+/// Prints each round as it ends, with the seconds its phases took (collecting, fitting,
+/// scoring): where a long run spends its time.
+struct TimedRounds<'a> {
+    bar: &'a ProgressBar,
+    json: bool,
+    /// The phase under way (0 collecting, 1 fitting, 2 scoring) and when it began.
+    phase: Option<(usize, Instant)>,
+    seconds: [f64; 3],
+}
+
+impl TimedRounds<'_> {
+    fn close_phase(&mut self) {
+        if let Some((i, began)) = self.phase.take() {
+            self.seconds[i] += began.elapsed().as_secs_f64();
+        }
+    }
+}
+
+impl Monitor for TimedRounds<'_> {
+    fn phase(&mut self, _round: u32, phase: Phase) {
+        self.close_phase();
+        let i = match phase {
+            Phase::Collecting { .. } => 0,
+            Phase::Fitting => 1,
+            Phase::Scoring => 2,
+        };
+        self.phase = Some((i, Instant::now()));
+    }
+
+    fn round(&mut self, r: &RoundReport) {
+        self.close_phase();
+        let [collect, fit, score] = std::mem::take(&mut self.seconds);
+        self.bar.inc(1);
+        if self.json {
+            return;
+        }
+        let line = format!(
+            "round {} ({}): {} samples, loss {:.5} (predicting the mean action: {:.5}); \
+             {collect:.1} s collecting, {fit:.1} s fitting, {score:.1} s scoring",
+            r.round,
+            if r.round == 0 {
+                "behaviour cloning"
+            } else {
+                "DAgger"
+            },
+            r.samples,
+            r.loss,
+            r.baseline_loss
+        );
+        // The bar prints above itself on a terminal and not at all elsewhere.
+        if self.bar.is_hidden() {
+            println!("{line}");
+        } else {
+            self.bar.println(line);
+        }
+    }
 }

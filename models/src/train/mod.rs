@@ -84,7 +84,8 @@ pub struct RoundReport {
     pub round: u32,
     /// Labelled observations after aggregation.
     pub samples: usize,
-    /// Mean squared error of the squashed actions on the aggregated data.
+    /// Mean squared error of the squashed actions on the aggregated data (on every k-th
+    /// episode once they hold more than `SCORED_ROWS` rows).
     pub loss: f64,
     /// The same error for always predicting the data's mean action: what "learned nothing"
     /// scores.
@@ -136,7 +137,7 @@ pub enum Phase {
     },
     /// Fitting the network on the data aggregated so far.
     Fitting,
-    /// Scoring the fit on all the data.
+    /// Scoring the fit on the data (a sample of its episodes once there are many).
     Scoring,
 }
 
@@ -289,19 +290,38 @@ pub fn round_seeds(round: u32, episodes: u64) -> std::ops::Range<u64> {
     start..start + episodes
 }
 
-/// The squashed-action error of always predicting the mean squashed action.
-fn mean_predictor_mse(data: &Dataset) -> f64 {
-    let n = data.len().max(1) as f64;
+/// Rows a round's score replays at most, about: past it, every k-th episode is scored.
+pub const SCORED_ROWS: usize = 500_000;
+
+/// The episodes a round's score replays: every one while the data hold at most
+/// `SCORED_ROWS` rows, then every k-th (k = rows / `SCORED_ROWS`, rounded up), spread evenly
+/// over the rounds the data came from. The score is a report, never a training signal, and
+/// replaying millions of rows with every round took a sixth of a long run.
+fn scored_episodes(data: &Dataset) -> Vec<std::ops::Range<usize>> {
+    let every = data.len().div_ceil(SCORED_ROWS).max(1);
+    data.episodes.iter().step_by(every).cloned().collect()
+}
+
+/// The squashed-action error of always predicting the mean squashed action, over the rows of
+/// `episodes`.
+fn mean_predictor_mse(data: &Dataset, episodes: &[std::ops::Range<usize>]) -> f64 {
+    let rows = || {
+        episodes
+            .iter()
+            .flat_map(Clone::clone)
+            .map(|r| &data.targets[2 * r..2 * r + 2])
+    };
+    let n = rows().count().max(1) as f64;
     let mut mean = [0.0f64; 2];
-    for t in data.targets.chunks_exact(2) {
-        for o in 0..2 {
-            mean[o] += f64::from(t[o].tanh()) / n;
+    for t in rows() {
+        for (m, v) in mean.iter_mut().zip(t) {
+            *m += f64::from(v.tanh()) / n;
         }
     }
     let mut total = 0.0;
-    for t in data.targets.chunks_exact(2) {
-        for o in 0..2 {
-            total += (f64::from(t[o].tanh()) - mean[o]).powi(2);
+    for t in rows() {
+        for (m, v) in mean.iter().zip(t) {
+            total += (f64::from(v.tanh()) - m).powi(2);
         }
     }
     total / (2.0 * n)
@@ -338,19 +358,21 @@ pub(crate) fn normalised(normaliser: &Normaliser, data: &Dataset) -> Vec<f32> {
     inputs
 }
 
-/// `squashed_mse` of a controller replayed over every episode of `data` from a reset, so a
+/// `squashed_mse` of a controller replayed over `episodes` of `data` from a reset, so a
 /// recurrent one sees exactly the sequences it was trained on. Episodes are replayed in
 /// parallel, each by a fresh controller from `make`, and their sums added in order, so the
 /// result does not depend on `threads`.
 fn replay_loss(
     make: &(dyn Fn() -> Box<dyn Controller + Send> + Sync),
     data: &Dataset,
+    episodes: &[std::ops::Range<usize>],
     dim_spec: &Arc<ObservationSpec>,
     threads: Option<usize>,
 ) -> f64 {
     let scale = crate::action::ActionScale::default();
+    let rows: usize = episodes.iter().map(|e| e.len()).sum();
     let sums = memdrive_sim::parallel::map_ordered(
-        &data.episodes,
+        episodes,
         threads,
         || (make(), memdrive_sim::Observation::zeros(dim_spec.clone())),
         |(controller, obs), episode| {
@@ -366,7 +388,7 @@ fn replay_loss(
             total
         },
     );
-    sums.iter().sum::<f64>() / (2 * data.len()).max(1) as f64
+    sums.iter().sum::<f64>() / (2 * rows).max(1) as f64
 }
 
 /// Trains a network of `kind` with hyper-parameters `config` (a whole configuration; `None`:
@@ -470,11 +492,18 @@ pub fn train(
         )?;
         stop(monitor)?;
         monitor.phase(round, Phase::Scoring);
+        let scored = scored_episodes(&data);
         let report = RoundReport {
             round,
             samples: data.len(),
-            loss: replay_loss(&|| learner.controller(), &data, &spec, options.threads),
-            baseline_loss: mean_predictor_mse(&data),
+            loss: replay_loss(
+                &|| learner.controller(),
+                &data,
+                &scored,
+                &spec,
+                options.threads,
+            ),
+            baseline_loss: mean_predictor_mse(&data, &scored),
         };
         monitor.round(&report);
         reports.push(report);

@@ -300,3 +300,31 @@ fn a_monitor_hears_steps_and_can_cancel() {
         assert!(s.loss.is_finite() && s.loss > 0.0, "{s:?}");
     }
 }
+
+/// A round's score replays every episode of small data, and every k-th of large data: about
+/// `SCORED_ROWS` rows, spread over the whole of it; its baseline is taken on the same rows.
+#[test]
+fn the_score_samples_episodes_evenly_once_the_data_are_large() {
+    let data_of = |episodes: usize, len: usize| Dataset {
+        dim: 1,
+        observations: vec![0.0; episodes * len],
+        targets: (0..2 * episodes * len)
+            .map(|i| if i % 4 == 1 { 0.5 } else { -0.5 })
+            .collect(),
+        episodes: (0..episodes).map(|e| e * len..(e + 1) * len).collect(),
+        presence: vec![0.0; episodes * len],
+    };
+    let small = data_of(100, 1000);
+    assert_eq!(scored_episodes(&small), small.episodes);
+    let large = data_of(2500, 1000);
+    let scored = scored_episodes(&large);
+    assert_eq!(scored.len(), 500);
+    assert_eq!(scored[1], 5000..6000);
+    assert_eq!(scored.last(), Some(&(2_495_000..2_496_000)));
+    let rows: usize = scored.iter().map(|e| e.len()).sum();
+    assert!(rows <= SCORED_ROWS, "{rows}");
+    // The same targets everywhere: the same baseline on the sample as on all of it.
+    let all = mean_predictor_mse(&large, &large.episodes);
+    assert!((mean_predictor_mse(&large, &scored) - all).abs() < 1e-9);
+    assert!(all > 0.0);
+}

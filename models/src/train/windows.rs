@@ -178,7 +178,8 @@ pub fn train_windows<N: Recurrent>(
     let draw = WindowDraw::new(plan, episodes, targets);
     let mut recent = Vec::new();
     let state_len = params.state_len();
-    let mut stored: Vec<f32> = Vec::new();
+    // Per episode, the state before each of its rows (empty when off).
+    let mut stored: Vec<Vec<f32>> = Vec::new();
     for step in 0..plan.steps {
         if plan.stored_state_every > 0 && state_len > 0 && step % plan.stored_state_every == 0 {
             stored = stored_states(params, inputs, episodes, threads);
@@ -193,8 +194,12 @@ pub fn train_windows<N: Recurrent>(
                 let mut grads = params.zeros_like();
                 let labels = (plan.presence_loss > 0.0)
                     .then(|| (&presence[rows.clone()], plan.presence_loss));
-                let start = (!stored.is_empty())
-                    .then(|| &stored[rows.start * state_len..(rows.start + 1) * state_len]);
+                let start = (!stored.is_empty()).then(|| {
+                    // The episode holding the window (episodes are in row order).
+                    let i = episodes.partition_point(|e| e.end <= rows.start);
+                    let at = rows.start - episodes[i].start;
+                    &stored[i][at * state_len..(at + 1) * state_len]
+                });
                 let loss = params.window_loss_and_grad(
                     &inputs[rows.start * dim..rows.end * dim],
                     &targets[rows.start * 2..rows.end * 2],
@@ -232,16 +237,17 @@ pub fn train_windows<N: Recurrent>(
     tail.iter().sum::<f64>() / tail.len().max(1) as f64
 }
 
-/// The state `params` reaches before every row of `inputs`, each episode run from a zero
-/// state at its start (`state_len` numbers per row, rows outside every episode zero).
+/// The state `params` reaches before every row of each episode, run from a zero state at its
+/// start: `state_len` numbers per row, one vector per episode (kept apart: gathering millions
+/// of rows into one vector took longer than running them).
 fn stored_states<N: Recurrent>(
     params: &N,
     inputs: &[f32],
     episodes: &[Range<usize>],
     threads: Option<usize>,
-) -> Vec<f32> {
+) -> Vec<Vec<f32>> {
     let (dim, state_len) = (params.inputs(), params.state_len());
-    let per_episode = memdrive_sim::parallel::map_ordered(
+    memdrive_sim::parallel::map_ordered(
         episodes,
         threads,
         || (),
@@ -250,13 +256,7 @@ fn stored_states<N: Recurrent>(
             params.run_states(&inputs[e.start * dim..e.end * dim], &mut out);
             out
         },
-    );
-    let rows = inputs.len() / dim.max(1);
-    let mut stored = vec![0.0; rows * state_len];
-    for (e, states) in episodes.iter().zip(per_episode) {
-        stored[e.start * state_len..e.end * state_len].copy_from_slice(&states);
-    }
-    stored
+    )
 }
 
 #[cfg(test)]

@@ -106,6 +106,15 @@ fn train_writes_weights_that_run_and_eval_then_use() {
         "{v}"
     );
     assert_eq!(v["results"].as_array().map_or(0, Vec::len), 5, "{v}");
+    // As text, each round says where its time went.
+    let text = memdrive(&args[..args.len() - 1]).ok().to_owned();
+    assert!(
+        text.contains("round 0 (behaviour cloning)")
+            && ["s collecting", "s fitting", "s scoring"]
+                .iter()
+                .all(|phase| text.contains(phase)),
+        "{text}"
+    );
     let out = memdrive(&[
         "run",
         "--scenario",

@@ -87,6 +87,16 @@ fn sigmoid(v: f32) -> f32 {
     1.0 / (1.0 + (-v).exp())
 }
 
+/// Unit `k` of one step, from the input and recurrent sides of the gates (`gi`, `gh`, 3H each)
+/// and the state before it: its reset gate, update gate, candidate and new state.
+#[inline]
+fn gate_unit(gi: &[f32], gh: &[f32], h: &[f32], k: usize, hidden: usize) -> [f32; 4] {
+    let r = sigmoid(gi[k] + gh[k]);
+    let z = sigmoid(gi[hidden + k] + gh[hidden + k]);
+    let n = (gi[2 * hidden + k] + r * gh[2 * hidden + k]).tanh();
+    [r, z, n, (1.0 - z) * n + z * h[k]]
+}
+
 impl GruParams {
     /// Parameters drawn uniformly from ±1/√H, as PyTorch initialises a GRU, with a linear
     /// head.
@@ -245,25 +255,43 @@ impl GruParams {
         let hidden = self.hidden;
         let mut gh = vec![0.0; 3 * hidden];
         affine(&self.weight_hh, &self.bias_hh, h, &mut gh); // (3H,)
-        let r: Vec<f32> = (0..hidden).map(|k| sigmoid(gi[k] + gh[k])).collect();
-        let z: Vec<f32> = (0..hidden)
-            .map(|k| sigmoid(gi[hidden + k] + gh[hidden + k]))
-            .collect();
-        let hn = gh[2 * hidden..].to_vec();
-        let n: Vec<f32> = (0..hidden)
-            .map(|k| (gi[2 * hidden + k] + r[k] * hn[k]).tanh())
-            .collect();
-        let h_new = (0..hidden)
-            .map(|k| (1.0 - z[k]) * n[k] + z[k] * h[k])
-            .collect();
+        let (mut r, mut z, mut n, mut h_new) = (
+            vec![0.0; hidden],
+            vec![0.0; hidden],
+            vec![0.0; hidden],
+            vec![0.0; hidden],
+        );
+        for k in 0..hidden {
+            [r[k], z[k], n[k], h_new[k]] = gate_unit(gi, &gh, h, k, hidden);
+        }
         StepCache {
             x: x.to_vec(),
             h_prev: h.to_vec(),
             r,
             z,
             n,
-            hn,
+            hn: gh[2 * hidden..].to_vec(),
             h: h_new,
+        }
+    }
+
+    /// The hidden state before every step of `xs` (row-major inputs) from `h0`, appended to
+    /// `out`: the same arithmetic as [`Self::forward`], without keeping what a backward pass
+    /// needs (stored state runs every episode of the training data).
+    pub fn run_hidden(&self, xs: &[f32], h0: &[f32], out: &mut Vec<f32>) {
+        let (hidden, gates) = (self.hidden, 3 * self.hidden);
+        let gi = self.input_gates(xs);
+        let mut h = h0.to_vec();
+        let mut next = vec![0.0; hidden];
+        let mut gh = vec![0.0; gates];
+        out.reserve(gi.len() / gates.max(1) * hidden);
+        for gi in gi.chunks_exact(gates) {
+            out.extend_from_slice(&h);
+            affine(&self.weight_hh, &self.bias_hh, &h, &mut gh);
+            for (k, v) in next.iter_mut().enumerate() {
+                *v = gate_unit(gi, &gh, &h, k, hidden)[3];
+            }
+            std::mem::swap(&mut h, &mut next);
         }
     }
 
@@ -323,10 +351,9 @@ impl GruParams {
         self.mlp_head().backward(pass, dy, into, dh, dx);
     }
 
-    /// Forward over a window from hidden state `h0`; returns the caches of every step. The
-    /// input side of the gates, which needs no recurrence, is one matrix product for the whole
-    /// window.
-    pub fn forward(&self, xs: &[f32], h0: &[f32]) -> Vec<StepCache> {
+    /// The input side of the gates of every step of `xs`, `W_ih x + b_ih`, row-major
+    /// (steps × 3H): one matrix product.
+    fn input_gates(&self, xs: &[f32]) -> Vec<f32> {
         let (steps, gates) = (xs.len() / self.inputs, 3 * self.hidden);
         // Column-major, (3H × steps) = W_ih (3H × I) · Xᵀ (I × steps) is row-major (steps × 3H).
         let mut gi: Vec<f32> = (0..steps)
@@ -334,6 +361,15 @@ impl GruParams {
             .collect();
         let w = transposed(&self.weight_ih, gates, self.inputs);
         gemm_acc(&w, xs, &mut gi, gates, self.inputs, steps);
+        gi
+    }
+
+    /// Forward over a window from hidden state `h0`; returns the caches of every step. The
+    /// input side of the gates, which needs no recurrence, is one matrix product for the whole
+    /// window.
+    pub fn forward(&self, xs: &[f32], h0: &[f32]) -> Vec<StepCache> {
+        let gates = 3 * self.hidden;
+        let gi = self.input_gates(xs);
         let mut h = h0.to_vec();
         xs.chunks_exact(self.inputs)
             .zip(gi.chunks_exact(gates))

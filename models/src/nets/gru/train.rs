@@ -31,9 +31,7 @@ impl Recurrent for GruParams {
     }
 
     fn run_states(&self, inputs: &[f32], out: &mut Vec<f32>) {
-        for c in self.forward(inputs, &vec![0.0; self.hidden]) {
-            out.extend_from_slice(&c.h_prev);
-        }
+        self.run_hidden(inputs, &vec![0.0; self.hidden], out);
     }
 
     fn trainable(&self) -> Vec<&Vec<f32>> {

@@ -102,9 +102,7 @@ fn normal(rng: &mut impl rand::Rng) -> f32 {
 
 /// `out += W x` for row-major `w` of shape (out.len(), x.len()).
 fn add_matvec(w: &[f32], x: &[f32], out: &mut [f32]) {
-    for (o, row) in out.iter_mut().zip(w.chunks_exact(x.len())) {
-        *o += crate::kernels::dot(row, x);
-    }
+    crate::kernels::add_matvec(w, x, out);
 }
 
 impl LruParams {
@@ -236,16 +234,15 @@ impl LruParams {
 
     pub(super) fn step_with(&self, l: &Lambda, x: &[f32], h: (&[f32], &[f32])) -> StepCache {
         let (d, n, m) = (self.d_model, self.state, self.d_mlp);
-        let mut u = vec![0.0; d]; // (d,)
-        affine(self.t(IN_W), self.t(IN_B), x, &mut u);
-        let (mut bu_re, mut bu_im) = (vec![0.0; n], vec![0.0; n]); // (N,) each
-        add_matvec(self.t(B_RE), &u, &mut bu_re);
-        add_matvec(self.t(B_IM), &u, &mut bu_im);
+        let (mut u, mut bu_re, mut bu_im) = (vec![0.0; d], vec![0.0; n], vec![0.0; n]);
         let (mut h_re, mut h_im) = (vec![0.0; n], vec![0.0; n]);
-        for j in 0..n {
-            h_re[j] = l.c[j] * h.0[j] - l.s[j] * h.1[j] + l.gamma[j] * bu_re[j];
-            h_im[j] = l.s[j] * h.0[j] + l.c[j] * h.1[j] + l.gamma[j] * bu_im[j];
-        }
+        self.state_step(
+            l,
+            x,
+            h,
+            (&mut u, &mut bu_re, &mut bu_im),
+            (&mut h_re, &mut h_im),
+        );
         // y = Re(C h) + D ⊙ u = C_re h_re − C_im h_im + D ⊙ u.
         let mut y: Vec<f32> = u.iter().zip(self.t(D)).map(|(u, d)| u * d).collect();
         add_matvec(self.t(C_RE), &h_re, &mut y);
@@ -268,6 +265,51 @@ impl LruParams {
             y,
             z,
             out,
+        }
+    }
+
+    /// The state part of a step: `u = W_in x + b_in`, `B u` (real, imaginary) into `scratch`,
+    /// and the new state `λ h + γ (B u)` into `next`; the readout is left to the caller.
+    fn state_step(
+        &self,
+        l: &Lambda,
+        x: &[f32],
+        h: (&[f32], &[f32]),
+        scratch: (&mut [f32], &mut [f32], &mut [f32]),
+        next: (&mut [f32], &mut [f32]),
+    ) {
+        let (u, bu_re, bu_im) = scratch;
+        affine(self.t(IN_W), self.t(IN_B), x, u);
+        bu_re.fill(0.0);
+        bu_im.fill(0.0);
+        add_matvec(self.t(B_RE), u, bu_re);
+        add_matvec(self.t(B_IM), u, bu_im);
+        for j in 0..self.state {
+            next.0[j] = l.c[j] * h.0[j] - l.s[j] * h.1[j] + l.gamma[j] * bu_re[j];
+            next.1[j] = l.s[j] * h.0[j] + l.c[j] * h.1[j] + l.gamma[j] * bu_im[j];
+        }
+    }
+
+    /// The state (real parts then imaginary parts, 2N) before every step of `xs` from `h0`,
+    /// appended to `out`: the arithmetic of [`Self::forward`] without the readout or what a
+    /// backward pass needs (stored state runs every episode of the training data).
+    pub fn run_state(&self, xs: &[f32], h0: &[f32], out: &mut Vec<f32>) {
+        let (l, n) = (self.lambda(), self.state);
+        let (mut re, mut im) = (h0[..n].to_vec(), h0[n..2 * n].to_vec());
+        let (mut next_re, mut next_im) = (vec![0.0; n], vec![0.0; n]);
+        let (mut u, mut bu_re, mut bu_im) = (vec![0.0; self.d_model], vec![0.0; n], vec![0.0; n]);
+        for x in xs.chunks_exact(self.inputs) {
+            out.extend_from_slice(&re);
+            out.extend_from_slice(&im);
+            self.state_step(
+                &l,
+                x,
+                (&re, &im),
+                (&mut u, &mut bu_re, &mut bu_im),
+                (&mut next_re, &mut next_im),
+            );
+            std::mem::swap(&mut re, &mut next_re);
+            std::mem::swap(&mut im, &mut next_im);
         }
     }
 

@@ -173,6 +173,13 @@ fn a_window_from_the_stored_state_continues_its_episode() {
     params.run_states(&xs, &mut stored);
     assert_eq!(stored.len(), steps * len);
     let whole = params.forward(&xs, &vec![0.0; len]);
+    // Stored state runs without the readout or the caches, and gives the forward pass's
+    // states bit for bit.
+    assert!(stored[..len].iter().all(|&v| v == 0.0));
+    for (t, c) in whole.iter().enumerate().take(steps - 1) {
+        let after: Vec<f32> = c.h.0.iter().chain(&c.h.1).copied().collect();
+        assert_eq!(&stored[(t + 1) * len..(t + 2) * len], after.as_slice(), "row {t}");
+    }
     let start = &stored[at * len..(at + 1) * len];
     let part = params.forward(&xs[at * inputs..], start);
     for (a, b) in whole[at..].iter().zip(&part) {

@@ -31,14 +31,7 @@ impl Recurrent for LruParams {
     }
 
     fn run_states(&self, inputs: &[f32], out: &mut Vec<f32>) {
-        // The state before row 0 is zero; before row k, the one row k − 1 left.
-        let zero = vec![0.0; 2 * self.state];
-        out.extend_from_slice(&zero);
-        let caches = self.forward(inputs, &zero);
-        for c in caches.iter().take(caches.len().saturating_sub(1)) {
-            out.extend_from_slice(&c.h.0);
-            out.extend_from_slice(&c.h.1);
-        }
+        self.run_state(inputs, &vec![0.0; 2 * self.state], out);
     }
 
     fn trainable(&self) -> Vec<&Vec<f32>> {
