@@ -82,6 +82,11 @@ pub struct TransformerConfig {
     /// on the full window only and leaves it out of weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
     pub min_window: usize,
+    /// The fraction of `learning_rate` a round's step size falls to on a cosine, as the
+    /// recurrent kinds' does (within 0 and 1). 0, the default, keeps the step size constant
+    /// and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub final_rate_fraction: f32,
 }
 
 
@@ -112,6 +117,7 @@ impl Default for TransformerConfig {
             critical_share: 0.2,
             stretch: 4,
             min_window: 0,
+            final_rate_fraction: 0.0,
         }
     }
 }
@@ -142,6 +148,9 @@ impl TransformerConfig {
             count("stretch", self.stretch, 1, MAX_WINDOW_STEPS)?;
             if self.min_window != 0 {
                 count("min_window", self.min_window, 1, self.window)?;
+            }
+            if self.final_rate_fraction != 0.0 {
+                above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             }
             // A stretch keeps the frames of its readouts and of the window before the first.
             gradient_steps(

@@ -264,3 +264,22 @@ fn the_shortest_trained_window_is_checked_and_left_out_when_off() {
         serde_json::from_str(&json(&c)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back, c);
 }
+
+/// `final_rate_fraction` is off by default (a constant step size, left out of weight files, so
+/// files trained before it are byte for byte as before), and checked when on.
+#[test]
+fn the_step_size_schedule_is_off_by_default_and_checked_when_on() {
+    let json = |c: &TransformerConfig| serde_json::to_string(c).unwrap_or_else(|e| panic!("{e}"));
+    let mut c = TransformerConfig::default();
+    assert!(!json(&c).contains("final_rate_fraction"));
+    for bad in [-0.1, 1.5, f32::NAN] {
+        c.final_rate_fraction = bad;
+        let err = c.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("final_rate_fraction"), "{bad}: {err}");
+    }
+    c.final_rate_fraction = 0.05;
+    assert!(c.validate().is_ok());
+    let back: TransformerConfig =
+        serde_json::from_str(&json(&c)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, c);
+}

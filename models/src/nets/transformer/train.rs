@@ -110,6 +110,14 @@ pub fn train_samples(
         }
         let grads: Vec<&Vec<f32>> = total.tensors.iter().collect();
         let mut tensors: Vec<&mut Vec<f32>> = params.tensors.iter_mut().collect();
+        if config.final_rate_fraction > 0.0 {
+            adam.learning_rate = crate::train::cosine_rate(
+                config.learning_rate,
+                config.final_rate_fraction,
+                step,
+                config.steps_per_round,
+            );
+        }
         adam.step(&mut tensors, &grads);
         recent.push(loss);
         if !on_step(step, config.steps_per_round, loss) {
