@@ -28,68 +28,11 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     lane_sum(a, b, |x, y| x * y)
 }
 
-/// Rows of `W` that `affine` and `add_matvec` sum side by side.
-const ROWS: usize = 4;
-
-/// `out = W x + b` for row-major `w` of shape (out.len(), x.len()). Every output is summed
-/// exactly as `bias + dot(row, x)` (see `for_each_dot`).
+/// `out = W x + b` for row-major `w` of shape (out.len(), x.len()).
 pub fn affine(w: &[f32], b: &[f32], x: &[f32], out: &mut [f32]) {
-    for_each_dot(w, x, out.len(), |r, sum| out[r] = b[r] + sum);
-}
-
-/// `out += W x` for row-major `w` of shape (out.len(), x.len()), each output as
-/// `out + dot(row, x)`.
-pub fn add_matvec(w: &[f32], x: &[f32], out: &mut [f32]) {
-    for_each_dot(w, x, out.len(), |r, sum| out[r] += sum);
-}
-
-/// Calls `f(r, dot(row r of w, x))` for each of the first `rows` rows of row-major `w`, in
-/// order, each dot summed exactly as `dot` sums it but `ROWS` rows at a time: one dot's eight
-/// lanes are chains of dependent additions, and interleaving independent rows keeps the CPU
-/// busy while each waits (the recurrent products of driving and of stored state are this).
-fn for_each_dot(w: &[f32], x: &[f32], rows: usize, mut f: impl FnMut(usize, f32)) {
-    let n = x.len();
-    if n == 0 {
-        (0..rows).for_each(|r| f(r, dot(&[], &[])));
-        return;
+    for ((o, row), bias) in out.iter_mut().zip(w.chunks_exact(x.len())).zip(b) {
+        *o = bias + dot(row, x);
     }
-    let whole = rows / ROWS * ROWS;
-    for (g, block) in w[..whole * n].chunks_exact(ROWS * n).enumerate() {
-        for (r, sum) in dot_rows(block, x).into_iter().enumerate() {
-            f(g * ROWS + r, sum);
-        }
-    }
-    for (r, row) in w[whole * n..rows * n].chunks_exact(n).enumerate() {
-        f(whole + r, dot(row, x));
-    }
-}
-
-/// `dot(row, x)` for `ROWS` consecutive rows of `rows`, each summed in the same order as `dot`.
-#[inline]
-fn dot_rows(rows: &[f32], x: &[f32]) -> [f32; ROWS] {
-    let n = x.len();
-    let mut lanes = [[0.0f32; 8]; ROWS];
-    let chunks = n / 8;
-    for c in 0..chunks {
-        let xs = &x[c * 8..c * 8 + 8];
-        for (r, lane) in lanes.iter_mut().enumerate() {
-            let ws = &rows[r * n + c * 8..r * n + c * 8 + 8];
-            for i in 0..8 {
-                lane[i] += ws[i] * xs[i];
-            }
-        }
-    }
-    let mut sums = [0.0f32; ROWS];
-    for (r, sum) in sums.iter_mut().enumerate() {
-        let row = &rows[r * n..(r + 1) * n];
-        let tail: f32 = row[chunks * 8..]
-            .iter()
-            .zip(&x[chunks * 8..])
-            .map(|(a, b)| a * b)
-            .sum();
-        *sum = lanes[r].iter().sum::<f32>() + tail;
-    }
-    sums
 }
 
 /// `out += Wᵀ g` for row-major `w` of shape (g.len(), out.len()).
@@ -149,28 +92,6 @@ mod tests {
         let plain_sq: f32 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
         assert!((dot(&a, &b) - plain_dot).abs() < 1e-4);
         assert!((squared_distance(&a, &b) - plain_sq).abs() < 1e-4);
-    }
-
-    /// `affine` and `add_matvec` interleave rows but sum each output exactly as `bias + dot(row, x)`: bit for
-    /// bit, for every row count and length around the interleaving and the lanes.
-    #[test]
-    fn affine_sums_every_output_as_its_own_dot() {
-        for rows in [0, 1, 3, 4, 5, 8, 11, 192] {
-            for n in [0, 1, 7, 8, 9, 16, 63, 64, 80] {
-                let w: Vec<f32> = (0..rows * n).map(|i| (i as f32 * 0.731).sin()).collect();
-                let x: Vec<f32> = (0..n).map(|i| (i as f32 * 1.37).cos() * 3.0).collect();
-                let b: Vec<f32> = (0..rows).map(|i| i as f32 * 0.1 - 0.3).collect();
-                let mut out = vec![f32::NAN; rows];
-                affine(&w, &b, &x, &mut out);
-                let mut acc = b.clone();
-                add_matvec(&w, &x, &mut acc);
-                for r in 0..rows {
-                    let want = b[r] + dot(&w[r * n..(r + 1) * n], &x);
-                    assert_eq!(out[r].to_bits(), want.to_bits(), "{rows}x{n} row {r}");
-                    assert_eq!(acc[r].to_bits(), want.to_bits(), "{rows}x{n} row {r}");
-                }
-            }
-        }
     }
 
     /// The matrix product agrees with the plain triple loop, large and small (nalgebra takes

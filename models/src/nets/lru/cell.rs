@@ -102,7 +102,9 @@ fn normal(rng: &mut impl rand::Rng) -> f32 {
 
 /// `out += W x` for row-major `w` of shape (out.len(), x.len()).
 fn add_matvec(w: &[f32], x: &[f32], out: &mut [f32]) {
-    crate::kernels::add_matvec(w, x, out);
+    for (o, row) in out.iter_mut().zip(w.chunks_exact(x.len())) {
+        *o += crate::kernels::dot(row, x);
+    }
 }
 
 impl LruParams {
