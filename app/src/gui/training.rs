@@ -566,8 +566,9 @@ pub fn ui(
                     egui_plot::Points::new("batch loss steps", job.step_losses.clone()).radius(1.5),
                 );
             }
-            // Each round's loss over all data so far, at the step where the round ended (at its
-            // index for the RBF, which has no optimiser steps).
+            // Each round's loss over the data so far (a sample of their episodes once they are
+            // large), at the step where the round ended (at its index for the RBF, which has
+            // no optimiser steps).
             let rounds: Vec<[f64; 2]> = job
                 .rounds
                 .iter()
