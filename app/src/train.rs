@@ -75,7 +75,14 @@ pub fn run(
     file.save(out)?;
     let model = Model::from_file(file, out)?;
     let factory: Factory = Box::new(move || Pilot::Sensing(model.controller()));
-    let rows = eval::evaluate(&specs, eval_seeds, &[factory], options.threads);
+    // Held-out seeds of the scenarios as they are: `--set` changes what is trained on, not
+    // what the result is judged on (the transformer's `memory_gap` trains on short gaps only).
+    let as_they_are = TrainOptions {
+        scenario_overrides: Default::default(),
+        ..options.clone()
+    }
+    .scenarios()?;
+    let rows = eval::evaluate(&as_they_are, eval_seeds, &[factory], options.threads);
     if json {
         let value = serde_json::json!({ "model": kind.as_str(), "out": out, "rounds": reports, "results": rows });
         println!("{}", serde_json::to_string_pretty(&value)?);
