@@ -10,6 +10,8 @@ use memdrive_sim::scenario::compact;
 pub const MAX_WINDOW_STEPS: usize = 36_000;
 /// Largest hidden or token width.
 pub const MAX_WIDTH: usize = 256;
+/// Largest speed a configuration may name (m/s): well above any car's top speed.
+pub const MAX_SPEED_MPS: f32 = 100.0;
 /// Largest number of RBF units.
 pub const MAX_RBF_UNITS: usize = 4_096;
 /// Largest batch (windows or samples per gradient step).

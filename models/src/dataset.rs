@@ -4,7 +4,7 @@
 
 use crate::action::ActionScale;
 use memdrive_sim::parallel::map_ordered;
-use memdrive_sim::{Controller, Expert, Privileged, ScenarioSpec, World};
+use memdrive_sim::{Controller, Expert, ObservationSpec, Privileged, ScenarioSpec, World};
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -38,6 +38,23 @@ impl Dataset {
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
+    }
+
+    /// The car's own speed at each row (m/s): the observation's `speed_mps`, which follows
+    /// the beams (`memdrive_sim::observation`).
+    pub fn speeds(&self) -> Vec<f32> {
+        use memdrive_sim::observation::{EgoField, Element};
+        if self.dim == 0 {
+            return Vec::new();
+        }
+        // Four numbers per beam, then the car's own fields.
+        let layout = ObservationSpec::new(self.dim.saturating_sub(EgoField::ALL.len()) / 4);
+        assert_eq!(layout.len(), self.dim, "observations of another layout");
+        let at = layout.index(Element::Ego(EgoField::Speed));
+        self.observations
+            .chunks_exact(self.dim)
+            .map(|row| row[at])
+            .collect()
     }
 
     /// Appends another dataset's episodes.

@@ -45,6 +45,8 @@ pub struct Sequences<'a> {
     pub episodes: &'a [std::ops::Range<usize>],
     /// Per row, 1 when a pedestrian the car saw is hidden ahead now (auxiliary target).
     pub presence: &'a [f32],
+    /// Per row, the car's own speed (m/s), as its sensors read it.
+    pub speeds: &'a [f32],
 }
 
 /// A gradient-trained network keeps its weights, optimiser and normaliser across rounds and
@@ -92,11 +94,13 @@ impl<N: GradientNet> Learner for GradientLearner<N> {
         });
         let inputs = normalised(&normaliser, data);
         let targets: Vec<f32> = data.targets.iter().map(|t| t.tanh()).collect();
+        let speeds = data.speeds();
         let sequences = Sequences {
             inputs: &inputs,
             targets: &targets,
             episodes: &data.episodes,
             presence: &data.presence,
+            speeds: &speeds,
         };
         params.train_round(adam, &self.config, &sequences, rng, threads, on_step);
         self.shared = Some(Arc::new(params.clone()));

@@ -64,6 +64,10 @@ pub struct WindowPlan {
     /// what leads to the braking and what follows it) instead of anywhere: hard-example
     /// oversampling (0: off).
     pub critical_share: f32,
+    /// Rows where the car is slower than this (m/s) are not safety-critical, however hard the
+    /// expert's label brakes: at a standstill every braking label has the same effect (none),
+    /// and drawing windows around those waits teaches waiting rather than braking (0: off).
+    pub critical_min_speed_mps: f32,
     /// Start windows from the state the network itself reaches there, run from its episode's
     /// start with the current weights and refreshed every this many steps, instead of from a
     /// zero state (0: off). The burn-in still runs. So the network learns from the states it
@@ -92,11 +96,11 @@ struct WindowDraw<'a> {
 }
 
 impl<'a> WindowDraw<'a> {
-    fn new(plan: &WindowPlan, episodes: &'a [Range<usize>], targets: &[f32]) -> Self {
-        let usable: Vec<&Range<usize>> = episodes.iter().filter(|e| e.len() >= 2).collect();
+    fn new(plan: &WindowPlan, data: &Sequences<'a>) -> Self {
+        let usable: Vec<&Range<usize>> = data.episodes.iter().filter(|e| e.len() >= 2).collect();
         assert!(!usable.is_empty(), "no episode to train on");
         let critical = if plan.critical_share > 0.0 {
-            critical_rows(&usable, targets)
+            critical_rows(&usable, data, plan.critical_min_speed_mps)
         } else {
             Vec::new()
         };
@@ -140,11 +144,14 @@ impl<'a> WindowDraw<'a> {
 }
 
 /// (episode, row) of every safety-critical row of `episodes` (the expert braking at
-/// `CRITICAL_BRAKE_MPS2` or harder), `targets` holding 2 squashed actions per row.
+/// `CRITICAL_BRAKE_MPS2` or harder, the car going at least `min_speed_mps`), `data.targets`
+/// holding 2 squashed actions per row.
 pub(crate) fn critical_rows<'a>(
     episodes: &[&'a Range<usize>],
-    targets: &[f32],
+    data: &Sequences<'_>,
+    min_speed_mps: f32,
 ) -> Vec<(&'a Range<usize>, usize)> {
+    let (targets, speeds) = (data.targets, data.speeds);
     let threshold = crate::action::ActionScale::default().squashed(memdrive_sim::Controls {
         steer_rad: 0.0,
         accel_mps2: -f64::from(CRITICAL_BRAKE_MPS2),
@@ -153,6 +160,7 @@ pub(crate) fn critical_rows<'a>(
         .iter()
         .flat_map(|&e| e.clone().map(move |r| (e, r)))
         .filter(|&(_, r)| targets[2 * r + 1] <= threshold)
+        .filter(|&(_, r)| min_speed_mps <= 0.0 || speeds[r] >= min_speed_mps)
         .collect()
 }
 
@@ -173,9 +181,10 @@ pub fn train_windows<N: Recurrent>(
         targets,
         episodes,
         presence,
+        speeds: _,
     } = *data;
     let dim = params.inputs();
-    let draw = WindowDraw::new(plan, episodes, targets);
+    let draw = WindowDraw::new(plan, data);
     let mut recent = Vec::new();
     let state_len = params.state_len();
     // Per episode, the state before each of its rows (empty when off).
@@ -274,7 +283,23 @@ mod tests {
             final_rate_fraction: 0.1,
             presence_loss: 0.0,
             critical_share,
+            critical_min_speed_mps: 0.0,
             stored_state_every: 0,
+        }
+    }
+
+    /// Labels and speeds of 100 rows as a trainer sees them (no inputs needed to draw).
+    fn sequences<'a>(
+        episodes: &'a [Range<usize>],
+        targets: &'a [f32],
+        speeds: &'a [f32],
+    ) -> Sequences<'a> {
+        Sequences {
+            inputs: &[],
+            targets,
+            episodes,
+            presence: &[],
+            speeds,
         }
     }
 
@@ -289,9 +314,11 @@ mod tests {
         for row in [20, 60] {
             targets[2 * row + 1] = -0.9;
         }
+        let speeds = vec![10.0f32; 100];
+        let data = sequences(&episodes, &targets, &speeds);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut middles = std::collections::BTreeMap::new();
-        let draw = WindowDraw::new(&plan(0.5), &episodes, &targets);
+        let draw = WindowDraw::new(&plan(0.5), &data);
         for _ in 0..2000 {
             let (rows, from) = draw.window(&mut rng);
             let episode = episodes
@@ -311,7 +338,7 @@ mod tests {
             "{at_critical} of 2000: {middles:?}"
         );
         // Off: the same draws as the plain sampler, never more than chance at those rows.
-        let plain = WindowDraw::new(&plan(0.0), &episodes, &targets);
+        let plain = WindowDraw::new(&plan(0.0), &data);
         assert!(plain.critical.is_empty());
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut again = ChaCha8Rng::seed_from_u64(1);
@@ -322,6 +349,32 @@ mod tests {
             let offset = again.random_range(0..=e.len() - len + 2).saturating_sub(2);
             assert_eq!(rows.start, e.start + offset);
         }
+    }
+
+    /// With a least speed, braking labels where the car is slower (a wait at a standstill)
+    /// are not critical; without one they are.
+    #[test]
+    fn braking_labels_at_a_standstill_are_critical_only_without_a_least_speed() {
+        let episodes = [0..50, 50..100];
+        let mut targets = vec![0.0f32; 200];
+        let mut speeds = vec![8.0f32; 100];
+        for row in [10, 30, 70] {
+            targets[2 * row + 1] = -0.9;
+        }
+        // Rows 30 and 70 brake at a standstill (or nearly).
+        speeds[30] = 0.0;
+        speeds[70] = 0.2;
+        let data = sequences(&episodes, &targets, &speeds);
+        let usable: Vec<&Range<usize>> = episodes.iter().collect();
+        let rows = |min: f32| -> Vec<usize> {
+            critical_rows(&usable, &data, min)
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect()
+        };
+        assert_eq!(rows(0.0), [10, 30, 70]);
+        assert_eq!(rows(0.5), [10]);
+        assert_eq!(rows(0.1), [10, 70]);
     }
 
     /// The share is checked like every configuration value, and at 0 it is left out of the
@@ -384,5 +437,76 @@ mod tests {
             stored(serde_json::to_value(half)),
             Some(serde_json::json!(0.5))
         );
+    }
+
+    /// The least speed of a hard-braking row: checked in every kind, left out of weight files
+    /// at 0 (so the bundled files stay as they were), kept when set.
+    #[test]
+    fn the_critical_least_speed_is_checked_and_left_out_at_zero() {
+        use crate::nets::{
+            gru::GruConfig, hebbian::HebbianConfig, lru::LruConfig, transformer::TransformerConfig,
+        };
+        let key = "critical_min_speed_mps";
+        let checks = |v: f32| -> [Result<(), String>; 4] {
+            let err = |r: Result<(), crate::Invalid>| r.map_err(|e| e.to_string());
+            [
+                err(GruConfig {
+                    critical_min_speed_mps: v,
+                    ..GruConfig::default()
+                }
+                .validate()),
+                err(LruConfig {
+                    critical_min_speed_mps: v,
+                    ..LruConfig::default()
+                }
+                .validate()),
+                err(HebbianConfig {
+                    critical_min_speed_mps: v,
+                    ..HebbianConfig::default()
+                }
+                .validate()),
+                err(TransformerConfig {
+                    critical_min_speed_mps: v,
+                    ..TransformerConfig::default()
+                }
+                .validate()),
+            ]
+        };
+        for bad in [-0.5, f32::NAN, f32::INFINITY, 1000.0] {
+            for r in checks(bad) {
+                let err = r.err().unwrap_or_default();
+                assert!(err.contains(key), "{bad}: {err}");
+            }
+        }
+        for good in [0.0, 0.5, 3.0] {
+            for r in checks(good) {
+                assert_eq!(r, Ok(()), "{good}");
+            }
+        }
+        let stored = |v: serde_json::Value| v.get(key).cloned();
+        let json = |c: TransformerConfig| serde_json::to_value(c).unwrap_or_default();
+        assert_eq!(stored(json(TransformerConfig::default())), None);
+        let set = TransformerConfig {
+            critical_min_speed_mps: 0.5,
+            ..TransformerConfig::default()
+        };
+        assert_eq!(stored(json(set)), Some(serde_json::json!(0.5)));
+        let gru = serde_json::to_value(GruConfig::default()).unwrap_or_default();
+        assert_eq!(stored(gru), None);
+        // A file's configuration without the field (every file written before it) reads as
+        // 0: every row.
+        let mut without = serde_json::to_value(LruConfig {
+            critical_min_speed_mps: 2.0,
+            ..LruConfig::default()
+        })
+        .unwrap_or_default();
+        assert_eq!(stored(without.clone()), Some(serde_json::json!(2.0)));
+        if let Some(map) = without.as_object_mut() {
+            map.remove(key);
+        }
+        match serde_json::from_value::<LruConfig>(without) {
+            Ok(read) => assert_eq!(read.critical_min_speed_mps, 0.0),
+            Err(e) => panic!("a configuration without {key}: {e}"),
+        }
     }
 }

@@ -62,6 +62,11 @@ pub struct GruConfig {
     /// weight files (which files written before it existed lack: 0).
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_share: f32,
+    /// Rows where the car goes slower than this (m/s) never count as hard braking for
+    /// `critical_share`: at a standstill a braking label is a wait, not a stop. 0, the
+    /// default, counts every row and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub critical_min_speed_mps: f32,
     /// Start training windows from the state the network reaches there when run from its
     /// episode's start, refreshed every this many optimiser steps, rather than from zero
     /// ("stored state"; the burn-in still runs; 500 by default). Without it a window never
@@ -97,6 +102,7 @@ impl Default for GruConfig {
             final_rate_fraction: 0.05,
             presence_loss: 0.5,
             critical_share: 0.2,
+            critical_min_speed_mps: 0.0,
             stored_state_every: 500,
             head_mlp: 64,
         }
@@ -121,6 +127,9 @@ impl GruConfig {
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
+            if self.critical_min_speed_mps != 0.0 {
+                above("critical_min_speed_mps", self.critical_min_speed_mps, 0.0, MAX_SPEED_MPS)?;
+            }
             count("stored_state_every", self.stored_state_every, 0, MAX_STEPS_PER_ROUND)?;
             count("head_mlp", self.head_mlp, 0, MAX_WIDTH)?;
             gradient_steps(

@@ -54,6 +54,7 @@ pub(super) fn plan(config: &GruConfig) -> WindowPlan {
         final_rate_fraction: config.final_rate_fraction,
         presence_loss: config.presence_loss,
         critical_share: config.critical_share,
+        critical_min_speed_mps: config.critical_min_speed_mps,
         stored_state_every: config.stored_state_every,
     }
 }

@@ -60,6 +60,11 @@ pub struct HebbianConfig {
     /// weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_share: f32,
+    /// Rows where the car goes slower than this (m/s) never count as hard braking for
+    /// `critical_share`: at a standstill a braking label is a wait, not a stop. 0, the
+    /// default, counts every row and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub critical_min_speed_mps: f32,
 }
 
 fn one() -> f32 {
@@ -81,6 +86,7 @@ impl Default for HebbianConfig {
             final_rate_fraction: 0.05,
             presence_loss: 0.5,
             critical_share: 0.0,
+            critical_min_speed_mps: 0.0,
         }
     }
 }
@@ -104,6 +110,9 @@ impl HebbianConfig {
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
+            if self.critical_min_speed_mps != 0.0 {
+                above("critical_min_speed_mps", self.critical_min_speed_mps, 0.0, MAX_SPEED_MPS)?;
+            }
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

@@ -46,6 +46,7 @@ pub(super) fn plan(config: &HebbianConfig) -> WindowPlan {
         final_rate_fraction: config.final_rate_fraction,
         presence_loss: config.presence_loss,
         critical_share: config.critical_share,
+        critical_min_speed_mps: config.critical_min_speed_mps,
         stored_state_every: 0,
     }
 }

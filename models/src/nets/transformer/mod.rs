@@ -70,6 +70,11 @@ pub struct TransformerConfig {
     /// of weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_share: f32,
+    /// Rows where the car goes slower than this (m/s) never count as hard braking for
+    /// `critical_share`: at a standstill a braking label is a wait, not a stop. 0, the
+    /// default, counts every row and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub critical_min_speed_mps: f32,
     /// Readouts per drawn sample: at each of this many consecutive rows, every one over the
     /// window ending at it, the frames' tokens computed once for all of them (so a step sees
     /// `batch × stretch` labelled rows). 1, the default, draws single readouts and leaves it
@@ -115,6 +120,7 @@ impl Default for TransformerConfig {
             steps_per_round: 2500,
             presence_loss: 2.0,
             critical_share: 0.2,
+            critical_min_speed_mps: 0.0,
             stretch: 4,
             min_window: 0,
             final_rate_fraction: 0.0,
@@ -139,6 +145,9 @@ impl TransformerConfig {
             count("d_mlp", self.d_mlp, 1, 4 * MAX_WIDTH)?;
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
+            if self.critical_min_speed_mps != 0.0 {
+                above("critical_min_speed_mps", self.critical_min_speed_mps, 0.0, MAX_SPEED_MPS)?;
+            }
             optimiser(
                 self.learning_rate,
                 self.clip_norm,

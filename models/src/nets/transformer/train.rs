@@ -30,7 +30,7 @@ pub fn train_samples(
     // Every safety-critical row (the expert braking hard), when some readouts are to be drawn
     // near one.
     let critical = if config.critical_share > 0.0 {
-        crate::train::critical_rows(&usable, data.targets)
+        crate::train::critical_rows(&usable, data, config.critical_min_speed_mps)
     } else {
         Vec::new()
     };
