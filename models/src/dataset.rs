@@ -27,6 +27,10 @@ pub struct Dataset {
     /// truth of [`hidden_ahead`]), else 0: the target of the auxiliary presence loss, never an
     /// input.
     pub presence: Vec<f32>,
+    /// For each row, how far the driver's acceleration was from the expert's label, in the
+    /// squashed action space (`ActionScale::squashed`, 0 to 1.96): the learner's own mistakes
+    /// when a learner drove, 0 on the expert's rows.
+    pub mistakes: Vec<f32>,
 }
 
 impl Dataset {
@@ -76,6 +80,7 @@ impl Dataset {
         self.observations.extend(other.observations);
         self.targets.extend(other.targets);
         self.presence.extend(other.presence);
+        self.mistakes.extend(other.mistakes);
     }
 }
 
@@ -136,29 +141,34 @@ pub fn collect_counted(
                 l.reset();
             }
             let (mut obs, mut targets, mut presence) = (Vec::new(), Vec::new(), Vec::new());
+            let mut mistakes = Vec::new();
             world.run(|w| {
                 let label = expert.act_in(w);
                 obs.extend_from_slice(w.observation().values());
                 targets.extend_from_slice(&scale.raw(label));
                 presence.push(f32::from(u8::from(hidden_ahead(w))));
-                Some(match learner.as_mut() {
+                let act = match learner.as_mut() {
                     Some(l) => l.act(w.observation()),
                     None => label,
-                })
+                };
+                mistakes.push((scale.squashed(act)[1] - scale.squashed(label)[1]).abs());
+                Some(act)
             });
             if let Some(done) = done {
                 done.fetch_add(1, Ordering::Relaxed);
             }
-            (world.observation().values().len(), obs, targets, presence)
+            let dim = world.observation().values().len();
+            (dim, obs, targets, presence, mistakes)
         },
     );
     let mut data = Dataset::default();
-    for (dim, obs, targets, presence) in episodes {
+    for (dim, obs, targets, presence, mistakes) in episodes {
         let start = data.len();
         data.dim = dim;
         data.observations.extend(obs);
         data.targets.extend(targets);
         data.presence.extend(presence);
+        data.mistakes.extend(mistakes);
         data.episodes.push(start..data.len());
     }
     data
@@ -183,5 +193,50 @@ mod tests {
         assert_eq!(one.episodes.last().map(|r| r.end), Some(one.len()));
         assert!(one.targets.iter().all(|t| t.is_finite()));
         assert_eq!(one.presence.len(), one.len());
+        // The expert driving makes no mistakes.
+        assert_eq!(one.mistakes, vec![0.0; one.len()]);
+        // Its speeds are read off the observations: finite, never negative, and the car
+        // drives.
+        let speeds = one.speeds();
+        assert_eq!(speeds.len(), one.len());
+        assert!(speeds.iter().all(|v| v.is_finite() && *v >= 0.0));
+        assert!(speeds.iter().any(|v| *v > 5.0));
+    }
+
+    /// A learner's rows record how far its acceleration was from the label, in the squashed
+    /// action space: a car that keeps cruising where the expert brakes for the car cutting in
+    /// makes mistakes, and only the rows where it did are far from 0.
+    #[test]
+    fn a_learners_rows_record_its_mistakes() {
+        let spec = builtin("cut_in")
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("cut_in"));
+        let make = || -> Box<dyn Controller + Send> { Box::new(memdrive_sim::Cruise::new(10.0)) };
+        let seeds = std::slice::from_ref(&(0..2));
+        let data = collect(
+            std::slice::from_ref(&spec),
+            seeds,
+            &Driver::Learner(&make),
+            Some(2),
+        );
+        assert_eq!(data.mistakes.len(), data.len());
+        assert!(data.mistakes.iter().all(|m| (0.0..=1.96).contains(m)));
+        let scale = ActionScale::default();
+        // Each row's mistake, recomputed from the stored label and what cruising asked for
+        // (holding 10 m/s, its acceleration follows from the speed in the observation).
+        let speeds = data.speeds();
+        for (r, &m) in data.mistakes.iter().enumerate() {
+            let cruise = scale.squashed(memdrive_sim::Controls {
+                steer_rad: 0.0,
+                accel_mps2: ((10.0 - f64::from(speeds[r])) / 1.0).clamp(-3.0, 2.0),
+            })[1];
+            let label = data.targets[2 * r + 1].tanh();
+            assert!((m - (cruise - label).abs()).abs() < 1e-4, "row {r}: {m}");
+        }
+        let big = data.mistakes.iter().filter(|&&m| m >= 0.3).count();
+        assert!(
+            big > 0,
+            "cruising into a cut-in never differs from braking for it"
+        );
     }
 }

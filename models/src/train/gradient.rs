@@ -47,6 +47,8 @@ pub struct Sequences<'a> {
     pub presence: &'a [f32],
     /// Per row, the car's own speed (m/s), as its sensors read it.
     pub speeds: &'a [f32],
+    /// Per row, how far the driver's acceleration was from the label (`Dataset::mistakes`).
+    pub mistakes: &'a [f32],
 }
 
 /// A gradient-trained network keeps its weights, optimiser and normaliser across rounds and
@@ -101,6 +103,7 @@ impl<N: GradientNet> Learner for GradientLearner<N> {
             episodes: &data.episodes,
             presence: &data.presence,
             speeds: &speeds,
+            mistakes: &data.mistakes,
         };
         params.train_round(adam, &self.config, &sequences, rng, threads, on_step);
         self.shared = Some(Arc::new(params.clone()));

@@ -313,6 +313,7 @@ fn the_score_samples_episodes_evenly_once_the_data_are_large() {
             .collect(),
         episodes: (0..episodes).map(|e| e * len..(e + 1) * len).collect(),
         presence: vec![0.0; episodes * len],
+        mistakes: vec![0.0; episodes * len],
     };
     let small = data_of(100, 1000);
     assert_eq!(scored_episodes(&small), small.episodes);

@@ -182,6 +182,7 @@ pub fn train_windows<N: Recurrent>(
         episodes,
         presence,
         speeds: _,
+        mistakes: _,
     } = *data;
     let dim = params.inputs();
     let draw = WindowDraw::new(plan, data);
@@ -300,6 +301,7 @@ mod tests {
             episodes,
             presence: &[],
             speeds,
+            mistakes: &[],
         }
     }
 

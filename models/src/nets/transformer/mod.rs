@@ -75,6 +75,11 @@ pub struct TransformerConfig {
     /// default, counts every row and leaves it out of weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_min_speed_mps: f32,
+    /// Share of the training readouts drawn within 8 rows of one where the learner that
+    /// drove (a DAgger round's) was far from the expert's label (`train::MISTAKE`): mining
+    /// the learner's own mistakes. 0, the default, leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub mistake_share: f32,
     /// Readouts per drawn sample: at each of this many consecutive rows, every one over the
     /// window ending at it, the frames' tokens computed once for all of them (so a step sees
     /// `batch × stretch` labelled rows). 1, the default, draws single readouts and leaves it
@@ -121,6 +126,7 @@ impl Default for TransformerConfig {
             presence_loss: 2.0,
             critical_share: 0.2,
             critical_min_speed_mps: 0.0,
+            mistake_share: 0.0,
             stretch: 4,
             min_window: 0,
             final_rate_fraction: 0.0,
@@ -145,6 +151,11 @@ impl TransformerConfig {
             count("d_mlp", self.d_mlp, 1, 4 * MAX_WIDTH)?;
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
+            share("mistake_share", self.mistake_share)?;
+            share(
+                "critical_share + mistake_share",
+                self.critical_share + self.mistake_share,
+            )?;
             if self.critical_min_speed_mps != 0.0 {
                 above("critical_min_speed_mps", self.critical_min_speed_mps, 0.0, MAX_SPEED_MPS)?;
             }
