@@ -77,26 +77,33 @@ fn the_bundled_rbf_drives_and_bad_weight_files_are_clear_errors() {
     assert!(err.contains("/nonexistent.safetensors"), "{err}");
 }
 
-#[test]
-fn train_writes_weights_that_run_and_eval_then_use() {
-    let dir = std::env::temp_dir().join(format!("memdrive-cli-{}-train", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    let out_path = dir.join("small.safetensors");
-    let shown = out_path.to_string_lossy().into_owned();
-    let args = [
+/// `train` of an RBF on two episodes per scenario, behaviour cloning only, evaluated on two
+/// seeds, written to `out`; `extra` arguments last.
+fn small_rbf_training<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
         "train",
         "--model",
         "rbf",
         "--out",
-        &shown,
+        out,
         "--rounds",
         "0",
         "--episodes",
         "2",
         "--eval-seeds",
         "0..2",
-        "--json",
     ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn train_writes_weights_that_run_and_eval_then_use() {
+    let dir = std::env::temp_dir().join(format!("memdrive-cli-{}-train", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let out_path = dir.join("small.safetensors");
+    let shown = out_path.to_string_lossy().into_owned();
+    let args = small_rbf_training(&shown, &["--json"]);
     let v = json(memdrive(&args).ok());
     assert_eq!(v["rounds"][0]["round"], 0);
     assert!(
@@ -231,22 +238,10 @@ fn train_evaluates_on_the_scenarios_as_they_are() {
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     let shown = dir.join("short.safetensors").to_string_lossy().into_owned();
     let v = json(
-        memdrive(&[
-            "train",
-            "--model",
-            "rbf",
-            "--out",
+        memdrive(&small_rbf_training(
             &shown,
-            "--rounds",
-            "0",
-            "--episodes",
-            "2",
-            "--set",
-            "cut_in:duration_s=3",
-            "--eval-seeds",
-            "0..2",
-            "--json",
-        ])
+            &["--set", "cut_in:duration_s=3", "--json"],
+        ))
         .ok(),
     );
     let cut_in = v["results"]
