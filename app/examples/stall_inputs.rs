@@ -7,7 +7,7 @@
 //! then edited. The edits: each lidar beam in turn cleared (as if it hit nothing; bearings
 //! 0° ahead, positive to the left), every beam that hit one kind of thing cleared, each of
 //! the car's own readings set to zero, and its speed read as 1 and 3 m/s. Each edit is driven
-//! from the same memory (the episode's frames up to `--at` replayed into a fresh controller),
+//! from the same memory (the controller's, just before the last frame, put into a fresh one),
 //! and the table gives the acceleration the controller asks for at the end of the hold: the
 //! inputs whose edit turns a wait into a pull-away are what it waits for.
 //!
@@ -19,8 +19,8 @@
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use memdrive::learned;
-use memdrive_models::Model;
 use memdrive_models::weights::ModelKind;
+use memdrive_models::{MemoryState, Model};
 use memdrive_sim::observation::{EgoField, Element, RayField};
 use memdrive_sim::world::DT_SECS;
 use memdrive_sim::{Controller, Controls, Expert, Observation, ObservationSpec, Privileged, World};
@@ -59,8 +59,12 @@ struct Args {
 
 /// The episode up to the moment looked at.
 struct Moment {
-    /// Every frame the controller read, the last one the moment's.
-    frames: Vec<Vec<f32>>,
+    /// The last frame the controller read.
+    last: Vec<f32>,
+    /// How many frames in a row, the last included, were that frame.
+    alike: usize,
+    /// The controller's short-term memory just before it read the last frame.
+    memory: MemoryState,
     /// What the controller asked for at the moment.
     asked: Controls,
     /// What the expert would have done.
@@ -74,54 +78,60 @@ fn drive_to(model: &Model, world: &mut World, at_s: f64) -> Result<Moment> {
     learner.reset();
     let mut expert = Expert::new();
     expert.reset();
-    let mut frames = Vec::new();
+    let (mut last, mut alike, mut memory) = (Vec::new(), 0, None);
     let (mut asked, mut label) = (Controls::default(), Controls::default());
     world.run(|w| {
         if w.time_s() > at_s {
             return None;
         }
         label = expert.act_in(w);
-        frames.push(w.observation().values().to_vec());
+        let frame = w.observation().values();
+        alike = if frame == last.as_slice() {
+            alike + 1
+        } else {
+            1
+        };
+        last = frame.to_vec();
+        memory = Some(learner.memory_state());
         asked = learner.act(w.observation());
         Some(asked)
     });
-    if frames.is_empty() || world.time_s() <= at_s {
+    let Some(memory) = memory.filter(|_| world.time_s() > at_s) else {
         bail!(
             "the episode ended at {:.1} s ({}), before {at_s} s",
             world.time_s(),
             world.outcome().map_or("no outcome", |o| o.as_str())
         );
-    }
+    };
     Ok(Moment {
-        frames,
+        last,
+        alike,
+        memory,
         asked,
         expert: label,
         speed_mps: world.ego().speed_mps,
     })
 }
 
-/// The acceleration asked for after the episode's frames (the last one replaced by `last`)
-/// and `hold` more steps of `last`.
+/// The acceleration asked for after `hold` more steps of `frame`, from the memory the
+/// controller had just before the moment's last frame.
 fn held(
     model: &Model,
     spec: &Arc<ObservationSpec>,
-    frames: &[Vec<f32>],
-    last: &[f32],
+    moment: &Moment,
+    frame: &[f32],
     hold: usize,
-) -> f64 {
+) -> Result<f64> {
     let mut c = model.controller();
     c.reset();
+    c.set_memory_state(&moment.memory)?;
     let mut obs = Observation::zeros(spec.clone());
+    obs.copy_from(frame);
     let mut asked = Controls::default();
-    for frame in &frames[..frames.len() - 1] {
-        obs.copy_from(frame);
-        asked = c.act(&obs);
-    }
-    obs.copy_from(last);
     for _ in 0..=hold {
         asked = c.act(&obs);
     }
-    asked.accel_mps2
+    Ok(asked.accel_mps2)
 }
 
 fn main() -> ExitCode {
@@ -154,13 +164,7 @@ fn run(args: Args) -> Result<()> {
     let moment = drive_to(&model, &mut world, args.at)?;
     let layout = world.observation().spec().clone();
     let hold = (args.hold / DT_SECS).round() as usize;
-    let last = moment.frames.last().cloned().unwrap_or_default();
-    let unchanged = moment
-        .frames
-        .iter()
-        .rev()
-        .take_while(|f| **f == last)
-        .count();
+    let last = moment.last.clone();
     writeln!(
         out,
         "{} in {} seed {} at {:.1} s: {:.2} m/s, asks {:+.2} m/s² (steer {:+.3} rad); the expert {:+.2} m/s² (steer {:+.3}); the last {} frames alike",
@@ -173,14 +177,14 @@ fn run(args: Args) -> Result<()> {
         moment.asked.steer_rad,
         moment.expert.accel_mps2,
         moment.expert.steer_rad,
-        unchanged
+        moment.alike
     )?;
-    let run = |frame: &[f32]| held(&model, &layout, &moment.frames, frame, hold);
+    let run = |frame: &[f32]| held(&model, &layout, &moment, frame, hold);
     writeln!(
         out,
         "frame held {:.1} s as it is: {:+.2} m/s²",
         args.hold,
-        run(&last)
+        run(&last)?
     )?;
     let at = |e: Element| layout.index(e);
     let range = (0..layout.beams())
@@ -209,7 +213,7 @@ fn run(args: Args) -> Result<()> {
             lidar.beam_angle_rad(beam).to_degrees(),
             field.name(),
             last[at(Element::Ray(beam, RayField::Distance))],
-            run(&frame)
+            run(&frame)?
         )?;
     }
     writeln!(out)?;
@@ -226,7 +230,7 @@ fn run(args: Args) -> Result<()> {
             "every {} beam cleared ({}): {:+.2} m/s²",
             field.name(),
             beams.len(),
-            run(&frame)
+            run(&frame)?
         )?;
     }
     writeln!(out)?;
@@ -239,7 +243,7 @@ fn run(args: Args) -> Result<()> {
             "{} {} -> 0: {:+.2} m/s²",
             field.name(),
             last[i],
-            run(&frame)
+            run(&frame)?
         )?;
     }
     // Whether standing still is itself the reason: the same frame, read at a walking pace.
@@ -247,7 +251,7 @@ fn run(args: Args) -> Result<()> {
     for mps in [1.0, 3.0] {
         let mut frame = last.clone();
         frame[speed] = mps;
-        writeln!(out, "speed_mps -> {mps}: {:+.2} m/s²", run(&frame))?;
+        writeln!(out, "speed_mps -> {mps}: {:+.2} m/s²", run(&frame)?)?;
     }
     // One write, and a closed pipe (`| head`) is an error, not a panic.
     std::io::stdout().write_all(out.as_bytes())?;
