@@ -55,6 +55,14 @@ pub fn run(
     // Hours of training must not be lost to a typo in --out.
     memdrive_models::weights::check_writable(out)?;
     let specs = options.scenarios()?;
+    // The evaluation after training: held-out seeds of the scenarios as they are, since `--set`
+    // changes what is trained on, not what the result is judged on (the transformer's
+    // `memory_gap` trains on short gaps only). Read now, before any training time is spent.
+    let as_they_are = TrainOptions {
+        scenario_overrides: Default::default(),
+        ..options.clone()
+    }
+    .scenarios()?;
     let bar = ProgressBar::new(u64::from(options.rounds) + 1);
     bar.set_style(
         ProgressStyle::with_template(
@@ -75,13 +83,6 @@ pub fn run(
     file.save(out)?;
     let model = Model::from_file(file, out)?;
     let factory: Factory = Box::new(move || Pilot::Sensing(model.controller()));
-    // Held-out seeds of the scenarios as they are: `--set` changes what is trained on, not
-    // what the result is judged on (the transformer's `memory_gap` trains on short gaps only).
-    let as_they_are = TrainOptions {
-        scenario_overrides: Default::default(),
-        ..options.clone()
-    }
-    .scenarios()?;
     let rows = eval::evaluate(&as_they_are, eval_seeds, &[factory], options.threads);
     if json {
         let value = serde_json::json!({ "model": kind.as_str(), "out": out, "rounds": reports, "results": rows });

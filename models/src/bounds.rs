@@ -11,7 +11,7 @@ pub const MAX_WINDOW_STEPS: usize = 36_000;
 /// Largest hidden or token width.
 pub const MAX_WIDTH: usize = 256;
 /// Largest speed a configuration may name (m/s): well above any car's top speed.
-pub const MAX_SPEED_MPS: f32 = 100.0;
+const MAX_SPEED_MPS: f32 = 100.0;
 /// Largest number of RBF units.
 pub const MAX_RBF_UNITS: usize = 4_096;
 /// Largest batch (windows or samples per gradient step).
@@ -70,6 +70,15 @@ pub fn is_zero(value: &f32) -> bool {
 /// Whether a count is 0 (left out of a weight file's configuration).
 pub fn is_zero_count(value: &usize) -> bool {
     *value == 0
+}
+
+/// An error unless `value` is 0 (off) or a speed above 0 and at most `MAX_SPEED_MPS`.
+pub fn least_speed(name: &str, value: f32) -> Result<(), Invalid> {
+    if value == 0.0 {
+        Ok(())
+    } else {
+        above(name, value, 0.0, MAX_SPEED_MPS)
+    }
 }
 
 /// An error unless `value` is a share: finite, from 0 up to (not including) 1.

@@ -10,8 +10,8 @@ mod gradient;
 mod windows;
 
 pub use gradient::{GradientLearner, GradientNet, Sequences};
-pub(crate) use windows::critical_rows;
 pub use windows::{Recurrent, WindowPlan, cosine_rate, train_windows};
+pub(crate) use windows::{critical_rows, rows_where};
 
 use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};
 use crate::nets::ModelKind;

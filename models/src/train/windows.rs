@@ -151,16 +151,25 @@ pub(crate) fn critical_rows<'a>(
     data: &Sequences<'_>,
     min_speed_mps: f32,
 ) -> Vec<(&'a Range<usize>, usize)> {
-    let (targets, speeds) = (data.targets, data.speeds);
     let threshold = crate::action::ActionScale::default().squashed(memdrive_sim::Controls {
         steer_rad: 0.0,
         accel_mps2: -f64::from(CRITICAL_BRAKE_MPS2),
     })[1];
+    rows_where(episodes, |r| {
+        data.targets[2 * r + 1] <= threshold
+            && (min_speed_mps <= 0.0 || data.speeds[r] >= min_speed_mps)
+    })
+}
+
+/// (episode, row) of every row of `episodes` that `keep` keeps, in order.
+pub(crate) fn rows_where<'a>(
+    episodes: &[&'a Range<usize>],
+    keep: impl Fn(usize) -> bool,
+) -> Vec<(&'a Range<usize>, usize)> {
     episodes
         .iter()
         .flat_map(|&e| e.clone().map(move |r| (e, r)))
-        .filter(|&(_, r)| targets[2 * r + 1] <= threshold)
-        .filter(|&(_, r)| min_speed_mps <= 0.0 || speeds[r] >= min_speed_mps)
+        .filter(|&(_, r)| keep(r))
         .collect()
 }
 
@@ -289,7 +298,7 @@ mod tests {
         }
     }
 
-    /// Labels and speeds of 100 rows as a trainer sees them (no inputs needed to draw).
+    /// Labels and speeds as a trainer sees them (drawing windows needs no inputs).
     fn sequences<'a>(
         episodes: &'a [Range<usize>],
         targets: &'a [f32],

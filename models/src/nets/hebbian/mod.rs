@@ -110,9 +110,7 @@ impl HebbianConfig {
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
-            if self.critical_min_speed_mps != 0.0 {
-                above("critical_min_speed_mps", self.critical_min_speed_mps, 0.0, MAX_SPEED_MPS)?;
-            }
+            least_speed("critical_min_speed_mps", self.critical_min_speed_mps)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

@@ -156,9 +156,7 @@ impl TransformerConfig {
                 "critical_share + mistake_share",
                 self.critical_share + self.mistake_share,
             )?;
-            if self.critical_min_speed_mps != 0.0 {
-                above("critical_min_speed_mps", self.critical_min_speed_mps, 0.0, MAX_SPEED_MPS)?;
-            }
+            least_speed("critical_min_speed_mps", self.critical_min_speed_mps)?;
             optimiser(
                 self.learning_rate,
                 self.clip_norm,

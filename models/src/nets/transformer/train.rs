@@ -35,11 +35,9 @@ impl<'a> ReadoutDraw<'a> {
             Vec::new()
         };
         let mistakes = if config.mistake_share > 0.0 {
-            usable
-                .iter()
-                .flat_map(|&e| e.clone().map(move |r| (e, r)))
-                .filter(|&(_, r)| data.mistakes.get(r).is_some_and(|&m| m >= MISTAKE))
-                .collect()
+            crate::train::rows_where(&usable, |r| {
+                data.mistakes.get(r).is_some_and(|&m| m >= MISTAKE)
+            })
         } else {
             Vec::new()
         };
