@@ -67,16 +67,16 @@ fn pinned_episodes_replay_exactly() {
             "2",
             "transformer",
             "goal",
-            578,
-            "5a3cb171d60698b2",
+            689,
+            "a8d8ef50332ef154",
         ),
         (
             "memory_gap",
             "5",
             "transformer",
             "goal",
-            243,
-            "425900dfbf7c48ca",
+            239,
+            "df8856ab3b0f51ca",
         ),
     ];
     for (scenario, seed, controller, outcome, steps, hash) in golden {

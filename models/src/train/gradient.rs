@@ -17,7 +17,9 @@ pub trait GradientNet: Clone + Send + Sync + Sized + 'static {
     fn optimiser(config: &Self::Config) -> (f32, f32);
     /// Length of every parameter tensor.
     fn tensor_lengths(&self) -> Vec<usize>;
-    /// One round of gradient steps on normalised inputs and squashed targets.
+    /// One round of gradient steps on normalised inputs and squashed targets. Returns the
+    /// parameters to drive with when they are not the trained ones (an average over the
+    /// round's steps); `None`: the trained ones.
     fn train_round(
         &mut self,
         adam: &mut Adam,
@@ -26,7 +28,7 @@ pub trait GradientNet: Clone + Send + Sync + Sized + 'static {
         rng: &mut ChaCha8Rng,
         threads: Option<usize>,
         on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-    );
+    ) -> Option<Self>;
     /// A controller driving with these parameters.
     fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send>;
     /// The tensors of a weight file.
@@ -105,8 +107,8 @@ impl<N: GradientNet> Learner for GradientLearner<N> {
             speeds: &speeds,
             mistakes: &data.mistakes,
         };
-        params.train_round(adam, &self.config, &sequences, rng, threads, on_step);
-        self.shared = Some(Arc::new(params.clone()));
+        let driving = params.train_round(adam, &self.config, &sequences, rng, threads, on_step);
+        self.shared = Some(Arc::new(driving.unwrap_or_else(|| params.clone())));
         Ok(())
     }
 

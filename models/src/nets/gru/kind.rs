@@ -127,9 +127,10 @@ impl GradientNet for GruParams {
         rng: &mut ChaCha8Rng,
         threads: Option<usize>,
         on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-    ) {
+    ) -> Option<Self> {
         let plan = super::train::plan(config);
         crate::train::train_windows(self, adam, &plan, data, rng, threads, on_step);
+        None
     }
 
     fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {

@@ -149,9 +149,10 @@ impl GradientNet for HebbianParams {
         rng: &mut ChaCha8Rng,
         threads: Option<usize>,
         on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-    ) {
+    ) -> Option<Self> {
         let plan = super::train::plan(config);
         crate::train::train_windows(self, adam, &plan, data, rng, threads, on_step);
+        None
     }
 
     fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {

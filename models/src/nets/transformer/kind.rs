@@ -81,6 +81,8 @@ impl Kind for Transformer {
     fn bundled_options(&self) -> TrainOptions {
         let mut options = TrainOptions {
             seed: 2,
+            // A fourth DAgger round: its data hold the third round's mistakes to mine.
+            rounds: 4,
             // The learner would be labelled "wait" and "go" on one state once its window has
             // lost the sighting; the expert drives it instead, at gaps its window spans.
             expert_driven: ["memory_gap".to_owned()].into(),
@@ -167,8 +169,8 @@ impl GradientNet for TransformerParams {
         rng: &mut ChaCha8Rng,
         threads: Option<usize>,
         on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-    ) {
-        train_samples(self, adam, config, data, rng, threads, on_step);
+    ) -> Option<Self> {
+        train_samples(self, adam, config, data, rng, threads, on_step).1
     }
 
     fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {

@@ -77,7 +77,8 @@ pub struct TransformerConfig {
     pub critical_min_speed_mps: f32,
     /// Share of the training readouts drawn within 8 rows of one where the learner that
     /// drove (a DAgger round's) was far from the expert's label (`train::MISTAKE`): mining
-    /// the learner's own mistakes. 0, the default, leaves it out of weight files.
+    /// the learner's own mistakes. The default (the bundled recipe's) is 0.2; 0 draws none and
+    /// leaves it out of weight files (files written before it lack it: 0).
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub mistake_share: f32,
     /// Readouts per drawn sample: at each of this many consecutive rows, every one over the
@@ -97,6 +98,21 @@ pub struct TransformerConfig {
     /// and leaves it out of weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub final_rate_fraction: f32,
+    /// Polyak averaging: the controller drives with (and the file holds) a running average
+    /// of the parameters over each round's steps, moved this much less than all the way to
+    /// the new parameters at each step (e.g. 0.998: the last 500 or so steps count most);
+    /// training goes on from the parameters as trained. The default (the bundled recipe's) is
+    /// 0.998; 0 drives with the parameters as trained and leaves it out of weight files (files
+    /// written before it lack it: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub average_decay: f32,
+    /// Below this speed (m/s) a braking label is trained as 0 m/s²: at a standstill every
+    /// braking label means the same (stay), and the hardest ones (−8 m/s²) otherwise weigh
+    /// a wait far above a pull-away (+1.5) where the two are hard to tell apart. The default
+    /// (the bundled recipe's) is 0.05: at rest; 0 trains every label as it is and leaves it
+    /// out of weight files (files written before it lack it: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub rest_hold_below_mps: f32,
 }
 
 
@@ -113,9 +129,11 @@ impl Default for TransformerConfig {
         Self {
             window: 16,
             // The bundled recipe (docs/driving.md): wider than the first transformer (32 and
-            // 64), a fifth of the readouts near hard braking, stretches of 4 readouts, and the
-            // presence loss, without which it never learns to wait at memory_gap's barrier
-            // for a pedestrian it saw hide (docs/memory-horizon.md).
+            // 64), a fifth of the readouts near hard braking and a fifth near the learner's
+            // own mistakes, stretches of 4 readouts, the weights averaged over each round's
+            // steps, braking labels at rest trained as 0 m/s², and the presence loss, without
+            // which it never learns to wait at memory_gap's barrier for a pedestrian it saw
+            // hide (docs/memory-horizon.md).
             d_model: 64,
             heads: 2,
             d_mlp: 128,
@@ -126,10 +144,12 @@ impl Default for TransformerConfig {
             presence_loss: 2.0,
             critical_share: 0.2,
             critical_min_speed_mps: 0.0,
-            mistake_share: 0.0,
+            mistake_share: 0.2,
             stretch: 4,
             min_window: 0,
             final_rate_fraction: 0.0,
+            average_decay: 0.998,
+            rest_hold_below_mps: 0.05,
         }
     }
 }
@@ -157,6 +177,7 @@ impl TransformerConfig {
                 self.critical_share + self.mistake_share,
             )?;
             least_speed("critical_min_speed_mps", self.critical_min_speed_mps)?;
+            least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
             optimiser(
                 self.learning_rate,
                 self.clip_norm,
@@ -170,6 +191,7 @@ impl TransformerConfig {
             if self.final_rate_fraction != 0.0 {
                 above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             }
+            share("average_decay", self.average_decay)?;
             // A stretch keeps the frames of its readouts and of the window before the first.
             gradient_steps(
                 "max(d_model, d_mlp)",

@@ -73,13 +73,31 @@ impl<'a> ReadoutDraw<'a> {
     }
 }
 
+/// The targets with braking labels below `config.rest_hold_below_mps` raised to 0 m/s²;
+/// `None` when it is 0.
+fn held_at_rest(config: &TransformerConfig, data: &Sequences<'_>) -> Option<Vec<f32>> {
+    if config.rest_hold_below_mps <= 0.0 {
+        return None;
+    }
+    let scale = crate::action::ActionScale::default();
+    let hold = scale.squashed(memdrive_sim::Controls::default())[1];
+    let mut targets = data.targets.to_vec();
+    for (row, &v) in data.speeds.iter().enumerate() {
+        if v < config.rest_hold_below_mps && targets[2 * row + 1] < hold {
+            targets[2 * row + 1] = hold;
+        }
+    }
+    Some(targets)
+}
+
 /// Trains for `config.steps_per_round` Adam steps on random windows (the last K frames up to a
 /// random row of a random episode), or on random stretches of `config.stretch` readouts
 /// ending at such a row; with `config.min_window` set, each sample's window is drawn from
 /// `min_window..=window`. Per-sample gradients are computed in parallel and summed
 /// in sample order, so the result does not depend on `threads`. `on_step(step, steps, loss)`
 /// hears of every step and stops training early by returning `false`. Returns the mean loss of
-/// the last 20 steps.
+/// the last 20 steps, and with `config.average_decay` set the running average of the
+/// parameters over the steps (started from the parameters the round began with).
 pub fn train_samples(
     params: &mut TransformerParams,
     adam: &mut crate::adam::Adam,
@@ -88,8 +106,14 @@ pub fn train_samples(
     rng: &mut ChaCha8Rng,
     threads: Option<usize>,
     on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-) -> f64 {
+) -> (f64, Option<TransformerParams>) {
     let dim = params.inputs;
+    let held = held_at_rest(config, data);
+    let data = &Sequences {
+        targets: held.as_deref().unwrap_or(data.targets),
+        ..*data
+    };
+    let mut average = (config.average_decay > 0.0).then(|| params.clone());
     let draw = ReadoutDraw::new(config, data);
     // Every labelled readout weighs the same.
     let weight = 1.0 / (config.batch * config.stretch) as f32;
@@ -163,13 +187,21 @@ pub fn train_samples(
             );
         }
         adam.step(&mut tensors, &grads);
+        if let Some(average) = average.as_mut() {
+            let keep = config.average_decay;
+            for (a, p) in average.tensors.iter_mut().zip(&params.tensors) {
+                for (ai, pi) in a.iter_mut().zip(p) {
+                    *ai = keep * *ai + (1.0 - keep) * pi;
+                }
+            }
+        }
         recent.push(loss);
         if !on_step(step, config.steps_per_round, loss) {
             break;
         }
     }
     let tail = &recent[recent.len().saturating_sub(20)..];
-    tail.iter().sum::<f64>() / tail.len().max(1) as f64
+    (tail.iter().sum::<f64>() / tail.len().max(1) as f64, average)
 }
 
 #[cfg(test)]
@@ -221,6 +253,7 @@ mod tests {
         // Off: one episode and one row per draw, as the plain sampler.
         let off = TransformerConfig {
             critical_share: 0.0,
+            mistake_share: 0.0,
             ..TransformerConfig::default()
         };
         let plain = ReadoutDraw::new(&off, &data);
@@ -230,6 +263,160 @@ mod tests {
             let expected = &episodes[again.random_range(0..episodes.len())];
             assert_eq!((e, row), (expected, again.random_range(expected.clone())));
         }
+    }
+
+    /// A tiny transformer, its optimiser and two episodes of random frames and labels, the
+    /// car at rest in the first five rows of each.
+    fn tiny_run(
+        average_decay: f32,
+        steps: usize,
+    ) -> (TransformerParams, Option<TransformerParams>) {
+        let config = TransformerConfig {
+            window: 3,
+            d_model: 4,
+            heads: 1,
+            d_mlp: 4,
+            batch: 4,
+            steps_per_round: steps,
+            stretch: 1,
+            critical_share: 0.0,
+            presence_loss: 0.0,
+            average_decay,
+            ..TransformerConfig::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let inputs = 3;
+        let mut params = TransformerParams::init(inputs, &config, &mut rng);
+        let rows = 20;
+        let frames: Vec<f32> = (0..rows * inputs).map(|_| rng.random::<f32>()).collect();
+        let targets: Vec<f32> = (0..rows * 2).map(|_| rng.random_range(-0.9..0.9)).collect();
+        let episodes = [0..10, 10..20];
+        let speeds: Vec<f32> = (0..rows).map(|r| if r % 10 < 5 { 0.0 } else { 4.0 }).collect();
+        let zeros = vec![0.0; rows];
+        let data = Sequences {
+            inputs: &frames,
+            targets: &targets,
+            episodes: &episodes,
+            presence: &zeros,
+            speeds: &speeds,
+            mistakes: &zeros,
+        };
+        let lengths: Vec<usize> = params.tensors.iter().map(Vec::len).collect();
+        let mut adam = crate::adam::Adam::new(&lengths, 1e-2, 1.0);
+        let (_, average) = train_samples(
+            &mut params,
+            &mut adam,
+            &config,
+            &data,
+            &mut rng,
+            Some(1),
+            &mut |_, _, _| true,
+        );
+        (params, average)
+    }
+
+    /// Averaging changes what drives, never the training: the parameters trained are the
+    /// same bits with it and without, and after one step the average is `d·before + (1−d)·after`.
+    #[test]
+    fn averaging_the_parameters_leaves_the_training_as_it_was() {
+        let (plain, none) = tiny_run(0.0, 6);
+        assert!(none.is_none());
+        let (trained, average) = tiny_run(0.9, 6);
+        assert_eq!(trained.tensors, plain.tensors);
+        let average = average.unwrap_or_else(|| panic!("no average with a decay"));
+        assert_ne!(average.tensors, trained.tensors);
+        let (before, _) = tiny_run(0.0, 0);
+        let (after, one) = tiny_run(0.9, 1);
+        let one = one.unwrap_or_else(|| panic!("no average with a decay"));
+        for ((a, b), o) in before.tensors.iter().zip(&after.tensors).zip(&one.tensors) {
+            for ((x, y), z) in a.iter().zip(b).zip(o) {
+                assert_eq!(*z, 0.9 * x + (1.0 - 0.9) * y);
+            }
+        }
+    }
+
+    /// Below `rest_hold_below_mps` a braking label is trained as 0 m/s² (the squashed value of
+    /// no acceleration); pulling away at rest, and every label of a moving car, stay as they
+    /// are. Off (0): no copy of the labels at all.
+    #[test]
+    fn braking_labels_at_rest_are_held_at_zero() {
+        let scale = crate::action::ActionScale::default();
+        let squashed = |accel_mps2: f64| {
+            scale.squashed(memdrive_sim::Controls {
+                steer_rad: 0.1,
+                accel_mps2,
+            })
+        };
+        let rows = [
+            (0.0f32, -7.9),
+            (0.0, 1.5),
+            (0.04, -3.0),
+            (0.2, -3.0),
+            (8.0, -7.9),
+        ];
+        let targets: Vec<f32> = rows.iter().flat_map(|&(_, a)| squashed(a)).collect();
+        let speeds: Vec<f32> = rows.iter().map(|&(v, _)| v).collect();
+        let episode = 0..rows.len();
+        let episodes = std::slice::from_ref(&episode);
+        let data = Sequences {
+            inputs: &[],
+            targets: &targets,
+            episodes,
+            presence: &[],
+            speeds: &speeds,
+            mistakes: &[],
+        };
+        let off = TransformerConfig {
+            rest_hold_below_mps: 0.0,
+            ..TransformerConfig::default()
+        };
+        assert!(held_at_rest(&off, &data).is_none());
+        let config = TransformerConfig {
+            rest_hold_below_mps: 0.05,
+            ..TransformerConfig::default()
+        };
+        let held = held_at_rest(&config, &data).unwrap_or_default();
+        let hold = squashed(0.0)[1];
+        let expected: Vec<f32> = rows
+            .iter()
+            .flat_map(|&(v, a)| {
+                let [steer, accel] = squashed(a);
+                [steer, if v < 0.05 && accel < hold { hold } else { accel }]
+            })
+            .collect();
+        assert_eq!(held, expected);
+        // The two braking rows at rest moved, nothing else did.
+        let moved = held.iter().zip(&targets).filter(|(h, t)| h != t).count();
+        assert_eq!(moved, 2);
+        // Checked like a speed, left out of weight files at 0.
+        for bad in [-0.1, f32::NAN, 1e9] {
+            let c = TransformerConfig {
+                rest_hold_below_mps: bad,
+                ..TransformerConfig::default()
+            };
+            let err = c.validate().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("rest_hold_below_mps"), "{bad}: {err}");
+        }
+        let json = |c: &TransformerConfig| serde_json::to_string(c).unwrap_or_default();
+        assert!(!json(&off).contains("rest_hold"));
+        assert!(json(&config).contains("rest_hold_below_mps"));
+    }
+
+    /// The averaging decay is checked (0 < d < 1 when on) and left out of weight files at 0.
+    #[test]
+    fn the_averaging_decay_is_checked_and_left_out_at_zero() {
+        let with = |d: f32| TransformerConfig {
+            average_decay: d,
+            ..TransformerConfig::default()
+        };
+        for bad in [-0.5, 1.0, 1.5, f32::NAN] {
+            let err = with(bad).validate().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("average_decay"), "{bad}: {err}");
+        }
+        assert!(with(0.998).validate().is_ok());
+        let json = |c: &TransformerConfig| serde_json::to_string(c).unwrap_or_default();
+        assert!(!json(&with(0.0)).contains("average_decay"));
+        assert!(json(&with(0.998)).contains("average_decay"));
     }
 
     /// The mistake share is a share, leaves room for the critical one (the two together below
@@ -255,7 +442,10 @@ mod tests {
                 .ok()
                 .and_then(|v| v.get("mistake_share").cloned())
         };
-        assert_eq!(stored(TransformerConfig::default()), None);
+        assert_eq!(stored(with(0.2, 0.0)), None);
         assert_eq!(stored(with(0.2, 0.25)), Some(serde_json::json!(0.25)));
+        // The bundled recipe mines: its file says so.
+        let bundled = stored(TransformerConfig::default()).and_then(|v| v.as_f64());
+        assert!(bundled.is_some_and(|s| (s - 0.2).abs() < 1e-6), "{bundled:?}");
     }
 }
