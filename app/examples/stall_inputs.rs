@@ -16,42 +16,28 @@
 //!     --controller transformer --scenario mixed_traffic --seed 73 --at 60
 //! ```
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Parser;
-use memdrive::learned;
-use memdrive_models::weights::ModelKind;
 use memdrive_models::{MemoryState, Model};
 use memdrive_sim::observation::{EgoField, Element, RayField};
 use memdrive_sim::world::DT_SECS;
 use memdrive_sim::{Controller, Controls, Expert, Observation, ObservationSpec, Privileged, World};
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 /// The longest hold asked for (s).
 const MAX_HOLD_S: f64 = 600.0;
 
+#[path = "support/moment.rs"]
+mod moment;
+
 /// Command-line options.
 #[derive(Parser, Debug)]
 struct Args {
-    /// A learned controller: a kind (`gru`, `transformer`, ...) or other bundled weights
-    /// (`transformer64`).
-    #[arg(long)]
-    controller: String,
-    /// Its weights (default: the bundled ones).
-    #[arg(long)]
-    weights: Option<PathBuf>,
-    /// A built-in scenario.
-    #[arg(long)]
-    scenario: String,
-    /// The episode's seed.
-    #[arg(long)]
-    seed: u64,
-    /// When to stop the episode and edit its last frame (s).
-    #[arg(long)]
-    at: f64,
+    #[command(flatten)]
+    moment: moment::MomentArgs,
     /// How long the (edited) last frame is held (s).
     #[arg(long, default_value_t = 8.0)]
     hold: f64,
@@ -135,42 +121,26 @@ fn held(
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    moment::exit_code(run(Args::parse()))
 }
 
 fn run(args: Args) -> Result<()> {
-    let Some((kind, bundled)) = ModelKind::bundled_named(&args.controller) else {
-        bail!(
-            "unknown learned controller `{}`; valid: {}",
-            args.controller,
-            ModelKind::bundled_names().join(", ")
-        );
-    };
-    let model = learned::load_shipped(bundled, kind, args.weights.as_deref())?;
-    let spec = memdrive_sim::scenario::builtin(&args.scenario)
-        .with_context(|| format!("no built-in scenario `{}`", args.scenario))??;
-    learned::check_layout(&spec)?;
-    if !(args.at.is_finite() && (0.0..=MAX_HOLD_S).contains(&args.hold)) {
-        bail!("--at must be a number of seconds, --hold from 0 to {MAX_HOLD_S}");
+    let (model, spec) = args.moment.load()?;
+    if !(0.0..=MAX_HOLD_S).contains(&args.hold) {
+        bail!("--hold must be from 0 to {MAX_HOLD_S} s");
     }
     let mut out = String::new();
-    let mut world = World::new(&spec, args.seed);
-    let moment = drive_to(&model, &mut world, args.at)?;
+    let mut world = World::new(&spec, args.moment.seed);
+    let moment = drive_to(&model, &mut world, args.moment.at)?;
     let layout = world.observation().spec().clone();
     let hold = (args.hold / DT_SECS).round() as usize;
     let last = moment.last.clone();
     writeln!(
         out,
         "{} in {} seed {} at {:.1} s: {:.2} m/s, asks {:+.2} m/s² (steer {:+.3} rad); the expert {:+.2} m/s² (steer {:+.3}); the last {} frames alike",
-        args.controller,
-        args.scenario,
-        args.seed,
+        args.moment.controller,
+        args.moment.scenario,
+        args.moment.seed,
         world.time_s(),
         moment.speed_mps,
         moment.asked.accel_mps2,

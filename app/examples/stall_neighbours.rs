@@ -16,39 +16,26 @@
 //!     --controller transformer --scenario mixed_traffic --seed 73 --at 60
 //! ```
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Parser;
-use memdrive::learned;
 use memdrive_models::action::ActionScale;
 use memdrive_models::dataset::{Dataset, Driver, collect};
 use memdrive_models::train::{TrainOptions, round_seeds};
-use memdrive_models::weights::ModelKind;
 use memdrive_sim::observation::{EgoField, Element, RayField};
 use memdrive_sim::world::DT_SECS;
 use memdrive_sim::{Controller, Controls, Expert, ObservationSpec, Privileged, World};
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[path = "support/moment.rs"]
+mod moment;
 
 /// Command-line options.
 #[derive(Parser, Debug)]
 struct Args {
-    /// A learned controller: a kind (`gru`, `transformer`, ...) or other bundled weights.
-    #[arg(long)]
-    controller: String,
-    /// Its weights (default: the bundled ones).
-    #[arg(long)]
-    weights: Option<PathBuf>,
-    /// A built-in scenario.
-    #[arg(long)]
-    scenario: String,
-    /// The episode's seed.
-    #[arg(long)]
-    seed: u64,
-    /// The moment looked at (s).
-    #[arg(long)]
-    at: f64,
+    #[command(flatten)]
+    moment: moment::MomentArgs,
     /// How many nearest rows to list.
     #[arg(long, default_value_t = 25)]
     k: usize,
@@ -62,13 +49,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    moment::exit_code(run(Args::parse()))
 }
 
 /// Where each row of the pooled data came from.
@@ -111,30 +92,21 @@ fn describe(frame: &[f32], layout: &ObservationSpec, world: &World) -> String {
 }
 
 fn run(args: Args) -> Result<()> {
-    let Some((kind, bundled)) = ModelKind::bundled_named(&args.controller) else {
-        bail!(
-            "unknown learned controller `{}`; valid: {}",
-            args.controller,
-            ModelKind::bundled_names().join(", ")
-        );
-    };
-    let model = learned::load_shipped(bundled, kind, args.weights.as_deref())?;
-    let spec = memdrive_sim::scenario::builtin(&args.scenario)
-        .with_context(|| format!("no built-in scenario `{}`", args.scenario))??;
-    learned::check_layout(&spec)?;
-    if !args.at.is_finite() || args.k == 0 || !(1..=2_000).contains(&args.episodes) {
-        bail!("--at must be a number of seconds, --k at least 1, --episodes from 1 to 2000");
+    let (model, spec) = args.moment.load()?;
+    if args.k == 0 || !(1..=2_000).contains(&args.episodes) {
+        bail!("--k must be at least 1, --episodes from 1 to 2000");
     }
+    let at = args.moment.at;
 
     // The moment.
-    let mut world = World::new(&spec, args.seed);
+    let mut world = World::new(&spec, args.moment.seed);
     let mut learner = model.controller();
     learner.reset();
     let mut expert = Expert::new();
     expert.reset();
     let (mut last, mut label, mut asked) = (Vec::new(), Controls::default(), Controls::default());
     world.run(|w| {
-        if w.time_s() > args.at {
+        if w.time_s() > at {
             return None;
         }
         label = expert.act_in(w);
@@ -142,11 +114,11 @@ fn run(args: Args) -> Result<()> {
         asked = learner.act(w.observation());
         Some(asked)
     });
-    if world.time_s() <= args.at {
+    if world.time_s() <= at {
         bail!(
             "the episode ended at {:.1} s, before {} s",
             world.time_s(),
-            args.at
+            at
         );
     }
     let layout = world.observation().spec().clone();
@@ -154,9 +126,9 @@ fn run(args: Args) -> Result<()> {
     writeln!(
         out,
         "{} in {} seed {} at {:.1} s: {:.2} m/s, asks {:+.2} m/s², the expert {:+.2}; sees {}",
-        args.controller,
-        args.scenario,
-        args.seed,
+        args.moment.controller,
+        args.moment.scenario,
+        args.moment.seed,
         world.time_s(),
         world.ego().speed_mps,
         asked.accel_mps2,
