@@ -11,6 +11,7 @@ mod windows;
 
 pub use gradient::{GradientLearner, GradientNet, Sequences};
 pub use windows::{Recurrent, WindowPlan, cosine_rate, train_windows};
+pub(crate) use windows::{average_into, held_at_rest};
 pub(crate) use windows::{critical_rows, rows_where};
 
 use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};

@@ -73,6 +73,11 @@ pub struct WindowPlan {
     /// zero state (0: off). The burn-in still runs. So the network learns from the states it
     /// is in when it drives, memories older than a window included ("stored state").
     pub stored_state_every: usize,
+    /// Drive with (and save) a running average of the weights over the round's steps, moved
+    /// this much less than all the way to the new weights at each step (0: off).
+    pub average_decay: f32,
+    /// Below this speed (m/s) a braking label is trained as 0 m/s² (0: off).
+    pub rest_hold_below_mps: f32,
 }
 
 /// Braking at least this hard (m/s²) makes a row safety-critical.
@@ -173,10 +178,39 @@ pub(crate) fn rows_where<'a>(
         .collect()
 }
 
+/// Squashed `targets` (2 per row) with every braking label of a row slower than `below`
+/// (m/s, by `speeds`) raised to 0 m/s²: at a standstill every braking label means the same
+/// (stay), and the hardest ones otherwise outweigh a pull-away where the two are hard to tell
+/// apart (docs/driving.md). `None` when `below` is 0.
+pub(crate) fn held_at_rest(targets: &[f32], speeds: &[f32], below: f32) -> Option<Vec<f32>> {
+    if below <= 0.0 {
+        return None;
+    }
+    let hold = crate::action::ActionScale::default().squashed(memdrive_sim::Controls::default())[1];
+    let mut held = targets.to_vec();
+    for (row, &v) in speeds.iter().enumerate() {
+        if v < below && held[2 * row + 1] < hold {
+            held[2 * row + 1] = hold;
+        }
+    }
+    Some(held)
+}
+
+/// Moves `average` towards `params` by `1 − decay` (Polyak averaging).
+pub(crate) fn average_into(average: &mut [&mut Vec<f32>], params: &[&Vec<f32>], decay: f32) {
+    for (a, p) in average.iter_mut().zip(params) {
+        for (x, y) in a.iter_mut().zip(p.iter()) {
+            *x = decay * *x + (1.0 - decay) * y;
+        }
+    }
+}
+
 /// Trains `params` for `plan.steps` Adam steps on random windows of the episodes in `data`.
 /// `on_step(step, steps, loss)` hears of every step and stops training early by returning
-/// `false`. Returns the mean window loss of the last 20 steps.
-pub fn train_windows<N: Recurrent>(
+/// `false`. Returns the mean window loss of the last 20 steps, and with `plan.average_decay`
+/// set the running average of the weights over the steps (started from the weights the round
+/// began with), which the learner then drives with.
+pub fn train_windows<N: Recurrent + Clone>(
     params: &mut N,
     adam: &mut Adam,
     plan: &WindowPlan,
@@ -184,15 +218,21 @@ pub fn train_windows<N: Recurrent>(
     rng: &mut ChaCha8Rng,
     threads: Option<usize>,
     on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
-) -> f64 {
+) -> (f64, Option<N>) {
+    // Held labels are what the windows are drawn by too: a wait at rest is no hard braking.
+    let held = held_at_rest(data.targets, data.speeds, plan.rest_hold_below_mps);
+    let data = &Sequences {
+        targets: held.as_deref().unwrap_or(data.targets),
+        ..*data
+    };
     let Sequences {
         inputs,
         targets,
         episodes,
         presence,
-        speeds: _,
-        mistakes: _,
+        ..
     } = *data;
+    let mut average = (plan.average_decay > 0.0).then(|| params.clone());
     let dim = params.inputs();
     let draw = WindowDraw::new(plan, data);
     let mut recent = Vec::new();
@@ -247,13 +287,20 @@ pub fn train_windows<N: Recurrent>(
             plan.steps,
         );
         adam.step(&mut params.trainable_mut(), &total.trainable());
+        if let Some(average) = average.as_mut() {
+            average_into(
+                &mut average.trainable_mut(),
+                &params.trainable(),
+                plan.average_decay,
+            );
+        }
         recent.push(loss);
         if !on_step(step, plan.steps, loss) {
             break;
         }
     }
     let tail = &recent[recent.len().saturating_sub(20)..];
-    tail.iter().sum::<f64>() / tail.len().max(1) as f64
+    (tail.iter().sum::<f64>() / tail.len().max(1) as f64, average)
 }
 
 /// The state `params` reaches before every row of each episode, run from a zero state at its
@@ -295,6 +342,8 @@ mod tests {
             critical_share,
             critical_min_speed_mps: 0.0,
             stored_state_every: 0,
+            average_decay: 0.0,
+            rest_hold_below_mps: 0.0,
         }
     }
 

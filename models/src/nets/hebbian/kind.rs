@@ -151,8 +151,7 @@ impl GradientNet for HebbianParams {
         on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
     ) -> Option<Self> {
         let plan = super::train::plan(config);
-        crate::train::train_windows(self, adam, &plan, data, rng, threads, on_step);
-        None
+        crate::train::train_windows(self, adam, &plan, data, rng, threads, on_step).1
     }
 
     fn controller(params: Arc<Self>, normaliser: Arc<Normaliser>) -> Box<dyn Controller + Send> {

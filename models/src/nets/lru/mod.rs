@@ -76,6 +76,18 @@ pub struct LruConfig {
     /// it out of weight files (which files written before it existed lack: 0).
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
     pub stored_state_every: usize,
+    /// Polyak averaging: the DAgger rounds and the weight file drive with a running average
+    /// of the weights over each round's steps, moved this much less than all the way to the
+    /// new weights at each step; training goes on from the weights as trained (0.998 by
+    /// default); 0 drives with the weights as trained and leaves it out of weight files
+    /// (which files written before it lack: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub average_decay: f32,
+    /// Below this speed (m/s) a braking label is trained as 0 m/s²: at a standstill any
+    /// braking just holds the car (0.05 by default: at rest); 0 trains every label as it is
+    /// and leaves it out of weight files (which files written before it lack: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub rest_hold_below_mps: f32,
 }
 
 
@@ -99,6 +111,8 @@ impl Default for LruConfig {
             critical_share: 0.4,
             critical_min_speed_mps: 0.0,
             stored_state_every: 500,
+            average_decay: 0.998,
+            rest_hold_below_mps: 0.05,
         }
     }
 }
@@ -133,6 +147,8 @@ impl LruConfig {
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
             least_speed("critical_min_speed_mps", self.critical_min_speed_mps)?;
+            share("average_decay", self.average_decay)?;
+            least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
             count("stored_state_every", self.stored_state_every, 0, MAX_STEPS_PER_ROUND)?;
             gradient_steps(
                 "max(d_model, state, d_mlp)",

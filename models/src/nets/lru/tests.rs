@@ -188,3 +188,108 @@ fn a_window_from_the_stored_state_continues_its_episode() {
         }
     }
 }
+
+/// A round of window training with and without averaging: the same weights trained, bit for
+/// bit, and with it an average that is not them; held labels at rest change the training.
+#[test]
+fn averaging_leaves_the_window_training_as_it_was() {
+    use crate::train::{Recurrent, Sequences, WindowPlan, train_windows};
+    let inputs = 3;
+    let rows = 40;
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let start = LruParams::init(inputs, &small(), &mut rng);
+    let frames: Vec<f32> = (0..rows * inputs)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let targets: Vec<f32> = (0..rows * 2).map(|_| rng.random_range(-0.9..0.9)).collect();
+    // At rest in the first half of each episode.
+    let speeds: Vec<f32> = (0..rows)
+        .map(|r| if r % 20 < 10 { 0.0 } else { 5.0 })
+        .collect();
+    let zeros = vec![0.0; rows];
+    let episodes = [0..20, 20..40];
+    let data = Sequences {
+        inputs: &frames,
+        targets: &targets,
+        episodes: &episodes,
+        presence: &zeros,
+        speeds: &speeds,
+        mistakes: &zeros,
+    };
+    let run = |average_decay: f32, rest_hold_below_mps: f32| {
+        let plan = WindowPlan {
+            window: 8,
+            burn_in: 2,
+            batch: 2,
+            steps: 5,
+            learning_rate: 1e-2,
+            final_rate_fraction: 0.5,
+            presence_loss: 0.0,
+            critical_share: 0.0,
+            critical_min_speed_mps: 0.0,
+            stored_state_every: 0,
+            average_decay,
+            rest_hold_below_mps,
+        };
+        let mut params = start.clone();
+        let lengths: Vec<usize> = params.trainable().iter().map(|t| t.len()).collect();
+        let mut adam = crate::adam::Adam::new(&lengths, plan.learning_rate, 1.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let (_, average) = train_windows(
+            &mut params,
+            &mut adam,
+            &plan,
+            &data,
+            &mut rng,
+            Some(1),
+            &mut |_, _, _| true,
+        );
+        let bits = |p: &LruParams| -> Vec<f32> {
+            p.trainable().into_iter().flatten().copied().collect()
+        };
+        (bits(&params), average.map(|a| bits(&a)))
+    };
+    let (plain, none) = run(0.0, 0.0);
+    assert!(none.is_none());
+    let (trained, average) = run(0.9, 0.0);
+    assert_eq!(trained, plain);
+    let average = average.unwrap_or_default();
+    assert_eq!(average.len(), plain.len());
+    assert_ne!(average, plain);
+    let (held, _) = run(0.0, 0.05);
+    assert_ne!(held, plain);
+}
+
+/// The averaging decay and the least speed of a held label are checked, kept in weight files
+/// (the bundled recipe's defaults), and left out of them at 0.
+#[test]
+fn averaging_and_held_labels_are_checked_and_left_out_at_zero() {
+    let json = |c: &LruConfig| serde_json::to_string(c).unwrap_or_default();
+    let defaults = LruConfig::default();
+    assert!(json(&defaults).contains("average_decay"));
+    assert!(json(&defaults).contains("rest_hold_below_mps"));
+    let off = LruConfig {
+        average_decay: 0.0,
+        rest_hold_below_mps: 0.0,
+        ..LruConfig::default()
+    };
+    assert!(off.validate().is_ok());
+    assert!(!json(&off).contains("average_decay"));
+    assert!(!json(&off).contains("rest_hold_below_mps"));
+    for bad in [-0.1, 1.0, f32::NAN] {
+        let c = LruConfig {
+            average_decay: bad,
+            ..LruConfig::default()
+        };
+        let err = c.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("average_decay"), "{bad}: {err}");
+    }
+    for bad in [-0.1, f32::NAN, 1e9] {
+        let c = LruConfig {
+            rest_hold_below_mps: bad,
+            ..LruConfig::default()
+        };
+        let err = c.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("rest_hold_below_mps"), "{bad}: {err}");
+    }
+}

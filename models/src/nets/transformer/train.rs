@@ -76,18 +76,7 @@ impl<'a> ReadoutDraw<'a> {
 /// The targets with braking labels below `config.rest_hold_below_mps` raised to 0 m/s²;
 /// `None` when it is 0.
 fn held_at_rest(config: &TransformerConfig, data: &Sequences<'_>) -> Option<Vec<f32>> {
-    if config.rest_hold_below_mps <= 0.0 {
-        return None;
-    }
-    let scale = crate::action::ActionScale::default();
-    let hold = scale.squashed(memdrive_sim::Controls::default())[1];
-    let mut targets = data.targets.to_vec();
-    for (row, &v) in data.speeds.iter().enumerate() {
-        if v < config.rest_hold_below_mps && targets[2 * row + 1] < hold {
-            targets[2 * row + 1] = hold;
-        }
-    }
-    Some(targets)
+    crate::train::held_at_rest(data.targets, data.speeds, config.rest_hold_below_mps)
 }
 
 /// Trains for `config.steps_per_round` Adam steps on random windows (the last K frames up to a
@@ -188,12 +177,9 @@ pub fn train_samples(
         }
         adam.step(&mut tensors, &grads);
         if let Some(average) = average.as_mut() {
-            let keep = config.average_decay;
-            for (a, p) in average.tensors.iter_mut().zip(&params.tensors) {
-                for (ai, pi) in a.iter_mut().zip(p) {
-                    *ai = keep * *ai + (1.0 - keep) * pi;
-                }
-            }
+            let mut averaged: Vec<&mut Vec<f32>> = average.tensors.iter_mut().collect();
+            let trained: Vec<&Vec<f32>> = params.tensors.iter().collect();
+            crate::train::average_into(&mut averaged, &trained, config.average_decay);
         }
         recent.push(loss);
         if !on_step(step, config.steps_per_round, loss) {
