@@ -39,3 +39,44 @@ pub fn assert_influence_close(analytic: &[f64], numeric: &[f64]) {
         );
     }
 }
+
+/// Random training data for a round of gradient steps: `episodes` of `rows` rows each, frames
+/// of `inputs` elements drawn in [-1, 1), squashed labels in [-0.9, 0.9), the car at rest in
+/// the first half of every episode and at 5 m/s in the second.
+pub struct RandomRows {
+    pub frames: Vec<f32>,
+    pub targets: Vec<f32>,
+    pub speeds: Vec<f32>,
+    pub zeros: Vec<f32>,
+    pub episodes: Vec<std::ops::Range<usize>>,
+}
+
+impl RandomRows {
+    pub fn new(inputs: usize, episodes: usize, rows: usize, rng: &mut impl rand::Rng) -> Self {
+        use rand::RngExt;
+        let n = episodes * rows;
+        Self {
+            frames: (0..n * inputs)
+                .map(|_| rng.random_range(-1.0..1.0))
+                .collect(),
+            targets: (0..n * 2).map(|_| rng.random_range(-0.9..0.9)).collect(),
+            speeds: (0..n)
+                .map(|r| if r % rows < rows / 2 { 0.0 } else { 5.0 })
+                .collect(),
+            zeros: vec![0.0; n],
+            episodes: (0..episodes).map(|e| e * rows..(e + 1) * rows).collect(),
+        }
+    }
+
+    /// The rows as a trainer reads them (no presence or mistakes).
+    pub fn sequences(&self) -> crate::train::Sequences<'_> {
+        crate::train::Sequences {
+            inputs: &self.frames,
+            targets: &self.targets,
+            episodes: &self.episodes,
+            presence: &self.zeros,
+            speeds: &self.speeds,
+            mistakes: &self.zeros,
+        }
+    }
+}

@@ -196,10 +196,15 @@ pub(crate) fn held_at_rest(targets: &[f32], speeds: &[f32], below: f32) -> Optio
     Some(held)
 }
 
-/// Moves `average` towards `params` by `1 − decay` (Polyak averaging).
-pub(crate) fn average_into(average: &mut [&mut Vec<f32>], params: &[&Vec<f32>], decay: f32) {
-    for (a, p) in average.iter_mut().zip(params) {
-        for (x, y) in a.iter_mut().zip(p.iter()) {
+/// Moves each tensor of `average` towards the same tensor of `params` by `1 − decay` (Polyak
+/// averaging).
+pub(crate) fn average_into<'a>(
+    average: impl IntoIterator<Item = &'a mut Vec<f32>>,
+    params: impl IntoIterator<Item = &'a Vec<f32>>,
+    decay: f32,
+) {
+    for (a, p) in average.into_iter().zip(params) {
+        for (x, y) in a.iter_mut().zip(p) {
             *x = decay * *x + (1.0 - decay) * y;
         }
     }
@@ -289,8 +294,8 @@ pub fn train_windows<N: Recurrent + Clone>(
         adam.step(&mut params.trainable_mut(), &total.trainable());
         if let Some(average) = average.as_mut() {
             average_into(
-                &mut average.trainable_mut(),
-                &params.trainable(),
+                average.trainable_mut(),
+                params.trainable(),
                 plan.average_decay,
             );
         }

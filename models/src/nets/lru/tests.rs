@@ -193,29 +193,12 @@ fn a_window_from_the_stored_state_continues_its_episode() {
 /// bit, and with it an average that is not them; held labels at rest change the training.
 #[test]
 fn averaging_leaves_the_window_training_as_it_was() {
-    use crate::train::{Recurrent, Sequences, WindowPlan, train_windows};
+    use crate::train::{Recurrent, WindowPlan, train_windows};
     let inputs = 3;
-    let rows = 40;
     let mut rng = ChaCha8Rng::seed_from_u64(8);
     let start = LruParams::init(inputs, &small(), &mut rng);
-    let frames: Vec<f32> = (0..rows * inputs)
-        .map(|_| rng.random_range(-1.0..1.0))
-        .collect();
-    let targets: Vec<f32> = (0..rows * 2).map(|_| rng.random_range(-0.9..0.9)).collect();
-    // At rest in the first half of each episode.
-    let speeds: Vec<f32> = (0..rows)
-        .map(|r| if r % 20 < 10 { 0.0 } else { 5.0 })
-        .collect();
-    let zeros = vec![0.0; rows];
-    let episodes = [0..20, 20..40];
-    let data = Sequences {
-        inputs: &frames,
-        targets: &targets,
-        episodes: &episodes,
-        presence: &zeros,
-        speeds: &speeds,
-        mistakes: &zeros,
-    };
+    let rows = crate::test_support::RandomRows::new(inputs, 2, 20, &mut rng);
+    let data = rows.sequences();
     let run = |average_decay: f32, rest_hold_below_mps: f32| {
         let plan = WindowPlan {
             window: 8,

@@ -73,12 +73,6 @@ impl<'a> ReadoutDraw<'a> {
     }
 }
 
-/// The targets with braking labels below `config.rest_hold_below_mps` raised to 0 m/s²;
-/// `None` when it is 0.
-fn held_at_rest(config: &TransformerConfig, data: &Sequences<'_>) -> Option<Vec<f32>> {
-    crate::train::held_at_rest(data.targets, data.speeds, config.rest_hold_below_mps)
-}
-
 /// Trains for `config.steps_per_round` Adam steps on random windows (the last K frames up to a
 /// random row of a random episode), or on random stretches of `config.stretch` readouts
 /// ending at such a row; with `config.min_window` set, each sample's window is drawn from
@@ -97,7 +91,8 @@ pub fn train_samples(
     on_step: &mut dyn FnMut(usize, usize, f64) -> bool,
 ) -> (f64, Option<TransformerParams>) {
     let dim = params.inputs;
-    let held = held_at_rest(config, data);
+    // Held labels are what the readouts are drawn by too: a wait at rest is no hard braking.
+    let held = crate::train::held_at_rest(data.targets, data.speeds, config.rest_hold_below_mps);
     let data = &Sequences {
         targets: held.as_deref().unwrap_or(data.targets),
         ..*data
@@ -177,9 +172,7 @@ pub fn train_samples(
         }
         adam.step(&mut tensors, &grads);
         if let Some(average) = average.as_mut() {
-            let mut averaged: Vec<&mut Vec<f32>> = average.tensors.iter_mut().collect();
-            let trained: Vec<&Vec<f32>> = params.tensors.iter().collect();
-            crate::train::average_into(&mut averaged, &trained, config.average_decay);
+            crate::train::average_into(&mut average.tensors, &params.tensors, config.average_decay);
         }
         recent.push(loss);
         if !on_step(step, config.steps_per_round, loss) {
@@ -251,7 +244,7 @@ mod tests {
         }
     }
 
-    /// A tiny transformer, its optimiser and two episodes of random frames and labels, the
+    /// A tiny transformer trained for `steps` on two episodes of random frames and labels, the
     /// car at rest in the first five rows of each.
     fn tiny_run(
         average_decay: f32,
@@ -273,20 +266,8 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let inputs = 3;
         let mut params = TransformerParams::init(inputs, &config, &mut rng);
-        let rows = 20;
-        let frames: Vec<f32> = (0..rows * inputs).map(|_| rng.random::<f32>()).collect();
-        let targets: Vec<f32> = (0..rows * 2).map(|_| rng.random_range(-0.9..0.9)).collect();
-        let episodes = [0..10, 10..20];
-        let speeds: Vec<f32> = (0..rows).map(|r| if r % 10 < 5 { 0.0 } else { 4.0 }).collect();
-        let zeros = vec![0.0; rows];
-        let data = Sequences {
-            inputs: &frames,
-            targets: &targets,
-            episodes: &episodes,
-            presence: &zeros,
-            speeds: &speeds,
-            mistakes: &zeros,
-        };
+        let rows = crate::test_support::RandomRows::new(inputs, 2, 10, &mut rng);
+        let data = rows.sequences();
         let lengths: Vec<usize> = params.tensors.iter().map(Vec::len).collect();
         let mut adam = crate::adam::Adam::new(&lengths, 1e-2, 1.0);
         let (_, average) = train_samples(
@@ -356,12 +337,15 @@ mod tests {
             rest_hold_below_mps: 0.0,
             ..TransformerConfig::default()
         };
-        assert!(held_at_rest(&off, &data).is_none());
+        let held_at_rest = |c: &TransformerConfig| {
+            crate::train::held_at_rest(data.targets, data.speeds, c.rest_hold_below_mps)
+        };
+        assert!(held_at_rest(&off).is_none());
         let config = TransformerConfig {
             rest_hold_below_mps: 0.05,
             ..TransformerConfig::default()
         };
-        let held = held_at_rest(&config, &data).unwrap_or_default();
+        let held = held_at_rest(&config).unwrap_or_default();
         let hold = squashed(0.0)[1];
         let expected: Vec<f32> = rows
             .iter()
