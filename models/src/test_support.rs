@@ -80,3 +80,36 @@ impl RandomRows {
         }
     }
 }
+
+/// The two settings every window-trained kind shares, `average_decay` and
+/// `rest_hold_below_mps`, in one configuration type: checked (a decay in [0, 1), a least
+/// speed that is a speed), kept in weight files when set and left out of them at 0.
+/// `with(decay, hold)` is a configuration with both set to those values.
+pub fn assert_average_and_hold_checked<C: serde::Serialize>(
+    with: impl Fn(f32, f32) -> C,
+    validate: impl Fn(&C) -> Result<(), crate::Invalid>,
+) {
+    let json = |c: &C| serde_json::to_string(c).unwrap_or_default();
+    let on = with(0.998, 0.05);
+    assert!(validate(&on).is_ok());
+    assert!(json(&on).contains("average_decay"));
+    assert!(json(&on).contains("rest_hold_below_mps"));
+    let off = with(0.0, 0.0);
+    assert!(validate(&off).is_ok());
+    assert!(!json(&off).contains("average_decay"));
+    assert!(!json(&off).contains("rest_hold_below_mps"));
+    let error = |c: C| {
+        validate(&c)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    for bad in [-0.1, 1.0, f32::NAN] {
+        let err = error(with(bad, 0.05));
+        assert!(err.contains("average_decay"), "{bad}: {err}");
+    }
+    for bad in [-0.1, f32::NAN, 1e9] {
+        let err = error(with(0.998, bad));
+        assert!(err.contains("rest_hold_below_mps"), "{bad}: {err}");
+    }
+}

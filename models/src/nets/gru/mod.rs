@@ -80,6 +80,18 @@ pub struct GruConfig {
     /// weight files (which files written before it existed lack: 0).
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
     pub head_mlp: usize,
+    /// Polyak averaging: the DAgger rounds and the weight file drive with a running average
+    /// of the weights over each round's steps, moved this much less than all the way to the
+    /// new weights at each step; training goes on from the weights as trained. 0 drives with
+    /// the weights as trained and leaves it out of weight files (which files written before
+    /// it existed lack: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub average_decay: f32,
+    /// Below this speed (m/s) a braking label is trained as 0 m/s²: at a standstill any
+    /// braking just holds the car. 0 trains every label as it is and leaves it out of weight
+    /// files (which files written before it existed lack: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub rest_hold_below_mps: f32,
 }
 
 /// A step size that does not decay.
@@ -105,6 +117,8 @@ impl Default for GruConfig {
             critical_min_speed_mps: 0.0,
             stored_state_every: 500,
             head_mlp: 64,
+            average_decay: 0.0,
+            rest_hold_below_mps: 0.0,
         }
     }
 }
@@ -130,6 +144,8 @@ impl GruConfig {
             least_speed("critical_min_speed_mps", self.critical_min_speed_mps)?;
             count("stored_state_every", self.stored_state_every, 0, MAX_STEPS_PER_ROUND)?;
             count("head_mlp", self.head_mlp, 0, MAX_WIDTH)?;
+            share("average_decay", self.average_decay)?;
+            least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

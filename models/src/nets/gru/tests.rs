@@ -222,3 +222,17 @@ fn a_window_from_the_stored_state_continues_its_episode() {
     );
     assert!((from_zero - whole_loss).abs() > 1e-6, "the start state made no difference");
 }
+
+/// The averaging decay and the least speed of a held label: checked, kept in weight files
+/// when set and left out of them at 0 (as files written before they existed lack them).
+#[test]
+fn averaging_and_held_labels_are_checked_and_left_out_at_zero() {
+    crate::test_support::assert_average_and_hold_checked(
+        |average_decay, rest_hold_below_mps| GruConfig {
+            average_decay,
+            rest_hold_below_mps,
+            ..GruConfig::default()
+        },
+        GruConfig::validate,
+    );
+}

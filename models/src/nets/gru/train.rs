@@ -55,8 +55,8 @@ pub(super) fn plan(config: &GruConfig) -> WindowPlan {
         presence_loss: config.presence_loss,
         critical_share: config.critical_share,
         critical_min_speed_mps: config.critical_min_speed_mps,
-        average_decay: 0.0,
-        rest_hold_below_mps: 0.0,
+        average_decay: config.average_decay,
+        rest_hold_below_mps: config.rest_hold_below_mps,
         stored_state_every: config.stored_state_every,
     }
 }

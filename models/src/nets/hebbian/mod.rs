@@ -65,6 +65,17 @@ pub struct HebbianConfig {
     /// default, counts every row and leaves it out of weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub critical_min_speed_mps: f32,
+    /// Polyak averaging: the DAgger rounds and the weight file drive with a running average
+    /// of the weights over each round's steps, moved this much less than all the way to the
+    /// new weights at each step; training goes on from the weights as trained. 0, the
+    /// default, drives with the weights as trained and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub average_decay: f32,
+    /// Below this speed (m/s) a braking label is trained as 0 m/s²: at a standstill any
+    /// braking just holds the car. 0, the default, trains every label as it is and leaves it
+    /// out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub rest_hold_below_mps: f32,
 }
 
 fn one() -> f32 {
@@ -87,6 +98,8 @@ impl Default for HebbianConfig {
             presence_loss: 0.5,
             critical_share: 0.0,
             critical_min_speed_mps: 0.0,
+            average_decay: 0.0,
+            rest_hold_below_mps: 0.0,
         }
     }
 }
@@ -111,6 +124,8 @@ impl HebbianConfig {
             presence_weight(self.presence_loss)?;
             share("critical_share", self.critical_share)?;
             least_speed("critical_min_speed_mps", self.critical_min_speed_mps)?;
+            share("average_decay", self.average_decay)?;
+            least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

@@ -221,3 +221,17 @@ fn its_candidate_weights_load_and_drive() {
     let result = memdrive_sim::run_episode(&spec, 0, &mut pilot);
     assert_eq!(result.outcome, memdrive_sim::Outcome::Goal);
 }
+
+/// The averaging decay and the least speed of a held label: checked, kept in weight files
+/// when set and left out of them at 0 (as files written before they existed lack them).
+#[test]
+fn averaging_and_held_labels_are_checked_and_left_out_at_zero() {
+    crate::test_support::assert_average_and_hold_checked(
+        |average_decay, rest_hold_below_mps| HebbianConfig {
+            average_decay,
+            rest_hold_below_mps,
+            ..HebbianConfig::default()
+        },
+        HebbianConfig::validate,
+    );
+}

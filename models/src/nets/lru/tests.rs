@@ -247,32 +247,14 @@ fn averaging_leaves_the_window_training_as_it_was() {
 /// (the bundled recipe's defaults), and left out of them at 0.
 #[test]
 fn averaging_and_held_labels_are_checked_and_left_out_at_zero() {
-    let json = |c: &LruConfig| serde_json::to_string(c).unwrap_or_default();
-    let defaults = LruConfig::default();
-    assert!(json(&defaults).contains("average_decay"));
-    assert!(json(&defaults).contains("rest_hold_below_mps"));
-    let off = LruConfig {
-        average_decay: 0.0,
-        rest_hold_below_mps: 0.0,
-        ..LruConfig::default()
-    };
-    assert!(off.validate().is_ok());
-    assert!(!json(&off).contains("average_decay"));
-    assert!(!json(&off).contains("rest_hold_below_mps"));
-    for bad in [-0.1, 1.0, f32::NAN] {
-        let c = LruConfig {
-            average_decay: bad,
+    let defaults = serde_json::to_string(&LruConfig::default()).unwrap_or_default();
+    assert!(defaults.contains("average_decay") && defaults.contains("rest_hold_below_mps"));
+    crate::test_support::assert_average_and_hold_checked(
+        |average_decay, rest_hold_below_mps| LruConfig {
+            average_decay,
+            rest_hold_below_mps,
             ..LruConfig::default()
-        };
-        let err = c.validate().err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("average_decay"), "{bad}: {err}");
-    }
-    for bad in [-0.1, f32::NAN, 1e9] {
-        let c = LruConfig {
-            rest_hold_below_mps: bad,
-            ..LruConfig::default()
-        };
-        let err = c.validate().err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("rest_hold_below_mps"), "{bad}: {err}");
-    }
+        },
+        LruConfig::validate,
+    );
 }
