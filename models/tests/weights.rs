@@ -609,3 +609,43 @@ fn hebbian_files_round_trip_and_every_check_names_what_is_wrong() {
         assert!(err.contains(says), "{what}: {err}");
     }
 }
+
+/// A Hebbian network with a hidden layer in its head: the same round trip, the layer named as
+/// the GRU's and checked against the config (it reads the activity, then the observation).
+#[test]
+fn hebbian_files_with_a_hidden_layer_in_the_head_round_trip() {
+    use memdrive_models::nets::hebbian::{HebbianConfig, HebbianParams};
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let config = HebbianConfig {
+        hidden: 6,
+        head_mlp: 4,
+        ..HebbianConfig::default()
+    };
+    let params = HebbianParams::init(136, &config, &mut rng);
+    let tensors = params.weight_tensors();
+    assert_eq!(tensors["head.mlp.weight"].shape, vec![4, 142]);
+    assert_eq!(tensors["head.weight"].shape, vec![2, 4]);
+    let file = untrained_file(
+        memdrive_models::nets::hebbian::KIND,
+        serde_json::to_value(&config),
+        tensors,
+    );
+    round_trips(&file);
+    let err = error_after(&file, &|f| {
+        f.tensors.insert(
+            "head.mlp.weight".into(),
+            Tensor::new(vec![4, 136], vec![0.0; 4 * 136]),
+        );
+    });
+    assert!(
+        err.contains("tensor head.mlp.weight has shape [4, 136], expected [4, 142]"),
+        "{err}"
+    );
+    // Without the layer in its config, the file's layer is a tensor too many.
+    let err = error_after(&file, &|f| f.config["head_mlp"] = serde_json::json!(0));
+    assert!(
+        err.contains("head.weight") || err.contains("head.mlp"),
+        "{err}"
+    );
+}

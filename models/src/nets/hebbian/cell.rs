@@ -5,6 +5,7 @@
 use super::HebbianConfig;
 use crate::Invalid;
 use crate::kernels::{add_outer, add_transposed, affine, dot, gemm_acc, transposed};
+use crate::layers::{HeadPass, MlpHead, MlpHeadGrads};
 use crate::weights::{Tensor, WeightFile};
 use std::collections::BTreeMap;
 
@@ -22,6 +23,12 @@ const HEAD_B: usize = 7;
 /// The auxiliary presence head (hidden,) and (1,): trained, never written to a weight file.
 const PRESENCE_W: usize = 8;
 const PRESENCE_B: usize = 9;
+/// The head's hidden layer (mlp, hidden + inputs) and (mlp,); empty without one.
+const MLP_W: usize = 10;
+const MLP_B: usize = 11;
+
+/// The names of the head's hidden layer, as the GRU's.
+const MLP_NAMES: [&str; 2] = ["head.mlp.weight", "head.mlp.bias"];
 
 /// Tensor names, in storage order, as the reference implementations name them.
 pub const NAMES: [&str; 8] = [
@@ -35,8 +42,9 @@ pub const NAMES: [&str; 8] = [
     "head.bias",
 ];
 
-/// The parameters, row-major, in the order of `NAMES` (then the presence head). `W` and `α`
-/// are (hidden, hidden), row i the unit that receives, column j the one that sends.
+/// The parameters, row-major, in the order of `NAMES`, then the presence head, then the head's
+/// hidden layer (empty without one). `W` and `α` are (hidden, hidden), row i the unit that
+/// receives, column j the one that sends.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HebbianParams {
     /// Observation elements.
@@ -47,6 +55,8 @@ pub struct HebbianParams {
     pub decay: f32,
     /// The trace's bound: every entry stays within ±clip.
     pub clip: f32,
+    /// Units of the head's hidden layer (0: the head reads the activity linearly).
+    pub mlp: usize,
     /// The tensors.
     pub tensors: Vec<Vec<f32>>,
 }
@@ -80,6 +90,8 @@ pub struct Trajectory {
     m: Vec<f32>,
     /// Raw outputs (pre-`tanh`) of every step.
     out: Vec<[f32; OUTPUTS]>,
+    /// What the head's hidden layer computed at every step (empty without one).
+    passes: Vec<HeadPass>,
 }
 
 impl Trajectory {
@@ -185,8 +197,9 @@ impl TraceRule {
 }
 
 impl HebbianParams {
-    /// Shape of every tensor, in the order of `NAMES`.
-    pub fn shapes(inputs: usize, hidden: usize) -> Vec<Vec<usize>> {
+    /// Shape of every tensor, in the order of `NAMES`, for a head with a hidden layer of
+    /// `mlp` units (0: none).
+    pub fn shapes(inputs: usize, hidden: usize, mlp: usize) -> Vec<Vec<usize>> {
         vec![
             vec![hidden, inputs],
             vec![hidden],
@@ -194,16 +207,23 @@ impl HebbianParams {
             vec![hidden, hidden],
             vec![hidden],
             vec![1],
-            vec![OUTPUTS, hidden],
+            vec![OUTPUTS, if mlp > 0 { mlp } else { hidden }],
             vec![OUTPUTS],
         ]
     }
 
+    /// Shapes of the head's hidden layer, in the order of `MLP_NAMES`.
+    fn mlp_shapes(inputs: usize, hidden: usize, mlp: usize) -> [Vec<usize>; 2] {
+        [vec![mlp, hidden + inputs], vec![mlp]]
+    }
+
     /// Affine layers uniform in ±1/√fan_in, the plastic coefficients α uniform in ±0.1 (as
     /// the reference implementation starts them, small), biases and the presence head zero.
+    /// Without a hidden layer in the head the draws are those of the network before it had
+    /// one.
     pub fn init(inputs: usize, c: &HebbianConfig, rng: &mut impl rand::Rng) -> Self {
         use rand::RngExt;
-        let h = c.hidden;
+        let (h, mlp) = (c.hidden, c.head_mlp);
         let mut uniform = |len: usize, bound: f32| -> Vec<f32> {
             (0..len).map(|_| rng.random_range(-bound..bound)).collect()
         };
@@ -211,12 +231,15 @@ impl HebbianParams {
         let w = uniform(h * h, 1.0 / (h as f32).sqrt());
         let alpha = uniform(h * h, 0.1);
         let mod_w = uniform(h, 1.0 / (h as f32).sqrt());
-        let head_w = uniform(OUTPUTS * h, 1.0 / (h as f32).sqrt());
+        let head_in = if mlp > 0 { mlp } else { h };
+        let head_w = uniform(OUTPUTS * head_in, 1.0 / (head_in as f32).sqrt());
+        let mlp_w = uniform(mlp * (h + inputs), 1.0 / ((h + inputs) as f32).sqrt());
         Self {
             inputs,
             hidden: h,
             decay: c.trace_decay,
             clip: c.trace_clip,
+            mlp,
             tensors: vec![
                 w_in,
                 vec![0.0; h],
@@ -228,6 +251,8 @@ impl HebbianParams {
                 vec![0.0; OUTPUTS],
                 vec![0.0; h],
                 vec![0.0],
+                mlp_w,
+                vec![0.0; mlp],
             ],
         }
     }
@@ -280,11 +305,26 @@ impl HebbianParams {
         (self.t(MOD_B)[0] + dot(self.t(MOD_W), h)).tanh()
     }
 
-    /// The raw outputs (pre-`tanh`) read from activity `h`.
-    fn head(&self, h: &[f32]) -> [f32; OUTPUTS] {
-        let mut out = [0.0; OUTPUTS];
-        affine(self.t(HEAD_W), self.t(HEAD_B), h, &mut out);
-        out
+    /// The raw outputs (pre-`tanh`) read from activity `h` after input `x` (which only a head
+    /// with a hidden layer reads), and with a hidden layer what its backward pass needs.
+    fn head(&self, h: &[f32], x: &[f32]) -> ([f32; OUTPUTS], Option<HeadPass>) {
+        if self.mlp > 0 {
+            let pass = self.mlp_head().forward(h, x);
+            (pass.y, Some(pass))
+        } else {
+            let mut out = [0.0; OUTPUTS];
+            affine(self.t(HEAD_W), self.t(HEAD_B), h, &mut out);
+            (out, None)
+        }
+    }
+
+    fn mlp_head(&self) -> MlpHead<'_> {
+        MlpHead {
+            w1: self.t(MLP_W),
+            b1: self.t(MLP_B),
+            w2: self.t(HEAD_W),
+            b2: self.t(HEAD_B),
+        }
     }
 
     /// One step from activity `h` and trace `hebb`, in place: `scratch` (2 × hidden) is working
@@ -302,7 +342,7 @@ impl HebbianParams {
         let m = self.modulator(h_new);
         self.rule().apply_in_place(hebb, m, h_new, h);
         h.copy_from_slice(h_new);
-        (m, self.head(h))
+        (m, self.head(h, x).0)
     }
 
     /// One step from activity `h` and trace `hebb`.
@@ -327,6 +367,7 @@ impl HebbianParams {
         let mut traces = vec![0.0; (steps + 1) * nn];
         traces[..nn].copy_from_slice(hebb0);
         let (mut m, mut out) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
+        let mut passes = Vec::with_capacity(if self.mlp > 0 { steps } else { 0 });
         for t in 0..steps {
             let (before, after) = h.split_at_mut((t + 1) * n);
             let (h_prev, h_new) = (&before[t * n..], &mut after[..n]);
@@ -337,7 +378,9 @@ impl HebbianParams {
             self.rule()
                 .apply(trace_prev, mt, h_new, h_prev, &mut trace_after[..nn]);
             m.push(mt);
-            out.push(self.head(h_new));
+            let (y, pass) = self.head(h_new, &xs[t * inputs..(t + 1) * inputs]);
+            out.push(y);
+            passes.extend(pass);
         }
         Trajectory {
             hidden: n,
@@ -347,6 +390,7 @@ impl HebbianParams {
             traces,
             m,
             out,
+            passes,
         }
     }
 
@@ -384,11 +428,20 @@ impl HebbianParams {
                 }
             }
             // Head.
-            add_outer(&mut g[HEAD_W], &dout[t], h);
-            for (gb, d) in g[HEAD_B].iter_mut().zip(&dout[t]) {
-                *gb += d;
+            if let Some(pass) = tr.passes.get(t) {
+                let [w1, b1, w2, b2] = g
+                    .get_disjoint_mut([MLP_W, MLP_B, HEAD_W, HEAD_B])
+                    .unwrap_or_else(|_| unreachable!("four distinct tensors"));
+                let into = MlpHeadGrads { w1, b1, w2, b2 };
+                let dx = dxs.as_deref_mut().map(|d| &mut d[t * inputs..(t + 1) * inputs]);
+                self.mlp_head().backward(pass, &dout[t], into, &mut gh, dx);
+            } else {
+                add_outer(&mut g[HEAD_W], &dout[t], h);
+                for (gb, d) in g[HEAD_B].iter_mut().zip(&dout[t]) {
+                    *gb += d;
+                }
+                add_transposed(self.t(HEAD_W), &dout[t], &mut gh);
             }
-            add_transposed(self.t(HEAD_W), &dout[t], &mut gh);
             // The trace: Hebb_t = clip(raw), raw = decay · Hebb_{t−1} + M h_t h_{t−1}ᵀ. Where the
             // clip bites the gradient stops; ghebb becomes ∂L/∂raw, and decay times that is
             // ∂L/∂Hebb_{t−1} through the sum.
@@ -524,12 +577,20 @@ impl HebbianParams {
         squares.into_iter().map(f64::sqrt).collect()
     }
 
-    /// The tensors of a weight file (the presence head left out).
+    /// The tensors of a weight file (the presence head left out; the head's hidden layer when
+    /// it has one).
     pub fn weight_tensors(&self) -> BTreeMap<String, Tensor> {
+        let (inputs, hidden, mlp) = (self.inputs, self.hidden, self.mlp);
+        let mlp_layer = MLP_NAMES
+            .iter()
+            .zip(Self::mlp_shapes(inputs, hidden, mlp))
+            .zip(&self.tensors[MLP_W..=MLP_B])
+            .filter(|_| mlp > 0);
         NAMES
             .iter()
-            .zip(Self::shapes(self.inputs, self.hidden))
+            .zip(Self::shapes(inputs, hidden, mlp))
             .zip(&self.tensors)
+            .chain(mlp_layer)
             .map(|((name, shape), data)| ((*name).to_owned(), Tensor::new(shape, data.clone())))
             .collect()
     }
@@ -537,10 +598,20 @@ impl HebbianParams {
     /// Rebuilds the network from a loaded file, checking every shape against the config.
     pub fn from_weights(file: &mut WeightFile) -> Result<Self, Invalid> {
         let config: HebbianConfig = file.config("Hebbian", HebbianConfig::validate)?;
-        let (inputs, hidden) = (file.normaliser.dim(), config.hidden);
-        let mut tensors = Vec::with_capacity(NAMES.len() + 2);
-        for (name, shape) in NAMES.iter().zip(Self::shapes(inputs, hidden)) {
+        let (inputs, hidden, mlp) = (file.normaliser.dim(), config.hidden, config.head_mlp);
+        let mut tensors = Vec::with_capacity(NAMES.len() + 4);
+        for (name, shape) in NAMES.iter().zip(Self::shapes(inputs, hidden, mlp)) {
             tensors.push(file.take(name, &shape)?);
+        }
+        let mut mlp_layer = vec![Vec::new(), Vec::new()];
+        if mlp > 0 {
+            for ((name, shape), t) in MLP_NAMES
+                .iter()
+                .zip(Self::mlp_shapes(inputs, hidden, mlp))
+                .zip(&mut mlp_layer)
+            {
+                *t = file.take(name, &shape)?;
+            }
         }
         file.no_extra_tensors()?;
         // A plastic coefficient this large would let one trace entry swamp its unit.
@@ -553,11 +624,13 @@ impl HebbianParams {
             });
         }
         tensors.extend([vec![0.0; hidden], vec![0.0]]);
+        tensors.extend(mlp_layer);
         Ok(Self {
             inputs,
             hidden,
             decay: config.trace_decay,
             clip: config.trace_clip,
+            mlp,
             tensors,
         })
     }

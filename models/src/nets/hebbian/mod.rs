@@ -76,6 +76,12 @@ pub struct HebbianConfig {
     /// out of weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub rest_hold_below_mps: f32,
+    /// Units of a hidden layer (relu) in the head, which then reads the activity and the
+    /// present input, as the GRU's does; the memory is still only in the activity and the
+    /// trace. 0, the default, reads the activity linearly (as the papers the network follows
+    /// do) and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
+    pub head_mlp: usize,
 }
 
 fn one() -> f32 {
@@ -100,6 +106,7 @@ impl Default for HebbianConfig {
             critical_min_speed_mps: 0.0,
             average_decay: 0.0,
             rest_hold_below_mps: 0.0,
+            head_mlp: 0,
         }
     }
 }
@@ -126,6 +133,7 @@ impl HebbianConfig {
             least_speed("critical_min_speed_mps", self.critical_min_speed_mps)?;
             share("average_decay", self.average_decay)?;
             least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
+            count("head_mlp", self.head_mlp, 0, MAX_WIDTH)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

@@ -16,8 +16,17 @@ fn small() -> HebbianConfig {
 /// A network whose trace grows fast (large α and modulator), so the gradient's path through the
 /// trace carries weight, with some trace entries clipped.
 fn plastic(seed: u64, inputs: usize) -> HebbianParams {
+    plastic_with_head(seed, inputs, 0)
+}
+
+/// The same with a hidden layer of `mlp` units in the head (0: a linear head).
+fn plastic_with_head(seed: u64, inputs: usize, mlp: usize) -> HebbianParams {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut p = HebbianParams::init(inputs, &small(), &mut rng);
+    let config = HebbianConfig {
+        head_mlp: mlp,
+        ..small()
+    };
+    let mut p = HebbianParams::init(inputs, &config, &mut rng);
     for (i, t) in p.tensors.iter_mut().enumerate() {
         let scale = if i == 3 || i == 4 { 1.5 } else { 0.3 };
         for v in t.iter_mut() {
@@ -28,14 +37,17 @@ fn plastic(seed: u64, inputs: usize) -> HebbianParams {
 }
 
 /// Every parameter tensor's gradient (the presence head's included), through the trace and its
-/// clipping, against central finite differences of the window loss.
+/// clipping, against central finite differences of the window loss, with a linear head and
+/// with a hidden layer in it.
 #[test]
 fn backpropagation_through_the_trace_matches_finite_differences() {
     // The default rule, and a trace that fades and is bounded tighter.
     for (decay, clip) in [(1.0, 1.0), (0.9, 0.8)] {
-        let mut params = plastic(5, 3);
-        (params.decay, params.clip) = (decay, clip);
-        check_gradients(&params);
+        for mlp in [0, 5] {
+            let mut params = plastic_with_head(5, 3, mlp);
+            (params.decay, params.clip) = (decay, clip);
+            check_gradients(&params);
+        }
     }
 }
 
@@ -97,11 +109,17 @@ fn check_gradients(params: &HebbianParams) {
     );
 }
 
-/// The influence of each step's input matches finite differences of the last action.
+/// The influence of each step's input matches finite differences of the last action, a head
+/// with a hidden layer reading the newest input directly as well.
 #[test]
 fn influence_by_lag_matches_finite_differences() {
-    let inputs = 3;
-    let params = plastic(8, inputs);
+    for mlp in [0, 4] {
+        influence_matches(&plastic_with_head(8, 3, mlp));
+    }
+}
+
+fn influence_matches(params: &HebbianParams) {
+    let inputs = params.inputs;
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let steps = 5;
     let xs: Vec<f32> = (0..inputs * steps)
