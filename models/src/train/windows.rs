@@ -242,16 +242,27 @@ pub fn train_windows<N: Recurrent + Clone>(
     let draw = WindowDraw::new(plan, data);
     let mut recent = Vec::new();
     let state_len = params.state_len();
-    // Per episode, the state before each of its rows (empty when off).
+    let refresh = plan.stored_state_every > 0 && state_len > 0;
+    // The windows are drawn a refresh period ahead (nothing else draws from `rng` meanwhile,
+    // so they are the windows drawn step by step), so that the stored state is run only as
+    // far into each episode as a window of the period starts.
+    let period = if refresh { plan.stored_state_every } else { 1 };
+    let mut planned: Vec<Vec<(Range<usize>, usize)>> = Vec::new();
+    // Per episode, the state before each of its rows up to the last a window starts at
+    // (empty when off, and for an episode no window of the period starts in).
     let mut stored: Vec<Vec<f32>> = Vec::new();
     for step in 0..plan.steps {
-        if plan.stored_state_every > 0 && state_len > 0 && step % plan.stored_state_every == 0 {
-            stored = stored_states(params, inputs, episodes, threads);
+        if step % period == 0 {
+            planned = (0..period.min(plan.steps - step))
+                .map(|_| (0..plan.batch).map(|_| draw.window(rng)).collect())
+                .collect();
+            if refresh {
+                stored = stored_states(params, inputs, episodes, &planned, threads);
+            }
         }
-        let windows: Vec<(Range<usize>, usize)> =
-            (0..plan.batch).map(|_| draw.window(rng)).collect();
+        let windows = &planned[step % period];
         let per_window = memdrive_sim::parallel::map_ordered(
-            &windows,
+            windows,
             threads,
             || (),
             |(), (rows, from)| {
@@ -309,22 +320,47 @@ pub fn train_windows<N: Recurrent + Clone>(
 }
 
 /// The state `params` reaches before every row of each episode, run from a zero state at its
-/// start: `state_len` numbers per row, one vector per episode (kept apart: gathering millions
-/// of rows into one vector took longer than running them).
+/// start, up to the last row a window of `planned` starts at: `state_len` numbers per row, one
+/// vector per episode (kept apart: gathering millions of rows into one vector took longer
+/// than running them; empty for an episode no window starts in). Running less of an episode
+/// changes none of the states it does run.
 fn stored_states<N: Recurrent>(
     params: &N,
     inputs: &[f32],
     episodes: &[Range<usize>],
+    planned: &[Vec<(Range<usize>, usize)>],
     threads: Option<usize>,
 ) -> Vec<Vec<f32>> {
     let (dim, state_len) = (params.inputs(), params.state_len());
+    // Per episode, the rows to run: up to and including the latest window start.
+    let mut needed = vec![0usize; episodes.len()];
+    for (rows, _) in planned.iter().flatten() {
+        // The episode holding the window (episodes are in row order).
+        let i = episodes.partition_point(|e| e.end <= rows.start);
+        needed[i] = needed[i].max(rows.start - episodes[i].start + 1);
+    }
+    // At least `MIN_RUN` rows where the episode has them: the input side is one matrix
+    // product, and nalgebra multiplies one of 5 columns or fewer another way, which need not
+    // give the same bits (here it does, but that is the CPU's and the kernel's to decide);
+    // from 6 columns on a row's result does not depend on how many follow it.
+    const MIN_RUN: usize = 6;
+    let runs: Vec<Range<usize>> = episodes
+        .iter()
+        .zip(&needed)
+        .map(|(e, &n)| match n {
+            0 => e.start..e.start,
+            n => e.start..e.start + n.max(MIN_RUN).min(e.len()),
+        })
+        .collect();
     memdrive_sim::parallel::map_ordered(
-        episodes,
+        &runs,
         threads,
         || (),
         |(), e| {
             let mut out = Vec::with_capacity(e.len() * state_len);
-            params.run_states(&inputs[e.start * dim..e.end * dim], &mut out);
+            if !e.is_empty() {
+                params.run_states(&inputs[e.start * dim..e.end * dim], &mut out);
+            }
             out
         },
     )
@@ -572,6 +608,46 @@ mod tests {
         match serde_json::from_value::<LruConfig>(without) {
             Ok(read) => assert_eq!(read.critical_min_speed_mps, 0.0),
             Err(e) => panic!("a configuration without {key}: {e}"),
+        }
+    }
+
+    /// The stored state run only as far as the windows of a period start is the state run
+    /// over the whole episode, bit for bit, at every row it runs (short runs included, where
+    /// the input side's matrix product would take another path); an episode no window starts
+    /// in is not run at all.
+    #[test]
+    fn stored_states_run_only_as_far_as_a_window_starts_are_the_whole_runs() {
+        // More than 5 inputs and rows, as nalgebra's matrix product needs to take its fast path.
+        let inputs = 8;
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let params = crate::gru::GruParams::init(inputs, 6, &mut rng);
+        let rows = crate::test_support::RandomRows::new(inputs, 4, 40, &mut rng);
+        let episodes = &rows.episodes;
+        // Windows starting at rows 2 and 30 of the first episode, 0 of the second, 17 of the
+        // fourth; none in the third.
+        let starts = [(2usize, 0usize), (30, 0), (40, 1), (137, 3)];
+        let planned: Vec<Vec<(Range<usize>, usize)>> = starts
+            .iter()
+            .map(|&(start, _)| vec![(start..start + 8, 0)])
+            .collect();
+        let stored = stored_states(&params, &rows.frames, episodes, &planned, Some(2));
+        let state_len = params.state_len();
+        for (i, e) in episodes.iter().enumerate() {
+            let mut whole = Vec::new();
+            params.run_states(&rows.frames[e.start * inputs..e.end * inputs], &mut whole);
+            let last = starts
+                .iter()
+                .filter(|&&(_, episode)| episode == i)
+                .map(|&(start, _)| start - e.start + 1)
+                .max();
+            match last {
+                None => assert!(stored[i].is_empty(), "episode {i}"),
+                Some(rows) => {
+                    assert!(stored[i].len() >= rows * state_len, "episode {i}");
+                    assert!(stored[i].len() < whole.len(), "episode {i}");
+                    assert_eq!(stored[i], whole[..stored[i].len()], "episode {i}");
+                }
+            }
         }
     }
 }
