@@ -10,9 +10,9 @@ mod gradient;
 mod windows;
 
 pub use gradient::{GradientLearner, GradientNet, Sequences};
-pub use windows::{Recurrent, WindowPlan, cosine_rate, train_windows};
+pub use windows::{MISTAKE, Recurrent, WindowPlan, cosine_rate, train_windows};
 pub(crate) use windows::{average_into, held_at_rest};
-pub(crate) use windows::{critical_rows, rows_where};
+pub(crate) use windows::{critical_rows, mistake_rows};
 
 use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};
 use crate::nets::ModelKind;

@@ -78,6 +78,10 @@ pub struct WindowPlan {
     pub average_decay: f32,
     /// Below this speed (m/s) a braking label is trained as 0 m/s² (0: off).
     pub rest_hold_below_mps: f32,
+    /// Share of the windows drawn around a row where the learner that drove a DAgger round
+    /// asked for an acceleration `MISTAKE` or more from the label (the row in the middle of
+    /// the window, as for `critical_share`): the learner's own mistakes (0: off).
+    pub mistake_share: f32,
 }
 
 /// Braking at least this hard (m/s²) makes a row safety-critical.
@@ -91,13 +95,15 @@ pub fn cosine_rate(base: f32, fraction: f32, step: usize, steps: usize) -> f32 {
 }
 
 /// How windows are drawn from the episodes: anywhere, or (a `critical_share` of them) around a
-/// safety-critical row.
+/// safety-critical row, or (a `mistake_share`) around a mistake of the learner's.
 struct WindowDraw<'a> {
     plan: WindowPlan,
     /// Episodes of at least two rows.
     usable: Vec<&'a Range<usize>>,
-    /// (episode, row) of every safety-critical row, when some windows are to end at one.
+    /// (episode, row) of every safety-critical row, when some windows are to be around one.
     critical: Vec<(&'a Range<usize>, usize)>,
+    /// (episode, row) of every mistake, when some windows are to be around one.
+    mistakes: Vec<(&'a Range<usize>, usize)>,
 }
 
 impl<'a> WindowDraw<'a> {
@@ -109,20 +115,35 @@ impl<'a> WindowDraw<'a> {
         } else {
             Vec::new()
         };
+        let mistakes = if plan.mistake_share > 0.0 {
+            mistake_rows(&usable, data)
+        } else {
+            Vec::new()
+        };
         Self {
             plan: *plan,
             usable,
             critical,
+            mistakes,
         }
     }
 
     /// (rows, first row with a loss): a window of at most `window` rows of one episode, its
-    /// loss after the burn-in unless it starts the episode.
+    /// loss after the burn-in unless it starts the episode. One number picks what it is drawn
+    /// around; none is drawn when it can only fall anywhere (so the draws are as they were
+    /// before either kind of row existed).
     fn window(&self, rng: &mut ChaCha8Rng) -> (Range<usize>, usize) {
         let plan = &self.plan;
-        let (e, start) = if !self.critical.is_empty() && rng.random::<f32>() < plan.critical_share {
-            // The critical row in the middle (or as near it as the episode's ends allow).
-            let (e, row) = self.critical[rng.random_range(0..self.critical.len())];
+        let u =
+            (!self.critical.is_empty() || !self.mistakes.is_empty()).then(|| rng.random::<f32>());
+        let near: &[(&Range<usize>, usize)] = match u {
+            Some(u) if u < plan.critical_share => &self.critical,
+            Some(u) if u < plan.critical_share + plan.mistake_share => &self.mistakes,
+            _ => &[],
+        };
+        let (e, start) = if !near.is_empty() {
+            // The row in the middle (or as near it as the episode's ends allow).
+            let (e, row) = near[rng.random_range(0..near.len())];
             let len = plan.window.min(e.len());
             let start = (row + 1)
                 .saturating_sub(len / 2)
@@ -166,8 +187,24 @@ pub(crate) fn critical_rows<'a>(
     })
 }
 
+/// A driver's acceleration this far from the expert's label, in the squashed action space
+/// (1.65 m/s²), makes a row a mistake for `mistake_share`: a stalled learner asking for
+/// −0.9 m/s² where the expert pulls away at +1.5 is one, and so is braking at 3 m/s² where
+/// the expert brakes at 8.
+pub const MISTAKE: f32 = 0.3;
+
+/// (episode, row) of every mistake of `episodes` (`data.mistakes` at least `MISTAKE`).
+pub(crate) fn mistake_rows<'a>(
+    episodes: &[&'a Range<usize>],
+    data: &Sequences<'_>,
+) -> Vec<(&'a Range<usize>, usize)> {
+    rows_where(episodes, |r| {
+        data.mistakes.get(r).is_some_and(|&m| m >= MISTAKE)
+    })
+}
+
 /// (episode, row) of every row of `episodes` that `keep` keeps, in order.
-pub(crate) fn rows_where<'a>(
+fn rows_where<'a>(
     episodes: &[&'a Range<usize>],
     keep: impl Fn(usize) -> bool,
 ) -> Vec<(&'a Range<usize>, usize)> {
@@ -385,6 +422,7 @@ mod tests {
             stored_state_every: 0,
             average_decay: 0.0,
             rest_hold_below_mps: 0.0,
+            mistake_share: 0.0,
         }
     }
 
@@ -450,6 +488,46 @@ mod tests {
             let offset = again.random_range(0..=e.len() - len + 2).saturating_sub(2);
             assert_eq!(rows.start, e.start + offset);
         }
+    }
+
+    /// A `mistake_share` of the windows has a mistake of the learner's in its middle, beside
+    /// the `critical_share` around hard braking; a row just short of a mistake is none.
+    #[test]
+    fn a_share_of_windows_is_drawn_around_the_learners_mistakes() {
+        let episodes = [0..50, 50..120];
+        let mut targets = vec![0.0f32; 240];
+        targets[2 * 20 + 1] = -0.9;
+        let speeds = vec![10.0f32; 120];
+        let mut mistakes = vec![0.0f32; 120];
+        mistakes[90] = MISTAKE;
+        mistakes[40] = 0.9 * MISTAKE;
+        let data = Sequences {
+            mistakes: &mistakes,
+            ..sequences(&episodes, &targets, &speeds)
+        };
+        let draw = WindowDraw::new(
+            &WindowPlan {
+                mistake_share: 0.3,
+                ..plan(0.2)
+            },
+            &data,
+        );
+        assert_eq!(draw.mistakes.len(), 1);
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let (mut at_critical, mut at_mistake, mut at_near_miss) = (0, 0, 0);
+        for _ in 0..2000 {
+            let (rows, _) = draw.window(&mut rng);
+            match rows.start + 3 {
+                20 => at_critical += 1,
+                90 => at_mistake += 1,
+                40 => at_near_miss += 1,
+                _ => {}
+            }
+        }
+        // 20% and 30% of the draws by design, a few more by chance (about 1 in 80 each).
+        assert!((380..480).contains(&at_critical), "{at_critical}");
+        assert!((580..680).contains(&at_mistake), "{at_mistake}");
+        assert!(at_near_miss < 60, "{at_near_miss}");
     }
 
     /// With a least speed, braking labels where the car is slower (a wait at a standstill)

@@ -92,6 +92,12 @@ pub struct GruConfig {
     /// files (which files written before it existed lack: 0).
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub rest_hold_below_mps: f32,
+    /// Share of the training windows drawn around a row where the learner that drove a DAgger
+    /// round asked for an acceleration 1.65 m/s² or more from the expert's label (its own
+    /// mistakes, as the transformer's `mistake_share`). 0, the default, draws none and leaves
+    /// it out of weight files; with `critical_share` it is at most 1.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub mistake_share: f32,
 }
 
 /// A step size that does not decay.
@@ -119,6 +125,7 @@ impl Default for GruConfig {
             head_mlp: 64,
             average_decay: 0.0,
             rest_hold_below_mps: 0.0,
+            mistake_share: 0.0,
         }
     }
 }
@@ -146,6 +153,11 @@ impl GruConfig {
             count("head_mlp", self.head_mlp, 0, MAX_WIDTH)?;
             share("average_decay", self.average_decay)?;
             least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
+            share("mistake_share", self.mistake_share)?;
+            share(
+                "critical_share + mistake_share",
+                self.critical_share + self.mistake_share,
+            )?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

@@ -236,3 +236,31 @@ fn averaging_and_held_labels_are_checked_and_left_out_at_zero() {
         GruConfig::validate,
     );
 }
+
+/// The share of windows drawn around the learner's mistakes is checked alone and with the
+/// share around hard braking (together at most 1), and left out of weight files at 0.
+#[test]
+fn the_mistake_share_is_checked_and_left_out_at_zero() {
+    let with = |critical_share: f32, mistake_share: f32| GruConfig {
+        critical_share,
+        mistake_share,
+        ..GruConfig::default()
+    };
+    let json = |c: &GruConfig| serde_json::to_string(c).unwrap_or_default();
+    assert!(with(0.2, 0.0).validate().is_ok());
+    assert!(!json(&with(0.2, 0.0)).contains("mistake_share"));
+    assert!(with(0.2, 0.3).validate().is_ok());
+    assert!(json(&with(0.2, 0.3)).contains("mistake_share"));
+    for (critical, mistakes, says) in [
+        (0.2, -0.1, "mistake_share"),
+        (0.2, f32::NAN, "mistake_share"),
+        (0.6, 0.6, "critical_share + mistake_share"),
+    ] {
+        let err = with(critical, mistakes)
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains(says), "{critical} {mistakes}: {err}");
+    }
+}

@@ -213,6 +213,7 @@ fn averaging_leaves_the_window_training_as_it_was() {
             stored_state_every: 0,
             average_decay,
             rest_hold_below_mps,
+            mistake_share: 0.0,
         };
         let mut params = start.clone();
         let lengths: Vec<usize> = params.trainable().iter().map(|t| t.len()).collect();

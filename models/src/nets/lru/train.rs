@@ -57,6 +57,7 @@ pub(super) fn plan(config: &LruConfig) -> WindowPlan {
         critical_min_speed_mps: config.critical_min_speed_mps,
         average_decay: config.average_decay,
         rest_hold_below_mps: config.rest_hold_below_mps,
+        mistake_share: 0.0,
         stored_state_every: config.stored_state_every,
     }
 }

@@ -8,11 +8,8 @@ use std::ops::Range;
 
 /// How far (rows) a readout drawn for a hard braking (or a mistake) may fall from it.
 const CRITICAL_SPREAD: usize = 8;
-/// A driver's acceleration this far from the expert's label, in the squashed action space
-/// (1.65 m/s²), makes a row a mistake for `mistake_share`: a stalled learner asking for
-/// −0.9 m/s² where the expert pulls away at +1.5 is one, and so is braking at 3 m/s² where
-/// the expert brakes at 8.
-pub const MISTAKE: f32 = 0.3;
+#[cfg(test)]
+use crate::train::MISTAKE;
 
 /// Where the training readouts fall: anywhere, or (shares of them) near a row where the
 /// expert brakes hard or where the learner that drove was far from the label.
@@ -35,9 +32,7 @@ impl<'a> ReadoutDraw<'a> {
             Vec::new()
         };
         let mistakes = if config.mistake_share > 0.0 {
-            crate::train::rows_where(&usable, |r| {
-                data.mistakes.get(r).is_some_and(|&m| m >= MISTAKE)
-            })
+            crate::train::mistake_rows(&usable, data)
         } else {
             Vec::new()
         };
