@@ -95,6 +95,17 @@ pub fn share(name: &str, value: f32) -> Result<(), Invalid> {
     }
 }
 
+/// The shares of training samples drawn around hard braking and around the learner's
+/// mistakes: each a share, and together at most one.
+pub fn draw_shares(critical_share: f32, mistake_share: f32) -> Result<(), Invalid> {
+    share("critical_share", critical_share)?;
+    share("mistake_share", mistake_share)?;
+    share(
+        "critical_share + mistake_share",
+        critical_share + mistake_share,
+    )
+}
+
 /// An error unless `value` is finite and `low < value <= high`.
 pub fn above(name: &str, value: f32, low: f32, high: f32) -> Result<(), Invalid> {
     if value.is_finite() && value > low && value <= high {

@@ -12,7 +12,7 @@ mod windows;
 pub use gradient::{GradientLearner, GradientNet, Sequences};
 pub use windows::{MISTAKE, Recurrent, WindowPlan, cosine_rate, train_windows};
 pub(crate) use windows::{average_into, held_at_rest};
-pub(crate) use windows::{critical_rows, mistake_rows};
+pub(crate) use windows::{critical_rows, mistake_rows, rows_near};
 
 use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};
 use crate::nets::ModelKind;

@@ -147,17 +147,12 @@ impl GruConfig {
             count("burn_in", self.burn_in, 0, self.window - 1)?;
             above("final_rate_fraction", self.final_rate_fraction, 0.0, 1.0)?;
             presence_weight(self.presence_loss)?;
-            share("critical_share", self.critical_share)?;
+            draw_shares(self.critical_share, self.mistake_share)?;
             least_speed("critical_min_speed_mps", self.critical_min_speed_mps)?;
             count("stored_state_every", self.stored_state_every, 0, MAX_STEPS_PER_ROUND)?;
             count("head_mlp", self.head_mlp, 0, MAX_WIDTH)?;
             share("average_decay", self.average_decay)?;
             least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
-            share("mistake_share", self.mistake_share)?;
-            share(
-                "critical_share + mistake_share",
-                self.critical_share + self.mistake_share,
-            )?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

@@ -170,12 +170,7 @@ impl TransformerConfig {
             }
             count("d_mlp", self.d_mlp, 1, 4 * MAX_WIDTH)?;
             presence_weight(self.presence_loss)?;
-            share("critical_share", self.critical_share)?;
-            share("mistake_share", self.mistake_share)?;
-            share(
-                "critical_share + mistake_share",
-                self.critical_share + self.mistake_share,
-            )?;
+            draw_shares(self.critical_share, self.mistake_share)?;
             least_speed("critical_min_speed_mps", self.critical_min_speed_mps)?;
             least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
             optimiser(

@@ -43,17 +43,10 @@ impl<'a> ReadoutDraw<'a> {
         }
     }
 
-    /// The episode and row of one readout. One number picks what it falls near; none is
-    /// drawn when it can only fall anywhere (so the draws are as they were before either kind
-    /// of row existed).
+    /// The episode and row of one readout (`train::rows_near` picks what it falls near).
     fn row(&self, config: &TransformerConfig, rng: &mut ChaCha8Rng) -> (&'a Range<usize>, usize) {
-        let u = (!self.critical.is_empty() || !self.mistakes.is_empty())
-            .then(|| rng.random::<f32>());
-        let near: &[(&Range<usize>, usize)] = match u {
-            Some(u) if u < config.critical_share => &self.critical,
-            Some(u) if u < config.critical_share + config.mistake_share => &self.mistakes,
-            _ => &[],
-        };
+        let shares = (config.critical_share, config.mistake_share);
+        let near = crate::train::rows_near(&self.critical, &self.mistakes, shares, rng);
         if near.is_empty() {
             let e = self.usable[rng.random_range(0..self.usable.len())];
             return (e, rng.random_range(e.clone()));
