@@ -11,7 +11,7 @@ mod windows;
 
 pub use gradient::{GradientLearner, GradientNet, Sequences};
 pub use windows::{MISTAKE, Recurrent, WindowPlan, cosine_rate, train_windows};
-pub(crate) use windows::{average_into, held_at_rest};
+pub(crate) use windows::{average_into, held_at_rest, summed_in_order};
 pub(crate) use windows::{critical_rows, mistake_rows, rows_near};
 
 use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};
@@ -292,12 +292,13 @@ pub fn round_seeds(round: u32, episodes: u64) -> std::ops::Range<u64> {
 }
 
 /// Rows a round's score replays at most, about: past it, every k-th episode is scored.
-pub const SCORED_ROWS: usize = 500_000;
+pub const SCORED_ROWS: usize = 100_000;
 
 /// The episodes a round's score replays: every one while the data hold at most
 /// `SCORED_ROWS` rows, then every k-th (k = rows / `SCORED_ROWS`, rounded up), spread evenly
 /// over the rounds the data came from. The score is a report, never a training signal, and
-/// replaying millions of rows with every round took a sixth of a long run.
+/// replaying millions of rows with every round took a sixth of a long run (half a million, a
+/// twentieth).
 fn scored_episodes(data: &Dataset) -> Vec<std::ops::Range<usize>> {
     let every = data.len().div_ceil(SCORED_ROWS).max(1);
     data.episodes.iter().step_by(every).cloned().collect()

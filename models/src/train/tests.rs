@@ -319,13 +319,51 @@ fn the_score_samples_episodes_evenly_once_the_data_are_large() {
     assert_eq!(scored_episodes(&small), small.episodes);
     let large = data_of(2500, 1000);
     let scored = scored_episodes(&large);
-    assert_eq!(scored.len(), 500);
-    assert_eq!(scored[1], 5000..6000);
-    assert_eq!(scored.last(), Some(&(2_495_000..2_496_000)));
+    assert_eq!(scored.len(), 100);
+    assert_eq!(scored[1], 25_000..26_000);
+    assert_eq!(scored.last(), Some(&(2_475_000..2_476_000)));
     let rows: usize = scored.iter().map(|e| e.len()).sum();
     assert!(rows <= SCORED_ROWS, "{rows}");
     // The same targets everywhere: the same baseline on the sample as on all of it.
     let all = mean_predictor_mse(&large, &large.episodes);
     assert!((mean_predictor_mse(&large, &scored) - all).abs() < 1e-9);
     assert!(all > 0.0);
+}
+
+/// A batch's gradients summed element by element in the batch's order have the bits of the
+/// plain loop over the batch, split among threads (a large sum) or not (a small one).
+#[test]
+fn gradients_summed_in_order_are_the_plain_loops_bits_for_any_thread_count() {
+    for (parts, shapes) in [(40, [30_000, 7, 30_001]), (3, [5, 4097, 1])] {
+        let tensors: Vec<Vec<Vec<f32>>> = (0..parts)
+            .map(|p| {
+                shapes
+                    .iter()
+                    .enumerate()
+                    .map(|(t, &n)| {
+                        (0..n)
+                            .map(|i| ((p * 7919 + t * 104_729 + i) as f32 * 0.618).sin() * 1e3)
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        let scale = parts as f32;
+        let mut plain: Vec<Vec<f32>> = shapes.iter().map(|&n| vec![0.0; n]).collect();
+        for part in &tensors {
+            for (total, tensor) in plain.iter_mut().zip(part) {
+                for (a, b) in total.iter_mut().zip(tensor) {
+                    *a += b / scale;
+                }
+            }
+        }
+        let refs: Vec<Vec<&Vec<f32>>> = tensors.iter().map(|p| p.iter().collect()).collect();
+        for threads in [Some(1), Some(3), None] {
+            assert_eq!(
+                summed_in_order(&refs, threads, |b| b / scale),
+                plain,
+                "{parts} parts, {threads:?} threads"
+            );
+        }
+    }
 }

@@ -17,10 +17,10 @@ use crate::layers::{NormOut, affine_backward, layer_norm, layer_norm_backward};
 
 /// What attention computed, kept for the backward pass.
 pub(super) struct Attended {
-    /// Each frame's key with its age embedding, oldest first: (n, d).
-    pub keys: Vec<Vec<f32>>,
-    /// Each frame's value with its age embedding: (n, d).
-    pub values: Vec<Vec<f32>>,
+    /// Each frame's key with its age embedding, oldest first: (n, d), row-major.
+    pub keys: Vec<f32>,
+    /// Each frame's value with its age embedding: (n, d), row-major.
+    pub values: Vec<f32>,
     /// The newest frame's query: (d,).
     pub query: Vec<f32>,
     /// Each head's weights over the frames: (heads, n).
@@ -45,22 +45,13 @@ impl TransformerParams {
         let dh = d / heads;
         let n = cache.len();
         // Frame j (oldest first) has age n-1-j.
-        let keys: Vec<Vec<f32>> = cache
-            .iter()
-            .enumerate()
-            .map(|(j, (k, _, _))| {
-                let age = &self.t(AGE_K)[(n - 1 - j) * d..(n - j) * d];
-                k.iter().zip(age).map(|(a, b)| a + b).collect()
-            })
-            .collect();
-        let values: Vec<Vec<f32>> = cache
-            .iter()
-            .enumerate()
-            .map(|(j, (_, v, _))| {
-                let age = &self.t(AGE_V)[(n - 1 - j) * d..(n - j) * d];
-                v.iter().zip(age).map(|(a, b)| a + b).collect()
-            })
-            .collect();
+        let (mut keys, mut values) = (Vec::with_capacity(n * d), Vec::with_capacity(n * d));
+        for (j, (k, v, _)) in cache.iter().enumerate() {
+            let ages = (n - 1 - j) * d..(n - j) * d;
+            let (age_k, age_v) = (&self.t(AGE_K)[ages.clone()], &self.t(AGE_V)[ages]);
+            keys.extend(k.iter().zip(age_k).map(|(a, b)| a + b));
+            values.extend(v.iter().zip(age_v).map(|(a, b)| a + b));
+        }
         let newest_ln = &cache[n - 1].2.0;
         let mut query = vec![0.0; d];
         affine(self.t(Q_W), self.t(Q_B), newest_ln, &mut query);
@@ -70,14 +61,14 @@ impl TransformerParams {
         for h in 0..heads {
             let span = h * dh..(h + 1) * dh;
             let scores: Vec<f32> = keys
-                .iter()
+                .chunks_exact(d)
                 .map(|k| dot(&query[span.clone()], &k[span.clone()]) * scale)
                 .collect();
             let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
             let total: f32 = exps.iter().sum();
             let p: Vec<f32> = exps.iter().map(|e| e / total).collect();
-            for (pj, v) in p.iter().zip(&values) {
+            for (pj, v) in p.iter().zip(values.chunks_exact(d)) {
                 for (o, vi) in heads_out[span.clone()].iter_mut().zip(&v[span.clone()]) {
                     *o += pj * vi;
                 }
@@ -93,15 +84,15 @@ impl TransformerParams {
         }
     }
 
-    /// The age embeddings' gradients from one readout's keys and values (oldest first; frame
-    /// j of n has age n-1-j), added to `g`.
-    pub(super) fn age_backward(&self, dkeys: &[Vec<f32>], dvalues: &[Vec<f32>], g: &mut [Vec<f32>]) {
-        let (d, n) = (self.d_model, dkeys.len());
+    /// The age embeddings' gradients from one readout's keys and values ((n, d) row-major,
+    /// oldest first; frame j of n has age n-1-j), added to `g`.
+    pub(super) fn age_backward(&self, dkeys: &[f32], dvalues: &[f32], g: &mut [Vec<f32>]) {
+        let (d, n) = (self.d_model, dkeys.len() / self.d_model);
         for j in 0..n {
             let age = n - 1 - j;
             for i in 0..d {
-                g[AGE_K][age * d + i] += dkeys[j][i];
-                g[AGE_V][age * d + i] += dvalues[j][i];
+                g[AGE_K][age * d + i] += dkeys[j * d + i];
+                g[AGE_V][age * d + i] += dvalues[j * d + i];
             }
         }
     }
@@ -138,28 +129,30 @@ impl TransformerParams {
 
     /// Back through the softmax and the weighted sums of readout `r`: given `dheads`, the
     /// gradients of the newest frame's query, (d,), and of every frame's key and value with
-    /// its age embedding, (n, d) each. Nothing is added to the parameters' gradients.
+    /// its age embedding, (n, d) row-major each. Nothing is added to the parameters'
+    /// gradients.
     pub(super) fn scores_backward(
         &self,
         r: &Readout,
         dheads: &[f32],
-    ) -> (Vec<f32>, Vec<Vec<f32>>, Vec<Vec<f32>>) {
-        let (d, heads, n) = (self.d_model, self.heads, r.tokens.len());
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (d, heads) = (self.d_model, self.heads);
+        let n = r.keys.len() / d;
         let dh = d / heads;
         let scale = 1.0 / (dh as f32).sqrt();
         let mut dquery = vec![0.0; d]; // (d,)
-        let mut dkeys = vec![vec![0.0; d]; n]; // (n, d)
-        let mut dvalues = vec![vec![0.0; d]; n]; // (n, d)
+        let mut dkeys = vec![0.0; n * d]; // (n, d)
+        let mut dvalues = vec![0.0; n * d]; // (n, d)
         for h in 0..heads {
             let span = h * dh..(h + 1) * dh;
             let p = &r.attention[h];
             // o = Σ p_j v_j  →  dv_j = p_j do,  dp_j = do · v_j.
             let dp: Vec<f32> = r
                 .values
-                .iter()
+                .chunks_exact(d)
                 .map(|v| dot(&dheads[span.clone()], &v[span.clone()]))
                 .collect();
-            for (j, dv) in dvalues.iter_mut().enumerate() {
+            for (j, dv) in dvalues.chunks_exact_mut(d).enumerate() {
                 for (a, b) in dv[span.clone()].iter_mut().zip(&dheads[span.clone()]) {
                     *a += p[j] * b;
                 }
@@ -168,9 +161,9 @@ impl TransformerParams {
             let mean: f32 = p.iter().zip(&dp).map(|(a, b)| a * b).sum();
             for j in 0..n {
                 let ds = p[j] * (dp[j] - mean) * scale;
-                for (i, idx) in span.clone().enumerate() {
-                    dquery[idx] += ds * r.keys[j][span.start + i];
-                    dkeys[j][idx] += ds * r.query[idx];
+                for idx in span.clone() {
+                    dquery[idx] += ds * r.keys[j * d + idx];
+                    dkeys[j * d + idx] += ds * r.query[idx];
                 }
             }
         }

@@ -64,7 +64,9 @@ impl TransformerParams {
         dtokens[n - 1] = back.du;
         for (j, dtoken) in dtokens.iter_mut().enumerate() {
             let dq = (j == n - 1).then_some(back.dquery.as_slice());
-            self.frame_backward(&r.ln1[j], &back.dkeys[j], &back.dvalues[j], dq, g, dtoken);
+            let row = j * d..(j + 1) * d;
+            let (dkey, dvalue) = (&back.dkeys[row.clone()], &back.dvalues[row]);
+            self.frame_backward(&r.ln1[j], dkey, dvalue, dq, g, dtoken);
         }
         dtokens
     }
@@ -103,7 +105,7 @@ pub(super) struct BlockBack {
     pub du: Vec<f32>,
     /// Of the newest frame's query: (d,).
     pub dquery: Vec<f32>,
-    /// Of every frame's key and value, oldest first: (n, d) each.
-    pub dkeys: Vec<Vec<f32>>,
-    pub dvalues: Vec<Vec<f32>>,
+    /// Of every frame's key and value, oldest first: (n, d) row-major each.
+    pub dkeys: Vec<f32>,
+    pub dvalues: Vec<f32>,
 }

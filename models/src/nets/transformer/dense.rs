@@ -6,7 +6,6 @@
 
 use super::TransformerParams;
 use super::model::*;
-use crate::layers::affine_backward;
 
 /// The labels of a stretch: per row, the action target and, with the auxiliary loss on, the
 /// presence target and its weight.
@@ -40,49 +39,54 @@ impl TransformerParams {
         let rows = tokens.len();
         assert!(first < rows, "no row to read out");
         let cache: Vec<KeyValue> = tokens.iter().map(|t| self.key_value(t)).collect();
-        // Gradients gathered per frame over every readout that sees it.
-        let mut dkeys = vec![vec![0.0f32; d]; rows];
-        let mut dvalues = vec![vec![0.0f32; d]; rows];
+        // Gradients gathered per frame over every readout that sees it: (rows, d) row-major.
+        let mut dkeys = vec![0.0f32; rows * d];
+        let mut dvalues = vec![0.0f32; rows * d];
         let mut dqueries: Vec<Option<Vec<f32>>> = vec![None; rows];
-        let mut dtokens = vec![vec![0.0f32; d]; rows];
+        let mut dtokens = vec![0.0f32; rows * d];
         let mut loss = 0.0;
         let g = &mut grads.tensors;
         for row in first..rows {
             let from = (row + 1).saturating_sub(window);
-            let r = self.readout_cached(&tokens[from..=row], &cache[from..=row]);
+            // The frames' tokens and layer norms are this function's own: no copy per readout.
+            let r = self.readout_driving(&tokens[from..=row], &cache[from..=row]);
             let target = [labels.targets[2 * row], labels.targets[2 * row + 1]];
             let presence = labels.presence.map(|(p, lambda)| (p[row], lambda));
             let (l, dy, dlnf) = self.head_loss(&r, target, presence, weight, g);
             loss += l;
             let dm = self.head_backward(&r, dy, &dlnf, g);
             let back = self.block_to_projections(&r, &dm, g);
-            for (a, b) in dtokens[row].iter_mut().zip(&back.du) {
+            for (a, b) in dtokens[row * d..(row + 1) * d].iter_mut().zip(&back.du) {
                 *a += b;
             }
-            for (j, (k, v)) in back.dkeys.iter().zip(&back.dvalues).enumerate() {
-                for (a, b) in dkeys[from + j].iter_mut().zip(k) {
-                    *a += b;
-                }
-                for (a, b) in dvalues[from + j].iter_mut().zip(v) {
-                    *a += b;
-                }
+            let seen = from * d..(row + 1) * d;
+            for (a, b) in dkeys[seen.clone()].iter_mut().zip(&back.dkeys) {
+                *a += b;
+            }
+            for (a, b) in dvalues[seen].iter_mut().zip(&back.dvalues) {
+                *a += b;
             }
             dqueries[row] = Some(back.dquery);
         }
-        // Every frame once: its projections and LN1, then its embedding.
+        // Every frame once: its projections and LN1, then its embedding (whose input, the
+        // frame, needs no gradient).
         for j in 0..rows {
+            let span = j * d..(j + 1) * d;
+            let dtoken = &mut dtokens[span.clone()];
             self.frame_backward(
                 &cache[j].2,
-                &dkeys[j],
-                &dvalues[j],
+                &dkeys[span.clone()],
+                &dvalues[span],
                 dqueries[j].as_deref(),
                 g,
-                &mut dtokens[j],
+                dtoken,
             );
             let frame = &frames[j * self.inputs..(j + 1) * self.inputs];
-            let mut dx = vec![0.0; self.inputs];
             let (dw, db) = two(g, EMBED_W, EMBED_B);
-            affine_backward(self.t(EMBED_W), frame, &dtokens[j], dw, db, &mut dx);
+            crate::kernels::add_outer(dw, dtoken, frame);
+            for (b, t) in db.iter_mut().zip(dtoken.iter()) {
+                *b += t;
+            }
         }
         loss
     }

@@ -98,8 +98,9 @@ pub struct Readout {
     pub(super) frames: Vec<Vec<f32>>,
     pub(super) tokens: Vec<Vec<f32>>,
     pub(super) ln1: Vec<NormOut>,
-    pub(super) keys: Vec<Vec<f32>>,
-    pub(super) values: Vec<Vec<f32>>,
+    /// Each frame's key and value with its age embedding: (n, d) row-major each.
+    pub(super) keys: Vec<f32>,
+    pub(super) values: Vec<f32>,
     pub(super) query: Vec<f32>,
     pub(super) heads_out: Vec<f32>,
     pub(super) u: Vec<f32>,
@@ -198,8 +199,9 @@ impl TransformerParams {
         self.readout_with(tokens, cache, true)
     }
 
-    /// [`Self::readout_cached`] for driving: the same action and attention, without the copies
-    /// of the window's tokens and layer norms only a backward pass reads.
+    /// [`Self::readout_cached`] without the copies of the window's tokens and layer norms that
+    /// only the full backward pass (`backward`) reads: the same action and attention, for
+    /// driving and for the stretch trainer, which keeps the frames' own.
     pub fn readout_driving(&self, tokens: &[Vec<f32>], cache: &[KeyValue]) -> Readout {
         self.readout_with(tokens, cache, false)
     }

@@ -138,17 +138,13 @@ pub fn train_samples(
                 (loss, grads)
             },
         );
-        let mut total = params.zeros_like();
         let mut loss = 0.0;
-        for (l, g) in &per_sample {
+        for (l, _) in &per_sample {
             loss += l / per_sample.len() as f64;
-            for (t, gi) in total.tensors.iter_mut().zip(&g.tensors) {
-                for (a, b) in t.iter_mut().zip(gi) {
-                    *a += b;
-                }
-            }
         }
-        let grads: Vec<&Vec<f32>> = total.tensors.iter().collect();
+        let parts: Vec<Vec<&Vec<f32>>> = per_sample.iter().map(|(_, g)| g.tensors.iter().collect()).collect();
+        let total = crate::train::summed_in_order(&parts, threads, |b| b);
+        let grads: Vec<&Vec<f32>> = total.iter().collect();
         let mut tensors: Vec<&mut Vec<f32>> = params.tensors.iter_mut().collect();
         if config.final_rate_fraction > 0.0 {
             adam.learning_rate = crate::train::cosine_rate(
