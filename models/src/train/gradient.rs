@@ -137,3 +137,52 @@ impl<N: GradientNet> Learner for GradientLearner<N> {
         })
     }
 }
+
+/// Elements per job of `summed_in_order`.
+const SUM_CHUNK: usize = 4096;
+/// Terms (parts × elements) from which `summed_in_order` splits its work among threads: a
+/// transformer's batch (64 samples × 45,000 parameters) gains, an LRU's (16 × 34,000) took
+/// longer split.
+const PARALLEL_SUM_MIN: usize = 1 << 21;
+
+/// The tensors of `parts` (one list of tensors per sample, all of the same shapes) summed
+/// element by element: `term(p₀) + term(p₁) + …` from 0 in the parts' order, so each element
+/// has the bits of a plain loop over the parts. Large sums are split among `threads` workers:
+/// on one thread, summing a transformer's batch of gradients held up every step.
+pub(crate) fn summed_in_order(
+    parts: &[Vec<&Vec<f32>>],
+    threads: Option<usize>,
+    term: impl Fn(f32) -> f32 + Sync,
+) -> Vec<Vec<f32>> {
+    let lengths: Vec<usize> = parts
+        .first()
+        .map_or_else(Vec::new, |p| p.iter().map(|t| t.len()).collect());
+    let jobs: Vec<(usize, std::ops::Range<usize>)> = lengths
+        .iter()
+        .enumerate()
+        .flat_map(|(t, &len)| {
+            (0..len)
+                .step_by(SUM_CHUNK)
+                .map(move |s| (t, s..(s + SUM_CHUNK).min(len)))
+        })
+        .collect();
+    let sum = |(t, span): &(usize, std::ops::Range<usize>)| {
+        let mut out = vec![0.0f32; span.len()];
+        for part in parts {
+            for (o, &b) in out.iter_mut().zip(&part[*t][span.clone()]) {
+                *o += term(b);
+            }
+        }
+        out
+    };
+    let sums = if parts.len() * lengths.iter().sum::<usize>() < PARALLEL_SUM_MIN {
+        jobs.iter().map(sum).collect()
+    } else {
+        memdrive_sim::parallel::map_ordered(&jobs, threads, || (), |(), job| sum(job))
+    };
+    let mut totals: Vec<Vec<f32>> = lengths.iter().map(|&n| Vec::with_capacity(n)).collect();
+    for ((t, _), part) in jobs.iter().zip(sums) {
+        totals[*t].extend(part);
+    }
+    totals
+}

@@ -9,9 +9,10 @@
 mod gradient;
 mod windows;
 
+pub(crate) use gradient::summed_in_order;
 pub use gradient::{GradientLearner, GradientNet, Sequences};
 pub use windows::{MISTAKE, Recurrent, WindowPlan, cosine_rate, train_windows};
-pub(crate) use windows::{average_into, held_at_rest, summed_in_order};
+pub(crate) use windows::{average_into, held_at_rest};
 pub(crate) use windows::{critical_rows, mistake_rows, rows_near};
 
 use crate::dataset::{Dataset, Driver, TRAIN_SEED_BASE, collect_counted};

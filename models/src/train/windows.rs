@@ -263,66 +263,6 @@ pub(crate) fn average_into<'a>(
     }
 }
 
-/// Elements per job of `summed_in_order`.
-const SUM_CHUNK: usize = 4096;
-/// Terms (parts × elements) from which `summed_in_order` splits its work among threads: a
-/// transformer's batch (64 samples × 45,000 parameters) gains, an LRU's (16 × 34,000) took
-/// longer split.
-const PARALLEL_SUM_MIN: usize = 1 << 21;
-
-/// The tensors of `parts` (one list of tensors per sample, all of the same shapes) summed
-/// element by element: `term(p₀) + term(p₁) + …` from 0 in the parts' order, so each element
-/// has the bits of a plain loop over the parts. Large sums are split among `threads` workers:
-/// on one thread, summing a transformer's batch of gradients held up every step.
-pub(crate) fn summed_in_order(
-    parts: &[Vec<&Vec<f32>>],
-    threads: Option<usize>,
-    term: impl Fn(f32) -> f32 + Sync,
-) -> Vec<Vec<f32>> {
-    let lengths: Vec<usize> = parts
-        .first()
-        .map_or_else(Vec::new, |p| p.iter().map(|t| t.len()).collect());
-    if parts.len() * lengths.iter().sum::<usize>() < PARALLEL_SUM_MIN {
-        let mut totals: Vec<Vec<f32>> = lengths.iter().map(|&n| vec![0.0; n]).collect();
-        for part in parts {
-            for (total, tensor) in totals.iter_mut().zip(part) {
-                for (a, &b) in total.iter_mut().zip(tensor.iter()) {
-                    *a += term(b);
-                }
-            }
-        }
-        return totals;
-    }
-    let jobs: Vec<(usize, Range<usize>)> = lengths
-        .iter()
-        .enumerate()
-        .flat_map(|(t, &len)| {
-            (0..len)
-                .step_by(SUM_CHUNK)
-                .map(move |s| (t, s..(s + SUM_CHUNK).min(len)))
-        })
-        .collect();
-    let sums = memdrive_sim::parallel::map_ordered(
-        &jobs,
-        threads,
-        || (),
-        |(), (t, span)| {
-            let mut out = vec![0.0f32; span.len()];
-            for part in parts {
-                for (o, &b) in out.iter_mut().zip(&part[*t][span.clone()]) {
-                    *o += term(b);
-                }
-            }
-            out
-        },
-    );
-    let mut totals: Vec<Vec<f32>> = lengths.iter().map(|&n| Vec::with_capacity(n)).collect();
-    for ((t, _), sum) in jobs.iter().zip(sums) {
-        totals[*t].extend(sum);
-    }
-    totals
-}
-
 /// Trains `params` for `plan.steps` Adam steps on random windows of the episodes in `data`.
 /// `on_step(step, steps, loss)` hears of every step and stops training early by returning
 /// `false`. Returns the mean window loss of the last 20 steps, and with `plan.average_decay`
@@ -405,18 +345,17 @@ pub fn train_windows<N: Recurrent + Clone>(
         }
         let parts: Vec<Vec<&Vec<f32>>> = per_window.iter().map(|(_, g)| g.trainable()).collect();
         let n = per_window.len() as f32;
-        let summed = summed_in_order(&parts, threads, |b| b / n);
-        let mut total = params.zeros_like();
-        for (t, sum) in total.trainable_mut().into_iter().zip(summed) {
-            *t = sum;
-        }
+        let total = super::summed_in_order(&parts, threads, |b| b / n);
         adam.learning_rate = cosine_rate(
             plan.learning_rate,
             plan.final_rate_fraction,
             step,
             plan.steps,
         );
-        adam.step(&mut params.trainable_mut(), &total.trainable());
+        adam.step(
+            &mut params.trainable_mut(),
+            &total.iter().collect::<Vec<_>>(),
+        );
         if let Some(average) = average.as_mut() {
             average_into(
                 average.trainable_mut(),
