@@ -279,7 +279,7 @@ mod tests {
     use super::*;
 
     /// Ids are unique, lowercase words (they name files, CLI values and benchmark keys), and
-    /// every kind's bundled weights build a network of that kind.
+    /// every kind's bundled weights build a network of that kind and save to the same bytes.
     #[test]
     fn the_registry_is_consistent() {
         let ids = ModelKind::ids();
@@ -309,6 +309,14 @@ mod tests {
                 let path = crate::weights::bundled_path(bundled.name);
                 let file = WeightFile::from_bytes(bundled.bytes, &path, &layout)
                     .unwrap_or_else(|e| panic!("{e}"));
+                // Saved again, a file loaded is its own bytes (its config's floats read back
+                // exactly: serde_json's `float_roundtrip`).
+                let again = file.to_bytes().unwrap_or_else(|e| panic!("{e}"));
+                assert!(
+                    again == bundled.bytes,
+                    "{} saved again differs",
+                    bundled.name
+                );
                 assert_eq!(file.kind, kind);
                 assert!(file.tensors.contains_key(kind.long_term_matrix()), "{kind}");
                 let model = crate::Model::from_file(file, &path).unwrap_or_else(|e| panic!("{e}"));
