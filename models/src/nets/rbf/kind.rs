@@ -117,11 +117,16 @@ impl Learner for RbfLearner {
         }
         let normaliser = Normaliser::fit(&data.observations, data.dim);
         let inputs = normalised(&normaliser, data);
+        let held = super::held_at_rest(
+            &data.targets,
+            &data.speeds(),
+            self.config.rest_hold_below_mps,
+        );
         let net = RbfNetwork::fit(
             self.config.clone(),
             &inputs,
             data.dim,
-            &data.targets,
+            held.as_ref().unwrap_or(&data.targets),
             rng,
             threads,
         );

@@ -44,6 +44,17 @@ pub struct RbfConfig {
     /// `linear.weight`). Files written before it existed lack the field and have no tail.
     #[serde(default)]
     pub linear: bool,
+    /// Extra weight of a safety-critical row (the expert braking at `CRITICAL_BRAKE_MPS2` or
+    /// harder) in the output layer's least squares: such a row counts `1 + critical_weight`
+    /// times. 0, the default, weighs every row alike and leaves it out of weight files (which
+    /// files written before it existed lack: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub critical_weight: f32,
+    /// Below this speed (m/s) a braking label is fitted as 0 m/s²: at a standstill any braking
+    /// just holds the car. 0 fits every label as it is and leaves it out of weight files
+    /// (which files written before it existed lack: 0).
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub rest_hold_below_mps: f32,
 }
 
 impl Default for RbfConfig {
@@ -55,6 +66,8 @@ impl Default for RbfConfig {
             kmeans_iterations: 12,
             kmeans_samples: 20_000,
             linear: true,
+            critical_weight: 0.0,
+            rest_hold_below_mps: 0.0,
         }
     }
 }
@@ -74,6 +87,16 @@ impl RbfConfig {
                     value: memdrive_sim::scenario::compact(f64::from(self.ridge)),
                 });
             }
+            if !(self.critical_weight.is_finite() && (0.0..=1e3).contains(&self.critical_weight))
+            {
+                return Err(crate::Invalid::OutOfRange {
+                    field: "critical_weight".into(),
+                    low: "0".into(),
+                    high: "1000".into(),
+                    value: memdrive_sim::scenario::compact(f64::from(self.critical_weight)),
+                });
+            }
+            least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
             count("kmeans_iterations", self.kmeans_iterations, 0, 100)?;
             count("kmeans_samples", self.kmeans_samples, self.units, 1_000_000)?;
             product(
@@ -85,6 +108,23 @@ impl RbfConfig {
         };
         check().map_err(|why| why.in_config("RBF"))
     }
+}
+
+/// Pre-`tanh` `targets` (2 per row) with every braking label of a row slower than `below` (m/s,
+/// by `speeds`) raised to 0 m/s², as the gradient-trained kinds' `rest_hold_below_mps` does to
+/// their squashed labels. `None` when `below` is 0.
+fn held_at_rest(targets: &[f32], speeds: &[f32], below: f32) -> Option<Vec<f32>> {
+    if below <= 0.0 {
+        return None;
+    }
+    let hold = crate::action::ActionScale::default().raw(memdrive_sim::Controls::default())[1];
+    let mut held = targets.to_vec();
+    for (row, &v) in speeds.iter().enumerate() {
+        if v < below && held[2 * row + 1] < hold {
+            held[2 * row + 1] = hold;
+        }
+    }
+    Some(held)
 }
 
 /// Outputs: steering and acceleration (pre-`tanh`).
@@ -180,6 +220,11 @@ impl RbfNetwork {
         let (units, tail) = (self.units(), self.tail());
         let features = units + tail + 1;
         let rows = inputs.len() / self.inputs;
+        let critical = crate::action::ActionScale::default().raw(memdrive_sim::Controls {
+            steer_rad: 0.0,
+            accel_mps2: -f64::from(crate::train::CRITICAL_BRAKE_MPS2),
+        })[1];
+        let heavy = (1.0 + f64::from(self.config.critical_weight)).sqrt();
         let blocks: Vec<std::ops::Range<usize>> = (0..rows)
             .step_by(BLOCK_ROWS)
             .map(|start| start..(start + BLOCK_ROWS).min(rows))
@@ -193,11 +238,19 @@ impl RbfNetwork {
                 let mut y = DMatrix::<f64>::zeros(block.len(), OUTPUTS);
                 for (i, r) in block.clone().enumerate() {
                     self.features(&inputs[r * self.inputs..(r + 1) * self.inputs], phi, row);
+                    // Weighted least squares: a row of weight w enters as √w times itself.
+                    let w = if self.config.critical_weight > 0.0
+                        && targets[r * OUTPUTS + 1] <= critical
+                    {
+                        heavy
+                    } else {
+                        1.0
+                    };
                     for (j, &v) in row.iter().enumerate() {
-                        design[(i, j)] = v;
+                        design[(i, j)] = w * v;
                     }
                     for o in 0..OUTPUTS {
-                        y[(i, o)] = f64::from(targets[r * OUTPUTS + o]);
+                        y[(i, o)] = w * f64::from(targets[r * OUTPUTS + o]);
                     }
                 }
                 (design.tr_mul(&design), design.tr_mul(&y))
@@ -451,6 +504,100 @@ fn kmeans(inputs: &[f32], dim: usize, config: &RbfConfig, rng: &mut ChaCha8Rng) 
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    /// One input, two labels for it: a hard braking and a gentle one. Unweighted, the fit
+    /// predicts their mean; with `critical_weight` 3 the hard one counts four times.
+    #[test]
+    fn critical_rows_weigh_more_in_the_fit() {
+        let scale = crate::action::ActionScale::default();
+        let brake = |a: f64| {
+            scale.raw(memdrive_sim::Controls {
+                steer_rad: 0.0,
+                accel_mps2: a,
+            })[1]
+        };
+        let (hard, gentle) = (brake(-6.0), brake(-1.0));
+        assert!(hard <= brake(-f64::from(crate::train::CRITICAL_BRAKE_MPS2)) && gentle > hard);
+        let inputs = vec![0.0f32; 200];
+        let targets: Vec<f32> = (0..200)
+            .flat_map(|i| [0.0, if i % 2 == 0 { hard } else { gentle }])
+            .collect();
+        let fitted = |critical_weight: f32| {
+            let config = RbfConfig {
+                units: 1,
+                linear: false,
+                critical_weight,
+                ..RbfConfig::default()
+            };
+            let net = RbfNetwork::fit(
+                config,
+                &inputs,
+                1,
+                &targets,
+                &mut ChaCha8Rng::seed_from_u64(5),
+                None,
+            );
+            let mut phi = vec![0.0; 1];
+            net.activations(&[0.0], &mut phi);
+            net.output(&[0.0], &phi)[1]
+        };
+        let near = |got: f32, want: f32| assert!((got - want).abs() < 1e-3, "{got} vs {want}");
+        near(fitted(0.0), 0.5 * (hard + gentle));
+        near(fitted(3.0), (4.0 * hard + gentle) / 5.0);
+    }
+
+    /// The two settings are left out of weight files at 0 (so files written before them are
+    /// their own bytes when saved again), written otherwise, and checked.
+    #[test]
+    fn critical_weight_and_hold_are_checked_and_written_only_when_set() {
+        let with = |critical_weight: f32, rest_hold_below_mps: f32| RbfConfig {
+            critical_weight,
+            rest_hold_below_mps,
+            ..RbfConfig::default()
+        };
+        let json = |c: &RbfConfig| serde_json::to_string(c).unwrap_or_default();
+        assert!(with(0.0, 0.0).validate().is_ok());
+        assert!(!json(&with(0.0, 0.0)).contains("critical_weight"));
+        assert!(!json(&with(0.0, 0.0)).contains("rest_hold"));
+        assert!(with(8.0, 0.05).validate().is_ok());
+        assert!(json(&with(8.0, 0.05)).contains("\"critical_weight\":8.0"));
+        assert!(json(&with(8.0, 0.05)).contains("rest_hold_below_mps"));
+        for (weight, hold, says) in [
+            (-1.0, 0.0, "critical_weight"),
+            (f32::NAN, 0.0, "critical_weight"),
+            (f32::INFINITY, 0.0, "critical_weight"),
+            (1.0, -0.5, "rest_hold_below_mps"),
+            (1.0, f32::NAN, "rest_hold_below_mps"),
+        ] {
+            let err = with(weight, hold)
+                .validate()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains(says), "{weight} {hold}: {err}");
+        }
+    }
+
+    /// Below the hold speed a braking label becomes "no acceleration"; pulling away, steering
+    /// and every row at speed keep theirs; 0 holds nothing.
+    #[test]
+    fn braking_labels_at_rest_are_held() {
+        let scale = crate::action::ActionScale::default();
+        let raw = |steer: f64, a: f64| {
+            scale.raw(memdrive_sim::Controls {
+                steer_rad: steer,
+                accel_mps2: a,
+            })
+        };
+        let hold = raw(0.0, 0.0)[1];
+        let targets: Vec<f32> = [raw(0.1, -5.0), raw(0.0, 1.5), raw(-0.1, -5.0)].concat();
+        let speeds = [0.01, 0.01, 3.0];
+        assert_eq!(held_at_rest(&targets, &speeds, 0.0), None);
+        let held = held_at_rest(&targets, &speeds, 0.05).unwrap_or_default();
+        assert_eq!(held[0], targets[0]);
+        assert_eq!(held[1], hold);
+        assert_eq!(&held[2..], &targets[2..]);
+    }
 
     /// Two well separated clusters with different targets: the fit reproduces the targets at
     /// the cluster centres.
