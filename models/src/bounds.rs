@@ -81,6 +81,20 @@ pub fn least_speed(name: &str, value: f32) -> Result<(), Invalid> {
     }
 }
 
+/// An error unless `value` is an extra loss weight: finite, from 0 to 1000.
+pub fn extra_weight(name: &str, value: f32) -> Result<(), Invalid> {
+    if value.is_finite() && (0.0..=1e3).contains(&value) {
+        Ok(())
+    } else {
+        Err(Invalid::OutOfRange {
+            field: name.to_owned(),
+            low: "0".into(),
+            high: "1000".into(),
+            value: compact(f64::from(value)),
+        })
+    }
+}
+
 /// An error unless `value` is a share: finite, from 0 up to (not including) 1.
 pub fn share(name: &str, value: f32) -> Result<(), Invalid> {
     if value.is_finite() && (0.0..1.0).contains(&value) {

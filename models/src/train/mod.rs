@@ -12,7 +12,7 @@ mod windows;
 pub(crate) use gradient::summed_in_order;
 pub use gradient::{GradientLearner, GradientNet, Sequences};
 pub use windows::{
-    CRITICAL_BRAKE_MPS2, MISTAKE, Recurrent, WindowPlan, cosine_rate, train_windows,
+    CRITICAL_BRAKE_MPS2, MISTAKE, Recurrent, WindowPlan, cosine_rate, critical_label, train_windows,
 };
 pub(crate) use windows::{average_into, held_at_rest};
 pub(crate) use windows::{critical_rows, mistake_rows, rows_near};

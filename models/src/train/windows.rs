@@ -162,6 +162,15 @@ impl<'a> WindowDraw<'a> {
     }
 }
 
+/// The squashed acceleration label of braking at `CRITICAL_BRAKE_MPS2`: a label at or below
+/// it is a hard braking (`atanh` of it for the pre-`tanh` labels the RBF fits).
+pub fn critical_label() -> f32 {
+    crate::action::ActionScale::default().squashed(memdrive_sim::Controls {
+        steer_rad: 0.0,
+        accel_mps2: -f64::from(CRITICAL_BRAKE_MPS2),
+    })[1]
+}
+
 /// (episode, row) of every safety-critical row of `episodes` (the expert braking at
 /// `CRITICAL_BRAKE_MPS2` or harder, the car going at least `min_speed_mps`), `data.targets`
 /// holding 2 squashed actions per row.
@@ -170,10 +179,7 @@ pub(crate) fn critical_rows<'a>(
     data: &Sequences<'_>,
     min_speed_mps: f32,
 ) -> Vec<(&'a Range<usize>, usize)> {
-    let threshold = crate::action::ActionScale::default().squashed(memdrive_sim::Controls {
-        steer_rad: 0.0,
-        accel_mps2: -f64::from(CRITICAL_BRAKE_MPS2),
-    })[1];
+    let threshold = critical_label();
     rows_where(episodes, |r| {
         data.targets[2 * r + 1] <= threshold
             && (min_speed_mps <= 0.0 || data.speeds[r] >= min_speed_mps)

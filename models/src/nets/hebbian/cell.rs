@@ -57,6 +57,9 @@ pub struct HebbianParams {
     pub clip: f32,
     /// Units of the head's hidden layer (0: the head reads the activity linearly).
     pub mlp: usize,
+    /// In training only: extra weight of a row whose acceleration label is a hard braking
+    /// (the config's `critical_weight`).
+    pub critical_weight: f32,
     /// The tensors.
     pub tensors: Vec<Vec<f32>>,
 }
@@ -240,6 +243,7 @@ impl HebbianParams {
             decay: c.trace_decay,
             clip: c.trace_clip,
             mlp,
+            critical_weight: c.critical_weight,
             tensors: vec![
                 w_in,
                 vec![0.0; h],
@@ -527,12 +531,18 @@ impl HebbianParams {
         let (mut loss, mut presence_loss) = (0.0f64, 0.0f64);
         let mut dout = vec![[0.0f32; OUTPUTS]; steps];
         let mut dh_extra = presence.map(|_| vec![0.0f32; steps * n]);
+        let critical = crate::train::critical_label();
         for t in from..steps {
+            let w = if self.critical_weight > 0.0 && targets[t * OUTPUTS + 1] <= critical {
+                1.0 + self.critical_weight
+            } else {
+                1.0
+            };
             for o in 0..OUTPUTS {
                 let a = tr.out[t][o].tanh();
                 let err = a - targets[t * OUTPUTS + o];
-                loss += f64::from(err * err);
-                dout[t][o] = 2.0 * err / counted * (1.0 - a * a);
+                loss += f64::from(w * err * err);
+                dout[t][o] = 2.0 * w * err / counted * (1.0 - a * a);
             }
             if let (Some((labels, weight)), Some(extra)) = (presence, dh_extra.as_mut()) {
                 let h = tr.activity(t);
@@ -631,6 +641,7 @@ impl HebbianParams {
             decay: config.trace_decay,
             clip: config.trace_clip,
             mlp,
+            critical_weight: config.critical_weight,
             tensors,
         })
     }

@@ -82,6 +82,11 @@ pub struct HebbianConfig {
     /// do) and leaves it out of weight files.
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero_count")]
     pub head_mlp: usize,
+    /// Extra weight in the loss of a row where the expert brakes at `CRITICAL_BRAKE_MPS2` or
+    /// harder (after `rest_hold_below_mps`): it counts `1 + critical_weight` times. 0, the
+    /// default, weighs every row alike and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub critical_weight: f32,
 }
 
 fn one() -> f32 {
@@ -107,6 +112,7 @@ impl Default for HebbianConfig {
             average_decay: 0.0,
             rest_hold_below_mps: 0.0,
             head_mlp: 0,
+            critical_weight: 0.0,
         }
     }
 }
@@ -134,6 +140,7 @@ impl HebbianConfig {
             share("average_decay", self.average_decay)?;
             least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
             count("head_mlp", self.head_mlp, 0, MAX_WIDTH)?;
+            extra_weight("critical_weight", self.critical_weight)?;
             gradient_steps(
                 "hidden",
                 self.steps_per_round,

@@ -51,6 +51,36 @@ fn backpropagation_through_the_trace_matches_finite_differences() {
     }
 }
 
+/// `critical_weight` w counts each row whose acceleration label is a hard braking 1 + w
+/// times in the loss and its gradient (every tensor's), and leaves every other row as it is:
+/// with the gradients checked against finite differences above, that is the weighted loss's
+/// gradient.
+#[test]
+fn hard_braking_rows_weigh_more_in_the_loss() {
+    let params = plastic(7, 3);
+    let xs: Vec<f32> = (0..3 * 4).map(|i| (i as f32 * 0.37).sin()).collect();
+    let hard = crate::train::critical_label() - 0.1;
+    let run = |w: f32, accel: f32| {
+        let mut p = params.clone();
+        p.critical_weight = w;
+        let caches = p.forward(&xs, &[0.0; 9], &[0.0; 81]);
+        let targets: Vec<f32> = (0..4).flat_map(|_| [0.1, accel]).collect();
+        let mut grads = p.zeros_like();
+        let loss = p.loss_and_grad(&caches, &targets, None, 1, &mut grads);
+        (loss, grads.tensors)
+    };
+    let near = |a: f64, b: f64| assert!((a - b).abs() <= 1e-5 * b.abs().max(1e-6), "{a} vs {b}");
+    let ((weighted, wg), (plain, pg)) = (run(3.0, hard), run(0.0, hard));
+    near(weighted, 4.0 * plain);
+    let mut compared = 0;
+    for (a, b) in wg.iter().flatten().zip(pg.iter().flatten()) {
+        near(f64::from(*a), 4.0 * f64::from(*b));
+        compared += usize::from(*b != 0.0);
+    }
+    assert!(compared > 100, "{compared} gradients compared");
+    assert_eq!(run(3.0, 0.5), run(0.0, 0.5));
+}
+
 fn check_gradients(params: &HebbianParams) {
     let inputs = params.inputs;
     let mut rng = ChaCha8Rng::seed_from_u64(6);
@@ -252,4 +282,25 @@ fn averaging_and_held_labels_are_checked_and_left_out_at_zero() {
         },
         HebbianConfig::validate,
     );
+}
+
+/// `critical_weight` is left out of weight files at 0 (so files written before it are their
+/// own bytes when saved again), written otherwise, and checked.
+#[test]
+fn critical_weight_is_checked_and_left_out_at_zero() {
+    let with = |critical_weight| HebbianConfig {
+        critical_weight,
+        ..HebbianConfig::default()
+    };
+    let json = |c: &HebbianConfig| serde_json::to_string(c).unwrap_or_default();
+    assert!(!json(&with(0.0)).contains("critical_weight"));
+    assert!(with(4.0).validate().is_ok());
+    assert!(json(&with(4.0)).contains("\"critical_weight\":4.0"));
+    for bad in [-1.0, f32::NAN, 1e4] {
+        let err = with(bad).validate().err().map(|e| e.to_string());
+        assert!(
+            err.as_deref().is_some_and(|e| e.contains("critical_weight")),
+            "{bad}: {err:?}"
+        );
+    }
 }

@@ -87,15 +87,7 @@ impl RbfConfig {
                     value: memdrive_sim::scenario::compact(f64::from(self.ridge)),
                 });
             }
-            if !(self.critical_weight.is_finite() && (0.0..=1e3).contains(&self.critical_weight))
-            {
-                return Err(crate::Invalid::OutOfRange {
-                    field: "critical_weight".into(),
-                    low: "0".into(),
-                    high: "1000".into(),
-                    value: memdrive_sim::scenario::compact(f64::from(self.critical_weight)),
-                });
-            }
+            extra_weight("critical_weight", self.critical_weight)?;
             least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
             count("kmeans_iterations", self.kmeans_iterations, 0, 100)?;
             count("kmeans_samples", self.kmeans_samples, self.units, 1_000_000)?;
@@ -220,10 +212,7 @@ impl RbfNetwork {
         let (units, tail) = (self.units(), self.tail());
         let features = units + tail + 1;
         let rows = inputs.len() / self.inputs;
-        let critical = crate::action::ActionScale::default().raw(memdrive_sim::Controls {
-            steer_rad: 0.0,
-            accel_mps2: -f64::from(crate::train::CRITICAL_BRAKE_MPS2),
-        })[1];
+        let critical = crate::train::critical_label().atanh();
         let heavy = (1.0 + f64::from(self.config.critical_weight)).sqrt();
         let blocks: Vec<std::ops::Range<usize>> = (0..rows)
             .step_by(BLOCK_ROWS)
