@@ -55,6 +55,11 @@ pub struct RbfConfig {
     /// (which files written before it existed lack: 0).
     #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
     pub rest_hold_below_mps: f32,
+    /// Share of the rows the centres are fitted on drawn from the safety-critical rows (as
+    /// for `critical_weight`), so that more units sit where the expert brakes hard. 0, the
+    /// default, draws them all at random and leaves it out of weight files.
+    #[serde(default, skip_serializing_if = "crate::bounds::is_zero")]
+    pub critical_centres: f32,
 }
 
 impl Default for RbfConfig {
@@ -68,6 +73,7 @@ impl Default for RbfConfig {
             linear: true,
             critical_weight: 0.0,
             rest_hold_below_mps: 0.0,
+            critical_centres: 0.0,
         }
     }
 }
@@ -89,6 +95,7 @@ impl RbfConfig {
             }
             extra_weight("critical_weight", self.critical_weight)?;
             least_speed("rest_hold_below_mps", self.rest_hold_below_mps)?;
+            share("critical_centres", self.critical_centres)?;
             count("kmeans_iterations", self.kmeans_iterations, 0, 100)?;
             count("kmeans_samples", self.kmeans_samples, self.units, 1_000_000)?;
             product(
@@ -156,7 +163,7 @@ impl RbfNetwork {
     ) -> Self {
         let rows = inputs.len() / dim;
         assert!(rows >= config.units && targets.len() == rows * OUTPUTS);
-        let centres = kmeans(inputs, dim, &config, rng);
+        let centres = kmeans(inputs, dim, targets, &config, rng);
         let units = config.units;
         let inv_two_var = (0..units)
             .map(|j| {
@@ -418,9 +425,29 @@ impl RbfNetwork {
 }
 
 /// k-means++ seeding then Lloyd iterations on at most `kmeans_samples` rows.
-fn kmeans(inputs: &[f32], dim: usize, config: &RbfConfig, rng: &mut ChaCha8Rng) -> Vec<f32> {
+fn kmeans(
+    inputs: &[f32],
+    dim: usize,
+    targets: &[f32],
+    config: &RbfConfig,
+    rng: &mut ChaCha8Rng,
+) -> Vec<f32> {
     let rows = inputs.len() / dim;
-    let sample: Vec<usize> = if rows > config.kmeans_samples {
+    let sample: Vec<usize> = if config.critical_centres > 0.0 {
+        let hard = crate::train::critical_label().atanh();
+        let critical: Vec<usize> = (0..rows)
+            .filter(|&r| targets[r * OUTPUTS + 1] <= hard)
+            .collect();
+        let wanted = (config.critical_centres * config.kmeans_samples as f32) as usize;
+        let from_critical = wanted.min(critical.len());
+        let mut sample: Vec<usize> = rand::seq::index::sample(rng, critical.len(), from_critical)
+            .into_iter()
+            .map(|i| critical[i])
+            .collect();
+        let rest = (config.kmeans_samples - from_critical).min(rows);
+        sample.extend(rand::seq::index::sample(rng, rows, rest));
+        sample
+    } else if rows > config.kmeans_samples {
         rand::seq::index::sample(rng, rows, config.kmeans_samples).into_vec()
     } else {
         (0..rows).collect()
@@ -533,6 +560,36 @@ mod tests {
         let near = |got: f32, want: f32| assert!((got - want).abs() < 1e-3, "{got} vs {want}");
         near(fitted(0.0), 0.5 * (hard + gentle));
         near(fitted(3.0), (4.0 * hard + gentle) / 5.0);
+    }
+
+    /// With `critical_centres` half of the rows the centres are fitted on are hard brakings:
+    /// one centre over 1,000 gentle rows at 0 and 10 hard ones at 5 moves from near 0 to
+    /// halfway.
+    #[test]
+    fn critical_centres_draw_centres_towards_hard_braking() {
+        let scale = crate::action::ActionScale::default();
+        let accel = |a: f64| {
+            scale.raw(memdrive_sim::Controls {
+                steer_rad: 0.0,
+                accel_mps2: a,
+            })[1]
+        };
+        let (inputs, targets): (Vec<f32>, Vec<f32>) = (0..1010)
+            .map(|i| if i < 1000 { (0.0, accel(0.5)) } else { (5.0, accel(-6.0)) })
+            .unzip();
+        let targets: Vec<f32> = targets.into_iter().flat_map(|a| [0.0, a]).collect();
+        let centre = |critical_centres: f32| {
+            let config = RbfConfig {
+                units: 1,
+                kmeans_samples: 20,
+                critical_centres,
+                ..RbfConfig::default()
+            };
+            let mut rng = ChaCha8Rng::seed_from_u64(6);
+            RbfNetwork::fit(config, &inputs, 1, &targets, &mut rng, None).centres[0]
+        };
+        assert!(centre(0.0) < 1.0, "{}", centre(0.0));
+        assert!((centre(0.5) - 2.5).abs() < 0.3, "{}", centre(0.5));
     }
 
     /// The two settings are left out of weight files at 0 (so files written before them are
